@@ -1,0 +1,174 @@
+/* The kill-safe INPUT and RESULT rings in shared memory, and the per-worker records that let
+ * whoever takes the lock next repair a step cut short by SIGKILL. See the DESIGN comment at the
+ * top of queue.c for the argument. No libuv, no curses: testable with fork() alone. */
+#ifndef POOLTOP_QUEUE_H
+#define POOLTOP_QUEUE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* At most this many items move in one pop. */
+#define QUEUE_BATCH_MAX 64
+/* Records are 8-byte aligned; a record header is 8 bytes. */
+#define QUEUE_ALIGN 8
+
+/* What identifies an item on its way through the rings. */
+struct queue_ref {
+	uint64_t seq;	  /* 1-based input position */
+	uint32_t handle;  /* the parent's in-flight table index */
+	uint32_t attempt; /* 1 for the first run, 2 for the first retry... */
+};
+
+/* One ring: a byte buffer of variable-length records indexed by ever-growing 64-bit byte
+ * positions. Consumers advance head, producers advance tail; head <= tail <= head + cap. */
+struct queue_ring {
+	_Atomic uint64_t head;
+	_Atomic uint64_t tail;
+	_Atomic uint64_t pushed; /* records pushed (items, not pads), ever */
+	_Atomic uint64_t popped; /* records popped, ever */
+	uint64_t cap;		 /* bytes, a power of two */
+	uint64_t data_off;	 /* of the data, from the start of struct queue */
+	/* Futex words. *_seq changes on every event; *_sleepers is changed only by sleepers
+	 * (incremented before they sleep, decremented after), so a waker never loses one. */
+	_Atomic uint32_t data_seq;
+	_Atomic uint32_t data_sleepers;
+	_Atomic uint32_t space_seq;
+	_Atomic uint32_t space_sleepers;
+};
+
+enum queue_op {
+	QUEUE_OP_NONE = 0,
+	QUEUE_OP_POP = 1,
+	QUEUE_OP_PUSH = 2,
+};
+
+/* Per worker slot, in shared memory. Written only by the lock holder. */
+struct queue_client {
+	_Atomic uint32_t op;	     /* enum queue_op: the step in progress, for repair */
+	uint32_t op_count;	     /* POP: items taken; PUSH: held index published up to */
+	_Atomic uint64_t op_from;    /* ring position before the step */
+	_Atomic uint64_t op_to;	     /* ring position the step commits */
+	_Atomic uint64_t op_counter; /* the ring's popped (POP) or pushed (PUSH) count after it */
+	_Atomic uint32_t nheld;	     /* items taken by the last pop */
+	_Atomic uint32_t published;  /* held[0..published) are in the RESULT ring */
+	struct queue_ref held[QUEUE_BATCH_MAX];
+};
+
+struct queue {
+	uint64_t magic;
+	pthread_mutex_t lock; /* robust, process-shared */
+	struct queue_ring input;
+	struct queue_ring result;
+	uint32_t nclients;
+	uint32_t pad;
+	uint64_t clients_off;
+	_Atomic uint64_t repairs;	 /* EOWNERDEAD repairs done, ever */
+	_Atomic uint32_t parent_waiting; /* the parent sleeps in its loop: wake it by notify_fd */
+	_Atomic uint32_t parent_wants_space; /* the parent has items waiting for INPUT space */
+	_Atomic uint32_t active_workers;     /* for fair batch sizes */
+};
+
+/* A result as the worker sends it. */
+struct queue_result {
+	struct queue_ref ref;
+	int32_t slot;
+	int32_t pid;
+	int32_t exitcode;  /* the item's: 0 success, N>0 failed with N */
+	uint32_t flags;	   /* QUEUE_RESULT_* */
+	uint64_t start_ns; /* CLOCK_MONOTONIC at the item's start */
+	uint64_t runtime_ns;
+	uint32_t out_len;
+	uint32_t pad;
+};
+
+#define QUEUE_RESULT_TRUNCATED 1u /* output longer than QUEUE_MAX_OUTPUT was cut */
+
+/* Bytes needed for a queue with nclients clients and rings of the given capacities (powers
+ * of two, at least 4 KiB). */
+size_t queue_size(uint32_t nclients, uint64_t input_cap, uint64_t result_cap);
+/* Initialise a queue in mem (size from queue_size, zeroed, shared). 0 or -errno. */
+int queue_init(void *mem, uint32_t nclients, uint64_t input_cap, uint64_t result_cap);
+struct queue_client *queue_client(struct queue *q, uint32_t i);
+
+/* The largest item and output a ring accepts. */
+uint64_t queue_max_item(const struct queue *q);
+uint64_t queue_max_output(const struct queue *q);
+
+/* Take the lock, waiting at most timeout_ns (in bounded slices: a robust mutex's plain lock
+ * was measured to hang after owner deaths). When the previous owner died holding it, repair
+ * the step it left half done, then mark the mutex consistent. 0, or -ETIMEDOUT. */
+int queue_lock(struct queue *q, uint64_t timeout_ns);
+void queue_unlock(struct queue *q);
+
+/* --- the parent: the only producer of INPUT, the only consumer of RESULT; no lock needed --- */
+
+/* Append one item. -ENOSPC when the ring has no room now, -E2BIG when it never will. */
+int queue_input_push(struct queue *q, const struct queue_ref *ref, const void *data, size_t len);
+/* Wake sleeping workers after a series of pushes. */
+void queue_input_wake(struct queue *q);
+/* Items pushed and not yet popped. */
+uint64_t queue_input_count(const struct queue *q);
+
+/* Peek at the next result: 1 and *res, *out (borrowed until queue_result_release), or 0 when
+ * the ring is empty. */
+int queue_result_peek(struct queue *q, struct queue_result *res, const char **out);
+/* Release the result returned by the last peek. */
+void queue_result_release(struct queue *q);
+/* Wake workers waiting for RESULT space, after a series of releases. */
+void queue_result_wake(struct queue *q);
+
+/* --- a worker (client i) --- */
+
+/* Take up to max items into client i's held list. Each item's bytes are appended to data and
+ * offs[k] is where item k starts (offs[n] = data->len at the end). Takes the lock itself.
+ * Returns the number taken (0 when the ring is empty), or -ETIMEDOUT, or -EBUSY when the
+ * client still holds unpublished items. */
+int queue_pop(struct queue *q, uint32_t i, uint32_t max, struct buf *data, size_t *offs);
+
+/* Publish results for held[published..upto): res[k] and outputs out[k] (lengths in res). All
+ * in one step, or nothing: -ENOSPC when the RESULT ring lacks room now (wait with
+ * queue_wait_space and try again), -ETIMEDOUT. Takes the lock itself. */
+int queue_push_results(struct queue *q, uint32_t i, uint32_t upto, const struct queue_result *res,
+		       const char *const *out);
+
+/* Sleep until INPUT may have data, at most timeout_ns. */
+void queue_wait_input(struct queue *q, uint64_t timeout_ns);
+/* Sleep until RESULT may have space, at most timeout_ns. */
+void queue_wait_space(struct queue *q, uint64_t timeout_ns);
+/* True when INPUT looks non-empty (a hint read without the lock). */
+bool queue_input_ready(const struct queue *q);
+
+/* --- the parent, after reaping client i's process --- */
+
+/* With the lock held (so any half-done step was repaired): the items client i took and did not
+ * publish, copied to out (at most QUEUE_BATCH_MAX); the client is then reset to hold nothing.
+ * Returns their number. */
+uint32_t queue_client_reclaim(struct queue *q, uint32_t i, struct queue_ref *out);
+
+/* Wake everyone sleeping on any futex of the queue (join, pause, shutdown). */
+void queue_wake_all(struct queue *q);
+
+/* For tests: when set, called at each point of a step, so a test can kill the process exactly
+ * there while it holds the lock. NULL in production. */
+enum queue_point {
+	QUEUE_POINT_LOCKED,	    /* lock held, nothing recorded */
+	QUEUE_POINT_POP_RECORDED,   /* the pop is recorded in the client, not committed */
+	QUEUE_POINT_POP_COMMITTED,  /* head moved; the client's held count not yet set */
+	QUEUE_POINT_POP_DONE,	    /* all done but op still set */
+	QUEUE_POINT_PUSH_WRITTEN,   /* records written past tail, nothing recorded */
+	QUEUE_POINT_PUSH_RECORDED,  /* the push is recorded, not committed */
+	QUEUE_POINT_PUSH_COMMITTED, /* tail moved; published not yet set */
+	QUEUE_POINT_PUSH_DONE,	    /* all done but op still set */
+};
+extern void (*queue_fault_hook)(enum queue_point point);
+
+/* futex helpers shared with the worker's pause wait. */
+void futex_wait_u32(_Atomic uint32_t *word, uint32_t expected, uint64_t timeout_ns);
+void futex_wake_u32(_Atomic uint32_t *word, int n);
+
+#endif

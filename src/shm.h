@@ -1,0 +1,77 @@
+/* The shared segment: anonymous, mapped before the forks, so it never outlives pooltop (a
+ * named segment leaks in /dev/shm when the parent is killed). Layout: a header with magic and
+ * layout version, one slot per worker, then the queue (INPUT and RESULT rings). No pointers
+ * inside, only offsets, so another process could read it. */
+#ifndef POOLTOP_SHM_H
+#define POOLTOP_SHM_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "queue.h"
+#include "stats.h"
+
+#define SHM_MAGIC	 0x31504f544c4f4f50ULL /* "POOLTOP1" little-endian */
+#define SHM_VERSION	 1
+#define SHM_ITEM_PREVIEW 112
+
+/* What a worker process is doing, written by the worker. */
+enum shm_phase {
+	SHM_PHASE_STARTING = 0, /* forked, init not finished */
+	SHM_PHASE_IDLE = 1,	/* waiting for items */
+	SHM_PHASE_BUSY = 2,	/* running cur_seq */
+	SHM_PHASE_FINI = 3,	/* leaving: running its fini */
+};
+
+struct shm_slot {
+	_Atomic int32_t pid;	     /* parent: the process in the slot, 0 when none */
+	_Atomic uint32_t phase;	     /* worker: enum shm_phase */
+	_Atomic uint32_t join;	     /* parent: finish the current item, run fini, exit 0 */
+	_Atomic uint32_t fini_ran;   /* worker: its fini completed (reset by the parent at fork) */
+	_Atomic uint64_t generation; /* parent: one per process started in the slot */
+	_Atomic uint64_t heartbeat_ns;
+	/* The current item, valid while phase is BUSY, under a sequence lock: cur_lock is odd
+	 * while the worker writes. */
+	_Atomic uint32_t cur_lock;
+	_Atomic uint32_t cur_len; /* the item's whole length */
+	_Atomic uint64_t cur_seq;
+	_Atomic uint64_t cur_start_ns;
+	char cur_preview[SHM_ITEM_PREVIEW];
+	/* Exact counters of this process, one writer (the worker). */
+	_Atomic uint64_t items_run;
+	_Atomic uint64_t items_failed;
+	struct stats_ring stats;
+};
+
+struct shm_header {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t header_size;
+	uint64_t size;
+	uint32_t nslots;
+	uint32_t slot_size;
+	uint64_t slots_off;
+	uint64_t queue_off;
+	_Atomic uint32_t paused;    /* parent: workers start no new item while set */
+	_Atomic uint32_t pause_seq; /* futex word bumped on resume */
+};
+
+struct shm {
+	void *base;
+	size_t size;
+	struct shm_header *hdr;
+	struct queue *q;
+};
+
+/* Map and initialise a segment with nslots worker slots and the given ring capacities (powers
+ * of two). Pages are touched only when used (MAP_NORESERVE). 0 or -errno. */
+int shm_create(uint32_t nslots, uint64_t input_cap, uint64_t result_cap, struct shm *out);
+/* Unmap; a zeroed struct is a no-op. */
+void shm_destroy(struct shm *s);
+struct shm_slot *shm_slot(const struct shm *s, uint32_t i);
+
+/* Check a mapped segment's header: 0, or -EINVAL for a wrong magic, version or size. */
+int shm_check(const void *base, size_t size);
+
+#endif

@@ -1,0 +1,623 @@
+/* The kill-safe rings: push/pop/full/empty/wrap-around, every repair branch after a holder is
+ * killed at a chosen point (forked children), wake-ups never lost, and a kill storm. */
+#include "queue.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define CAP 4096u
+
+struct fixture {
+	void *mem;
+	size_t size;
+	struct queue *q;
+};
+
+static int setup_n(void **state, uint32_t nclients, uint64_t cap)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	f->size = queue_size(nclients, cap, cap);
+	f->mem = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(f->mem != MAP_FAILED);
+	assert_int_equal(queue_init(f->mem, nclients, cap, cap), 0);
+	f->q = f->mem;
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_n(state, 4, CAP);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	munmap(f->mem, f->size);
+	free(f);
+	queue_fault_hook = NULL;
+	return 0;
+}
+
+static void push_str(struct queue *q, uint64_t seq, const char *s)
+{
+	struct queue_ref ref = {.seq = seq, .handle = (uint32_t)seq, .attempt = 1};
+	assert_int_equal(queue_input_push(q, &ref, s, strlen(s)), 0);
+}
+
+static void test_queue_pop_returns_items_in_order_with_their_bytes(void **state)
+{
+	struct fixture *f = *state;
+	push_str(f->q, 1, "alpha");
+	push_str(f->q, 2, "");
+	push_str(f->q, 3, "gamma");
+	assert_int_equal(queue_input_count(f->q), 3);
+
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	int n = queue_pop(f->q, 0, 10, &data, offs);
+	assert_int_equal(n, 3);
+	struct queue_client *c = queue_client(f->q, 0);
+	assert_int_equal(c->nheld, 3);
+	assert_int_equal(c->published, 0);
+	assert_int_equal(c->held[0].seq, 1);
+	assert_int_equal(c->held[2].seq, 3);
+	assert_memory_equal(data.data + offs[0], "alpha", 5);
+	assert_int_equal(offs[2] - offs[1], 0);
+	assert_memory_equal(data.data + offs[2], "gamma", 5);
+	assert_int_equal(offs[3] - offs[2], 5);
+	assert_int_equal(queue_input_count(f->q), 0);
+	buf_free(&data);
+}
+
+static void test_queue_pop_on_empty_ring_returns_zero(void **state)
+{
+	struct fixture *f = *state;
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	assert_int_equal(queue_pop(f->q, 1, 8, &data, offs), 0);
+	assert_false(queue_input_ready(f->q));
+	buf_free(&data);
+}
+
+static void test_queue_pop_takes_at_most_max(void **state)
+{
+	struct fixture *f = *state;
+	for (uint64_t i = 1; i <= 5; i++)
+		push_str(f->q, i, "x");
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	assert_int_equal(queue_pop(f->q, 0, 2, &data, offs), 2);
+	assert_int_equal(queue_input_count(f->q), 3);
+	buf_free(&data);
+}
+
+static void test_queue_pop_refuses_while_results_unpublished(void **state)
+{
+	struct fixture *f = *state;
+	push_str(f->q, 1, "a");
+	push_str(f->q, 2, "b");
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	assert_int_equal(queue_pop(f->q, 0, 1, &data, offs), 1);
+	assert_int_equal(queue_pop(f->q, 0, 1, &data, offs), -EBUSY);
+	buf_free(&data);
+}
+
+static void test_queue_push_reports_full_then_too_big(void **state)
+{
+	struct fixture *f = *state;
+	char item[100];
+	memset(item, 'z', sizeof(item));
+	struct queue_ref ref = {.seq = 1, .attempt = 1};
+	int pushed = 0;
+	while (queue_input_push(f->q, &ref, item, sizeof(item)) == 0)
+		pushed++;
+	assert_true(pushed > 10);
+	assert_int_equal(queue_input_push(f->q, &ref, item, sizeof(item)), -ENOSPC);
+	char *big = xcalloc(1, CAP);
+	assert_int_equal(queue_input_push(f->q, &ref, big, CAP), -E2BIG);
+	assert_int_equal(queue_input_push(f->q, &ref, big, queue_max_item(f->q) + 1), -E2BIG);
+	free(big);
+}
+
+static void publish_all(struct queue *q, uint32_t client, int n, const char *out)
+{
+	struct queue_result res[QUEUE_BATCH_MAX];
+	const char *outs[QUEUE_BATCH_MAX];
+	struct queue_client *c = queue_client(q, client);
+	for (int k = 0; k < n; k++) {
+		memset(&res[k], 0, sizeof(res[k]));
+		res[k].ref = c->held[k];
+		res[k].slot = (int32_t)client;
+		res[k].out_len = (uint32_t)strlen(out);
+		outs[k] = out;
+	}
+	assert_int_equal(queue_push_results(q, client, (uint32_t)n, res, outs), 0);
+}
+
+/* Items of many sizes go round the ring many times: pads at the end of each lap are skipped and
+ * every item comes out intact, in order. */
+static void test_queue_wraps_around_with_variable_sizes(void **state)
+{
+	struct fixture *f = *state;
+	char item[700];
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	uint64_t next_push = 1, next_pop = 1;
+	srand(7);
+	while (next_pop < 3000) {
+		for (;;) {
+			size_t len = (size_t)(next_push * 37 % sizeof(item));
+			memset(item, (int)('a' + next_push % 26), len);
+			struct queue_ref ref = {.seq = next_push, .handle = 0, .attempt = 1};
+			if (queue_input_push(f->q, &ref, item, len) != 0)
+				break;
+			next_push++;
+		}
+		buf_reset(&data);
+		int n = queue_pop(f->q, 0, (uint32_t)(1 + rand() % 5), &data, offs);
+		assert_true(n > 0);
+		for (int k = 0; k < n; k++) {
+			struct queue_ref *ref = &queue_client(f->q, 0)->held[k];
+			assert_int_equal(ref->seq, next_pop);
+			size_t len = (size_t)(next_pop * 37 % sizeof(item));
+			assert_int_equal(offs[k + 1] - offs[k], len);
+			for (size_t i = 0; i < len; i++)
+				assert_int_equal(data.data[offs[k] + i],
+						 (char)('a' + next_pop % 26));
+			next_pop++;
+		}
+		publish_all(f->q, 0, n, "ok");
+		struct queue_result res;
+		const char *out;
+		while (queue_result_peek(f->q, &res, &out) == 1) {
+			assert_int_equal(res.out_len, 2);
+			assert_memory_equal(out, "ok", 2);
+			queue_result_release(f->q);
+		}
+	}
+	assert_true(atomic_load(&f->q->input.head) > 3 * CAP); /* many laps */
+	buf_free(&data);
+}
+
+static void test_queue_results_carry_outputs_and_publish_count(void **state)
+{
+	struct fixture *f = *state;
+	push_str(f->q, 11, "a");
+	push_str(f->q, 12, "b");
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	assert_int_equal(queue_pop(f->q, 2, 2, &data, offs), 2);
+	struct queue_client *c = queue_client(f->q, 2);
+	struct queue_result res = {.ref = c->held[0], .slot = 2, .exitcode = 3, .out_len = 5};
+	const char *out = "hello";
+	assert_int_equal(queue_push_results(f->q, 2, 1, &res, &out), 0);
+	assert_int_equal(c->published, 1);
+	/* Publishing the same range again, or beyond what is held, is refused. */
+	assert_int_equal(queue_push_results(f->q, 2, 1, &res, &out), -EINVAL);
+	assert_int_equal(queue_push_results(f->q, 2, 3, &res, &out), -EINVAL);
+	struct queue_result got;
+	const char *gout;
+	assert_int_equal(queue_result_peek(f->q, &got, &gout), 1);
+	assert_int_equal(got.ref.seq, 11);
+	assert_int_equal(got.exitcode, 3);
+	assert_memory_equal(gout, "hello", 5);
+	queue_result_release(f->q);
+	assert_int_equal(queue_result_peek(f->q, &got, &gout), 0);
+	buf_free(&data);
+}
+
+/* --- repair after a holder is killed at a chosen point --- */
+
+static enum queue_point kill_at;
+
+static void kill_hook(enum queue_point point)
+{
+	if (point == kill_at)
+		raise(SIGKILL);
+}
+
+/* In a child: install the hook and pop (and, for push points, publish) until killed. */
+static void child_step_until_killed(struct queue *q, enum queue_point point, bool push)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGKILL, SIG_DFL);
+		kill_at = point;
+		struct buf data = {0};
+		size_t offs[QUEUE_BATCH_MAX + 1];
+		if (push) {
+			int n = queue_pop(q, 1, 3, &data, offs);
+			if (n <= 0)
+				_exit(3);
+			queue_fault_hook = kill_hook;
+			publish_all(q, 1, n, "out");
+		} else {
+			queue_fault_hook = kill_hook;
+			queue_pop(q, 1, 3, &data, offs);
+		}
+		_exit(4); /* the hook did not fire */
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+}
+
+static void fill3(struct queue *q)
+{
+	push_str(q, 1, "one");
+	push_str(q, 2, "two");
+	push_str(q, 3, "three");
+}
+
+/* After the owner's death the next locker repairs, and the mutex is usable again. */
+static void lock_after_death(struct queue *q)
+{
+	uint64_t before = atomic_load(&q->repairs);
+	assert_int_equal(queue_lock(q, 2 * NS_PER_S), 0);
+	assert_int_equal(atomic_load(&q->repairs), before + 1);
+	queue_unlock(q);
+	assert_int_equal(queue_lock(q, 2 * NS_PER_S), 0);
+	queue_unlock(q);
+}
+
+static void test_queue_pop_killed_holding_lock_before_recording_leaves_items(void **state)
+{
+	struct fixture *f = *state;
+	fill3(f->q);
+	child_step_until_killed(f->q, QUEUE_POINT_LOCKED, false);
+	lock_after_death(f->q);
+	assert_int_equal(queue_input_count(f->q), 3);
+	assert_int_equal(queue_client(f->q, 1)->nheld, 0);
+}
+
+static void test_queue_pop_killed_before_commit_leaves_items_in_ring(void **state)
+{
+	struct fixture *f = *state;
+	fill3(f->q);
+	child_step_until_killed(f->q, QUEUE_POINT_POP_RECORDED, false);
+	lock_after_death(f->q);
+	struct queue_client *c = queue_client(f->q, 1);
+	assert_int_equal(c->op, QUEUE_OP_NONE);
+	assert_int_equal(c->nheld, 0);
+	/* The items are still there for someone else. */
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	assert_int_equal(queue_pop(f->q, 0, 10, &data, offs), 3);
+	assert_int_equal(queue_client(f->q, 0)->held[0].seq, 1);
+	buf_free(&data);
+}
+
+static void test_queue_pop_killed_after_commit_recovers_items_as_held(void **state)
+{
+	struct fixture *f = *state;
+	fill3(f->q);
+	child_step_until_killed(f->q, QUEUE_POINT_POP_COMMITTED, false);
+	lock_after_death(f->q);
+	struct queue_client *c = queue_client(f->q, 1);
+	assert_int_equal(c->op, QUEUE_OP_NONE);
+	assert_int_equal(c->nheld, 3);
+	assert_int_equal(c->published, 0);
+	assert_int_equal(queue_input_count(f->q), 0);
+	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	struct queue_ref refs[QUEUE_BATCH_MAX];
+	assert_int_equal(queue_client_reclaim(f->q, 1, refs), 3);
+	queue_unlock(f->q);
+	assert_int_equal(refs[0].seq, 1);
+	assert_int_equal(refs[2].seq, 3);
+	assert_int_equal(c->nheld, 0);
+}
+
+static void test_queue_pop_killed_before_clearing_op_is_finished(void **state)
+{
+	struct fixture *f = *state;
+	fill3(f->q);
+	child_step_until_killed(f->q, QUEUE_POINT_POP_DONE, false);
+	lock_after_death(f->q);
+	struct queue_client *c = queue_client(f->q, 1);
+	assert_int_equal(c->op, QUEUE_OP_NONE);
+	assert_int_equal(c->nheld, 3);
+	assert_int_equal(queue_input_count(f->q), 0);
+}
+
+static void test_queue_push_killed_after_writing_publishes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	fill3(f->q);
+	child_step_until_killed(f->q, QUEUE_POINT_PUSH_WRITTEN, true);
+	lock_after_death(f->q);
+	struct queue_client *c = queue_client(f->q, 1);
+	assert_int_equal(c->published, 0);
+	assert_int_equal(c->nheld, 3);
+	struct queue_result res;
+	const char *out;
+	assert_int_equal(queue_result_peek(f->q, &res, &out), 0);
+}
+
+static void test_queue_push_killed_before_commit_publishes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	fill3(f->q);
+	child_step_until_killed(f->q, QUEUE_POINT_PUSH_RECORDED, true);
+	lock_after_death(f->q);
+	struct queue_client *c = queue_client(f->q, 1);
+	assert_int_equal(c->op, QUEUE_OP_NONE);
+	assert_int_equal(c->published, 0);
+	assert_int_equal(atomic_load(&f->q->result.pushed), 0);
+	struct queue_result res;
+	const char *out;
+	assert_int_equal(queue_result_peek(f->q, &res, &out), 0);
+	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	struct queue_ref refs[QUEUE_BATCH_MAX];
+	assert_int_equal(queue_client_reclaim(f->q, 1, refs), 3);
+	queue_unlock(f->q);
+}
+
+static void test_queue_push_killed_after_commit_counts_results_published(void **state)
+{
+	struct fixture *f = *state;
+	fill3(f->q);
+	child_step_until_killed(f->q, QUEUE_POINT_PUSH_COMMITTED, true);
+	lock_after_death(f->q);
+	struct queue_client *c = queue_client(f->q, 1);
+	assert_int_equal(c->op, QUEUE_OP_NONE);
+	assert_int_equal(c->published, 3);
+	/* Nothing left to reclaim: all three are in RESULT, exactly once. */
+	assert_int_equal(atomic_load(&f->q->result.pushed), 3);
+	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	struct queue_ref refs[QUEUE_BATCH_MAX];
+	assert_int_equal(queue_client_reclaim(f->q, 1, refs), 0);
+	queue_unlock(f->q);
+	struct queue_result res;
+	const char *out;
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		assert_int_equal(queue_result_peek(f->q, &res, &out), 1);
+		assert_int_equal(res.ref.seq, seq);
+		queue_result_release(f->q);
+	}
+	assert_int_equal(queue_result_peek(f->q, &res, &out), 0);
+}
+
+static void test_queue_push_killed_before_clearing_op_is_finished(void **state)
+{
+	struct fixture *f = *state;
+	fill3(f->q);
+	child_step_until_killed(f->q, QUEUE_POINT_PUSH_DONE, true);
+	lock_after_death(f->q);
+	assert_int_equal(queue_client(f->q, 1)->published, 3);
+	assert_int_equal(atomic_load(&f->q->result.pushed), 3);
+}
+
+/* --- wake-ups --- */
+
+/* A consumer asleep on INPUT always wakes when an item comes: each of many rounds, with the push
+ * landing at varying moments around the consumer's going to sleep, is answered long before the
+ * sleep's own timeout. */
+static void test_queue_sleeping_consumer_always_wakes(void **state)
+{
+	struct fixture *f = *state;
+	enum { ROUNDS = 300 };
+	int done_pipe[2];
+	assert_int_equal(pipe(done_pipe), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct buf data = {0};
+		size_t offs[QUEUE_BATCH_MAX + 1];
+		for (int round = 0; round < ROUNDS; round++) {
+			uint64_t t0 = now_ns();
+			int n;
+			while ((n = queue_pop(f->q, 0, 1, &data, offs)) == 0)
+				queue_wait_input(f->q, 3 * NS_PER_S);
+			publish_all(f->q, 0, n, "");
+			uint64_t waited = now_ns() - t0;
+			/* A lost wake-up shows as a wait of the whole 3 s timeout. */
+			char c = waited >= 2 * NS_PER_S ? 'L' : 'k';
+			if (write(done_pipe[1], &c, 1) != 1)
+				_exit(2);
+		}
+		_exit(0);
+	}
+	close(done_pipe[1]);
+	int lost = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		/* Vary the moment of the push around the consumer's sleep. */
+		struct timespec ts = {0, (long)(round % 17) * 20000};
+		nanosleep(&ts, NULL);
+		push_str(f->q, (uint64_t)round + 1, "w");
+		queue_input_wake(f->q);
+		char c;
+		assert_int_equal(read(done_pipe[0], &c, 1), 1);
+		lost += c == 'L';
+		struct queue_result res;
+		const char *out;
+		while (queue_result_peek(f->q, &res, &out) == 1)
+			queue_result_release(f->q);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	close(done_pipe[0]);
+	assert_int_equal(lost, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* --- a kill storm on the queue alone --- */
+
+static _Noreturn void storm_consumer(struct queue *q, uint32_t client)
+{
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	struct queue_result res[QUEUE_BATCH_MAX];
+	const char *outs[QUEUE_BATCH_MAX];
+	for (;;) {
+		buf_reset(&data);
+		int n = queue_pop(q, client, 1 + client % 4, &data, offs);
+		if (n <= 0) {
+			if (n == 0)
+				queue_wait_input(q, 10 * NS_PER_MS);
+			continue;
+		}
+		struct queue_client *c = queue_client(q, client);
+		for (int k = 0; k < n; k++) {
+			memset(&res[k], 0, sizeof(res[k]));
+			res[k].ref = c->held[k];
+			res[k].slot = (int32_t)client;
+			res[k].out_len = (uint32_t)(offs[k + 1] - offs[k]);
+			outs[k] = data.data + offs[k];
+		}
+		while (queue_push_results(q, client, (uint32_t)n, res, outs) != 0)
+			queue_wait_space(q, 10 * NS_PER_MS);
+	}
+}
+
+static pid_t storm_spawn(struct queue *q, uint32_t client)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		storm_consumer(q, client);
+	return pid;
+}
+
+/* Consumers popping and publishing are SIGKILLed at random moments, over and over; the parent
+ * reclaims each dead client's items and requeues them. Every item comes back exactly once, with
+ * its own bytes, and the lock keeps working. */
+static void test_queue_kill_storm_loses_and_duplicates_nothing(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 20000, CLIENTS = 3 };
+	uint8_t *seen = xcalloc(N + 1, 1);
+	uint64_t *requeue = xcalloc(N + 1, sizeof(*requeue));
+	size_t nrequeue = 0;
+	pid_t pids[CLIENTS];
+	for (uint32_t i = 0; i < CLIENTS; i++)
+		pids[i] = storm_spawn(f->q, i);
+	uint64_t next = 1, got = 0, kills = 0;
+	char item[32];
+	srand(42);
+	uint64_t deadline = now_ns() + 60 * NS_PER_S;
+	while (got < N) {
+		assert_true(now_ns() < deadline);
+		/* Produce: requeued items first, then new ones. */
+		bool pushed = false;
+		while (nrequeue || next <= N) {
+			uint64_t seq = nrequeue ? requeue[nrequeue - 1] : next;
+			int len =
+				snprintf(item, sizeof(item), "item-%llu", (unsigned long long)seq);
+			struct queue_ref ref = {.seq = seq, .handle = (uint32_t)seq, .attempt = 1};
+			if (queue_input_push(f->q, &ref, item, (size_t)len) != 0)
+				break;
+			pushed = true;
+			if (nrequeue)
+				nrequeue--;
+			else
+				next++;
+		}
+		if (pushed)
+			queue_input_wake(f->q);
+		/* Consume. */
+		struct queue_result res;
+		const char *out;
+		while (queue_result_peek(f->q, &res, &out) == 1) {
+			uint64_t seq = res.ref.seq;
+			assert_true(seq >= 1 && seq <= N);
+			assert_int_equal(seen[seq], 0); /* no duplicate */
+			seen[seq] = 1;
+			got++;
+			int len =
+				snprintf(item, sizeof(item), "item-%llu", (unsigned long long)seq);
+			assert_int_equal(res.out_len, len);
+			assert_memory_equal(out, item, (size_t)len);
+			queue_result_release(f->q);
+		}
+		queue_result_wake(f->q);
+		/* Kill one at random, every so often, and replace it. */
+		if (rand() % 4 == 0) {
+			uint32_t victim = (uint32_t)rand() % CLIENTS;
+			struct timespec ts = {0, (rand() % 200) * 1000};
+			nanosleep(&ts, NULL);
+			kill(pids[victim], SIGKILL);
+			waitpid(pids[victim], NULL, 0);
+			kills++;
+			assert_int_equal(queue_lock(f->q, 5 * NS_PER_S), 0);
+			struct queue_ref refs[QUEUE_BATCH_MAX];
+			uint32_t n = queue_client_reclaim(f->q, victim, refs);
+			queue_unlock(f->q);
+			for (uint32_t k = 0; k < n; k++)
+				requeue[nrequeue++] = refs[k].seq;
+			pids[victim] = storm_spawn(f->q, victim);
+		}
+	}
+	for (uint32_t i = 0; i < CLIENTS; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	for (uint64_t s = 1; s <= N; s++)
+		assert_int_equal(seen[s], 1);
+	/* The rings' item counters survived every repair: nothing counted twice or lost. */
+	assert_int_equal(queue_input_count(f->q), 0);
+	assert_int_equal(atomic_load(&f->q->input.pushed), atomic_load(&f->q->input.popped));
+	assert_int_equal(atomic_load(&f->q->result.pushed), atomic_load(&f->q->result.popped));
+	assert_true(kills > 100);
+	print_message("# %llu kills, %llu lock repairs\n", (unsigned long long)kills,
+		      (unsigned long long)atomic_load(&f->q->repairs));
+	free(seen);
+	free(requeue);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_queue_pop_returns_items_in_order_with_their_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_pop_on_empty_ring_returns_zero, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_queue_pop_takes_at_most_max, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_pop_refuses_while_results_unpublished,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_push_reports_full_then_too_big, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_queue_wraps_around_with_variable_sizes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_queue_results_carry_outputs_and_publish_count,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_pop_killed_holding_lock_before_recording_leaves_items, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_pop_killed_before_commit_leaves_items_in_ring, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_pop_killed_after_commit_recovers_items_as_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_pop_killed_before_clearing_op_is_finished, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_push_killed_after_writing_publishes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_push_killed_before_commit_publishes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_push_killed_after_commit_counts_results_published, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_push_killed_before_clearing_op_is_finished, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_sleeping_consumer_always_wakes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_queue_kill_storm_loses_and_duplicates_nothing,
+						setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
