@@ -1,0 +1,1093 @@
+/* The supervisor: worker slots on a libuv loop.
+ *
+ * DESIGN
+ *
+ * The parent is single-threaded and never blocks: it forks workers from the loop's thread
+ * (fflush(NULL) first), reaps them with waitpid(-1, WNOHANG) on SIGCHLD and on a 100 ms timer
+ * sweep, and never signals a PID after reaping it (slot->pid is cleared at the reap).
+ *
+ * Every submitted item lives in the in-flight table (its bytes copied) until it finishes: its
+ * result consumed from RESULT, or it failed for good. That copy is what a dead worker's items
+ * are requeued from. When a worker dies, the parent takes the queue lock (so a step the worker
+ * left half done is repaired, see queue.c) with a short timeout — retried by the timer, never
+ * waited on — and reclaims the items the worker took without publishing. The one it was running
+ * (the slot said BUSY with its sequence number) takes the process's exit code: it is retried
+ * under --retries or fails with that code; the others were never started and are requeued
+ * without counting an attempt. A result whose item is no longer in flight with that attempt is
+ * dropped and counted (deduplication by sequence number; it stays 0 by construction).
+ *
+ * A dead slot is respawned while work remains, unless it was retired (joined, shrunk, the pool
+ * terminated). A worker that dies within a second of starting without finishing an item counts
+ * as a quick death; from the third in a row the slot waits in BACKOFF (250 ms, doubling, at most
+ * 8 s) before the next start.
+ *
+ * Join: the slot's join flag is set and sleepers are woken; the worker finishes its item, runs
+ * fini and exits 0. Past join_timeout the parent sends SIGTERM (and SIGCONT, in case it is
+ * stopped), then SIGKILL as long again later. At the end of the batch every worker is joined
+ * that way, so fini always runs on a normal end.
+ */
+#include "pool_internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "worker.h"
+
+#define INPUT_RING_CAP	 (4u << 20)
+#define RESULT_RING_CAP	 (4u << 20)
+#define TIMER_MS	 100
+#define RECLAIM_LOCK_NS	 (2 * NS_PER_MS)
+#define RESULTS_PER_PUMP 65536
+#define QUICK_DEATH_NS	 NS_PER_S
+#define BACKOFF_AFTER	 3
+#define BACKOFF_FIRST_NS (250 * NS_PER_MS)
+#define BACKOFF_MAX_NS	 (8 * NS_PER_S)
+#define WAKE_EVERY	 32
+#define HANG_MIN_NS	 (5 * NS_PER_S)
+#define HANG_FACTOR	 10
+
+static void pool_pump(struct pool *p);
+static void pool_check_end(struct pool *p);
+static void slot_reclaim(struct pool *p, struct pool_slot *s);
+
+static struct shm_slot *sh(struct pool *p, const struct pool_slot *s)
+{
+	return shm_slot(&p->shm, s->index);
+}
+
+static bool slot_has_process(const struct pool_slot *s)
+{
+	return s->life == LIFE_ALIVE || s->life == LIFE_STOPPING;
+}
+
+static bool pool_work_remains(const struct pool *p)
+{
+	if (p->terminating)
+		return false;
+	return p->inflight > 0 || (!p->input_ended && !p->closing);
+}
+
+/* --- in-flight items --- */
+
+static uint32_t item_alloc(struct pool *p)
+{
+	if (p->nfree == 0) {
+		uint32_t old = p->items_cap;
+		uint32_t cap = old ? old * 2 : 1024;
+		p->items = xrealloc(p->items, cap * sizeof(*p->items));
+		memset(p->items + old, 0, (cap - old) * sizeof(*p->items));
+		p->free_handles = xrealloc(p->free_handles, cap * sizeof(*p->free_handles));
+		for (uint32_t i = cap; i > old; i--)
+			p->free_handles[p->nfree++] = i - 1;
+		p->items_cap = cap;
+	}
+	return p->free_handles[--p->nfree];
+}
+
+static void item_free(struct pool *p, uint32_t h)
+{
+	struct pool_item *it = &p->items[h];
+	free(it->data);
+	memset(it, 0, sizeof(*it));
+	p->free_handles[p->nfree++] = h;
+	p->inflight--;
+}
+
+static struct pool_item *item_get(struct pool *p, const struct queue_ref *ref)
+{
+	if (ref->handle >= p->items_cap)
+		return NULL;
+	struct pool_item *it = &p->items[ref->handle];
+	if (!it->live || it->seq != ref->seq)
+		return NULL;
+	return it;
+}
+
+static void requeue_push(struct pool *p, uint32_t h)
+{
+	if (p->rq_len == p->rq_cap) {
+		size_t cap = p->rq_cap ? p->rq_cap * 2 : 256;
+		uint32_t *n = xmalloc(cap * sizeof(*n));
+		for (size_t i = 0; i < p->rq_len; i++)
+			n[i] = p->requeue[(p->rq_head + i) % p->rq_cap];
+		free(p->requeue);
+		p->requeue = n;
+		p->rq_cap = cap;
+		p->rq_head = 0;
+	}
+	p->requeue[(p->rq_head + p->rq_len) % p->rq_cap] = h;
+	p->rq_len++;
+}
+
+/* Put requeued items back into INPUT, oldest first, as far as room allows. */
+static void requeue_flush(struct pool *p)
+{
+	bool pushed = false;
+	while (p->rq_len) {
+		uint32_t h = p->requeue[p->rq_head];
+		struct pool_item *it = &p->items[h];
+		struct queue_ref ref = {.seq = it->seq, .handle = h, .attempt = it->attempt};
+		if (queue_input_push(p->q, &ref, it->data, it->len) != 0)
+			break;
+		p->rq_head = (p->rq_head + 1) % p->rq_cap;
+		p->rq_len--;
+		pushed = true;
+	}
+	if (pushed)
+		queue_input_wake(p->q);
+}
+
+static void item_finish(struct pool *p, uint32_t h, const struct queue_result *res, int slot,
+			pid_t pid, int code, bool core, enum pool_cause cause, const char *out,
+			size_t out_len)
+{
+	struct pool_item *it = &p->items[h];
+	struct pool_result r = {
+		.seq = it->seq,
+		.item = it->data,
+		.item_len = it->len,
+		.attempts = it->attempt,
+		.slot = slot,
+		.pid = pid,
+		.exitcode = code,
+		.core = core,
+		.done = code == 0,
+		.cause = cause,
+		.output = out,
+		.output_len = out_len,
+	};
+	if (res) {
+		r.start = p->wall0 + ((double)res->start_ns - (double)p->mono0) / 1e9;
+		r.runtime = (double)res->runtime_ns / 1e9;
+		r.truncated = res->flags & QUEUE_RESULT_TRUNCATED;
+		if (p->nruntimes < POOL_RUNTIMES_KEPT)
+			p->nruntimes++;
+		p->runtimes[p->runtimes_pos] = res->runtime_ns;
+		p->runtimes_pos = (p->runtimes_pos + 1) % POOL_RUNTIMES_KEPT;
+	} else {
+		r.start = wall_s();
+	}
+	if (slot >= 0) {
+		if (r.done)
+			p->slots[slot].done++;
+		else
+			p->slots[slot].failed++;
+	}
+	if (r.done)
+		p->done++;
+	else
+		p->failed++;
+	if (p->cb.result)
+		p->cb.result(p->cb.data, &r);
+	item_free(p, h);
+}
+
+/* An item ended in failure with code: retry it if it may, else fail it for good. Returns true
+ * when it was requeued. */
+static bool item_failed(struct pool *p, uint32_t h, const struct queue_result *res, int slot,
+			pid_t pid, int code, bool core, enum pool_cause cause, const char *out,
+			size_t out_len, struct buf *fate)
+{
+	struct pool_item *it = &p->items[h];
+	char codes[64];
+	exitcode_format(code, core, codes, sizeof(codes));
+	if (!p->terminating && it->attempt <= p->cfg.retries) {
+		it->attempt++;
+		p->retried++;
+		requeue_push(p, h);
+		if (fate) {
+			buf_printf(fate, "; ");
+			pool_describe_item(fate, it->seq, it->data, it->len);
+			buf_printf(fate, " requeued %u/%u", it->attempt - 1, p->cfg.retries);
+		} else {
+			struct buf b = {0};
+			pool_describe_item(&b, it->seq, it->data, it->len);
+			pool_emit(p, POOL_EVENT_ITEM_RETRIED, slot >= 0 ? &p->slots[slot] : NULL,
+				  it->seq, "%s failed with %s on worker %d; retry %u/%u", b.data,
+				  codes, slot, it->attempt - 1, p->cfg.retries);
+			buf_free(&b);
+		}
+		return true;
+	}
+	struct buf b = {0};
+	pool_describe_item(&b, it->seq, it->data, it->len);
+	if (fate)
+		buf_printf(fate, "; %s failed", b.data);
+	else
+		pool_emit(p, POOL_EVENT_ITEM_FAILED, slot >= 0 ? &p->slots[slot] : NULL, it->seq,
+			  "%s failed with %s on worker %d%s", b.data, codes, slot,
+			  it->attempt > 1 ? " (no retry left)" : "");
+	buf_free(&b);
+	item_finish(p, h, res, slot, pid, code, core, cause, out, out_len);
+	return false;
+}
+
+/* --- processes --- */
+
+static void slot_spawn(struct pool *p, struct pool_slot *s)
+{
+	struct shm_slot *ss = sh(p, s);
+	s->generation++;
+	atomic_store(&ss->pid, 0);
+	atomic_store(&ss->phase, SHM_PHASE_STARTING);
+	atomic_store(&ss->join, 0);
+	atomic_store(&ss->fini_ran, 0);
+	atomic_store(&ss->items_run, 0);
+	atomic_store(&ss->items_failed, 0);
+	atomic_store(&ss->generation, s->generation);
+
+	struct worker_args args = {
+		.shm = &p->shm,
+		.slot = s->index,
+		.job = p->cfg.job,
+		.notify_fd = p->efd,
+		.parent = getpid(),
+		.max_items = p->cfg.max_items_per_worker,
+		.stderr_fd = p->cfg.worker_stderr_fd,
+	};
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0)
+		worker_main(&args);
+	if (pid < 0) {
+		int err = errno;
+		s->life = LIFE_BACKOFF;
+		s->backoff_until_ns = now_ns() + BACKOFF_FIRST_NS;
+		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u: fork failed: %s; retrying",
+			  s->index, strerror(err));
+		return;
+	}
+	if (s->index >= p->nslots_used)
+		p->nslots_used = s->index + 1;
+	if (s->life == LIFE_EXITED || s->life == LIFE_BACKOFF || s->life == LIFE_REAPED)
+		s->restarts += s->has_exit ? 1 : 0;
+	s->pid = pid;
+	atomic_store(&ss->pid, pid);
+	s->life = LIFE_ALIVE;
+	s->retire = false;
+	s->stop_cause = POOL_CAUSE_NONE;
+	s->stop_signal = 0;
+	s->join_stage = 0;
+	s->started_ns = now_ns();
+	s->finished_at_start = s->done + s->failed;
+	pool_emit(p, POOL_EVENT_WORKER_STARTED, s, 0, "worker %u pid %d started", s->index, pid);
+}
+
+static unsigned pool_active(const struct pool *p)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < p->nslots_used; i++) {
+		const struct pool_slot *s = &p->slots[i];
+		if ((slot_has_process(s) && !s->retire) || s->life == LIFE_BACKOFF ||
+		    (s->life == LIFE_REAPED && !s->retire))
+			n++;
+	}
+	return n;
+}
+
+static void pool_update_active(struct pool *p)
+{
+	atomic_store(&p->q->active_workers, MAX(1u, pool_active(p)));
+}
+
+static int slot_signal(struct pool_slot *s, int sig, enum pool_cause cause)
+{
+	if (!slot_has_process(s) || s->pid <= 0)
+		return -ESRCH;
+	if (kill(s->pid, sig) < 0)
+		return -errno;
+	if (sig != SIGKILL)
+		kill(s->pid, SIGCONT); /* a stopped process acts on SIGTERM only once continued */
+	if (s->life == LIFE_ALIVE || s->stop_cause == POOL_CAUSE_NONE ||
+	    s->stop_cause == POOL_CAUSE_JOIN || s->stop_cause == POOL_CAUSE_END)
+		s->stop_cause = cause;
+	s->stop_signal = sig;
+	s->life = LIFE_STOPPING;
+	return 0;
+}
+
+static void slot_request_join(struct pool *p, struct pool_slot *s, enum pool_cause cause)
+{
+	if (!slot_has_process(s))
+		return;
+	struct shm_slot *ss = sh(p, s);
+	if (!atomic_load(&ss->join)) {
+		atomic_store(&ss->join, 1);
+		s->stop_cause = cause;
+		s->join_stage = 0;
+		s->deadline_ns = now_ns() + p->cfg.join_timeout_ns;
+	}
+	s->retire = true;
+	s->life = LIFE_STOPPING;
+	queue_wake_all(p->q);
+	atomic_fetch_add(&p->shm.hdr->pause_seq, 1);
+	futex_wake_u32(&p->shm.hdr->pause_seq, 1 << 30);
+}
+
+/* Past a join's deadline: SIGTERM, then SIGKILL. */
+static void slot_escalate(struct pool *p, struct pool_slot *s, uint64_t now)
+{
+	if (s->life != LIFE_STOPPING || !atomic_load(&sh(p, s)->join) || now < s->deadline_ns)
+		return;
+	uint64_t grace = MAX(p->cfg.join_timeout_ns, NS_PER_S);
+	if (s->join_stage == 0) {
+		pool_emit(p, POOL_EVENT_NOTICE, s, 0,
+			  "worker %u pid %d did not finish joining in time: terminating", s->index,
+			  s->pid);
+		slot_signal(s, SIGTERM, POOL_CAUSE_JOIN_TIMEOUT);
+		s->stop_cause = POOL_CAUSE_JOIN_TIMEOUT;
+		s->join_stage = 1;
+		s->deadline_ns = now + grace;
+	} else if (s->join_stage == 1) {
+		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u pid %d ignored SIGTERM: killing",
+			  s->index, s->pid);
+		slot_signal(s, SIGKILL, POOL_CAUSE_JOIN_TIMEOUT);
+		s->stop_cause = POOL_CAUSE_JOIN_TIMEOUT;
+		s->join_stage = 2;
+		s->deadline_ns = UINT64_MAX;
+	}
+}
+
+static void slot_after_exit(struct pool *p, struct pool_slot *s)
+{
+	uint64_t now = now_ns();
+	if (p->terminating || s->retire || !pool_work_remains(p)) {
+		s->life = LIFE_EXITED;
+		return;
+	}
+	bool quick = now - s->started_ns < QUICK_DEATH_NS &&
+		     s->done + s->failed == s->finished_at_start && s->last_exit != 0 &&
+		     s->stop_cause == POOL_CAUSE_NONE;
+	s->quick_deaths = quick ? s->quick_deaths + 1 : 0;
+	if (s->quick_deaths >= BACKOFF_AFTER) {
+		unsigned k = MIN(s->quick_deaths - BACKOFF_AFTER, 5u);
+		uint64_t delay = MIN(BACKOFF_FIRST_NS << k, BACKOFF_MAX_NS);
+		s->life = LIFE_BACKOFF;
+		s->backoff_until_ns = now + delay;
+		pool_emit(p, POOL_EVENT_NOTICE, s, 0,
+			  "worker %u keeps dying at start (%u in a row): next start in %.2f s",
+			  s->index, s->quick_deaths, (double)delay / 1e9);
+		return;
+	}
+	slot_spawn(p, s);
+}
+
+static void slot_reaped(struct pool *p, struct pool_slot *s, int status)
+{
+	struct shm_slot *ss = sh(p, s);
+	bool core = false;
+	int code = exitcode_from_status(status, &core);
+	s->has_exit = true;
+	s->last_exit = code;
+	s->last_core = core;
+	s->fini_ran = atomic_load(&ss->fini_ran);
+	s->reap_phase = atomic_load(&ss->phase);
+	s->reap_seq = atomic_load(&ss->cur_seq);
+	enum pool_cause cause = s->stop_cause;
+	if (cause == POOL_CAUSE_NONE && code == 0 && s->fini_ran)
+		cause = POOL_CAUSE_RECYCLE;
+	s->last_cause = cause;
+	s->reap_pid = s->pid;
+	s->pid = 0;
+	atomic_store(&ss->pid, 0);
+	s->life = LIFE_REAPED;
+	slot_reclaim(p, s);
+}
+
+/* Take back the items a dead worker held; then decide on a respawn. Retried by the timer
+ * while the queue lock is busy. */
+static void slot_reclaim(struct pool *p, struct pool_slot *s)
+{
+	if (queue_lock(p->q, RECLAIM_LOCK_NS) != 0)
+		return;
+	struct queue_ref refs[QUEUE_BATCH_MAX];
+	uint32_t n = queue_client_reclaim(p->q, s->index, refs);
+	queue_unlock(p->q);
+
+	int code = s->last_exit;
+	char desc[96];
+	exitcode_describe(code, s->last_core, desc, sizeof(desc));
+	struct buf fate = {0};
+	for (uint32_t k = 0; k < n; k++) {
+		struct pool_item *it = item_get(p, &refs[k]);
+		if (!it)
+			continue;
+		uint32_t h = refs[k].handle;
+		bool blamed = s->reap_phase == SHM_PHASE_BUSY && refs[k].seq == s->reap_seq;
+		if (!blamed) {
+			if (p->terminating) {
+				p->not_run++;
+				item_free(p, h);
+			} else {
+				p->requeued++;
+				requeue_push(p, h);
+			}
+			continue;
+		}
+		if (code == 0) {
+			/* The item ended the process with exit status 0: a success, as Python. */
+			struct buf b = {0};
+			pool_describe_item(&b, it->seq, it->data, it->len);
+			buf_printf(&fate, "; %s done", b.data);
+			buf_free(&b);
+			item_finish(p, h, NULL, (int)s->index, s->reap_pid, 0, false, s->last_cause,
+				    NULL, 0);
+		} else {
+			item_failed(p, h, NULL, (int)s->index, s->reap_pid, code, s->last_core,
+				    s->last_cause, NULL, 0, &fate);
+		}
+	}
+	if (n > 0 && fate.len == 0 && !p->terminating)
+		buf_printf(&fate, "; %u unstarted item%s requeued", n, n == 1 ? "" : "s");
+	const char *fini = s->fini_ran ? "; fini ran" : (code != 0 ? "; fini did not run" : "");
+	pool_emit(p, POOL_EVENT_WORKER_EXITED, s, s->reap_phase == SHM_PHASE_BUSY ? s->reap_seq : 0,
+		  "worker %u pid %d %s: %s%s%s", s->index, s->reap_pid, desc, pool_cause_words(s),
+		  fini, fate.data ? fate.data : "");
+	buf_free(&fate);
+	slot_after_exit(p, s);
+	pool_update_active(p);
+	requeue_flush(p);
+	pool_check_end(p);
+}
+
+static struct pool_slot *slot_by_pid(struct pool *p, pid_t pid)
+{
+	for (unsigned i = 0; i < p->nslots_used; i++)
+		if (p->slots[i].pid == pid && slot_has_process(&p->slots[i]))
+			return &p->slots[i];
+	return NULL;
+}
+
+static void pool_reap(struct pool *p)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct pool_slot *s = slot_by_pid(p, pid);
+		if (s)
+			slot_reaped(p, s, status);
+	}
+}
+
+/* --- the end of the batch --- */
+
+static bool pool_all_gone(const struct pool *p)
+{
+	for (unsigned i = 0; i < p->nslots_used; i++) {
+		enum pool_life l = p->slots[i].life;
+		if (l == LIFE_ALIVE || l == LIFE_STOPPING || l == LIFE_REAPED)
+			return false;
+	}
+	return true;
+}
+
+static void pool_check_end(struct pool *p)
+{
+	if (p->finished)
+		return;
+	bool no_work = p->terminating || (p->inflight == 0 && (p->input_ended || p->closing));
+	if (!no_work)
+		return;
+	if (!p->end_joined) {
+		p->end_joined = true;
+		for (unsigned i = 0; i < p->nslots_used; i++) {
+			struct pool_slot *s = &p->slots[i];
+			if (s->life == LIFE_BACKOFF)
+				s->life = LIFE_EXITED;
+			if (slot_has_process(s) && !p->terminating)
+				slot_request_join(p, s,
+						  s->stop_cause == POOL_CAUSE_NONE ? POOL_CAUSE_END
+										   : s->stop_cause);
+		}
+	}
+	for (unsigned i = 0; i < p->nslots_used; i++)
+		if (p->slots[i].life == LIFE_BACKOFF)
+			p->slots[i].life = LIFE_EXITED;
+	if (!pool_all_gone(p))
+		return;
+	if (p->terminating && p->inflight) {
+		/* Items never started when the pool was terminated: report them not run. */
+		for (uint32_t h = 0; h < p->items_cap; h++) {
+			if (p->items[h].live) {
+				p->not_run++;
+				item_free(p, h);
+			}
+		}
+		p->rq_len = 0;
+	}
+	p->finished = true;
+	if (p->cb.finished)
+		p->cb.finished(p->cb.data);
+}
+
+/* --- the loop --- */
+
+static void pool_consume_results(struct pool *p)
+{
+	struct queue_result res;
+	const char *out;
+	unsigned n = 0;
+	while (n < RESULTS_PER_PUMP && queue_result_peek(p->q, &res, &out)) {
+		n++;
+		struct pool_item *it = item_get(p, &res.ref);
+		if (!it || it->attempt != res.ref.attempt || res.slot < 0 ||
+		    (unsigned)res.slot >= POOLTOP_MAX_WORKERS) {
+			p->duplicates++;
+			queue_result_release(p->q);
+			continue;
+		}
+		uint32_t h = res.ref.handle;
+		if (res.exitcode == 0)
+			item_finish(p, h, &res, res.slot, res.pid, 0, false, POOL_CAUSE_NONE, out,
+				    res.out_len);
+		else
+			item_failed(p, h, &res, res.slot, res.pid, res.exitcode, false,
+				    POOL_CAUSE_NONE, out, res.out_len, NULL);
+		queue_result_release(p->q);
+	}
+	if (n)
+		queue_result_wake(p->q);
+}
+
+static void pool_pump(struct pool *p)
+{
+	pool_consume_results(p);
+	requeue_flush(p);
+	if (p->want_space && (p->closing || p->terminating ||
+			      (p->rq_len == 0 && queue_input_count(p->q) <= p->max_queued / 2))) {
+		p->want_space = false;
+		atomic_store(&p->q->parent_wants_space, 0);
+		if (p->cb.space)
+			p->cb.space(p->cb.data);
+	}
+	if (p->unwoken) {
+		p->unwoken = 0;
+		queue_input_wake(p->q);
+	}
+	pool_check_end(p);
+}
+
+static bool pool_results_pending(const struct pool *p)
+{
+	return atomic_load(&p->q->result.tail) != atomic_load(&p->q->result.head);
+}
+
+static void idle_cb(uv_idle_t *h)
+{
+	uv_idle_stop(h); /* prepare_cb starts it again while there is work */
+}
+
+static void prepare_cb(uv_prepare_t *h)
+{
+	struct pool *p = h->data;
+	pool_pump(p);
+	/* About to sleep in the loop: ask workers to wake us, then look once more. */
+	atomic_store(&p->q->parent_waiting, 1);
+	if (pool_results_pending(p) ||
+	    (p->want_space && queue_input_count(p->q) <= p->max_queued / 2)) {
+		atomic_store(&p->q->parent_waiting, 0);
+		/* An active idle handle makes the loop poll without blocking. */
+		uv_idle_start(&p->idle, idle_cb);
+	}
+}
+
+static void efd_cb(uv_poll_t *h, int status, int events)
+{
+	(void)status;
+	(void)events;
+	struct pool *p = h->data;
+	uint64_t v;
+	ssize_t r = read(p->efd, &v, sizeof(v));
+	(void)r;
+	atomic_store(&p->q->parent_waiting, 0);
+	pool_pump(p);
+}
+
+static void sigchld_cb(uv_signal_t *h, int sig)
+{
+	(void)sig;
+	struct pool *p = h->data;
+	pool_reap(p);
+	pool_pump(p);
+}
+
+static void timer_cb(uv_timer_t *h)
+{
+	struct pool *p = h->data;
+	uint64_t now = now_ns();
+	pool_reap(p);
+	for (unsigned i = 0; i < p->nslots_used; i++) {
+		struct pool_slot *s = &p->slots[i];
+		if (s->life == LIFE_REAPED)
+			slot_reclaim(p, s);
+		else if (s->life == LIFE_STOPPING)
+			slot_escalate(p, s, now);
+		else if (s->life == LIFE_BACKOFF && now >= s->backoff_until_ns &&
+			 pool_work_remains(p))
+			slot_spawn(p, s);
+		stats_rate_update(&s->rate, s->done + s->failed, now);
+		/* The STATS records feed the runtimes; the counters are exact elsewhere. */
+		struct stats_record rec[STATS_RING_CAP];
+		stats_drain(&shm_slot(&p->shm, i)->stats, rec, STATS_RING_CAP);
+	}
+	stats_rate_update(&p->rate, p->done + p->failed, now);
+	pool_pump(p);
+}
+
+/* --- life --- */
+
+struct pool *pool_new(uv_loop_t *loop, const struct pool_config *cfg,
+		      const struct pool_callbacks *cb, int *err)
+{
+	if (cfg->workers == 0 || cfg->workers > POOLTOP_MAX_WORKERS || !cfg->job.kind) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	struct pool *p = xcalloc(1, sizeof(*p));
+	p->loop = loop;
+	p->cfg = *cfg;
+	if (cb)
+		p->cb = *cb;
+	p->slots = xcalloc(POOLTOP_MAX_WORKERS, sizeof(*p->slots));
+	for (unsigned i = 0; i < POOLTOP_MAX_WORKERS; i++)
+		p->slots[i].index = i;
+	int r = shm_create(POOLTOP_MAX_WORKERS, INPUT_RING_CAP, RESULT_RING_CAP, &p->shm);
+	if (r)
+		goto fail_free;
+	p->q = p->shm.q;
+	p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (p->efd < 0) {
+		r = -errno;
+		goto fail_shm;
+	}
+	p->max_queued = MIN(16384u, MAX(4096u, 64u * cfg->workers));
+	if ((r = uv_poll_init(loop, &p->efd_poll, p->efd)) != 0)
+		goto fail_efd;
+	uv_signal_init(loop, &p->sigchld);
+	uv_timer_init(loop, &p->timer);
+	uv_prepare_init(loop, &p->prepare);
+	uv_idle_init(loop, &p->idle);
+	p->efd_poll.data = p->sigchld.data = p->timer.data = p->prepare.data = p->idle.data = p;
+	p->open_handles = 5;
+	p->start_ns = p->mono0 = now_ns();
+	p->wall0 = wall_s();
+	return p;
+
+fail_efd:
+	close(p->efd);
+fail_shm:
+	shm_destroy(&p->shm);
+fail_free:
+	free(p->slots);
+	free(p);
+	*err = r;
+	return NULL;
+}
+
+int pool_start(struct pool *p)
+{
+	int r;
+	if ((r = uv_signal_start(&p->sigchld, sigchld_cb, SIGCHLD)) != 0 ||
+	    (r = uv_poll_start(&p->efd_poll, UV_READABLE, efd_cb)) != 0 ||
+	    (r = uv_timer_start(&p->timer, timer_cb, TIMER_MS, TIMER_MS)) != 0 ||
+	    (r = uv_prepare_start(&p->prepare, prepare_cb)) != 0)
+		return r;
+	p->target = p->cfg.workers;
+	for (unsigned i = 0; i < p->cfg.workers; i++)
+		slot_spawn(p, &p->slots[i]);
+	pool_update_active(p);
+	return 0;
+}
+
+int pool_submit(struct pool *p, uint64_t seq, const void *item, size_t len)
+{
+	if (p->closing || p->terminating || p->input_ended)
+		return -EPIPE;
+	if (len > queue_max_item(p->q))
+		return -E2BIG;
+	if (p->rq_len || queue_input_count(p->q) >= p->max_queued) {
+		p->want_space = true;
+		atomic_store(&p->q->parent_wants_space, 1);
+		return -EAGAIN;
+	}
+	uint32_t h = item_alloc(p);
+	struct queue_ref ref = {.seq = seq, .handle = h, .attempt = 1};
+	if (queue_input_push(p->q, &ref, item, len) != 0) {
+		p->free_handles[p->nfree++] = h;
+		p->want_space = true;
+		atomic_store(&p->q->parent_wants_space, 1);
+		return -EAGAIN;
+	}
+	struct pool_item *it = &p->items[h];
+	it->seq = seq;
+	it->attempt = 1;
+	it->live = true;
+	it->len = len;
+	it->data = xmemdup(item, len + 1);
+	it->data[len] = '\0';
+	p->inflight++;
+	p->submitted++;
+	if (++p->unwoken >= WAKE_EVERY) {
+		p->unwoken = 0;
+		queue_input_wake(p->q);
+	}
+	return 0;
+}
+
+void pool_input_end(struct pool *p)
+{
+	p->input_ended = true;
+	pool_check_end(p);
+}
+
+size_t pool_max_item(const struct pool *p)
+{
+	return (size_t)queue_max_item(p->q);
+}
+
+bool pool_closing(const struct pool *p)
+{
+	return p->closing || p->terminating || p->input_ended;
+}
+
+static void handle_closed_cb(uv_handle_t *h)
+{
+	struct pool *p = h->data;
+	if (--p->open_handles == 0 && p->closed)
+		p->closed(p->closed_data);
+}
+
+void pool_close(struct pool *p, void (*closed)(void *data), void *data)
+{
+	/* Nobody survives the pool: kill and reap whatever still runs. */
+	for (unsigned i = 0; i < p->nslots_used; i++) {
+		struct pool_slot *s = &p->slots[i];
+		if (slot_has_process(s) && s->pid > 0) {
+			kill(s->pid, SIGKILL);
+			waitpid(s->pid, NULL, 0);
+			s->pid = 0;
+			s->life = LIFE_EXITED;
+		}
+	}
+	p->closed = closed;
+	p->closed_data = data;
+	uv_close((uv_handle_t *)&p->efd_poll, handle_closed_cb);
+	uv_close((uv_handle_t *)&p->sigchld, handle_closed_cb);
+	uv_close((uv_handle_t *)&p->timer, handle_closed_cb);
+	uv_close((uv_handle_t *)&p->prepare, handle_closed_cb);
+	uv_close((uv_handle_t *)&p->idle, handle_closed_cb);
+}
+
+void pool_free(struct pool *p)
+{
+	if (!p)
+		return;
+	for (uint32_t h = 0; h < p->items_cap; h++)
+		free(p->items[h].data);
+	free(p->items);
+	free(p->free_handles);
+	free(p->requeue);
+	free(p->slots);
+	if (p->efd >= 0)
+		close(p->efd);
+	shm_destroy(&p->shm);
+	free(p);
+}
+
+/* --- commands --- */
+
+static struct pool_slot *slot_named(struct pool *p, unsigned slot, uint64_t generation, int *err)
+{
+	if (slot >= POOLTOP_MAX_WORKERS) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	struct pool_slot *s = &p->slots[slot];
+	if (!slot_has_process(s)) {
+		*err = -ESRCH;
+		return NULL;
+	}
+	if (generation && s->generation != generation) {
+		*err = -ESTALE;
+		return NULL;
+	}
+	return s;
+}
+
+int pool_slot_terminate(struct pool *p, unsigned slot, uint64_t generation)
+{
+	int err;
+	struct pool_slot *s = slot_named(p, slot, generation, &err);
+	return s ? slot_signal(s, SIGTERM, POOL_CAUSE_USER) : err;
+}
+
+int pool_slot_kill(struct pool *p, unsigned slot, uint64_t generation)
+{
+	int err;
+	struct pool_slot *s = slot_named(p, slot, generation, &err);
+	return s ? slot_signal(s, SIGKILL, POOL_CAUSE_USER) : err;
+}
+
+int pool_slot_join(struct pool *p, unsigned slot, uint64_t generation)
+{
+	int err;
+	struct pool_slot *s = slot_named(p, slot, generation, &err);
+	if (!s)
+		return err;
+	slot_request_join(p, s, POOL_CAUSE_JOIN);
+	pool_update_active(p);
+	return 0;
+}
+
+int pool_slot_restart(struct pool *p, unsigned slot)
+{
+	if (slot >= POOLTOP_MAX_WORKERS)
+		return -EINVAL;
+	struct pool_slot *s = &p->slots[slot];
+	if (p->terminating)
+		return -EPIPE;
+	if (slot_has_process(s)) {
+		int r = slot_signal(s, SIGTERM, POOL_CAUSE_RESTART);
+		s->retire = false;
+		atomic_store(&sh(p, s)->join, 0);
+		return r;
+	}
+	if (s->life == LIFE_REAPED)
+		return -EAGAIN;
+	slot_spawn(p, s);
+	pool_update_active(p);
+	return 0;
+}
+
+void pool_join_all(struct pool *p)
+{
+	if (p->closing)
+		return;
+	p->closing = true;
+	pool_emit(p, POOL_EVENT_NOTICE, NULL, 0,
+		  "joining all workers: no more input is read; items in hand are finished");
+	if (p->want_space && p->cb.space) {
+		p->want_space = false;
+		p->cb.space(p->cb.data);
+	}
+	pool_check_end(p);
+}
+
+static void pool_signal_all(struct pool *p, int sig)
+{
+	bool first = !p->terminating;
+	p->closing = true;
+	p->terminating = true;
+	if (first)
+		pool_emit(p, POOL_EVENT_NOTICE, NULL, 0, "%s all workers",
+			  sig == SIGKILL ? "killing" : "terminating");
+	for (unsigned i = 0; i < p->nslots_used; i++) {
+		struct pool_slot *s = &p->slots[i];
+		s->retire = true;
+		if (slot_has_process(s))
+			slot_signal(s, sig, POOL_CAUSE_SHUTDOWN);
+		else if (s->life == LIFE_BACKOFF)
+			s->life = LIFE_EXITED;
+	}
+	if (p->want_space && p->cb.space) {
+		p->want_space = false;
+		p->cb.space(p->cb.data);
+	}
+	pool_check_end(p);
+}
+
+void pool_terminate_all(struct pool *p)
+{
+	pool_signal_all(p, SIGTERM);
+}
+
+void pool_kill_all(struct pool *p)
+{
+	pool_signal_all(p, SIGKILL);
+}
+
+int pool_resize(struct pool *p, unsigned n)
+{
+	if (n == 0 || n > POOLTOP_MAX_WORKERS)
+		return -EINVAL;
+	if (p->terminating)
+		return -EPIPE;
+	p->target = n;
+	unsigned active = pool_active(p);
+	for (unsigned i = 0; active < n && i < POOLTOP_MAX_WORKERS; i++) {
+		struct pool_slot *s = &p->slots[i];
+		if (s->life == LIFE_EMPTY || s->life == LIFE_EXITED) {
+			slot_spawn(p, s);
+			active++;
+		}
+	}
+	for (unsigned i = p->nslots_used; active > n && i-- > 0;) {
+		struct pool_slot *s = &p->slots[i];
+		if (s->life == LIFE_BACKOFF) {
+			s->life = LIFE_EXITED;
+			active--;
+		} else if (slot_has_process(s) && !s->retire) {
+			slot_request_join(p, s, POOL_CAUSE_JOIN);
+			active--;
+		}
+	}
+	pool_update_active(p);
+	pool_emit(p, POOL_EVENT_NOTICE, NULL, 0, "pool resized to %u worker%s", n,
+		  n == 1 ? "" : "s");
+	return 0;
+}
+
+void pool_pause(struct pool *p, bool paused)
+{
+	struct shm_header *h = p->shm.hdr;
+	if (!!atomic_load(&h->paused) == paused)
+		return;
+	atomic_store(&h->paused, paused ? 1 : 0);
+	if (!paused) {
+		atomic_fetch_add(&h->pause_seq, 1);
+		futex_wake_u32(&h->pause_seq, 1 << 30);
+	}
+	pool_emit(p, POOL_EVENT_NOTICE, NULL, 0, "dispatch %s",
+		  paused ? "paused: workers start no new item" : "resumed");
+}
+
+/* --- the snapshot --- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t pool_median_runtime(const struct pool *p)
+{
+	if (!p->nruntimes)
+		return 0;
+	uint64_t tmp[POOL_RUNTIMES_KEPT];
+	memcpy(tmp, p->runtimes, p->nruntimes * sizeof(tmp[0]));
+	qsort(tmp, p->nruntimes, sizeof(tmp[0]), cmp_u64);
+	return tmp[p->nruntimes / 2];
+}
+
+unsigned pool_nslots(const struct pool *p)
+{
+	return MAX(p->nslots_used, p->target);
+}
+
+static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, uint64_t hang_ns,
+		      struct pool_slot_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	struct shm_slot *ss = sh(p, s);
+	v->index = s->index;
+	v->pid = s->pid;
+	v->generation = s->generation;
+	v->has_exit = s->has_exit;
+	v->last_exit = s->last_exit;
+	v->last_core = s->last_core;
+	v->last_cause = s->last_cause;
+	v->fini_ran = s->fini_ran;
+	v->restarts = s->restarts;
+	v->done = s->done;
+	v->failed = s->failed;
+	v->rate = s->rate.rate;
+	switch (s->life) {
+	case LIFE_EMPTY:
+		v->state = POOL_SLOT_EMPTY;
+		return;
+	case LIFE_EXITED:
+	case LIFE_REAPED:
+		v->state = POOL_SLOT_EXITED;
+		return;
+	case LIFE_BACKOFF:
+		v->state = POOL_SLOT_BACKOFF;
+		v->backoff_ns = s->backoff_until_ns > now ? s->backoff_until_ns - now : 0;
+		return;
+	case LIFE_STOPPING:
+		v->state = POOL_SLOT_STOPPING;
+		break;
+	case LIFE_ALIVE:
+		break;
+	}
+	uint32_t phase = atomic_load(&ss->phase);
+	if (s->life == LIFE_ALIVE)
+		v->state = phase == SHM_PHASE_STARTING ? POOL_SLOT_STARTING
+			   : phase == SHM_PHASE_BUSY   ? POOL_SLOT_BUSY
+						       : POOL_SLOT_IDLE;
+	if (phase != SHM_PHASE_BUSY)
+		return;
+	/* Read the current item under its sequence lock; give up on a torn read. */
+	for (int tries = 0; tries < 4; tries++) {
+		uint32_t l1 = atomic_load_explicit(&ss->cur_lock, memory_order_acquire);
+		if (l1 & 1)
+			continue;
+		v->cur_seq = atomic_load_explicit(&ss->cur_seq, memory_order_relaxed);
+		v->cur_len = atomic_load_explicit(&ss->cur_len, memory_order_relaxed);
+		uint64_t start = atomic_load_explicit(&ss->cur_start_ns, memory_order_relaxed);
+		v->cur_item_len = MIN(v->cur_len, sizeof(v->cur_item));
+		memcpy(v->cur_item, ss->cur_preview, v->cur_item_len);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&ss->cur_lock, memory_order_relaxed) == l1) {
+			v->age_ns = now > start ? now - start : 0;
+			v->hung = v->age_ns > hang_ns;
+			return;
+		}
+	}
+	v->cur_seq = 0;
+	v->cur_item_len = 0;
+}
+
+unsigned pool_snapshot(struct pool *p, struct pool_totals *t, struct pool_slot_view *slots,
+		       unsigned max)
+{
+	uint64_t now = now_ns();
+	memset(t, 0, sizeof(*t));
+	t->median_runtime_ns = pool_median_runtime(p);
+	t->hang_after_ns = p->cfg.hang_after_ns
+				   ? p->cfg.hang_after_ns
+				   : MAX(HANG_MIN_NS, HANG_FACTOR * t->median_runtime_ns);
+	unsigned n = pool_nslots(p);
+	unsigned written = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct pool_slot_view v;
+		slot_view(p, &p->slots[i], now, t->hang_after_ns, &v);
+		if (v.state == POOL_SLOT_IDLE || v.state == POOL_SLOT_BUSY ||
+		    v.state == POOL_SLOT_STARTING || v.state == POOL_SLOT_STOPPING)
+			t->alive++;
+		if (v.cur_seq)
+			t->busy++;
+		if (v.hung)
+			t->hung++;
+		if (written < max)
+			slots[written++] = v;
+	}
+	t->size = p->target;
+	t->submitted = p->submitted;
+	t->done = p->done;
+	t->failed = p->failed;
+	t->retried = p->retried;
+	t->requeued = p->requeued;
+	t->running = t->busy;
+	t->queued = p->inflight > t->busy ? p->inflight - t->busy : 0;
+	t->not_run = p->not_run;
+	t->duplicates = p->duplicates;
+	for (unsigned i = 0; i < p->nslots_used; i++)
+		t->stats_dropped += atomic_load(&shm_slot(&p->shm, i)->stats.dropped);
+	t->repairs = atomic_load(&p->q->repairs);
+	t->input_ended = p->input_ended;
+	t->closing = p->closing || p->terminating;
+	t->paused = atomic_load(&p->shm.hdr->paused);
+	t->finished = p->finished;
+	t->rate_now = p->rate.rate;
+	t->elapsed_ns = now - p->start_ns;
+	t->rate_avg =
+		t->elapsed_ns ? (double)(p->done + p->failed) * 1e9 / (double)t->elapsed_ns : 0;
+	return written;
+}

@@ -1,0 +1,130 @@
+/* The pool's event list and the words it uses: what happened to which worker and item, kept
+ * for the front ends (the last POOL_EVENTS_KEPT) and handed to the event callback. */
+#include "pool_internal.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void pool_emit(struct pool *p, enum pool_event_kind kind, const struct pool_slot *s, uint64_t seq,
+	       const char *fmt, ...)
+{
+	struct pool_event *ev = &p->events[p->last_event_id % POOL_EVENTS_KEPT];
+	memset(ev, 0, sizeof(*ev));
+	ev->id = ++p->last_event_id;
+	ev->time_ns = now_ns();
+	ev->kind = kind;
+	ev->slot = s ? (int)s->index : -1;
+	ev->seq = seq;
+	if (s) {
+		ev->pid = kind == POOL_EVENT_WORKER_EXITED ? s->reap_pid : s->pid;
+		ev->exitcode = s->last_exit;
+		ev->core = s->last_core;
+		ev->cause = s->last_cause;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ev->text, sizeof(ev->text), fmt, ap);
+	va_end(ap);
+	if (p->cb.event)
+		p->cb.event(p->cb.data, ev);
+}
+
+size_t pool_events(const struct pool *p, uint64_t after, struct pool_event *out, size_t max)
+{
+	uint64_t first =
+		p->last_event_id > POOL_EVENTS_KEPT ? p->last_event_id - POOL_EVENTS_KEPT : 0;
+	if (after < first)
+		after = first;
+	size_t n = 0;
+	for (uint64_t id = after + 1; id <= p->last_event_id && n < max; id++)
+		out[n++] = p->events[(id - 1) % POOL_EVENTS_KEPT];
+	return n;
+}
+
+void pool_describe_item(struct buf *b, uint64_t seq, const char *data, size_t len)
+{
+	enum { PREVIEW = 40 };
+	buf_printf(b, "item %llu '", (unsigned long long)seq);
+	for (size_t i = 0; i < len && i < PREVIEW; i++) {
+		unsigned char c = (unsigned char)data[i];
+		if (c == '\\' || c == '\'')
+			buf_printf(b, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(b, "\\x%02x", c);
+		else
+			buf_putc(b, (char)c);
+	}
+	buf_printf(b, "%s'", len > PREVIEW ? "..." : "");
+}
+
+const char *pool_cause_words(const struct pool_slot *s)
+{
+	switch (s->last_cause) {
+	case POOL_CAUSE_NONE:
+		if (s->last_exit < 0)
+			return "crashed (killed by a signal nobody in pooltop sent)";
+		return s->last_exit == 0 ? "exited on its own" : "died on its own (crash)";
+	case POOL_CAUSE_USER:
+		return s->stop_signal == SIGKILL ? "killed by user" : "terminated by user";
+	case POOL_CAUSE_JOIN:
+		return "joined by user";
+	case POOL_CAUSE_JOIN_TIMEOUT:
+		return "join timed out";
+	case POOL_CAUSE_RECYCLE:
+		return "recycled after --max-items-per-worker";
+	case POOL_CAUSE_END:
+		return "joined at the end of the batch";
+	case POOL_CAUSE_RESTART:
+		return "restarted by user";
+	case POOL_CAUSE_SHUTDOWN:
+		return s->stop_signal == SIGKILL ? "killed (kill all)"
+						 : "terminated (terminate all)";
+	}
+	return "?";
+}
+
+const char *pool_slot_state_name(enum pool_slot_state st)
+{
+	switch (st) {
+	case POOL_SLOT_EMPTY:
+		return "EMPTY";
+	case POOL_SLOT_STARTING:
+		return "STARTING";
+	case POOL_SLOT_IDLE:
+		return "IDLE";
+	case POOL_SLOT_BUSY:
+		return "BUSY";
+	case POOL_SLOT_STOPPING:
+		return "STOPPING";
+	case POOL_SLOT_EXITED:
+		return "EXITED";
+	case POOL_SLOT_BACKOFF:
+		return "BACKOFF";
+	}
+	return "?";
+}
+
+const char *pool_cause_name(enum pool_cause c)
+{
+	switch (c) {
+	case POOL_CAUSE_NONE:
+		return "crash";
+	case POOL_CAUSE_USER:
+		return "user";
+	case POOL_CAUSE_JOIN:
+		return "join";
+	case POOL_CAUSE_JOIN_TIMEOUT:
+		return "timeout";
+	case POOL_CAUSE_RECYCLE:
+		return "recycle";
+	case POOL_CAUSE_END:
+		return "end";
+	case POOL_CAUSE_RESTART:
+		return "restart";
+	case POOL_CAUSE_SHUTDOWN:
+		return "shutdown";
+	}
+	return "?";
+}

@@ -1,0 +1,116 @@
+/* The pool's private state, shared by pool.c (supervision) and pool_event.c (the event list and
+ * the words for it). Not for the front ends: they use pool.h. */
+#ifndef POOLTOP_POOL_INTERNAL_H
+#define POOLTOP_POOL_INTERNAL_H
+
+#include "pool.h"
+#include "shm.h"
+#include "stats.h"
+
+#define POOL_EVENTS_KEPT   1024
+#define POOL_RUNTIMES_KEPT 1024
+
+/* A slot's lifecycle as the parent keeps it. While ALIVE, what the worker does (STARTING, IDLE,
+ * BUSY) is read from its shared slot. */
+enum pool_life {
+	LIFE_EMPTY,    /* never started */
+	LIFE_ALIVE,    /* a process runs in it */
+	LIFE_STOPPING, /* a process runs in it and was asked to stop */
+	LIFE_REAPED,   /* the process is gone; its items are not reclaimed yet (lock busy) */
+	LIFE_EXITED,   /* no process and none coming */
+	LIFE_BACKOFF,  /* no process; one will be started at backoff_until */
+};
+
+struct pool_slot {
+	unsigned index;
+	enum pool_life life;
+	pid_t pid;
+	uint64_t generation;
+	uint64_t started_ns;
+	bool retire; /* do not respawn when it exits */
+	enum pool_cause stop_cause;
+	int stop_signal;
+	int join_stage;	      /* 0 asked to join, 1 SIGTERM sent, 2 SIGKILL sent */
+	uint64_t deadline_ns; /* of the current join stage */
+	/* The last process's end. */
+	bool has_exit;
+	int last_exit;
+	bool last_core;
+	bool fini_ran;
+	enum pool_cause last_cause;
+	uint32_t reap_phase; /* the worker's phase when it died */
+	uint64_t reap_seq;   /* the item it was running, if BUSY */
+	pid_t reap_pid;	     /* the process that ended */
+	/* Respawns. */
+	unsigned restarts;
+	unsigned quick_deaths;
+	uint64_t backoff_until_ns;
+	uint64_t finished_at_start; /* done+failed when the process started */
+	/* Items finished by this slot (results consumed by the parent). */
+	uint64_t done;
+	uint64_t failed;
+	struct stats_rate rate;
+};
+
+struct pool_item {
+	uint64_t seq;
+	uint32_t attempt; /* the run being made: 1, then 2 for the first retry... */
+	bool live;
+	size_t len;
+	char *data;
+};
+
+struct pool {
+	uv_loop_t *loop;
+	struct pool_config cfg;
+	struct pool_callbacks cb;
+	struct shm shm;
+	struct queue *q;
+	int efd;
+	uv_poll_t efd_poll;
+	uv_signal_t sigchld;
+	uv_timer_t timer;
+	uv_prepare_t prepare;
+	uv_idle_t idle;
+	int open_handles;
+	void (*closed)(void *data);
+	void *closed_data;
+
+	struct pool_slot *slots; /* POOLTOP_MAX_WORKERS */
+	unsigned nslots_used;	 /* slots that ever had a process */
+	unsigned target;
+
+	/* In-flight items by handle. */
+	struct pool_item *items;
+	uint32_t items_cap;
+	uint32_t *free_handles;
+	uint32_t nfree;
+	uint64_t inflight;
+	/* Items to put back in INPUT before any new one: a FIFO of handles. */
+	uint32_t *requeue;
+	size_t rq_head, rq_len, rq_cap;
+	uint64_t max_queued;
+	unsigned unwoken; /* items pushed since the last wake */
+
+	uint64_t submitted, done, failed, retried, requeued, not_run, duplicates;
+	bool input_ended, closing, terminating, end_joined, finished, want_space;
+	uint64_t start_ns;
+	double wall0;
+	uint64_t mono0;
+	struct stats_rate rate;
+	uint64_t runtimes[POOL_RUNTIMES_KEPT];
+	size_t nruntimes, runtimes_pos;
+
+	struct pool_event events[POOL_EVENTS_KEPT];
+	uint64_t last_event_id;
+};
+
+/* pool_event.c */
+void pool_emit(struct pool *p, enum pool_event_kind kind, const struct pool_slot *s, uint64_t seq,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Append "item SEQ 'preview'" for an item to b: printable, escaped, cut to 40 bytes. */
+void pool_describe_item(struct buf *b, uint64_t seq, const char *data, size_t len);
+/* Why a slot's process ended, in words: "terminated by user", "crashed", ... */
+const char *pool_cause_words(const struct pool_slot *s);
+
+#endif

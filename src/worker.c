@@ -1,0 +1,310 @@
+/* The child side of the pool.
+ *
+ * DESIGN
+ *
+ * A worker is forked without exec from the parent's loop thread and never returns to it: no
+ * libuv and no curses here, and it leaves with _exit() (exit() would run the parent's atexit
+ * handlers and LeakSanitizer). First thing, it asks to be killed with its parent
+ * (PR_SET_PDEATHSIG) and checks the parent did not die before that; it puts every signal back
+ * to its default disposition with an empty mask (libuv's and cmocka's handlers are inherited),
+ * so SIGTERM kills it with -15 and fini does not run, as in Python.
+ *
+ * The loop: pop a batch from INPUT (see queue.c for why that is kill-safe), run each item,
+ * publish results in groups. While an item runs, the slot says BUSY with the item's sequence
+ * number: if the process dies then, the parent blames that item (its exit code becomes the
+ * item's) and requeues the other unpublished items of the batch without counting an attempt.
+ * Results are published after a slow item at once, fast items in groups of up to 32, so a death
+ * costs at most one group of cheap re-runs and the dashboard sees progress within milliseconds.
+ *
+ * Join: the parent sets slot->join. The worker finishes the item in hand, publishes what it
+ * finished, runs the kind's fini, marks fini_ran and exits 0. Items it took but did not start
+ * stay in its held list, which the parent requeues when it reaps the process.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax() __builtin_ia32_pause()
+#else
+#define cpu_relax() atomic_signal_fence(memory_order_seq_cst)
+#endif
+
+#define PUBLISH_GROUP	32
+#define SLOW_ITEM_NS	(200 * 1000ULL)
+#define BATCH_BUDGET_NS (500 * 1000ULL)
+#define IDLE_WAIT_NS	(100 * NS_PER_MS)
+
+struct worker {
+	const struct worker_args *a;
+	struct queue *q;
+	struct shm_slot *slot;
+	struct buf items;
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	struct buf outs;
+	size_t out_offs[QUEUE_BATCH_MAX + 1];
+	struct queue_result res[QUEUE_BATCH_MAX];
+	uint32_t npending;  /* results in res[] not yet published */
+	uint32_t published; /* held index published up to */
+	uint64_t ewma_ns;   /* smoothed item runtime */
+	uint64_t max_output;
+	struct buf out; /* the current item's output */
+};
+
+static void worker_reset_process(const struct worker_args *a)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != a->parent)
+		_exit(1);
+	/* Its own process group: a Ctrl-C on pooltop's terminal is pooltop's to handle (join
+	 * all), not a SIGINT to every worker. */
+	setpgid(0, 0);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		sigaction(sig, &sa, NULL);
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		if (null != 0)
+			close(null);
+	}
+	if (a->stderr_fd >= 0)
+		dup2(a->stderr_fd, 2);
+	/* A kind that prints to stdout must not corrupt the parent's results stream. */
+	dup2(2, 1);
+	/* Close what the parent had open (its loop, the terminal, files), keeping notify_fd. */
+	if (a->notify_fd > 3)
+		close_range(3, (unsigned)a->notify_fd - 1, 0);
+	close_range((unsigned)(a->notify_fd >= 3 ? a->notify_fd + 1 : 3), ~0U, 0);
+}
+
+static void worker_notify_parent(struct worker *w)
+{
+	if (atomic_exchange(&w->q->parent_waiting, 0)) {
+		uint64_t one = 1;
+		ssize_t r = write(w->a->notify_fd, &one, sizeof(one));
+		(void)r; /* a full eventfd already wakes the parent */
+	}
+}
+
+static void worker_check_parent(struct worker *w)
+{
+	if (getppid() != w->a->parent)
+		_exit(1);
+}
+
+static void worker_publish(struct worker *w)
+{
+	if (!w->npending)
+		return;
+	const char *out[QUEUE_BATCH_MAX];
+	for (uint32_t k = 0; k < w->npending; k++)
+		out[k] = w->outs.data + w->out_offs[k];
+	uint32_t upto = w->published + w->npending;
+	for (;;) {
+		int r = queue_push_results(w->q, w->a->slot, upto, w->res, out);
+		if (r == 0)
+			break;
+		if (r == -ENOSPC) {
+			worker_notify_parent(w);
+			queue_wait_space(w->q, IDLE_WAIT_NS);
+		}
+		worker_check_parent(w);
+	}
+	w->published = upto;
+	w->npending = 0;
+	buf_reset(&w->outs);
+	worker_notify_parent(w);
+}
+
+static _Noreturn void worker_leave(struct worker *w)
+{
+	worker_publish(w);
+	atomic_store(&w->slot->phase, SHM_PHASE_FINI);
+	if (w->a->job.kind->fini)
+		w->a->job.kind->fini((struct job *)&w->a->job);
+	atomic_store(&w->slot->fini_ran, 1);
+	_exit(0);
+}
+
+static void worker_set_current(struct worker *w, const struct queue_ref *ref, const char *item,
+			       size_t len, uint64_t start)
+{
+	struct shm_slot *s = w->slot;
+	uint32_t l = atomic_load_explicit(&s->cur_lock, memory_order_relaxed);
+	atomic_store_explicit(&s->cur_lock, l + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&s->cur_seq, ref->seq, memory_order_relaxed);
+	atomic_store_explicit(&s->cur_len, (uint32_t)MIN(len, UINT32_MAX), memory_order_relaxed);
+	atomic_store_explicit(&s->cur_start_ns, start, memory_order_relaxed);
+	size_t n = MIN(len, sizeof(s->cur_preview));
+	memcpy(s->cur_preview, item, n);
+	atomic_store_explicit(&s->cur_lock, l + 2, memory_order_release);
+	/* BUSY last: when the parent sees BUSY after a death, cur_seq is this item. */
+	atomic_store_explicit(&s->phase, SHM_PHASE_BUSY, memory_order_release);
+}
+
+static uint32_t worker_batch_size(struct worker *w)
+{
+	uint64_t avail = queue_input_count(w->q);
+	uint32_t active = atomic_load_explicit(&w->q->active_workers, memory_order_relaxed);
+	if (active == 0)
+		active = 1;
+	uint64_t fair = (avail + active - 1) / active;
+	uint64_t by_time = w->ewma_ns ? BATCH_BUDGET_NS / w->ewma_ns : QUEUE_BATCH_MAX;
+	uint64_t n = MIN(fair, by_time);
+	if (w->a->max_items) {
+		uint64_t run = atomic_load(&w->slot->items_run);
+		n = MIN(n, w->a->max_items - run);
+	}
+	return (uint32_t)MAX(1, MIN(n, QUEUE_BATCH_MAX));
+}
+
+static void worker_wait_unpaused(struct worker *w)
+{
+	struct shm_header *h = w->a->shm->hdr;
+	while (atomic_load(&h->paused) && !atomic_load(&w->slot->join)) {
+		uint32_t seq = atomic_load(&h->pause_seq);
+		if (!atomic_load(&h->paused))
+			break;
+		futex_wait_u32(&h->pause_seq, seq, IDLE_WAIT_NS);
+		atomic_store_explicit(&w->slot->heartbeat_ns, now_ns(), memory_order_relaxed);
+		worker_check_parent(w);
+	}
+}
+
+static void worker_run_item(struct worker *w, uint32_t k)
+{
+	const struct job *job = &w->a->job;
+	struct queue_ref ref = queue_client(w->q, w->a->slot)->held[k];
+	const char *item = w->items.data + w->offs[k];
+	size_t len = w->offs[k + 1] - w->offs[k];
+
+	buf_reset(&w->out);
+	uint64_t start = now_ns();
+	worker_set_current(w, &ref, item, len, start);
+	int code = job->kind->run((struct job *)job, item, len, &w->out);
+	uint64_t end = now_ns();
+	atomic_store_explicit(&w->slot->phase, SHM_PHASE_IDLE, memory_order_release);
+
+	uint64_t rt = end - start;
+	w->ewma_ns = w->ewma_ns ? w->ewma_ns - w->ewma_ns / 8 + rt / 8 : MAX(rt, 1);
+	struct queue_result *res = &w->res[w->npending];
+	memset(res, 0, sizeof(*res));
+	res->ref = ref;
+	res->slot = (int32_t)w->a->slot;
+	res->pid = (int32_t)getpid();
+	res->exitcode = code;
+	res->start_ns = start;
+	res->runtime_ns = rt;
+	size_t olen = w->out.len;
+	if (olen > w->max_output) {
+		olen = w->max_output;
+		res->flags |= QUEUE_RESULT_TRUNCATED;
+	}
+	res->out_len = (uint32_t)olen;
+	w->out_offs[w->npending] = w->outs.len;
+	buf_append(&w->outs, w->out.data, olen);
+	w->npending++;
+
+	struct stats_record st = {
+		.seq = ref.seq,
+		.start_ns = start,
+		.runtime_ns = rt,
+		.exitcode = code,
+		.attempt = ref.attempt,
+	};
+	stats_push(&w->slot->stats, &st);
+	atomic_fetch_add_explicit(&w->slot->items_run, 1, memory_order_relaxed);
+	if (code != 0)
+		atomic_fetch_add_explicit(&w->slot->items_failed, 1, memory_order_relaxed);
+	atomic_store_explicit(&w->slot->heartbeat_ns, end, memory_order_relaxed);
+
+	if (rt >= SLOW_ITEM_NS || w->npending >= PUBLISH_GROUP)
+		worker_publish(w);
+}
+
+_Noreturn void worker_main(const struct worker_args *a)
+{
+	worker_reset_process(a);
+
+	struct worker w;
+	memset(&w, 0, sizeof(w));
+	w.a = a;
+	w.q = a->shm->q;
+	w.slot = shm_slot(a->shm, a->slot);
+	w.max_output = queue_max_output(w.q);
+	struct job *job = (struct job *)&a->job;
+	job->slot = (int)a->slot;
+
+	atomic_store(&w.slot->heartbeat_ns, now_ns());
+	if (job->kind->init) {
+		int err = job->kind->init(job);
+		if (err) {
+			fprintf(stderr, "pooltop: worker %u: %s: init failed: %s\n", a->slot,
+				job->kind->name, strerror(-err));
+			_exit(1);
+		}
+	}
+	atomic_store(&w.slot->phase, SHM_PHASE_IDLE);
+
+	for (;;) {
+		if (atomic_load(&w.slot->join))
+			worker_leave(&w);
+		if (a->max_items && atomic_load(&w.slot->items_run) >= a->max_items)
+			worker_leave(&w);
+		worker_wait_unpaused(&w);
+		if (atomic_load(&w.slot->join))
+			continue;
+
+		buf_reset(&w.items);
+		int n = queue_pop(w.q, a->slot, worker_batch_size(&w), &w.items, w.offs);
+		atomic_store_explicit(&w.slot->heartbeat_ns, now_ns(), memory_order_relaxed);
+		if (n <= 0) {
+			/* Spin briefly: waking a sleeping process costs tens of microseconds. */
+			for (int spin = 0; spin < 200 && !queue_input_ready(w.q); spin++)
+				cpu_relax();
+			if (!queue_input_ready(w.q)) {
+				worker_notify_parent(&w);
+				queue_wait_input(w.q, IDLE_WAIT_NS);
+			}
+			worker_check_parent(&w);
+			continue;
+		}
+		if (atomic_load(&w.q->parent_wants_space))
+			worker_notify_parent(&w);
+		w.published = 0;
+		w.npending = 0;
+		buf_reset(&w.outs);
+		for (uint32_t k = 0; k < (uint32_t)n; k++) {
+			if (atomic_load(&w.slot->join))
+				break;
+			if (atomic_load(&a->shm->hdr->paused)) {
+				worker_publish(&w);
+				worker_wait_unpaused(&w);
+				if (atomic_load(&w.slot->join))
+					break;
+			}
+			worker_run_item(&w, k);
+		}
+		worker_publish(&w);
+	}
+}

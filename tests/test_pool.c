@@ -1,0 +1,429 @@
+/* The supervisor on a real loop with real workers: every item once, join (fini runs, no
+ * respawn), terminate and kill (-15/-9, no fini, respawn, the item failed or retried), stale
+ * generations refused, join timeouts escalated, resize and pause. */
+#include "pool.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define MAX_ITEMS 512
+
+struct ctx {
+	uv_loop_t loop;
+	struct pool *pool;
+	uv_timer_t driver;
+	uv_timer_t deadline;
+	int (*step)(struct ctx *c); /* called every 5 ms until it returns non-zero */
+	int stage;
+	uint64_t gen;
+	unsigned nresults;
+	struct pool_result results[MAX_ITEMS];
+	unsigned seen[MAX_ITEMS + 1];
+	int exits[64]; /* exit events' codes */
+	enum pool_cause exit_causes[64];
+	bool exit_fini[64];
+	unsigned nexits;
+	bool finished, timed_out, closed;
+	struct pool_totals totals;
+	struct pool_slot_view views[8];
+};
+
+static void result_cb(void *data, const struct pool_result *r)
+{
+	struct ctx *c = data;
+	assert_true(r->seq >= 1 && r->seq <= MAX_ITEMS);
+	c->seen[r->seq]++;
+	if (c->nresults < MAX_ITEMS) {
+		c->results[c->nresults] = *r;
+		c->results[c->nresults].item = NULL;
+		c->results[c->nresults].output = NULL;
+		c->nresults++;
+	}
+}
+
+static void event_cb(void *data, const struct pool_event *ev)
+{
+	struct ctx *c = data;
+	if (ev->kind == POOL_EVENT_WORKER_EXITED && c->nexits < 64) {
+		c->exits[c->nexits] = ev->exitcode;
+		c->exit_causes[c->nexits] = ev->cause;
+		c->exit_fini[c->nexits] = strstr(ev->text, "fini ran") != NULL;
+		c->nexits++;
+	}
+}
+
+static void pool_closed_cb(void *data)
+{
+	struct ctx *c = data;
+	c->closed = true;
+}
+
+static void finished_cb(void *data)
+{
+	struct ctx *c = data;
+	c->finished = true;
+	pool_snapshot(c->pool, &c->totals, c->views, 8);
+	uv_timer_stop(&c->driver);
+	uv_timer_stop(&c->deadline);
+	uv_close((uv_handle_t *)&c->driver, NULL);
+	uv_close((uv_handle_t *)&c->deadline, NULL);
+	pool_close(c->pool, pool_closed_cb, c);
+}
+
+static void driver_cb(uv_timer_t *t)
+{
+	struct ctx *c = t->data;
+	if (c->step && c->step(c))
+		c->step = NULL;
+}
+
+static void deadline_cb(uv_timer_t *t)
+{
+	struct ctx *c = t->data;
+	c->timed_out = true;
+	pool_kill_all(c->pool);
+}
+
+/* Run items through a pool of `workers` running builtin spec, with step driving the test. */
+static void run_pool(struct ctx *c, const char *spec, unsigned workers, unsigned retries,
+		     uint64_t join_timeout_ns, const char *const *items, unsigned nitems,
+		     int (*step)(struct ctx *c))
+{
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(uv_loop_init(&c->loop), 0);
+	struct pool_config cfg = {
+		.workers = workers,
+		.retries = retries,
+		.join_timeout_ns = join_timeout_ns ? join_timeout_ns : 10 * NS_PER_S,
+		.worker_stderr_fd = -1,
+	};
+	char err[128];
+	assert_int_equal(job_builtin_parse(spec, &cfg.job, err, sizeof(err)), 0);
+	struct pool_callbacks cb = {
+		.result = result_cb,
+		.event = event_cb,
+		.finished = finished_cb,
+		.data = c,
+	};
+	int r;
+	c->pool = pool_new(&c->loop, &cfg, &cb, &r);
+	assert_non_null(c->pool);
+	assert_int_equal(pool_start(c->pool), 0);
+	for (unsigned i = 0; i < nitems; i++)
+		assert_int_equal(pool_submit(c->pool, i + 1, items[i], strlen(items[i])), 0);
+	pool_input_end(c->pool);
+	c->step = step;
+	uv_timer_init(&c->loop, &c->driver);
+	uv_timer_init(&c->loop, &c->deadline);
+	c->driver.data = c->deadline.data = c;
+	uv_timer_start(&c->driver, driver_cb, 5, 5);
+	uv_timer_start(&c->deadline, deadline_cb, 20000, 0);
+	uv_run(&c->loop, UV_RUN_DEFAULT);
+	assert_false(c->timed_out);
+	assert_true(c->finished);
+	assert_true(c->closed);
+	assert_int_equal(uv_loop_close(&c->loop), 0);
+	pool_free(c->pool);
+}
+
+static const struct pool_result *result_of(const struct ctx *c, uint64_t seq)
+{
+	for (unsigned i = 0; i < c->nresults; i++)
+		if (c->results[i].seq == seq)
+			return &c->results[i];
+	fail_msg("no result for item %llu", (unsigned long long)seq);
+	return NULL;
+}
+
+/* The view of slot i, fresh. */
+static struct pool_slot_view view(struct ctx *c, unsigned i)
+{
+	struct pool_totals t;
+	struct pool_slot_view v[8];
+	unsigned n = pool_snapshot(c->pool, &t, v, 8);
+	assert_true(i < n);
+	return v[i];
+}
+
+static void test_pool_runs_every_item_once_and_joins_workers_at_the_end(void **state)
+{
+	(void)state;
+	static char buf[300][8];
+	const char *items[300];
+	for (int i = 0; i < 300; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "%d", i + 1);
+		items[i] = buf[i];
+	}
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "square", 3, 0, 0, items, 300, NULL);
+	assert_int_equal(c->nresults, 300);
+	for (int s = 1; s <= 300; s++)
+		assert_int_equal(c->seen[s], 1);
+	assert_int_equal(c->totals.done, 300);
+	assert_int_equal(c->totals.duplicates, 0);
+	/* Each worker was joined at the end: exit 0, fini ran, not respawned. */
+	assert_int_equal(c->nexits, 3);
+	for (unsigned i = 0; i < c->nexits; i++) {
+		assert_int_equal(c->exits[i], 0);
+		assert_true(c->exit_fini[i]);
+		assert_int_equal(c->exit_causes[i], POOL_CAUSE_END);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(c->views[i].state, POOL_SLOT_EXITED);
+		assert_int_equal(c->views[i].restarts, 0);
+	}
+	free(c);
+}
+
+/* Slot 0 busy -> join it: the item finishes, fini runs, exit 0, no respawn. */
+static int step_join_busy(struct ctx *c)
+{
+	struct pool_slot_view v = view(c, 0);
+	if (c->stage == 0) {
+		if (v.state != POOL_SLOT_BUSY)
+			return 0;
+		c->gen = v.generation;
+		c->seen[0] = (unsigned)v.cur_seq; /* remember which item it runs */
+		assert_int_equal(pool_slot_join(c->pool, 0, v.generation), 0);
+		c->stage = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static void test_pool_join_finishes_the_item_runs_fini_and_does_not_respawn(void **state)
+{
+	(void)state;
+	const char *items[] = {"a", "b", "c", "d", "e", "f"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "sleep:150", 2, 0, 0, items, 6, step_join_busy);
+	uint64_t joined_item = c->seen[0];
+	assert_true(joined_item >= 1);
+	const struct pool_result *r = result_of(c, joined_item);
+	assert_true(r->done);
+	assert_int_equal(r->exitcode, 0);
+	assert_int_equal(r->slot, 0);
+	/* Every item done exactly once, the rest by slot 1. */
+	for (int s = 1; s <= 6; s++)
+		assert_int_equal(c->seen[s], s == (int)joined_item ? 1 : 1);
+	assert_int_equal(c->totals.done, 6);
+	/* Slot 0: one process only (generation unchanged), exit 0 with fini. */
+	assert_int_equal(c->views[0].generation, c->gen);
+	assert_int_equal(c->views[0].restarts, 0);
+	assert_int_equal(c->views[0].last_exit, 0);
+	assert_true(c->views[0].fini_ran);
+	assert_int_equal(c->views[0].last_cause, POOL_CAUSE_JOIN);
+	free(c);
+}
+
+/* Slot 0 busy -> terminate (or kill) it with the generation seen. */
+static int step_signal_busy(struct ctx *c, int (*cmd)(struct pool *, unsigned, uint64_t))
+{
+	struct pool_slot_view v = view(c, 0);
+	if (c->stage == 0) {
+		if (v.state != POOL_SLOT_BUSY || v.age_ns < 20 * NS_PER_MS)
+			return 0;
+		c->gen = v.generation;
+		c->seen[0] = (unsigned)v.cur_seq;
+		/* A stale generation is refused and changes nothing. */
+		assert_int_equal(cmd(c->pool, 0, v.generation + 7), -ESTALE);
+		assert_int_equal(cmd(c->pool, 0, v.generation), 0);
+		c->stage = 1;
+	}
+	return c->stage == 1;
+}
+
+static int step_terminate_busy(struct ctx *c)
+{
+	return step_signal_busy(c, pool_slot_terminate);
+}
+
+static int step_kill_busy(struct ctx *c)
+{
+	return step_signal_busy(c, pool_slot_kill);
+}
+
+static void test_pool_terminate_gives_minus_15_no_fini_fails_item_and_respawns(void **state)
+{
+	(void)state;
+	const char *items[] = {"a", "b", "c", "d"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "sleep:300", 2, 0, 0, items, 4, step_terminate_busy);
+	uint64_t victim = c->seen[0];
+	const struct pool_result *r = result_of(c, victim);
+	assert_false(r->done);
+	assert_int_equal(r->exitcode, -15);
+	assert_int_equal(r->cause, POOL_CAUSE_USER);
+	assert_int_equal(c->totals.done, 3);
+	assert_int_equal(c->totals.failed, 1);
+	/* The first exit event is the terminated worker: -15, no fini. */
+	assert_int_equal(c->exits[0], -15);
+	assert_false(c->exit_fini[0]);
+	assert_int_equal(c->exit_causes[0], POOL_CAUSE_USER);
+	/* The slot ran a new process afterwards. */
+	assert_true(c->views[0].generation > c->gen);
+	assert_int_equal(c->views[0].restarts, 1);
+	free(c);
+}
+
+static void test_pool_kill_gives_minus_9_and_retries_the_item_under_retries(void **state)
+{
+	(void)state;
+	const char *items[] = {"a", "b", "c", "d"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "sleep:300", 2, 1, 0, items, 4, step_kill_busy);
+	uint64_t victim = c->seen[0];
+	const struct pool_result *r = result_of(c, victim);
+	assert_true(r->done); /* the retry succeeded */
+	assert_int_equal(r->attempts, 2);
+	assert_int_equal(c->exits[0], -9);
+	assert_int_equal(c->totals.done, 4);
+	assert_int_equal(c->totals.retried, 1);
+	for (int s = 1; s <= 4; s++)
+		assert_int_equal(c->seen[s], 1);
+	free(c);
+}
+
+static void test_pool_join_past_timeout_is_terminated(void **state)
+{
+	(void)state;
+	const char *items[] = {"a"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	/* A hanging item never lets the join finish: after 200 ms, SIGTERM. */
+	run_pool(c, "hang", 1, 0, 200 * NS_PER_MS, items, 1, step_join_busy);
+	assert_int_equal(c->exits[0], -15);
+	assert_int_equal(c->exit_causes[0], POOL_CAUSE_JOIN_TIMEOUT);
+	assert_false(c->exit_fini[0]);
+	const struct pool_result *r = result_of(c, 1);
+	assert_int_equal(r->exitcode, -15);
+	free(c);
+}
+
+static int step_resize(struct ctx *c)
+{
+	struct pool_totals t;
+	struct pool_slot_view v[8];
+	pool_snapshot(c->pool, &t, v, 8);
+	switch (c->stage) {
+	case 0:
+		assert_int_equal(pool_resize(c->pool, 4), 0);
+		assert_int_equal(pool_resize(c->pool, 0), -EINVAL);
+		c->stage = 1;
+		return 0;
+	case 1:
+		if (t.alive < 4)
+			return 0;
+		assert_int_equal(t.size, 4);
+		assert_int_equal(pool_resize(c->pool, 1), 0);
+		c->stage = 2;
+		return 0;
+	default:
+		if (t.alive > 1)
+			return 0;
+		assert_int_equal(t.size, 1);
+		return 1;
+	}
+}
+
+static void test_pool_resize_grows_then_shrinks_by_joining(void **state)
+{
+	(void)state;
+	static char buf[60][4];
+	const char *items[60];
+	for (int i = 0; i < 60; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "%d", 20);
+		items[i] = buf[i];
+	}
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "sleep", 2, 0, 0, items, 60, step_resize);
+	assert_int_equal(c->totals.done, 60);
+	assert_int_equal(c->stage, 2);
+	/* Shrinking joined workers: exit 0 with fini, not failures. */
+	for (unsigned i = 0; i < c->nexits; i++)
+		assert_int_equal(c->exits[i], 0);
+	free(c);
+}
+
+static int step_pause(struct ctx *c)
+{
+	struct pool_totals t;
+	pool_snapshot(c->pool, &t, NULL, 0);
+	switch (c->stage) {
+	case 0:
+		pool_pause(c->pool, true);
+		c->gen = now_ns();
+		c->stage = 1;
+		return 0;
+	case 1:
+		/* Paused for 150 ms: items in hand may finish, no new one starts. */
+		if (now_ns() - c->gen < 150 * NS_PER_MS)
+			return 0;
+		c->seen[0] = (unsigned)t.done;
+		assert_true(t.paused);
+		c->stage = 2;
+		return 0;
+	case 2:
+		if (now_ns() - c->gen < 300 * NS_PER_MS)
+			return 0;
+		assert_int_equal(t.done, c->seen[0]); /* nothing finished while paused */
+		assert_int_equal(t.running, 0);
+		pool_pause(c->pool, false);
+		c->stage = 3;
+		return 1;
+	}
+	return 1;
+}
+
+static void test_pool_pause_stops_dispatch_until_resumed(void **state)
+{
+	(void)state;
+	const char *items[] = {"30", "30", "30", "30", "30", "30", "30", "30"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "sleep", 2, 0, 0, items, 8, step_pause);
+	assert_int_equal(c->stage, 3);
+	assert_int_equal(c->totals.done, 8);
+	free(c);
+}
+
+static void test_pool_crashing_items_fail_with_their_exit_codes(void **state)
+{
+	(void)state;
+	const char *items[] = {"exit:3", "segv", "abort", "5", "exit:300", "fail", "exit:0"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "demo", 2, 0, 0, items, 7, NULL);
+	assert_int_equal(result_of(c, 1)->exitcode, 3);
+	assert_int_equal(result_of(c, 2)->exitcode, -11);
+	assert_int_equal(result_of(c, 3)->exitcode, -6);
+	assert_int_equal(result_of(c, 4)->exitcode, 0);
+	assert_int_equal(result_of(c, 5)->exitcode, 44);
+	assert_int_equal(result_of(c, 6)->exitcode, 1);
+	assert_true(result_of(c, 7)->done);
+	assert_int_equal(c->totals.failed, 5);
+	assert_int_equal(c->totals.done, 2);
+	free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pool_runs_every_item_once_and_joins_workers_at_the_end),
+		cmocka_unit_test(test_pool_join_finishes_the_item_runs_fini_and_does_not_respawn),
+		cmocka_unit_test(
+			test_pool_terminate_gives_minus_15_no_fini_fails_item_and_respawns),
+		cmocka_unit_test(test_pool_kill_gives_minus_9_and_retries_the_item_under_retries),
+		cmocka_unit_test(test_pool_join_past_timeout_is_terminated),
+		cmocka_unit_test(test_pool_resize_grows_then_shrinks_by_joining),
+		cmocka_unit_test(test_pool_pause_stops_dispatch_until_resumed),
+		cmocka_unit_test(test_pool_crashing_items_fail_with_their_exit_codes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
