@@ -1,0 +1,719 @@
+/* A run: input -> pool -> stdout, joblog and results.
+ *
+ * Input streams with backpressure: an item is read only when the pool takes it; on -EAGAIN
+ * reading stops (the poll handle is stopped) until the pool's space callback, so the parent
+ * holds at most the pool's queue and one read buffer, whatever the input's length. Regular files
+ * cannot be polled (epoll refuses them) and never block for long: they are read directly.
+ * Sequence numbers are input positions (1-based), also for items skipped by --resume, so that a
+ * joblog's Seq means the same line in every run. */
+#include "batch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "input.h"
+#include "joblog.h"
+#include "results.h"
+
+#define OUT_FLUSH_AT (64 * 1024)
+#define MAX_CODES    64
+
+struct reorder_entry {
+	bool have;
+	char *data;
+	size_t len;
+};
+
+struct batch {
+	uv_loop_t *loop;
+	const struct config *cfg;
+	struct job job;
+	struct batch_hooks hooks;
+	struct pool *pool;
+
+	/* input */
+	int in_fd;
+	bool in_owned;
+	bool in_file; /* a regular file: read directly, not polled */
+	struct input *in;
+	uv_poll_t in_poll;
+	bool in_poll_init, in_polling;
+	uv_idle_t in_idle;
+	size_t next_arg; /* ::: items */
+	bool input_eof, input_stopped, feeding;
+	bool have_item;
+	const char *item;
+	size_t item_len;
+	uint64_t item_seq;
+	uint64_t last_seq;
+
+	/* --resume */
+	uint64_t *skip; /* a bit per sequence number */
+	size_t skip_words;
+
+	/* output */
+	int out_fd;
+	bool show_output;
+	struct buf out;
+	bool output_closed;
+	struct reorder_entry *ro;
+	size_t ro_cap;
+	uint64_t ro_next;
+	uv_check_t flush_check;
+	struct joblog *joblog;
+	struct results *results;
+	int write_error;
+	struct buf line;
+
+	/* counts */
+	uint64_t done, failed, skipped, too_long;
+	struct batch_code_count codes[MAX_CODES];
+	size_t ncodes;
+	uint64_t other_codes;
+	uint64_t start_ns, end_ns;
+	bool finished;
+	int open_handles;
+	void (*closed)(void *data);
+	void *closed_data;
+};
+
+static void batch_feed(struct batch *b);
+
+static void batch_notice(struct batch *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void batch_notice(struct batch *b, const char *fmt, ...)
+{
+	struct pool_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = POOL_EVENT_NOTICE;
+	ev.slot = -1;
+	ev.time_ns = now_ns();
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
+	va_end(ap);
+	if (b->hooks.event)
+		b->hooks.event(b->hooks.data, &ev);
+}
+
+/* --- --resume --- */
+
+static bool skip_has(const struct batch *b, uint64_t seq)
+{
+	uint64_t w = seq / 64;
+	return w < b->skip_words && (b->skip[w] >> (seq % 64) & 1);
+}
+
+static void skip_add(struct batch *b, uint64_t seq)
+{
+	uint64_t w = seq / 64;
+	if (w >= b->skip_words) {
+		size_t n = MAX(w + 1, b->skip_words * 2);
+		b->skip = xrealloc(b->skip, n * sizeof(*b->skip));
+		memset(b->skip + b->skip_words, 0, (n - b->skip_words) * sizeof(*b->skip));
+		b->skip_words = n;
+	}
+	b->skip[w] |= 1ULL << (seq % 64);
+}
+
+static int resume_row_cb(void *data, const struct joblog_row *row)
+{
+	struct batch *b = data;
+	if (b->cfg->resume_failed && (row->exitval != 0 || row->signal != 0))
+		return 0; /* a failure: run it again */
+	skip_add(b, row->seq);
+	return 0;
+}
+
+/* --- output --- */
+
+static void out_flush(struct batch *b)
+{
+	if (!b->out.len || b->output_closed)
+		return;
+	int r = write_all(b->out_fd, b->out.data, b->out.len);
+	buf_reset(&b->out);
+	if (r == -EPIPE) {
+		b->output_closed = true;
+		batch_notice(b, "standard output was closed: stopping the batch");
+		b->input_stopped = true;
+		pool_terminate_all(b->pool);
+	} else if (r < 0 && !b->write_error) {
+		b->write_error = r;
+		batch_notice(b, "writing standard output: %s", strerror(-r));
+	}
+}
+
+static void out_append(struct batch *b, const char *p, size_t n)
+{
+	if (b->output_closed)
+		return;
+	buf_append(&b->out, p, n);
+	if (b->out.len >= OUT_FLUSH_AT)
+		out_flush(b);
+}
+
+/* -k: hold outputs until every earlier sequence number has finished. */
+static void reorder_put(struct batch *b, uint64_t seq, const char *p, size_t n)
+{
+	if (seq < b->ro_next)
+		return;
+	if (seq - b->ro_next >= b->ro_cap) {
+		size_t cap = b->ro_cap ? b->ro_cap : 256;
+		while (seq - b->ro_next >= cap)
+			cap *= 2;
+		struct reorder_entry *ro = xcalloc(cap, sizeof(*ro));
+		for (size_t i = 0; i < b->ro_cap; i++) {
+			uint64_t s = b->ro_next + i;
+			ro[s % cap] = b->ro[s % b->ro_cap];
+		}
+		free(b->ro);
+		b->ro = ro;
+		b->ro_cap = cap;
+	}
+	struct reorder_entry *e = &b->ro[seq % b->ro_cap];
+	e->have = true;
+	e->data = n ? xmemdup(p, n) : NULL;
+	e->len = n;
+	while (b->ro_cap && b->ro[b->ro_next % b->ro_cap].have) {
+		e = &b->ro[b->ro_next % b->ro_cap];
+		if (e->len)
+			out_append(b, e->data, e->len);
+		free(e->data);
+		memset(e, 0, sizeof(*e));
+		b->ro_next++;
+	}
+}
+
+/* At the end: what is still held (after items that never finished) goes out in order. */
+static void reorder_drain(struct batch *b)
+{
+	for (size_t i = 0; i < b->ro_cap; i++) {
+		struct reorder_entry *e = &b->ro[(b->ro_next + i) % b->ro_cap];
+		if (e->have && e->len)
+			out_append(b, e->data, e->len);
+		free(e->data);
+		memset(e, 0, sizeof(*e));
+	}
+}
+
+static void output_item(struct batch *b, uint64_t seq, const char *p, size_t n)
+{
+	if (!b->show_output)
+		return;
+	if (b->cfg->keep_order)
+		reorder_put(b, seq, p, n);
+	else if (n)
+		out_append(b, p, n);
+}
+
+static void note_write_error(struct batch *b, const char *what, const char *path, int r)
+{
+	if (r >= 0 || b->write_error)
+		return;
+	b->write_error = r;
+	batch_notice(b, "%s %s: %s (further rows are not written)", what, path, strerror(-r));
+}
+
+static void record_code(struct batch *b, int code)
+{
+	for (size_t i = 0; i < b->ncodes; i++) {
+		if (b->codes[i].exitcode == code) {
+			b->codes[i].n++;
+			return;
+		}
+	}
+	if (b->ncodes < MAX_CODES)
+		b->codes[b->ncodes++] = (struct batch_code_count){.exitcode = code, .n = 1};
+	else
+		b->other_codes++;
+}
+
+/* One finished item: the files, the counts, stdout. */
+static void batch_record(struct batch *b, const struct pool_result *r, const char *error)
+{
+	if (r->done) {
+		b->done++;
+	} else {
+		b->failed++;
+		record_code(b, r->exitcode);
+	}
+	if (b->joblog && !b->write_error) {
+		buf_reset(&b->line);
+		buf_printf(&b->line, "%s ", b->cfg->builtin ? b->cfg->builtin : b->job.kind->name);
+		buf_append(&b->line, r->item, r->item_len);
+		struct joblog_row row = {
+			.seq = r->seq,
+			.start = r->start,
+			.runtime = r->runtime,
+			.send = 0,
+			.receive = r->output_len,
+			.exitval = r->exitcode > 0 ? r->exitcode : 0,
+			.signal = r->exitcode < 0 ? -r->exitcode : 0,
+			.command = b->line.data,
+			.command_len = b->line.len,
+		};
+		note_write_error(b, "--joblog", b->cfg->joblog, joblog_write(b->joblog, &row));
+	}
+	if (b->results && !b->write_error) {
+		struct results_record rec = {
+			.seq = r->seq,
+			.item = r->item,
+			.item_len = r->item_len,
+			.worker = r->slot,
+			.pid = r->pid,
+			.exitcode = r->exitcode,
+			.core = r->core,
+			.done = r->done,
+			.attempts = r->attempts,
+			.start = r->start,
+			.runtime = r->runtime,
+			.output = r->output,
+			.output_len = r->output_len,
+			.error = error,
+		};
+		note_write_error(b, "--results", b->cfg->results, results_write(b->results, &rec));
+	}
+	output_item(b, r->seq, r->output, r->output_len);
+}
+
+static void pool_result_cb(void *data, const struct pool_result *r)
+{
+	batch_record(data, r, r->truncated ? "output truncated" : NULL);
+}
+
+static void pool_event_cb(void *data, const struct pool_event *ev)
+{
+	struct batch *b = data;
+	if (b->hooks.event)
+		b->hooks.event(b->hooks.data, ev);
+}
+
+static void pool_space_cb(void *data)
+{
+	batch_feed(data);
+}
+
+static void batch_finish_files(struct batch *b)
+{
+	if (b->cfg->keep_order)
+		reorder_drain(b);
+	out_flush(b);
+	if (b->joblog) {
+		int r = joblog_close(b->joblog);
+		b->joblog = NULL;
+		note_write_error(b, "--joblog", b->cfg->joblog, r);
+	}
+	if (b->results) {
+		int r = results_close(b->results);
+		b->results = NULL;
+		note_write_error(b, "--results", b->cfg->results, r);
+	}
+}
+
+static void pool_finished_cb(void *data)
+{
+	struct batch *b = data;
+	if (b->finished)
+		return;
+	b->finished = true;
+	b->end_ns = now_ns();
+	if (b->in_polling) {
+		uv_poll_stop(&b->in_poll);
+		b->in_polling = false;
+	}
+	uv_idle_stop(&b->in_idle);
+	batch_finish_files(b);
+	if (b->hooks.finished)
+		b->hooks.finished(b->hooks.data);
+}
+
+/* --- input --- */
+
+static void item_too_long(struct batch *b, uint64_t seq, size_t len)
+{
+	char err[128];
+	snprintf(err, sizeof(err), "item of %zu bytes is longer than the limit of %zu bytes", len,
+		 pool_max_item(b->pool));
+	batch_notice(b, "input line %llu: %s: not run", (unsigned long long)seq, err);
+	b->too_long++;
+	struct pool_result r = {
+		.seq = seq,
+		.item = "",
+		.slot = -1,
+		.exitcode = 1,
+		.start = wall_s(),
+	};
+	batch_record(b, &r, err);
+}
+
+/* 1: an item; 0: none now (input_eof says whether ever); -E2BIG: too long (*seq, *len set). */
+static int source_next(struct batch *b, const char **item, size_t *len, uint64_t *seq)
+{
+	if (b->cfg->items) {
+		if (b->next_arg >= b->cfg->nitems) {
+			b->input_eof = true;
+			return 0;
+		}
+		*item = b->cfg->items[b->next_arg];
+		*len = strlen(*item);
+		*seq = ++b->next_arg;
+		if (*len > pool_max_item(b->pool))
+			return -E2BIG;
+		return 1;
+	}
+	int r = input_next(b->in, item, len, seq);
+	if (r == 0 && input_done(b->in))
+		b->input_eof = true;
+	return r;
+}
+
+static void in_poll_cb(uv_poll_t *h, int status, int events);
+static void in_idle_cb(uv_idle_t *h);
+
+static void in_wait_readable(struct batch *b)
+{
+	if (b->in_file) {
+		uv_idle_start(&b->in_idle, in_idle_cb);
+		return;
+	}
+	if (!b->in_polling && b->in_poll_init) {
+		uv_poll_start(&b->in_poll, UV_READABLE | UV_DISCONNECT, in_poll_cb);
+		b->in_polling = true;
+	}
+}
+
+static void in_pause(struct batch *b)
+{
+	if (b->in_polling) {
+		uv_poll_stop(&b->in_poll);
+		b->in_polling = false;
+	}
+}
+
+static void input_read_error(struct batch *b, ssize_t n)
+{
+	batch_notice(b, "reading the items: %s; no more items are read", strerror((int)-n));
+	b->input_eof = true;
+}
+
+static void batch_feed(struct batch *b)
+{
+	if (b->feeding || b->finished)
+		return;
+	b->feeding = true;
+	while (!b->input_eof && !b->input_stopped) {
+		if (!b->have_item) {
+			const char *item;
+			size_t len;
+			uint64_t seq;
+			int r = source_next(b, &item, &len, &seq);
+			if (r == -E2BIG) {
+				b->last_seq = seq;
+				item_too_long(b, seq, len);
+				continue;
+			}
+			if (r == 0) {
+				if (b->input_eof)
+					break;
+				if (b->in_file) {
+					ssize_t n = input_fill(b->in);
+					if (n < 0)
+						input_read_error(b, n);
+					continue;
+				}
+				in_wait_readable(b);
+				break;
+			}
+			b->last_seq = seq;
+			if (skip_has(b, seq)) {
+				b->skipped++;
+				if (b->cfg->keep_order && b->show_output)
+					reorder_put(b, seq, NULL, 0);
+				continue;
+			}
+			b->have_item = true;
+			b->item = item;
+			b->item_len = len;
+			b->item_seq = seq;
+		}
+		int r = pool_submit(b->pool, b->item_seq, b->item, b->item_len);
+		if (r == 0) {
+			b->have_item = false;
+		} else if (r == -EAGAIN) {
+			in_pause(b);
+			break;
+		} else if (r == -E2BIG) {
+			b->have_item = false;
+			item_too_long(b, b->item_seq, b->item_len);
+		} else {
+			b->input_stopped = true; /* -EPIPE: the pool was closed */
+			in_pause(b);
+		}
+	}
+	if (b->input_eof || b->input_stopped) {
+		in_pause(b);
+		if (b->input_eof)
+			pool_input_end(b->pool);
+	}
+	b->feeding = false;
+}
+
+static void in_poll_cb(uv_poll_t *h, int status, int events)
+{
+	(void)events;
+	struct batch *b = h->data;
+	if (status < 0) {
+		input_read_error(b, status);
+	} else {
+		ssize_t n = input_fill(b->in);
+		if (n < 0)
+			input_read_error(b, n);
+	}
+	batch_feed(b);
+}
+
+static void in_idle_cb(uv_idle_t *h)
+{
+	uv_idle_stop(h);
+	batch_feed(h->data);
+}
+
+static void flush_check_cb(uv_check_t *h)
+{
+	struct batch *b = h->data;
+	out_flush(b);
+	if (b->results && !b->write_error)
+		note_write_error(b, "--results", b->cfg->results, results_flush(b->results));
+}
+
+/* --- life --- */
+
+static int batch_open_input(struct batch *b, char *err, size_t errlen)
+{
+	if (b->cfg->items)
+		return 0;
+	if (b->cfg->arg_file) {
+		b->in_fd = open(b->cfg->arg_file, O_RDONLY | O_CLOEXEC);
+		if (b->in_fd < 0) {
+			int e = errno;
+			snprintf(err, errlen, "-a %s: %s", b->cfg->arg_file, strerror(e));
+			return -e;
+		}
+		b->in_owned = true;
+	} else {
+		b->in_fd = 0;
+	}
+	struct stat st;
+	if (fstat(b->in_fd, &st) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "reading the items: %s", strerror(e));
+		return -e;
+	}
+	b->in_file = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
+	b->in = input_new(b->in_fd, b->cfg->null_sep ? '\0' : '\n', (size_t)-1);
+	return 0;
+}
+
+int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
+	      const struct batch_hooks *hooks, int out_fd, bool show_output, struct batch **out,
+	      char *err, size_t errlen)
+{
+	struct batch *b = xcalloc(1, sizeof(*b));
+	b->loop = loop;
+	b->cfg = cfg;
+	b->job = *job;
+	if (hooks)
+		b->hooks = *hooks;
+	b->out_fd = out_fd;
+	b->show_output = show_output;
+	b->ro_next = 1;
+	b->in_fd = -1;
+	int r;
+
+	if (cfg->resume || cfg->resume_failed) {
+		r = joblog_read(cfg->joblog, resume_row_cb, b, err, errlen);
+		if (r == -ENOENT) {
+			r = 0; /* nothing to resume: a first run */
+		} else if (r < 0) {
+			if (r != -EINVAL)
+				snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
+			goto fail;
+		}
+	}
+	if (cfg->joblog) {
+		r = joblog_open(cfg->joblog, cfg->resume || cfg->resume_failed, &b->joblog);
+		if (r < 0) {
+			snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
+			goto fail;
+		}
+	}
+	if (cfg->results) {
+		r = results_open(cfg->results, &b->results);
+		if (r < 0) {
+			snprintf(err, errlen, "--results %s: %s", cfg->results, strerror(-r));
+			goto fail;
+		}
+	}
+	if ((r = batch_open_input(b, err, errlen)) < 0)
+		goto fail;
+
+	struct pool_config pc = {
+		.workers = cfg->jobs,
+		.job = *job,
+		.retries = cfg->retries,
+		.max_items_per_worker = cfg->max_items_per_worker,
+		.join_timeout_ns = cfg->join_timeout_ns,
+		.worker_stderr_fd = -1,
+	};
+	struct pool_callbacks pcb = {
+		.result = pool_result_cb,
+		.event = pool_event_cb,
+		.space = pool_space_cb,
+		.finished = pool_finished_cb,
+		.data = b,
+	};
+	b->pool = pool_new(loop, &pc, &pcb, &r);
+	if (!b->pool) {
+		snprintf(err, errlen, "cannot set up the pool: %s", strerror(-r));
+		goto fail;
+	}
+	uv_idle_init(loop, &b->in_idle);
+	uv_check_init(loop, &b->flush_check);
+	b->in_idle.data = b->flush_check.data = b;
+	b->open_handles = 2;
+	if (b->in && !b->in_file) {
+		r = uv_poll_init(loop, &b->in_poll, b->in_fd);
+		if (r == 0) {
+			/* uv_poll_init made the file description non-blocking: that is shared
+			 * with whoever else holds it (a terminal, a pipe's writer's shell). */
+			int fl = fcntl(b->in_fd, F_GETFL);
+			if (fl >= 0)
+				fcntl(b->in_fd, F_SETFL, fl & ~O_NONBLOCK);
+			b->in_poll.data = b;
+			b->in_poll_init = true;
+			b->open_handles++;
+		} else {
+			b->in_file = true; /* not pollable: read it directly */
+		}
+	}
+	*out = b;
+	return 0;
+
+fail:
+	batch_free(b);
+	return r < 0 ? r : -EINVAL;
+}
+
+int batch_start(struct batch *b, char *err, size_t errlen)
+{
+	b->start_ns = now_ns();
+	int r = pool_start(b->pool);
+	if (r) {
+		snprintf(err, errlen, "cannot start the workers: %s", uv_strerror(r));
+		return r;
+	}
+	uv_check_start(&b->flush_check, flush_check_cb);
+	uv_idle_start(&b->in_idle, in_idle_cb);
+	return 0;
+}
+
+struct pool *batch_pool(struct batch *b)
+{
+	return b->pool;
+}
+
+static int code_cmp(const void *x, const void *y)
+{
+	const struct batch_code_count *a = x, *c = y;
+	if (a->n != c->n)
+		return a->n < c->n ? 1 : -1;
+	return a->exitcode - c->exitcode;
+}
+
+void batch_summary(const struct batch *b, struct batch_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	struct pool_totals t;
+	pool_snapshot(b->pool, &t, NULL, 0);
+	s->done = b->done;
+	s->failed = b->failed;
+	s->not_run = t.not_run;
+	s->skipped = b->skipped;
+	s->too_long = b->too_long;
+	s->input_complete = b->input_eof;
+	s->output_closed = b->output_closed;
+	s->write_error = b->write_error;
+	struct batch_code_count codes[MAX_CODES];
+	memcpy(codes, b->codes, b->ncodes * sizeof(codes[0]));
+	qsort(codes, b->ncodes, sizeof(codes[0]), code_cmp);
+	s->ncodes = MIN(b->ncodes, ARRAY_SIZE(s->codes));
+	memcpy(s->codes, codes, s->ncodes * sizeof(codes[0]));
+	s->other_codes = b->other_codes;
+	for (size_t i = s->ncodes; i < b->ncodes; i++)
+		s->other_codes += codes[i].n;
+	uint64_t end = b->end_ns ? b->end_ns : now_ns();
+	s->elapsed = (double)(end - b->start_ns) / 1e9;
+	s->rate = s->elapsed > 0 ? (double)(b->done + b->failed) / s->elapsed : 0;
+}
+
+int batch_exit_status(const struct batch *b)
+{
+	struct batch_summary s;
+	batch_summary(b, &s);
+	uint64_t bad = s.failed + s.not_run;
+	if (bad == 0 && s.write_error)
+		return 255;
+	return bad == 0 ? 0 : bad > 100 ? 101 : (int)bad;
+}
+
+static void batch_handle_closed_cb(uv_handle_t *h)
+{
+	struct batch *b = h->data;
+	if (--b->open_handles == 0 && b->closed)
+		b->closed(b->closed_data);
+}
+
+static void batch_pool_closed_cb(void *data)
+{
+	struct batch *b = data;
+	uv_close((uv_handle_t *)&b->in_idle, batch_handle_closed_cb);
+	uv_close((uv_handle_t *)&b->flush_check, batch_handle_closed_cb);
+	if (b->in_poll_init)
+		uv_close((uv_handle_t *)&b->in_poll, batch_handle_closed_cb);
+}
+
+void batch_close(struct batch *b, void (*closed)(void *data), void *data)
+{
+	b->closed = closed;
+	b->closed_data = data;
+	if (!b->finished)
+		batch_finish_files(b);
+	pool_close(b->pool, batch_pool_closed_cb, b);
+}
+
+void batch_free(struct batch *b)
+{
+	if (!b)
+		return;
+	joblog_close(b->joblog);
+	results_close(b->results);
+	input_free(b->in);
+	if (b->in_owned && b->in_fd >= 0)
+		close(b->in_fd);
+	for (size_t i = 0; i < b->ro_cap; i++)
+		free(b->ro[i].data);
+	free(b->ro);
+	free(b->skip);
+	buf_free(&b->out);
+	buf_free(&b->line);
+	pool_free(b->pool);
+	free(b);
+}

@@ -1,0 +1,59 @@
+/* A run: items from the input (stdin, -a FILE or ::: ITEM...) through the pool, and their
+ * results to stdout (as they complete, or in input order with -k), the joblog and the results
+ * file; --resume skips what a joblog says is finished. The front ends drive a batch and read its
+ * pool; they never see the input or the files. */
+#ifndef POOLTOP_BATCH_H
+#define POOLTOP_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "cli.h"
+#include "pool.h"
+
+struct batch;
+
+struct batch_hooks {
+	/* Something happened (the pool's events, and the batch's own: an item too long...). */
+	void (*event)(void *data, const struct pool_event *ev);
+	/* The batch is over: every item finished or abandoned, every worker gone, files flushed. */
+	void (*finished)(void *data);
+	void *data;
+};
+
+struct batch_code_count {
+	int exitcode;
+	uint64_t n;
+};
+
+struct batch_summary {
+	uint64_t done, failed, not_run, skipped, too_long, unread;
+	bool input_complete;		   /* all of the input was read */
+	struct batch_code_count codes[16]; /* failures by exit code, most frequent first */
+	size_t ncodes;
+	uint64_t other_codes; /* failures with codes beyond the first 16 */
+	double elapsed;	      /* seconds */
+	double rate;	      /* items per second */
+	bool output_closed;   /* stdout went away (EPIPE): the batch was stopped */
+	int write_error;      /* the first -errno writing the joblog or results, or 0 */
+};
+
+/* A batch for cfg running job. Opens the input and the files; reads the joblog for --resume.
+ * Returns 0, or a negative errno with a one-line message in err ("--joblog x: Permission
+ * denied"). Items are written to out_fd (usually 1) when show_output. */
+int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
+	      const struct batch_hooks *hooks, int out_fd, bool show_output, struct batch **out,
+	      char *err, size_t errlen);
+/* Start the workers and the reading. 0 or a negative errno (message in err). */
+int batch_start(struct batch *b, char *err, size_t errlen);
+struct pool *batch_pool(struct batch *b);
+void batch_summary(const struct batch *b, struct batch_summary *s);
+/* GNU parallel's rule: 0 all done; 1-100 the number of failed (or not run) items; 101 more. */
+int batch_exit_status(const struct batch *b);
+/* Close everything (kills workers still alive); closed(data) when done, then batch_free. */
+void batch_close(struct batch *b, void (*closed)(void *data), void *data);
+void batch_free(struct batch *b);
+
+#endif

@@ -1,0 +1,464 @@
+/* The command line: options and subcommands parsed into a struct config, and the --help text.
+ * Parsing only: nothing here opens files or starts processes; main() prints the errors. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "duration.h"
+#include "job.h"
+#include "util.h"
+
+#define CLI_RETRIES_MAX		 1000000ULL
+#define CLI_MAX_ITEMS_MAX	 1000000000000ULL
+#define CLI_JOIN_TIMEOUT_DEFAULT (10 * NS_PER_S)
+
+/* Options without a short form get values past any character. */
+enum {
+	OPT_BUILTIN = 256,
+	OPT_RETRIES,
+	OPT_MAX_ITEMS,
+	OPT_JOBLOG,
+	OPT_RESULTS,
+	OPT_RESUME,
+	OPT_RESUME_FAILED,
+	OPT_JOIN_TIMEOUT,
+	OPT_HEADLESS,
+};
+
+/* The one table of options: getopt_long reads it, and error messages take names from it.
+ * The leading '+' stops at the first word that is not an option (a subcommand, ":::");
+ * the ':' makes a missing argument return ':' instead of '?'. */
+static const char cli_shortopts[] = "+:j:a:0kqhV";
+static const struct option cli_options[] = {
+	{"jobs", required_argument, NULL, 'j'},
+	{"builtin", required_argument, NULL, OPT_BUILTIN},
+	{"arg-file", required_argument, NULL, 'a'},
+	{"null", no_argument, NULL, '0'},
+	{"keep-order", no_argument, NULL, 'k'},
+	{"retries", required_argument, NULL, OPT_RETRIES},
+	{"max-items-per-worker", required_argument, NULL, OPT_MAX_ITEMS},
+	{"joblog", required_argument, NULL, OPT_JOBLOG},
+	{"results", required_argument, NULL, OPT_RESULTS},
+	{"resume", no_argument, NULL, OPT_RESUME},
+	{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
+	{"join-timeout", required_argument, NULL, OPT_JOIN_TIMEOUT},
+	{"headless", no_argument, NULL, OPT_HEADLESS},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+/* What one pass of getopt_long over a stretch of argv found besides the options. */
+struct cli_scan {
+	int next;      /* index of the first word that is not an option */
+	bool dashdash; /* a "--" ended the options */
+	bool stop;     /* --help or --version: parse nothing more */
+	bool arg_file; /* -a was given (even as "-a -", which leaves cfg->arg_file NULL) */
+};
+
+static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static const struct option *cli_option_find(int val)
+{
+	for (const struct option *o = cli_options; o->name; o++)
+		if (o->val == val)
+			return o;
+	return NULL;
+}
+
+/* The option's name as the user wrote it: "-j" for -j4, "--jobs" for --jobs=4 or an accepted
+ * abbreviation such as --jo. buf needs room for "--" and the longest name. */
+static const char *cli_option_name(int val, bool as_long, char *buf, size_t len)
+{
+	const struct option *o = cli_option_find(val);
+
+	if (o && (as_long || val >= 256))
+		snprintf(buf, len, "--%s", o->name);
+	else
+		snprintf(buf, len, "-%c", val);
+	return buf;
+}
+
+/* A rejected long option: getopt_long leaves only the word, so look at it again to say
+ * whether the name is unknown, ambiguous, or given an argument it does not take. */
+static int cli_fail_long(const char *word, char *err, size_t errlen)
+{
+	const char *name = word + 2;
+	size_t n = strcspn(name, "=");
+	const struct option *match = NULL;
+	int matches = 0;
+
+	for (const struct option *o = cli_options; o->name && n > 0; o++) {
+		if (strncmp(o->name, name, n) != 0)
+			continue;
+		matches++;
+		if (!match || o->name[n] == '\0')
+			match = o;
+	}
+	if (name[n] == '=' && match && (matches == 1 || match->name[n] == '\0'))
+		return cli_fail(err, errlen, "--%s takes no argument", match->name);
+	if (matches > 1)
+		return cli_fail(err, errlen,
+				"option '--%.*s' is ambiguous: write more of its name (pooltop "
+				"--help lists the options)",
+				(int)n, name);
+	return cli_fail(err, errlen, "unknown option '--%.*s' (pooltop --help lists the options)",
+			(int)n, name);
+}
+
+static int cli_number(const char *name, const char *arg, uint64_t min, uint64_t max, uint64_t *out,
+		      char *err, size_t errlen)
+{
+	if (parse_uint(arg, min, max, out) < 0)
+		return cli_fail(err, errlen, "%s: '%s' is not a number from %llu to %llu", name,
+				arg, (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
+static int cli_file(const char *name, const char *arg, const char **out, char *err, size_t errlen)
+{
+	if (*arg == '\0')
+		return cli_fail(err, errlen, "%s: the file name is empty", name);
+	*out = arg;
+	return 0;
+}
+
+/* One option with its argument (NULL when it takes none) into *c. */
+static int cli_option_apply(int val, const char *name, const char *arg, struct config *c,
+			    struct cli_scan *s, char *err, size_t errlen)
+{
+	char why[256];
+	struct job job;
+	uint64_t v;
+	int rc;
+
+	switch (val) {
+	case 'j':
+		rc = cli_number(name, arg, 1, POOLTOP_MAX_WORKERS, &v, err, errlen);
+		if (rc < 0)
+			return rc;
+		c->jobs = (unsigned)v;
+		return 0;
+	case OPT_BUILTIN:
+		if (job_builtin_parse(arg, &job, why, sizeof(why)) < 0)
+			return cli_fail(err, errlen, "%s: %s", name, why);
+		c->builtin = arg;
+		return 0;
+	case 'a':
+		s->arg_file = true;
+		/* GNU parallel's convention: "-a -" is standard input. */
+		if (strcmp(arg, "-") == 0) {
+			c->arg_file = NULL;
+			return 0;
+		}
+		return cli_file(name, arg, &c->arg_file, err, errlen);
+	case '0':
+		c->null_sep = true;
+		return 0;
+	case 'k':
+		c->keep_order = true;
+		return 0;
+	case OPT_RETRIES:
+		rc = cli_number(name, arg, 0, CLI_RETRIES_MAX, &v, err, errlen);
+		if (rc < 0)
+			return rc;
+		c->retries = (unsigned)v;
+		return 0;
+	case OPT_MAX_ITEMS:
+		/* 0 is the unlimited default inside; on the command line it would read as
+		 * "no items at all", so it is refused. */
+		return cli_number(name, arg, 1, CLI_MAX_ITEMS_MAX, &c->max_items_per_worker, err,
+				  errlen);
+	case OPT_JOBLOG:
+		return cli_file(name, arg, &c->joblog, err, errlen);
+	case OPT_RESULTS:
+		return cli_file(name, arg, &c->results, err, errlen);
+	case OPT_RESUME:
+		c->resume = true;
+		return 0;
+	case OPT_RESUME_FAILED:
+		c->resume_failed = true;
+		return 0;
+	case OPT_JOIN_TIMEOUT:
+		if (duration_parse(arg, &c->join_timeout_ns) < 0)
+			return cli_fail(err, errlen,
+					"%s: '%s' is not a duration (as 10, 1.5s, 200ms, 2m)", name,
+					arg);
+		return 0;
+	case OPT_HEADLESS:
+		c->frontend = CLI_FRONTEND_HEADLESS;
+		return 0;
+	case 'q':
+		c->quiet = true;
+		return 0;
+	case 'h':
+		c->mode = CLI_HELP;
+		s->stop = true;
+		return 0;
+	case 'V':
+		c->mode = CLI_VERSION;
+		s->stop = true;
+		return 0;
+	}
+	/* Only values from cli_options reach here. */
+	return cli_fail(err, errlen, "%s: not handled", name);
+}
+
+/* Options from argv[1] on (argv[0] is skipped, as getopt does), up to the first word that is
+ * not an option. Called once per stretch of options: before a subcommand and after it. */
+static int cli_scan_options(int argc, char **argv, struct config *c, struct cli_scan *s, char *err,
+			    size_t errlen)
+{
+	const char *last_arg = NULL;
+	char name[40];
+	int longindex, opt, rc;
+
+	/* optind = 0 makes glibc start over, so cli_parse can run many times in one process. */
+	optind = 0;
+	opterr = 0;
+	for (;;) {
+		longindex = -1;
+		opt = getopt_long(argc, argv, cli_shortopts, cli_options, &longindex);
+		if (opt == -1)
+			break;
+		if (opt == '?') {
+			if (optopt == 0 || cli_option_find(optopt) != NULL)
+				return cli_fail_long(argv[optind - 1], err, errlen);
+			return cli_fail(err, errlen,
+					"unknown option '-%c' (pooltop --help lists the options)",
+					optopt);
+		}
+		if (opt == ':') {
+			/* The option word was the last one consumed. */
+			bool as_long = strncmp(argv[optind - 1], "--", 2) == 0;
+			cli_option_name(optopt, as_long, name, sizeof(name));
+			return cli_fail(err, errlen, "%s needs an argument", name);
+		}
+		cli_option_name(opt, longindex >= 0, name, sizeof(name));
+		rc = cli_option_apply(opt, name, optarg, c, s, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (s->stop)
+			return 0;
+		last_arg = optarg;
+	}
+	s->next = optind;
+	/* getopt_long swallows a "--" that ends the options; a "--" that was an option's
+	 * argument (-a --) is not one. */
+	s->dashdash =
+		optind > 1 && strcmp(argv[optind - 1], "--") == 0 && argv[optind - 1] != last_arg;
+	return 0;
+}
+
+/* argv[0] is "demo"; an optional demo name, then options. */
+static int cli_parse_demo(int argc, char **argv, struct config *c, struct cli_scan *s, char *err,
+			  size_t errlen)
+{
+	int rc;
+
+	c->mode = CLI_DEMO;
+	if (argc > 1 && argv[1][0] != '-') {
+		if (strcmp(argv[1], "exitcodes") != 0)
+			return cli_fail(err, errlen,
+					"demo: unknown demo '%s' (try: pooltop demo, pooltop demo "
+					"exitcodes)",
+					argv[1]);
+		c->mode = CLI_DEMO_EXITCODES;
+		argc--;
+		argv++;
+	}
+	rc = cli_scan_options(argc, argv, c, s, err, errlen);
+	if (rc < 0 || s->stop)
+		return rc;
+	if (s->dashdash)
+		return cli_fail(err, errlen,
+				"demo: unexpected argument '--' (the demo runs its own "
+				"workers on its own items)");
+	if (s->next < argc)
+		return cli_fail(err, errlen,
+				"demo: unexpected argument '%s' (the demo runs its own workers on "
+				"its own items)",
+				argv[s->next]);
+	if (c->builtin)
+		return cli_fail(err, errlen,
+				"--builtin cannot be used with demo (the demo runs its own "
+				"workers)");
+	if (s->arg_file)
+		return cli_fail(err, errlen,
+				"-a cannot be used with demo (the demo makes its own items)");
+	return 0;
+}
+
+/* argv[0..argc) are the words after the options of a run: nothing, or ::: and items. */
+static int cli_parse_run(int argc, char **argv, struct config *c, const struct cli_scan *s,
+			 char *err, size_t errlen)
+{
+	if (s->dashdash)
+		return cli_fail(err, errlen,
+				"running a COMMAND per item is not supported yet; use "
+				"--builtin NAME");
+	if (argc > 0) {
+		if (strcmp(argv[0], ":::") != 0)
+			return cli_fail(err, errlen,
+					"unexpected argument '%s' (items go on stdin, in -a FILE, "
+					"or after :::)",
+					argv[0]);
+		if (s->arg_file)
+			return cli_fail(err, errlen, "-a and ::: both give the items; use one");
+		if (argc == 1)
+			return cli_fail(err, errlen, "':::' needs at least one item");
+		c->items = argv + 1;
+		c->nitems = (size_t)(argc - 1);
+	}
+	if (!c->builtin)
+		return cli_fail(err, errlen,
+				"nothing to run: give --builtin NAME (pooltop --help lists them)");
+	return 0;
+}
+
+static void cli_defaults(struct config *c)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(c, 0, sizeof(*c));
+	c->mode = CLI_RUN;
+	c->frontend = CLI_FRONTEND_AUTO;
+	c->jobs = (unsigned)(ncpu < 1 ? 1 : MIN(ncpu, POOLTOP_MAX_WORKERS));
+	c->join_timeout_ns = CLI_JOIN_TIMEOUT_DEFAULT;
+}
+
+/* Checks that need every option seen, whatever the mode. */
+static int cli_check(const struct config *c, char *err, size_t errlen)
+{
+	if (c->resume && !c->joblog)
+		return cli_fail(err, errlen, "--resume needs --joblog FILE");
+	if (c->resume_failed && !c->joblog)
+		return cli_fail(err, errlen, "--resume-failed needs --joblog FILE");
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
+{
+	struct cli_scan s = {0};
+	struct config c;
+	int rc;
+
+	/* Parse into a copy: *cfg is written only on success. --help and --version end the
+	 * parse where they stand, so whatever follows them is not checked. */
+	cli_defaults(&c);
+	rc = cli_scan_options(argc, argv, &c, &s, err, errlen);
+	if (rc == 0 && !s.stop) {
+		if (!s.dashdash && s.next < argc && strcmp(argv[s.next], "demo") == 0)
+			rc = cli_parse_demo(argc - s.next, argv + s.next, &c, &s, err, errlen);
+		else
+			rc = cli_parse_run(argc - s.next, argv + s.next, &c, &s, err, errlen);
+	}
+	if (rc == 0 && !s.stop)
+		rc = cli_check(&c, err, errlen);
+	if (rc < 0)
+		return rc;
+	*cfg = c;
+	return 0;
+}
+
+#define CLI_USAGE_WIDTH 79
+#define CLI_USAGE_NAME	12
+
+/* One builtin: its name, then its summary wrapped to the width of the help text. */
+static void cli_usage_builtin(FILE *f, const struct job_kind *k)
+{
+	const char *p = k->summary ? k->summary : "";
+	int indent = 2 + CLI_USAGE_NAME + 2;
+	int col = fprintf(f, "  %-*s  ", CLI_USAGE_NAME, k->name);
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+
+		if (col > indent && col + 1 + (int)n > CLI_USAGE_WIDTH) {
+			col = fprintf(f, "\n%*s", indent, "") - 1;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
+		}
+		col += fprintf(f, "%.*s", (int)n, p);
+		p += n;
+		p += strspn(p, " ");
+	}
+	fputc('\n', f);
+}
+
+void cli_usage(FILE *f)
+{
+	fputs("Usage: pooltop [OPTIONS] --builtin NAME[:ARG] [::: ITEM...]\n"
+	      "       pooltop demo\n"
+	      "       pooltop demo exitcodes\n"
+	      "\n"
+	      "Runs every item through a pool of worker processes, which take items from a\n"
+	      "shared-memory INPUT queue and put their results and counters on RESULT and STATS\n"
+	      "queues, and shows the workers live: state, exit code, rate, CPU, current item.\n"
+	      "Items come from standard input, one per line, from -a FILE, or after :::.\n"
+	      "When there is no terminal (or with --headless) it runs headless: results on\n"
+	      "standard output, progress and events on standard error.\n"
+	      "'pooltop demo' shows the dashboard on a built-in batch; 'pooltop demo exitcodes'\n"
+	      "on workers that end in every kind of exit code.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -j, --jobs N            run N workers (1 to 1024; default: the number of CPUs)\n"
+	      "      --builtin NAME[:ARG]\n"
+	      "                          run the built-in worker NAME on each item, see below\n"
+	      "  -a, --arg-file FILE     read the items from FILE instead of standard input\n"
+	      "  -0, --null              items are separated by NUL bytes, not newlines\n"
+	      "  -k, --keep-order        print results in input order, not as they finish\n"
+	      "      --retries N         run a failed item again up to N more times (default 0)\n"
+	      "      --max-items-per-worker N\n"
+	      "                          replace each worker after N items (default: never)\n"
+	      "      --joblog FILE       write GNU parallel's joblog, one row per finished item\n"
+	      "      --results FILE      write one JSON object per finished item (JSON Lines)\n"
+	      "      --resume            skip the items already in the --joblog FILE\n"
+	      "      --resume-failed     as --resume, but run the failed ones again\n"
+	      "      --join-timeout DURATION\n"
+	      "                          how long a joined worker may take to finish its item\n"
+	      "                          before it is terminated, then killed (default 10s;\n"
+	      "                          as 10, 1.5s, 200ms, 2m)\n"
+	      "      --headless          no dashboard, even on a terminal\n"
+	      "  -q, --quiet             no progress or events on standard error\n"
+	      "  -h, --help              print this help and exit\n"
+	      "  -V, --version           print the version and exit\n"
+	      "\n"
+	      "Built-in workers (--builtin NAME[:ARG]; ARG is a non-negative integer):\n",
+	      f);
+	for (const struct job_kind *k = job_builtin_kinds; k->name; k++)
+		cli_usage_builtin(f, k);
+	fputs("\n"
+	      "Exit codes of workers (as Python's Process.exitcode):\n"
+	      "  0     success\n"
+	      "  N>0   the worker exited with status N\n"
+	      "  -N    the worker was killed by signal N (a shell shows 128+N)\n"
+	      "\n"
+	      "Exit status:\n"
+	      "  0       all items succeeded\n"
+	      "  1-100   the number of items that failed\n"
+	      "  101     more than 100 items failed\n"
+	      "  255     a usage error, or pooltop could not start\n"
+	      "\n"
+	      "See pooltop(1) for the files --joblog and --results write.\n",
+	      f);
+}

@@ -1,0 +1,52 @@
+/* The command line: options -> a run configuration; subcommands. Parsing only: nothing here
+ * opens files or starts processes. */
+#ifndef POOLTOP_CLI_H
+#define POOLTOP_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum cli_mode {
+	CLI_RUN,	    /* run a batch */
+	CLI_HELP,	    /* --help: print cli_usage to stdout, exit 0 */
+	CLI_VERSION,	    /* --version */
+	CLI_DEMO,	    /* pooltop demo */
+	CLI_DEMO_EXITCODES, /* pooltop demo exitcodes */
+};
+
+enum cli_frontend {
+	CLI_FRONTEND_AUTO,     /* the dashboard when a terminal is available, else headless */
+	CLI_FRONTEND_HEADLESS, /* --headless */
+};
+
+struct config {
+	enum cli_mode mode;
+	enum cli_frontend frontend;
+	unsigned jobs;	      /* -j N: 1..POOLTOP_MAX_WORKERS; default: online CPUs */
+	const char *builtin;  /* --builtin NAME[:ARG], validated; points into argv */
+	const char *arg_file; /* -a FILE, or NULL for stdin */
+	char **items;	      /* ::: ITEM... (pointers into argv), or NULL */
+	size_t nitems;
+	bool null_sep;		       /* -0 */
+	bool keep_order;	       /* -k: output in input order */
+	unsigned retries;	       /* --retries N (0..1000000) */
+	uint64_t max_items_per_worker; /* --max-items-per-worker N, 0 = unlimited */
+	const char *joblog;	       /* --joblog FILE */
+	const char *results;	       /* --results FILE */
+	bool resume;		       /* --resume (needs --joblog) */
+	bool resume_failed;	       /* --resume-failed (needs --joblog) */
+	uint64_t join_timeout_ns;      /* --join-timeout DURATION, default 10 s */
+	bool quiet;		       /* --quiet: no events or progress on stderr */
+};
+
+/* Parse argv into *cfg (filled with defaults first). Returns 0, or -EINVAL with a one-line
+ * message naming the option in err, e.g. "-j: '0' is not a number from 1 to 1024".
+ * The caller prints "pooltop: <err>" and exits 255. */
+int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);
+
+/* The --help text. */
+void cli_usage(FILE *f);
+
+#endif

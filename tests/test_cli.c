@@ -1,0 +1,856 @@
+/* The command line: every option, every subcommand, and the exact text of every error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "job.h"
+#include "util.h"
+
+#define MAX_WORDS 32
+
+/* One parse: an argv owned by the fixture (items point into it), the result and the error. */
+struct fixture {
+	char *argv[MAX_WORDS + 2];
+	int argc;
+	struct config cfg;
+	char err[256];
+};
+
+static void fixture_argv_free(struct fixture *f)
+{
+	for (int i = 0; i < f->argc; i++)
+		free(f->argv[i]);
+	f->argc = 0;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	fixture_argv_free(f);
+	free(f);
+	return 0;
+}
+
+/* Builds a NULL-terminated argv "pooltop WORD..." from words (itself NULL-terminated) and
+ * parses it into f->cfg. */
+static int parse(struct fixture *f, const char *const *words)
+{
+	fixture_argv_free(f);
+	f->argv[f->argc++] = xstrdup("pooltop");
+	for (; *words; words++) {
+		assert_true(f->argc <= MAX_WORDS);
+		f->argv[f->argc++] = xstrdup(*words);
+	}
+	f->argv[f->argc] = NULL;
+	memset(f->err, 0, sizeof(f->err));
+	return cli_parse(f->argc, f->argv, &f->cfg, f->err, sizeof(f->err));
+}
+
+#define PARSE(f, ...) parse((f), (const char *const[]){__VA_ARGS__, NULL})
+
+#define assert_parses(f, ...) assert_int_equal(PARSE((f), __VA_ARGS__), 0)
+
+/* The error is exactly msg, one line, without the "pooltop: " that main() adds. */
+#define assert_parse_fails(f, msg, ...)                                                            \
+	do {                                                                                       \
+		assert_int_equal(PARSE((f), __VA_ARGS__), -EINVAL);                                \
+		assert_string_equal((f)->err, (msg));                                              \
+		assert_null(strchr((f)->err, '\n'));                                               \
+	} while (0)
+
+static unsigned cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return (unsigned)(n < 1 ? 1 : MIN(n, POOLTOP_MAX_WORKERS));
+}
+
+/* --- defaults ----------------------------------------------------------------------------- */
+
+static void test_cli_defaults_with_only_builtin(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--builtin", "square");
+	assert_int_equal(f->cfg.mode, CLI_RUN);
+	assert_int_equal(f->cfg.frontend, CLI_FRONTEND_AUTO);
+	assert_int_equal(f->cfg.jobs, cpus());
+	assert_string_equal(f->cfg.builtin, "square");
+	assert_null(f->cfg.arg_file);
+	assert_null(f->cfg.items);
+	assert_int_equal(f->cfg.nitems, 0);
+	assert_false(f->cfg.null_sep);
+	assert_false(f->cfg.keep_order);
+	assert_int_equal(f->cfg.retries, 0);
+	assert_int_equal(f->cfg.max_items_per_worker, 0);
+	assert_null(f->cfg.joblog);
+	assert_null(f->cfg.results);
+	assert_false(f->cfg.resume);
+	assert_false(f->cfg.resume_failed);
+	assert_int_equal(f->cfg.join_timeout_ns, 10 * NS_PER_S);
+	assert_false(f->cfg.quiet);
+}
+
+static void test_cli_no_arguments_is_nothing_to_run(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse(f, (const char *const[]){NULL}), -EINVAL);
+	assert_string_equal(f->err,
+			    "nothing to run: give --builtin NAME (pooltop --help lists them)");
+}
+
+static void test_cli_options_without_builtin_is_nothing_to_run(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "nothing to run: give --builtin NAME (pooltop --help lists them)",
+			   "-j", "4", "-k");
+}
+
+static void test_cli_error_leaves_config_untouched(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cfg.jobs = 777;
+	f->cfg.builtin = "sentinel";
+	assert_parse_fails(f, "-j: '0' is not a number from 1 to 1024", "--builtin", "echo", "-j",
+			   "0");
+	assert_int_equal(f->cfg.jobs, 777);
+	assert_string_equal(f->cfg.builtin, "sentinel");
+}
+
+static void test_cli_parse_twice_gives_the_same_result(void **state)
+{
+	struct fixture *f = *state;
+
+	/* getopt keeps global state: each cli_parse must start over. */
+	assert_parses(f, "-j", "3", "--builtin", "square");
+	assert_parses(f, "-j", "5", "--builtin", "echo");
+	assert_int_equal(f->cfg.jobs, 5);
+	assert_string_equal(f->cfg.builtin, "echo");
+	assert_parse_fails(f, "-j needs an argument", "--builtin", "echo", "-j");
+	assert_parses(f, "-j", "5", "--builtin", "echo");
+	assert_int_equal(f->cfg.jobs, 5);
+}
+
+/* --- -j ------------------------------------------------------------------------------------ */
+
+static void test_cli_jobs_in_every_form(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "-j", "4", "--builtin", "square");
+	assert_int_equal(f->cfg.jobs, 4);
+	assert_parses(f, "-j7", "--builtin", "square");
+	assert_int_equal(f->cfg.jobs, 7);
+	assert_parses(f, "--jobs", "9", "--builtin", "square");
+	assert_int_equal(f->cfg.jobs, 9);
+	assert_parses(f, "--jobs=11", "--builtin", "square");
+	assert_int_equal(f->cfg.jobs, 11);
+}
+
+static void test_cli_jobs_range_ends_are_accepted(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "-j", "1", "--builtin", "square");
+	assert_int_equal(f->cfg.jobs, 1);
+	assert_parses(f, "-j", "1024", "--builtin", "square");
+	assert_int_equal(f->cfg.jobs, POOLTOP_MAX_WORKERS);
+}
+
+static void test_cli_jobs_zero_is_an_error_naming_the_option(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "-j: '0' is not a number from 1 to 1024", "-j", "0", "--builtin",
+			   "square");
+}
+
+static void test_cli_jobs_above_the_maximum_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "-j: '1025' is not a number from 1 to 1024", "-j", "1025",
+			   "--builtin", "square");
+}
+
+static void test_cli_jobs_not_a_number_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "-j: 'four' is not a number from 1 to 1024", "-j", "four");
+	assert_parse_fails(f, "-j: '-1' is not a number from 1 to 1024", "-j", "-1");
+	assert_parse_fails(f, "-j: '' is not a number from 1 to 1024", "-j", "");
+}
+
+static void test_cli_jobs_error_names_the_long_form_when_given(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "--jobs: '0' is not a number from 1 to 1024", "--jobs=0");
+	assert_parse_fails(f, "--jobs: '0' is not a number from 1 to 1024", "--jobs", "0");
+}
+
+static void test_cli_jobs_without_argument_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "-j needs an argument", "--builtin", "square", "-j");
+	assert_parse_fails(f, "--jobs needs an argument", "--builtin", "square", "--jobs");
+}
+
+/* --- --builtin ----------------------------------------------------------------------------- */
+
+static void test_cli_builtin_with_arg_points_into_argv(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--builtin", "sleep:10");
+	assert_ptr_equal(f->cfg.builtin, f->argv[2]);
+	assert_string_equal(f->cfg.builtin, "sleep:10");
+	assert_parses(f, "--builtin=sleep:20");
+	assert_string_equal(f->cfg.builtin, "sleep:20");
+}
+
+/* The reason after "--builtin: " is job_builtin_parse's own. */
+static void assert_builtin_fails_with_its_reason(struct fixture *f, const char *spec)
+{
+	struct job job;
+	char why[200], msg[256];
+
+	assert_int_equal(job_builtin_parse(spec, &job, why, sizeof(why)), -EINVAL);
+	snprintf(msg, sizeof(msg), "--builtin: %s", why);
+	assert_parse_fails(f, msg, "--builtin", spec);
+}
+
+static void test_cli_builtin_unknown_is_an_error_naming_the_option(void **state)
+{
+	struct fixture *f = *state;
+	const char *expect = "--builtin: unknown builtin 'frob'";
+
+	assert_builtin_fails_with_its_reason(f, "frob");
+	assert_memory_equal(f->err, expect, strlen(expect));
+}
+
+static void test_cli_builtin_error_carries_the_reason_from_job_builtin_parse(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_builtin_fails_with_its_reason(f, "square:3");
+	assert_builtin_fails_with_its_reason(f, "exit");
+}
+
+static void test_cli_builtin_without_argument_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "--builtin needs an argument", "--builtin");
+}
+
+/* --- items: -a, -0, ::: --------------------------------------------------------------------- */
+
+static void test_cli_arg_file_in_every_form(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "-a", "items.txt", "--builtin", "echo");
+	assert_string_equal(f->cfg.arg_file, "items.txt");
+	assert_parses(f, "-aitems2.txt", "--builtin", "echo");
+	assert_string_equal(f->cfg.arg_file, "items2.txt");
+	assert_parses(f, "--arg-file", "items3.txt", "--builtin", "echo");
+	assert_string_equal(f->cfg.arg_file, "items3.txt");
+	assert_parses(f, "--arg-file=items4.txt", "--builtin", "echo");
+	assert_string_equal(f->cfg.arg_file, "items4.txt");
+}
+
+static void test_cli_arg_file_dash_is_stdin(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "-a", "-", "--builtin", "echo");
+	assert_null(f->cfg.arg_file);
+}
+
+static void test_cli_arg_file_empty_name_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "-a: the file name is empty", "-a", "", "--builtin", "echo");
+}
+
+static void test_cli_arg_file_without_argument_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "-a needs an argument", "--builtin", "echo", "-a");
+}
+
+static void test_cli_null_and_keep_order_flags(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "-0", "-k", "--builtin", "echo");
+	assert_true(f->cfg.null_sep);
+	assert_true(f->cfg.keep_order);
+	assert_parses(f, "--null", "--keep-order", "--builtin", "echo");
+	assert_true(f->cfg.null_sep);
+	assert_true(f->cfg.keep_order);
+	assert_parses(f, "-0k", "--builtin", "echo");
+	assert_true(f->cfg.null_sep);
+	assert_true(f->cfg.keep_order);
+}
+
+static void test_cli_items_after_triple_colon_point_into_argv(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--builtin", "echo", ":::", "a", "b c", "");
+	assert_int_equal(f->cfg.nitems, 3);
+	assert_ptr_equal(f->cfg.items, &f->argv[4]);
+	assert_string_equal(f->cfg.items[0], "a");
+	assert_string_equal(f->cfg.items[1], "b c");
+	assert_string_equal(f->cfg.items[2], "");
+	assert_null(f->cfg.arg_file);
+}
+
+static void test_cli_everything_after_triple_colon_is_an_item(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--builtin", "echo", ":::", "-j", "0", "--frob", ":::", "--", "demo");
+	assert_int_equal(f->cfg.nitems, 6);
+	assert_string_equal(f->cfg.items[0], "-j");
+	assert_string_equal(f->cfg.items[2], "--frob");
+	assert_string_equal(f->cfg.items[3], ":::");
+	assert_string_equal(f->cfg.items[4], "--");
+	assert_string_equal(f->cfg.items[5], "demo");
+	assert_int_equal(f->cfg.jobs, cpus());
+}
+
+static void test_cli_triple_colon_without_items_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "':::' needs at least one item", "--builtin", "echo", ":::");
+}
+
+static void test_cli_triple_colon_with_arg_file_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "-a and ::: both give the items; use one", "-a", "f", "--builtin",
+			   "echo", ":::", "x");
+	assert_parse_fails(f, "-a and ::: both give the items; use one", "-a", "-", "--builtin",
+			   "echo", ":::", "x");
+}
+
+static void test_cli_null_with_triple_colon_is_allowed(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "-0", "--builtin", "echo", ":::", "x");
+	assert_true(f->cfg.null_sep);
+	assert_int_equal(f->cfg.nitems, 1);
+}
+
+static void test_cli_stray_word_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f,
+			   "unexpected argument 'x' (items go on stdin, in -a FILE, or after :::)",
+			   "--builtin", "echo", "x");
+}
+
+static void test_cli_command_after_dashdash_is_not_supported_yet(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "running a COMMAND per item is not supported yet; use --builtin NAME",
+			   "--", "echo", "{}");
+	assert_parse_fails(f, "running a COMMAND per item is not supported yet; use --builtin NAME",
+			   "-j", "2", "--builtin", "echo", "--", "echo");
+	assert_parse_fails(f, "running a COMMAND per item is not supported yet; use --builtin NAME",
+			   "--", "demo");
+}
+
+static void test_cli_dashdash_as_an_option_argument_is_not_a_command(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "-a", "--", "--builtin", "echo");
+	assert_string_equal(f->cfg.arg_file, "--");
+}
+
+/* --- counts and durations -------------------------------------------------------------------- */
+
+static void test_cli_retries_in_every_form(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--retries", "3", "--builtin", "echo");
+	assert_int_equal(f->cfg.retries, 3);
+	assert_parses(f, "--retries=0", "--builtin", "echo");
+	assert_int_equal(f->cfg.retries, 0);
+	assert_parses(f, "--retries=1000000", "--builtin", "echo");
+	assert_int_equal(f->cfg.retries, 1000000);
+}
+
+static void test_cli_retries_bad_is_an_error_naming_the_option(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "--retries: 'x' is not a number from 0 to 1000000", "--retries", "x");
+	assert_parse_fails(f, "--retries: '1000001' is not a number from 0 to 1000000",
+			   "--retries=1000001");
+	assert_parse_fails(f, "--retries needs an argument", "--builtin", "echo", "--retries");
+}
+
+static void test_cli_max_items_per_worker_is_parsed(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--max-items-per-worker", "100", "--builtin", "echo");
+	assert_int_equal(f->cfg.max_items_per_worker, 100);
+	assert_parses(f, "--max-items-per-worker=1000000000000", "--builtin", "echo");
+	assert_int_equal(f->cfg.max_items_per_worker, 1000000000000ULL);
+}
+
+static void test_cli_max_items_per_worker_zero_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "--max-items-per-worker: '0' is not a number from 1 to 1000000000000",
+			   "--max-items-per-worker", "0", "--builtin", "echo");
+	assert_parse_fails(
+		f,
+		"--max-items-per-worker: '1000000000001' is not a number from 1 to 1000000000000",
+		"--max-items-per-worker=1000000000001", "--builtin", "echo");
+}
+
+static void test_cli_join_timeout_takes_a_duration(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--join-timeout", "1.5s", "--builtin", "echo");
+	assert_int_equal(f->cfg.join_timeout_ns, 1500 * NS_PER_MS);
+	assert_parses(f, "--join-timeout=200ms", "--builtin", "echo");
+	assert_int_equal(f->cfg.join_timeout_ns, 200 * NS_PER_MS);
+	assert_parses(f, "--join-timeout=2m", "--builtin", "echo");
+	assert_int_equal(f->cfg.join_timeout_ns, 120 * NS_PER_S);
+	assert_parses(f, "--join-timeout", "3", "--builtin", "echo");
+	assert_int_equal(f->cfg.join_timeout_ns, 3 * NS_PER_S);
+}
+
+static void test_cli_join_timeout_bad_is_an_error_naming_the_option(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "--join-timeout: 'abc' is not a duration (as 10, 1.5s, 200ms, 2m)",
+			   "--join-timeout", "abc", "--builtin", "echo");
+	assert_parse_fails(f, "--join-timeout: '5x' is not a duration (as 10, 1.5s, 200ms, 2m)",
+			   "--join-timeout=5x", "--builtin", "echo");
+	assert_parse_fails(f, "--join-timeout needs an argument", "--builtin", "echo",
+			   "--join-timeout");
+}
+
+/* --- files ------------------------------------------------------------------------------------ */
+
+static void test_cli_joblog_and_results_are_parsed(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--joblog", "jl.tsv", "--results=r.jsonl", "--builtin", "echo");
+	assert_string_equal(f->cfg.joblog, "jl.tsv");
+	assert_string_equal(f->cfg.results, "r.jsonl");
+	assert_parse_fails(f, "--joblog: the file name is empty", "--joblog=", "--builtin", "echo");
+	assert_parse_fails(f, "--results needs an argument", "--builtin", "echo", "--results");
+}
+
+static void test_cli_resume_with_joblog_is_parsed(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--resume", "--joblog", "jl", "--builtin", "echo");
+	assert_true(f->cfg.resume);
+	assert_false(f->cfg.resume_failed);
+	assert_parses(f, "--resume-failed", "--joblog", "jl", "--builtin", "echo");
+	assert_false(f->cfg.resume);
+	assert_true(f->cfg.resume_failed);
+}
+
+static void test_cli_resume_without_joblog_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "--resume needs --joblog FILE", "--resume", "--builtin", "echo");
+	assert_parse_fails(f, "--resume-failed needs --joblog FILE", "--resume-failed", "--builtin",
+			   "echo");
+}
+
+/* --- front end ---------------------------------------------------------------------------------
+ */
+
+static void test_cli_headless_and_quiet_flags(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--headless", "-q", "--builtin", "echo");
+	assert_int_equal(f->cfg.frontend, CLI_FRONTEND_HEADLESS);
+	assert_true(f->cfg.quiet);
+	assert_parses(f, "--quiet", "--builtin", "echo");
+	assert_true(f->cfg.quiet);
+	assert_int_equal(f->cfg.frontend, CLI_FRONTEND_AUTO);
+}
+
+/* --- help and version --------------------------------------------------------------------------
+ */
+
+static void test_cli_help_in_both_forms(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "-h");
+	assert_int_equal(f->cfg.mode, CLI_HELP);
+	assert_parses(f, "--help");
+	assert_int_equal(f->cfg.mode, CLI_HELP);
+}
+
+static void test_cli_help_wins_over_what_follows(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--help", "-j", "0", "--frob", "stray");
+	assert_int_equal(f->cfg.mode, CLI_HELP);
+	assert_parses(f, "demo", "--help", "--builtin", "echo");
+	assert_int_equal(f->cfg.mode, CLI_HELP);
+}
+
+static void test_cli_version_in_both_forms(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "-V");
+	assert_int_equal(f->cfg.mode, CLI_VERSION);
+	assert_parses(f, "--version", "stray");
+	assert_int_equal(f->cfg.mode, CLI_VERSION);
+}
+
+/* --- unknown and malformed options ---------------------------------------------------------- */
+
+static void test_cli_unknown_long_option_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "unknown option '--frob' (pooltop --help lists the options)",
+			   "--builtin", "echo", "--frob");
+	assert_parse_fails(f, "unknown option '--frob' (pooltop --help lists the options)",
+			   "--frob=3", "--builtin", "echo");
+}
+
+static void test_cli_unknown_short_option_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "unknown option '-x' (pooltop --help lists the options)", "-x");
+	assert_parse_fails(f, "unknown option '-x' (pooltop --help lists the options)", "-kx");
+}
+
+static void test_cli_argument_to_a_flag_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "--null takes no argument", "--null=1", "--builtin", "echo");
+	assert_parse_fails(f, "--resume takes no argument", "--resume=yes", "--builtin", "echo");
+}
+
+static void test_cli_unique_abbreviation_is_accepted(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--keep", "--max-items=5", "--builtin", "echo");
+	assert_true(f->cfg.keep_order);
+	assert_int_equal(f->cfg.max_items_per_worker, 5);
+}
+
+static void test_cli_ambiguous_abbreviation_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f,
+			   "option '--re' is ambiguous: write more of its name (pooltop --help "
+			   "lists the options)",
+			   "--re", "--builtin", "echo");
+}
+
+/* --- demo ---------------------------------------------------------------------------------------
+ */
+
+static void test_cli_demo_is_a_subcommand(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "demo");
+	assert_int_equal(f->cfg.mode, CLI_DEMO);
+	assert_null(f->cfg.builtin);
+}
+
+static void test_cli_demo_exitcodes_is_a_subcommand(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "demo", "exitcodes");
+	assert_int_equal(f->cfg.mode, CLI_DEMO_EXITCODES);
+}
+
+static void test_cli_demo_takes_options_before_and_after(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "-j", "3", "demo", "--headless");
+	assert_int_equal(f->cfg.mode, CLI_DEMO);
+	assert_int_equal(f->cfg.jobs, 3);
+	assert_int_equal(f->cfg.frontend, CLI_FRONTEND_HEADLESS);
+	assert_parses(f, "-q", "demo", "exitcodes", "-j", "2", "--joblog=jl");
+	assert_int_equal(f->cfg.mode, CLI_DEMO_EXITCODES);
+	assert_int_equal(f->cfg.jobs, 2);
+	assert_true(f->cfg.quiet);
+	assert_string_equal(f->cfg.joblog, "jl");
+}
+
+static void test_cli_demo_option_errors_name_the_option(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "-j: '0' is not a number from 1 to 1024", "demo", "-j0");
+	assert_parse_fails(f, "--resume needs --joblog FILE", "demo", "--resume");
+}
+
+static void test_cli_demo_unknown_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "demo: unknown demo 'x' (try: pooltop demo, pooltop demo exitcodes)",
+			   "demo", "x");
+}
+
+static void test_cli_demo_with_builtin_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "--builtin cannot be used with demo (the demo runs its own workers)",
+			   "--builtin", "echo", "demo");
+	assert_parse_fails(f, "--builtin cannot be used with demo (the demo runs its own workers)",
+			   "demo", "exitcodes", "--builtin=echo");
+}
+
+static void test_cli_demo_with_items_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "-a cannot be used with demo (the demo makes its own items)", "-a",
+			   "f", "demo");
+	assert_parse_fails(
+		f,
+		"demo: unexpected argument ':::' (the demo runs its own workers on its own items)",
+		"demo", "exitcodes", ":::", "a");
+	assert_parse_fails(
+		f,
+		"demo: unexpected argument 'more' (the demo runs its own workers on its own items)",
+		"demo", "exitcodes", "more");
+	assert_parse_fails(
+		f,
+		"demo: unexpected argument '--' (the demo runs its own workers on its own items)",
+		"demo", "--", "ls");
+}
+
+static void test_cli_demo_is_only_a_subcommand_as_the_first_word(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--builtin", "echo", ":::", "demo");
+	assert_int_equal(f->cfg.mode, CLI_RUN);
+	assert_string_equal(f->cfg.items[0], "demo");
+}
+
+/* --- usage --------------------------------------------------------------------------------------
+ */
+
+static char *usage_text(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	cli_usage(f);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+static void test_cli_usage_lists_every_option(void **state)
+{
+	static const char *const options[] = {
+		"-j, --jobs N",
+		"--builtin NAME[:ARG]",
+		"-a, --arg-file FILE",
+		"-0, --null",
+		"-k, --keep-order",
+		"--retries N",
+		"--max-items-per-worker N",
+		"--joblog FILE",
+		"--results FILE",
+		"--resume",
+		"--resume-failed",
+		"--join-timeout DURATION",
+		"--headless",
+		"-q, --quiet",
+		"-h, --help",
+		"-V, --version",
+	};
+	char *text = usage_text();
+
+	(void)state;
+	assert_non_null(strstr(text, "pooltop [OPTIONS] --builtin NAME[:ARG] [::: ITEM...]"));
+	assert_non_null(strstr(text, "pooltop demo\n"));
+	assert_non_null(strstr(text, "pooltop demo exitcodes\n"));
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (!strstr(text, options[i]))
+			fail_msg("--help does not list '%s'", options[i]);
+	free(text);
+}
+
+/* text with every run of spaces and newlines made one space: a wrapped line reads whole. */
+static void squeeze_spaces(char *text)
+{
+	char *out = text;
+
+	for (const char *p = text; *p; p++) {
+		bool space = *p == ' ' || *p == '\n';
+
+		if (space && out > text && out[-1] == ' ')
+			continue;
+		*out++ = space ? ' ' : *p;
+	}
+	*out = '\0';
+}
+
+static void test_cli_usage_lists_every_builtin_with_its_summary(void **state)
+{
+	char *text = usage_text();
+
+	(void)state;
+	for (const struct job_kind *k = job_builtin_kinds; k->name; k++) {
+		char line[256];
+
+		snprintf(line, sizeof(line), "\n  %s ", k->name);
+		if (!strstr(text, line))
+			fail_msg("--help does not list builtin '%s'", k->name);
+	}
+	squeeze_spaces(text);
+	for (const struct job_kind *k = job_builtin_kinds; k->name; k++)
+		if (k->summary && !strstr(text, k->summary))
+			fail_msg("--help does not give the summary of '%s'", k->name);
+	free(text);
+}
+
+static void test_cli_usage_gives_exit_codes_and_exit_status(void **state)
+{
+	char *text = usage_text();
+
+	(void)state;
+	assert_non_null(strstr(text, "killed by signal N (a shell shows 128+N)"));
+	assert_non_null(strstr(text, "1-100   the number of items that failed"));
+	assert_non_null(strstr(text, "101     more than 100 items failed"));
+	assert_non_null(strstr(text, "255     a usage error"));
+	free(text);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_cli_defaults_with_only_builtin),
+		T(test_cli_no_arguments_is_nothing_to_run),
+		T(test_cli_options_without_builtin_is_nothing_to_run),
+		T(test_cli_error_leaves_config_untouched),
+		T(test_cli_parse_twice_gives_the_same_result),
+		T(test_cli_jobs_in_every_form),
+		T(test_cli_jobs_range_ends_are_accepted),
+		T(test_cli_jobs_zero_is_an_error_naming_the_option),
+		T(test_cli_jobs_above_the_maximum_is_an_error),
+		T(test_cli_jobs_not_a_number_is_an_error),
+		T(test_cli_jobs_error_names_the_long_form_when_given),
+		T(test_cli_jobs_without_argument_is_an_error),
+		T(test_cli_builtin_with_arg_points_into_argv),
+		T(test_cli_builtin_unknown_is_an_error_naming_the_option),
+		T(test_cli_builtin_error_carries_the_reason_from_job_builtin_parse),
+		T(test_cli_builtin_without_argument_is_an_error),
+		T(test_cli_arg_file_in_every_form),
+		T(test_cli_arg_file_dash_is_stdin),
+		T(test_cli_arg_file_empty_name_is_an_error),
+		T(test_cli_arg_file_without_argument_is_an_error),
+		T(test_cli_null_and_keep_order_flags),
+		T(test_cli_items_after_triple_colon_point_into_argv),
+		T(test_cli_everything_after_triple_colon_is_an_item),
+		T(test_cli_triple_colon_without_items_is_an_error),
+		T(test_cli_triple_colon_with_arg_file_is_an_error),
+		T(test_cli_null_with_triple_colon_is_allowed),
+		T(test_cli_stray_word_is_an_error),
+		T(test_cli_command_after_dashdash_is_not_supported_yet),
+		T(test_cli_dashdash_as_an_option_argument_is_not_a_command),
+		T(test_cli_retries_in_every_form),
+		T(test_cli_retries_bad_is_an_error_naming_the_option),
+		T(test_cli_max_items_per_worker_is_parsed),
+		T(test_cli_max_items_per_worker_zero_is_an_error),
+		T(test_cli_join_timeout_takes_a_duration),
+		T(test_cli_join_timeout_bad_is_an_error_naming_the_option),
+		T(test_cli_joblog_and_results_are_parsed),
+		T(test_cli_resume_with_joblog_is_parsed),
+		T(test_cli_resume_without_joblog_is_an_error),
+		T(test_cli_headless_and_quiet_flags),
+		T(test_cli_help_in_both_forms),
+		T(test_cli_help_wins_over_what_follows),
+		T(test_cli_version_in_both_forms),
+		T(test_cli_unknown_long_option_is_an_error),
+		T(test_cli_unknown_short_option_is_an_error),
+		T(test_cli_argument_to_a_flag_is_an_error),
+		T(test_cli_unique_abbreviation_is_accepted),
+		T(test_cli_ambiguous_abbreviation_is_an_error),
+		T(test_cli_demo_is_a_subcommand),
+		T(test_cli_demo_exitcodes_is_a_subcommand),
+		T(test_cli_demo_takes_options_before_and_after),
+		T(test_cli_demo_option_errors_name_the_option),
+		T(test_cli_demo_unknown_is_an_error),
+		T(test_cli_demo_with_builtin_is_an_error),
+		T(test_cli_demo_with_items_is_an_error),
+		T(test_cli_demo_is_only_a_subcommand_as_the_first_word),
+		T(test_cli_usage_lists_every_option),
+		T(test_cli_usage_lists_every_builtin_with_its_summary),
+		T(test_cli_usage_gives_exit_codes_and_exit_status),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,174 @@
+/* The headless front end: the batch's results on stdout, events and (on a terminal) a progress
+ * line on stderr, a summary on stderr at the end. Signals to pooltop: the first SIGINT joins all
+ * (what was read is finished), a second terminates all; SIGTERM and SIGHUP terminate all. */
+#include "headless.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "batch.h"
+#include "exitcode.h"
+#include "pool.h"
+#include "util.h"
+
+#define PROGRESS_MS 250
+
+struct headless {
+	const struct config *cfg;
+	uv_loop_t loop;
+	struct batch *batch;
+	uv_timer_t progress;
+	uv_signal_t sigint, sigterm, sighup;
+	bool tty; /* stderr is a terminal: show a progress line */
+	bool progress_shown;
+	unsigned interrupts;
+	bool done;
+};
+
+static void progress_clear(struct headless *h)
+{
+	if (h->progress_shown) {
+		fputs("\r\033[K", stderr);
+		h->progress_shown = false;
+	}
+}
+
+static void event_cb(void *data, const struct pool_event *ev)
+{
+	struct headless *h = data;
+	if (h->cfg->quiet)
+		return;
+	/* Workers starting are routine: only the noteworthy reach the user. */
+	if (ev->kind == POOL_EVENT_WORKER_STARTED)
+		return;
+	if (ev->kind == POOL_EVENT_WORKER_EXITED && ev->exitcode == 0 &&
+	    ev->cause == POOL_CAUSE_END)
+		return;
+	progress_clear(h);
+	fprintf(stderr, "pooltop: %s\n", ev->text);
+}
+
+static void progress_cb(uv_timer_t *t)
+{
+	struct headless *h = t->data;
+	struct pool_totals tot;
+	pool_snapshot(batch_pool(h->batch), &tot, NULL, 0);
+	fprintf(stderr,
+		"\r\033[Kpooltop: %llu done, %llu failed, %llu running, %llu queued%s | %u/%u "
+		"workers | %.0f/s",
+		(unsigned long long)tot.done, (unsigned long long)tot.failed,
+		(unsigned long long)tot.running, (unsigned long long)tot.queued,
+		tot.input_ended ? "" : "+", tot.alive, tot.size, tot.rate_now);
+	h->progress_shown = true;
+}
+
+static void batch_closed_cb(void *data)
+{
+	struct headless *h = data;
+	uv_close((uv_handle_t *)&h->progress, NULL);
+	uv_close((uv_handle_t *)&h->sigint, NULL);
+	uv_close((uv_handle_t *)&h->sigterm, NULL);
+	uv_close((uv_handle_t *)&h->sighup, NULL);
+}
+
+static void finished_cb(void *data)
+{
+	struct headless *h = data;
+	h->done = true;
+	uv_timer_stop(&h->progress);
+	progress_clear(h);
+	batch_close(h->batch, batch_closed_cb, h);
+}
+
+static void signal_cb(uv_signal_t *s, int sig)
+{
+	struct headless *h = s->data;
+	struct pool *p = batch_pool(h->batch);
+	if (sig == SIGINT && h->interrupts++ == 0) {
+		progress_clear(h);
+		fprintf(stderr, "pooltop: interrupted: finishing the items in hand (again to "
+				"terminate)\n");
+		pool_join_all(p);
+		return;
+	}
+	progress_clear(h);
+	fprintf(stderr, "pooltop: %s: terminating all workers\n", strsignal(sig));
+	pool_terminate_all(p);
+}
+
+static void print_summary(struct headless *h)
+{
+	struct batch_summary s;
+	batch_summary(h->batch, &s);
+	if (h->cfg->quiet && s.failed == 0 && s.not_run == 0)
+		return;
+	fprintf(stderr, "pooltop: %llu done, %llu failed", (unsigned long long)s.done,
+		(unsigned long long)s.failed);
+	if (s.ncodes) {
+		fputs(" (", stderr);
+		for (size_t i = 0; i < s.ncodes; i++) {
+			char code[64];
+			exitcode_format(s.codes[i].exitcode, false, code, sizeof(code));
+			fprintf(stderr, "%s%llu with %s", i ? ", " : "",
+				(unsigned long long)s.codes[i].n, code);
+		}
+		if (s.other_codes)
+			fprintf(stderr, ", %llu other", (unsigned long long)s.other_codes);
+		fputc(')', stderr);
+	}
+	if (s.not_run)
+		fprintf(stderr, ", %llu not run", (unsigned long long)s.not_run);
+	if (s.skipped)
+		fprintf(stderr, ", %llu skipped (--resume)", (unsigned long long)s.skipped);
+	fprintf(stderr, " in %.2f s (%.0f items/s)%s\n", s.elapsed, s.rate,
+		s.input_complete ? "" : "; input not read to its end");
+}
+
+int headless_run(const struct config *cfg, const struct job *job)
+{
+	struct headless h;
+	memset(&h, 0, sizeof(h));
+	h.cfg = cfg;
+	h.tty = isatty(2) && !cfg->quiet;
+	char err[512] = "";
+	int r = uv_loop_init(&h.loop);
+	if (r) {
+		fprintf(stderr, "pooltop: cannot start the event loop: %s\n", uv_strerror(r));
+		return 255;
+	}
+	struct batch_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = &h};
+	r = batch_new(&h.loop, cfg, job, &hooks, 1, true, &h.batch, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "pooltop: %s\n", err);
+		uv_loop_close(&h.loop);
+		return 255;
+	}
+	uv_timer_init(&h.loop, &h.progress);
+	uv_signal_init(&h.loop, &h.sigint);
+	uv_signal_init(&h.loop, &h.sigterm);
+	uv_signal_init(&h.loop, &h.sighup);
+	h.progress.data = h.sigint.data = h.sigterm.data = h.sighup.data = &h;
+	uv_signal_start(&h.sigint, signal_cb, SIGINT);
+	uv_signal_start(&h.sigterm, signal_cb, SIGTERM);
+	uv_signal_start(&h.sighup, signal_cb, SIGHUP);
+	if (h.tty)
+		uv_timer_start(&h.progress, progress_cb, PROGRESS_MS, PROGRESS_MS);
+
+	int status;
+	if (batch_start(h.batch, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pooltop: %s\n", err);
+		status = 255;
+		batch_close(h.batch, batch_closed_cb, &h);
+		uv_run(&h.loop, UV_RUN_DEFAULT);
+	} else {
+		uv_run(&h.loop, UV_RUN_DEFAULT);
+		print_summary(&h);
+		status = batch_exit_status(h.batch);
+	}
+	batch_free(h.batch);
+	uv_loop_close(&h.loop);
+	return status;
+}
