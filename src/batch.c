@@ -571,7 +571,9 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 		.retries = cfg->retries,
 		.max_items_per_worker = cfg->max_items_per_worker,
 		.join_timeout_ns = cfg->join_timeout_ns,
+		.hang_after_ns = cfg->hang_after_ns,
 		.worker_stderr_fd = -1,
+		.capture_stderr = cfg->capture_stderr,
 	};
 	struct pool_callbacks pcb = {
 		.result = pool_result_cb,

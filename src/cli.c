@@ -27,6 +27,8 @@ enum {
 	OPT_RESUME_FAILED,
 	OPT_JOIN_TIMEOUT,
 	OPT_HEADLESS,
+	OPT_HANG_AFTER,
+	OPT_REFRESH,
 };
 
 /* The one table of options: getopt_long reads it, and error messages take names from it.
@@ -47,6 +49,8 @@ static const struct option cli_options[] = {
 	{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
 	{"join-timeout", required_argument, NULL, OPT_JOIN_TIMEOUT},
 	{"headless", no_argument, NULL, OPT_HEADLESS},
+	{"hang-after", required_argument, NULL, OPT_HANG_AFTER},
+	{"refresh", required_argument, NULL, OPT_REFRESH},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -206,6 +210,20 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 	case OPT_HEADLESS:
 		c->frontend = CLI_FRONTEND_HEADLESS;
 		return 0;
+	case OPT_HANG_AFTER:
+		if (duration_parse(arg, &c->hang_after_ns) < 0 || c->hang_after_ns == 0)
+			return cli_fail(err, errlen,
+					"%s: '%s' is not a duration (as 10, 1.5s, 200ms, 2m)", name,
+					arg);
+		return 0;
+	case OPT_REFRESH: {
+		uint64_t ms;
+		if (parse_uint(arg, 10, 10000, &ms) < 0)
+			return cli_fail(err, errlen, "%s: '%s' is not a number from 10 to 10000",
+					name, arg);
+		c->refresh_ms = (unsigned)ms;
+		return 0;
+	}
 	case 'q':
 		c->quiet = true;
 		return 0;
@@ -439,6 +457,10 @@ void cli_usage(FILE *f)
 	      "                          before it is terminated, then killed (default 10s;\n"
 	      "                          as 10, 1.5s, 200ms, 2m)\n"
 	      "      --headless          no dashboard, even on a terminal\n"
+	      "      --hang-after DURATION\n"
+	      "                          show a worker HUNG when busy on one item this long\n"
+	      "                          (default: 10 times the median item time, at least 5s)\n"
+	      "      --refresh MS        the dashboard's redraw period (default 250)\n"
 	      "  -q, --quiet             no progress or events on standard error\n"
 	      "  -h, --help              print this help and exit\n"
 	      "  -V, --version           print the version and exit\n"

@@ -39,6 +39,10 @@ struct config {
 	bool resume_failed;	       /* --resume-failed (needs --joblog) */
 	uint64_t join_timeout_ns;      /* --join-timeout DURATION, default 10 s */
 	bool quiet;		       /* --quiet: no events or progress on stderr */
+	uint64_t hang_after_ns;	       /* --hang-after DURATION: BUSY longer shows HUNG; 0 = auto */
+	unsigned refresh_ms;	       /* --refresh MS: the dashboard's redraw period, 10..10000 */
+	bool capture_stderr; /* not an option: set by the dashboard, which keeps the workers'
+				stderr for its detail view instead of letting it hit its screen */
 };
 
 /* Parse argv into *cfg (filled with defaults first). Returns 0, or -EINVAL with a one-line

@@ -184,6 +184,7 @@ static void item_finish(struct pool *p, uint32_t h, const struct queue_result *r
 		p->done++;
 	else
 		p->failed++;
+	pool_history_add(p, &r);
 	if (p->cb.result)
 		p->cb.result(p->cb.data, &r);
 	item_free(p, h);
@@ -252,10 +253,15 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 		.max_items = p->cfg.max_items_per_worker,
 		.stderr_fd = p->cfg.worker_stderr_fd,
 	};
+	struct pool_capture *cap = NULL;
+	if (p->cfg.capture_stderr)
+		args.stderr_fd = pool_capture_open(p, s, &cap);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0)
 		worker_main(&args);
+	if (cap)
+		pool_capture_start(p, cap, args.stderr_fd);
 	if (pid < 0) {
 		int err = errno;
 		s->life = LIFE_BACKOFF;
@@ -778,6 +784,7 @@ void pool_close(struct pool *p, void (*closed)(void *data), void *data)
 	}
 	p->closed = closed;
 	p->closed_data = data;
+	pool_capture_close_all(p);
 	uv_close((uv_handle_t *)&p->efd_poll, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->sigchld, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->timer, handle_closed_cb);

@@ -87,6 +87,8 @@ struct pool_config {
 	uint64_t join_timeout_ns; /* then SIGTERM; then SIGKILL after as long again (min 1 s) */
 	uint64_t hang_after_ns;	  /* BUSY longer than this shows HUNG; 0 = automatic */
 	int worker_stderr_fd;	  /* -1: workers keep pooltop's stderr */
+	bool capture_stderr;	  /* a pipe per worker for its stderr, kept for the detail view
+				     (worker_stderr_fd is then ignored) */
 };
 
 struct pool_callbacks {
@@ -185,6 +187,35 @@ unsigned pool_snapshot(struct pool *p, struct pool_totals *t, struct pool_slot_v
 		       unsigned max);
 /* Events with id > after, oldest first, at most max (the pool keeps the last 1024). */
 size_t pool_events(const struct pool *p, uint64_t after, struct pool_event *out, size_t max);
+
+/* A slot's recent past, for a detail view. */
+#define POOL_HISTORY 16
+#define POOL_TAIL    2048
+
+struct pool_history_entry {
+	uint64_t seq;
+	int exitcode;
+	bool core;
+	bool done;
+	uint64_t runtime_ns;
+	pid_t pid;
+	size_t item_len; /* the item's whole length */
+	char item[48];	 /* its first bytes */
+};
+
+struct pool_slot_detail {
+	struct pool_history_entry recent[POOL_HISTORY]; /* newest first */
+	unsigned nrecent;
+	uint64_t out_seq; /* the item whose output is below, 0 when none */
+	size_t out_len;
+	char out[POOL_TAIL]; /* the last bytes of the latest output */
+	size_t err_len;
+	char err[POOL_TAIL]; /* the last bytes the slot's processes wrote on stderr
+				(with capture_stderr) */
+};
+
+/* Fill *d for slot. 0, or -EINVAL for a slot out of range. */
+int pool_slot_detail(const struct pool *p, unsigned slot, struct pool_slot_detail *d);
 
 /* Words for the UI. */
 const char *pool_slot_state_name(enum pool_slot_state s);

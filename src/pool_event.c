@@ -64,8 +64,8 @@ const char *pool_cause_words(const struct pool_slot *s)
 	switch (s->last_cause) {
 	case POOL_CAUSE_NONE:
 		if (s->last_exit < 0)
-			return "crashed (killed by a signal nobody in pooltop sent)";
-		return s->last_exit == 0 ? "exited on its own" : "died on its own (crash)";
+			return "crashed (a signal pooltop did not send)";
+		return "exited by itself";
 	case POOL_CAUSE_USER:
 		return s->stop_signal == SIGKILL ? "killed by user" : "terminated by user";
 	case POOL_CAUSE_JOIN:

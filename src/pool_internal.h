@@ -50,6 +50,25 @@ struct pool_slot {
 	uint64_t done;
 	uint64_t failed;
 	struct stats_rate rate;
+	/* For the detail view: recent items (a ring), the latest output, stderr's tail. */
+	struct pool_history_entry hist[POOL_HISTORY];
+	unsigned hist_pos, hist_n;
+	uint64_t out_seq;
+	size_t out_len;
+	char out[POOL_TAIL];
+	size_t err_len;
+	char err[POOL_TAIL];
+};
+
+/* A worker's stderr pipe, read until its end; lives past the process (the pipe may still hold
+ * bytes after the reap), so it is its own object. */
+struct pool_capture {
+	uv_poll_t poll;
+	int fd;
+	struct pool *pool;
+	unsigned slot;
+	struct pool_capture *next;
+	bool closing;
 };
 
 struct pool_item {
@@ -103,7 +122,20 @@ struct pool {
 
 	struct pool_event events[POOL_EVENTS_KEPT];
 	uint64_t last_event_id;
+
+	struct pool_capture *captures;
 };
+
+/* pool_capture.c */
+/* Make a stderr pipe for a worker about to be forked in s: returns the write end for the
+ * child, or -1 (then the worker keeps pooltop's stderr). */
+int pool_capture_open(struct pool *p, struct pool_slot *s, struct pool_capture **out);
+/* After the fork: the parent closes the write end and starts reading. */
+void pool_capture_start(struct pool *p, struct pool_capture *c, int write_fd);
+/* Stop reading every pipe (at pool_close); each frees itself once its handle is closed. */
+void pool_capture_close_all(struct pool *p);
+/* Record a finished item in its slot's history and keep its output's tail. */
+void pool_history_add(struct pool *p, const struct pool_result *r);
 
 /* pool_event.c */
 void pool_emit(struct pool *p, enum pool_event_kind kind, const struct pool_slot *s, uint64_t seq,

@@ -463,6 +463,32 @@ static void test_cli_join_timeout_takes_a_duration(void **state)
 	assert_int_equal(f->cfg.join_timeout_ns, 3 * NS_PER_S);
 }
 
+static void test_cli_hang_after_and_refresh_are_parsed(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--hang-after", "1.5s", "--refresh", "100", "--builtin", "echo");
+	assert_int_equal(f->cfg.hang_after_ns, 1500 * NS_PER_MS);
+	assert_int_equal(f->cfg.refresh_ms, 100);
+	assert_parses(f, "--builtin", "echo");
+	assert_int_equal(f->cfg.hang_after_ns, 0); /* automatic */
+	assert_int_equal(f->cfg.refresh_ms, 0);	   /* the default */
+}
+
+static void test_cli_hang_after_and_refresh_errors_name_the_option(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "--hang-after: 'soon' is not a duration (as 10, 1.5s, 200ms, 2m)",
+			   "--hang-after", "soon", "--builtin", "echo");
+	assert_parse_fails(f, "--hang-after: '0' is not a duration (as 10, 1.5s, 200ms, 2m)",
+			   "--hang-after=0", "--builtin", "echo");
+	assert_parse_fails(f, "--refresh: '5' is not a number from 10 to 10000", "--refresh", "5",
+			   "--builtin", "echo");
+	assert_parse_fails(f, "--refresh: 'fast' is not a number from 10 to 10000",
+			   "--refresh=fast", "--builtin", "echo");
+}
+
 static void test_cli_join_timeout_bad_is_an_error_naming_the_option(void **state)
 {
 	struct fixture *f = *state;
@@ -826,6 +852,8 @@ int main(void)
 		T(test_cli_max_items_per_worker_is_parsed),
 		T(test_cli_max_items_per_worker_zero_is_an_error),
 		T(test_cli_join_timeout_takes_a_duration),
+		T(test_cli_hang_after_and_refresh_are_parsed),
+		T(test_cli_hang_after_and_refresh_errors_name_the_option),
 		T(test_cli_join_timeout_bad_is_an_error_naming_the_option),
 		T(test_cli_joblog_and_results_are_parsed),
 		T(test_cli_resume_with_joblog_is_parsed),
