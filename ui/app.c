@@ -5,23 +5,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <errno.h>
+#include <stdbool.h>
+#include <unistd.h>
+
 #include "cli.h"
 #include "config.h"
+#include "dashboard.h"
+#include "demo.h"
 #include "headless.h"
 #include "job.h"
 #include "util.h"
 
-/* The built-in demo batch: sha512 work mixed with items that exit with a code, raise, abort,
- * segfault and fail, so that every kind of ending shows up in a few seconds. */
-static char *demo_items[] = {
-	"sha512:20000", "7",	     "sha512:20000", "exit:3",	     "sleep:300",
-	"sha512:20000", "raises",    "12",	     "abort",	     "sha512:20000",
-	"fail",		"sleep:500", "segv",	     "sha512:20000", "exit:300",
-	"echo",		"sleep:200", "sha512:20000", "exit_ok",	     "return_value",
-	"sha512:40000", "fail",	     "42",	     "sleep:400",
-};
-
-static int app_run(const struct config *cfg, const char *spec)
+/* The dashboard when a terminal is available (also when the items come on stdin: it reads
+ * the keys from /dev/tty); otherwise headless, saying so when a terminal was expected. */
+static int app_run(struct config *cfg, const char *spec, const char *what, bool demo)
 {
 	struct job job;
 	char err[256];
@@ -29,7 +27,22 @@ static int app_run(const struct config *cfg, const char *spec)
 		fprintf(stderr, "pooltop: --builtin: %s\n", err);
 		return 255;
 	}
-	/* The dashboard comes with its own issue; until then every run is headless. */
+	if (cfg->frontend == CLI_FRONTEND_AUTO) {
+		char why[256];
+		int r = dashboard_available(why, sizeof(why));
+		if (r == 0) {
+			if (demo)
+				cfg->items = demo_items(true, &cfg->nitems);
+			cfg->capture_stderr = true;
+			return dashboard_run(cfg, &job, what, demo);
+		}
+		/* No terminal at all is the ordinary headless case; a terminal that cannot
+		 * be used deserves a word. */
+		if (isatty(2) || r != -ENXIO)
+			fprintf(stderr, "pooltop: %s: running headless\n", why);
+	}
+	if (demo)
+		cfg->items = demo_items(false, &cfg->nitems);
 	return headless_run(cfg, &job);
 }
 
@@ -52,14 +65,17 @@ int app_main(int argc, char **argv)
 		printf("pooltop %s\n", PACKAGE_VERSION);
 		return 0;
 	case CLI_DEMO:
-		cfg.items = demo_items;
-		cfg.nitems = ARRAY_SIZE(demo_items);
-		return app_run(&cfg, "demo");
+		/* Enough workers to see several states at once. */
+		if (cfg.jobs < 4)
+			cfg.jobs = 4;
+		return app_run(&cfg, "demo", "demo: --builtin demo", true);
 	case CLI_DEMO_EXITCODES:
-		fprintf(stderr, "pooltop: demo exitcodes: not available in this version\n");
-		return 255;
-	case CLI_RUN:
-		return app_run(&cfg, cfg.builtin);
+		return demo_exitcodes(cfg.jobs);
+	case CLI_RUN: {
+		char what[256];
+		snprintf(what, sizeof(what), "--builtin %s -j %u", cfg.builtin, cfg.jobs);
+		return app_run(&cfg, cfg.builtin, what, false);
+	}
 	}
 	return 255;
 }

@@ -10,8 +10,8 @@
 #include <uv.h>
 
 #include "batch.h"
-#include "exitcode.h"
 #include "pool.h"
+#include "summary.h"
 #include "util.h"
 
 #define PROGRESS_MS 250
@@ -105,26 +105,7 @@ static void print_summary(struct headless *h)
 	batch_summary(h->batch, &s);
 	if (h->cfg->quiet && s.failed == 0 && s.not_run == 0)
 		return;
-	fprintf(stderr, "pooltop: %llu done, %llu failed", (unsigned long long)s.done,
-		(unsigned long long)s.failed);
-	if (s.ncodes) {
-		fputs(" (", stderr);
-		for (size_t i = 0; i < s.ncodes; i++) {
-			char code[64];
-			exitcode_format(s.codes[i].exitcode, false, code, sizeof(code));
-			fprintf(stderr, "%s%llu with %s", i ? ", " : "",
-				(unsigned long long)s.codes[i].n, code);
-		}
-		if (s.other_codes)
-			fprintf(stderr, ", %llu other", (unsigned long long)s.other_codes);
-		fputc(')', stderr);
-	}
-	if (s.not_run)
-		fprintf(stderr, ", %llu not run", (unsigned long long)s.not_run);
-	if (s.skipped)
-		fprintf(stderr, ", %llu skipped (--resume)", (unsigned long long)s.skipped);
-	fprintf(stderr, " in %.2f s (%.0f items/s)%s\n", s.elapsed, s.rate,
-		s.input_complete ? "" : "; input not read to its end");
+	summary_print(stderr, h->batch);
 }
 
 int headless_run(const struct config *cfg, const struct job *job)

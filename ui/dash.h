@@ -1,0 +1,126 @@
+/* The dashboard's state, shared by its loop (dashboard.c), its key table (keys.c) and its
+ * views (view_*.c). The views draw on stdscr inside a rectangle; they read the pool only
+ * through the snapshot kept here. */
+#ifndef POOLTOP_DASH_H
+#define POOLTOP_DASH_H
+
+#include <curses.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "pool.h"
+#include "procstat.h"
+
+/* Colours: one X-macro table. NAME, foreground, attribute when there is no colour. */
+#define DASH_COLORS(X)                                                                             \
+	X(COLOR_OK, COLOR_GREEN, A_NORMAL)                                                         \
+	X(COLOR_EXIT, COLOR_YELLOW, A_BOLD)                                                        \
+	X(COLOR_SIGNAL, COLOR_RED, A_BOLD)                                                         \
+	X(COLOR_HUNG, COLOR_RED, A_REVERSE)                                                        \
+	X(COLOR_BUSY, COLOR_CYAN, A_NORMAL)                                                        \
+	X(COLOR_DIM, COLOR_BLUE, A_DIM)                                                            \
+	X(COLOR_TITLE, COLOR_CYAN, A_BOLD)
+
+enum dash_color {
+	DASH_COLOR_NONE = 0,
+#define X(name, fg, attr) DASH_##name,
+	DASH_COLORS(X)
+#undef X
+		DASH_NCOLORS
+};
+
+/* What a key asks to be drawn again. */
+enum {
+	DASH_REDRAW_NONE = 0,
+	DASH_REDRAW = 1,
+	DASH_QUIT = 2,
+};
+
+enum dash_mode {
+	DASH_MODE_MAIN,
+	DASH_MODE_HELP,
+	DASH_MODE_DETAIL,
+	DASH_MODE_CONFIRM_QUIT,
+};
+
+#define DASH_LOG_KEPT  500
+#define DASH_MAX_SLOTS POOLTOP_MAX_WORKERS
+
+struct dash_log_line {
+	uint64_t time_ns; /* CLOCK_MONOTONIC */
+	double wall;	  /* seconds since the epoch */
+	enum pool_event_kind kind;
+	int exitcode;
+	char text[240];
+};
+
+struct dash {
+	const struct config *cfg;
+	const char *what; /* what runs: "--builtin demo" */
+	uv_loop_t *loop;
+	struct batch *batch;
+	struct pool *pool;
+	SCREEN *screen;
+	FILE *tty;
+	int tty_fd;
+	bool color;
+
+	/* The snapshot the screen shows: commands name workers by the generations in it. */
+	struct pool_totals totals;
+	struct pool_slot_view *views; /* DASH_MAX_SLOTS */
+	unsigned nviews;
+	struct procstat *procs; /* per slot, from /proc */
+	uint64_t procs_at_ns;
+
+	/* The user's view. */
+	enum dash_mode mode;
+	unsigned selected;
+	unsigned top;	     /* first row shown in the table */
+	unsigned table_rows; /* rows the table had at the last draw */
+	int table_y;	     /* where the table's first row was drawn */
+	uint64_t *tagged;    /* generation tagged per slot, 0 when not */
+	unsigned ntagged;
+	char message[200]; /* a transient line under the table */
+	uint64_t message_until_ns;
+	unsigned interrupts; /* Ctrl-C presses */
+	bool quitting;	     /* exit once the batch is over */
+	bool finished;
+	bool stay; /* keep the screen after the batch ends, until q */
+
+	struct dash_log_line *log; /* a ring of DASH_LOG_KEPT */
+	unsigned log_pos, log_n;
+};
+
+/* dashboard.c */
+void dash_message(struct dash *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dash_snapshot(struct dash *d);
+int dash_attr(const struct dash *d, enum dash_color c);
+int dash_exit_color(int code);
+/* Write s (n bytes) at the cursor in at most width columns, control bytes shown escaped so that
+ * an item can never send raw bytes to the terminal. Returns the columns used. */
+int dash_put_clean(const char *s, size_t n, int width);
+void dash_format_duration(char *buf, size_t len, uint64_t ns);
+
+/* keys.c: handle one key; returns DASH_REDRAW_* flags. */
+int dash_key(struct dash *d, int key);
+
+/* The key table; help lists the entries with a `keys` text. Ends with fn NULL. */
+struct dash_binding {
+	int key;
+	const char *keys; /* for the help screen, or NULL */
+	const char *what;
+	int (*fn)(struct dash *d, int key);
+};
+extern const struct dash_binding dash_bindings[];
+
+/* The views: each draws inside the rectangle (y, x, h, w). */
+void view_header_draw(struct dash *d, int y, int x, int h, int w);
+void view_workers_draw(struct dash *d, int y, int x, int h, int w);
+void view_log_draw(struct dash *d, int y, int x, int h, int w);
+void view_detail_draw(struct dash *d, int y, int x, int h, int w);
+void view_help_draw(struct dash *d, int y, int x, int h, int w);
+
+#endif

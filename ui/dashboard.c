@@ -1,0 +1,455 @@
+/* The curses dashboard on the libuv loop.
+ *
+ * Keys: a uv_poll_t on the terminal and getch() in nodelay mode until ERR (uv_tty_t would steal
+ * the bytes from curses); libuv's poll makes the terminal non-blocking, which is put right at
+ * once and at exit. Resizes: SIGWINCH -> TIOCGWINSZ -> resizeterm(). Redraws: at once after a
+ * key, otherwise on the refresh timer. raw() mode: Ctrl-C is a key (first press joins all,
+ * second terminates all), not a SIGINT to every worker. SIGTERM and SIGHUP to pooltop terminate
+ * all workers and restore the terminal; a crash restores it from term.c's handler. */
+#include "dashboard.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "dash.h"
+#include "exitcode.h"
+#include "summary.h"
+#include "terminal.h"
+#include "util.h"
+
+#define PROC_SAMPLE_NS (1000 * NS_PER_MS)
+
+struct dashboard {
+	struct dash d;
+	uv_loop_t loop;
+	uv_poll_t tty_poll;
+	uv_timer_t refresh;
+	uv_signal_t sigwinch, sigterm, sighup, sigint;
+	bool closing;
+	bool terminal_open;
+};
+
+/* --- helpers for the views --- */
+
+void dash_message(struct dash *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(d->message, sizeof(d->message), fmt, ap);
+	va_end(ap);
+	d->message_until_ns = now_ns() + 5 * NS_PER_S;
+}
+
+int dash_attr(const struct dash *d, enum dash_color c)
+{
+	static const int plain[] = {A_NORMAL,
+#define X(name, fg, attr) attr,
+				    DASH_COLORS(X)
+#undef X
+	};
+	if (c == DASH_COLOR_NONE)
+		return A_NORMAL;
+	if (!d->color)
+		return plain[c];
+	int a = COLOR_PAIR(c);
+	if (c == DASH_COLOR_HUNG || c == DASH_COLOR_SIGNAL || c == DASH_COLOR_TITLE)
+		a |= A_BOLD;
+	return a;
+}
+
+int dash_exit_color(int code)
+{
+	return code == 0 ? DASH_COLOR_OK : code > 0 ? DASH_COLOR_EXIT : DASH_COLOR_SIGNAL;
+}
+
+int dash_put_clean(const char *s, size_t n, int width)
+{
+	int used = 0;
+	for (size_t i = 0; i < n && used < width; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+		if (c >= 0x20 && c < 0x7f) {
+			addch(c);
+			used++;
+			continue;
+		}
+		/* Control bytes, and bytes past ASCII, are shown escaped: the terminal never
+		 * receives an item's raw bytes. */
+		int k = c == '\n'   ? snprintf(esc, sizeof(esc), "\\n")
+			: c == '\t' ? snprintf(esc, sizeof(esc), "\\t")
+				    : snprintf(esc, sizeof(esc), "\\x%02x", c);
+		if (used + k > width)
+			break;
+		attron(A_DIM);
+		addnstr(esc, k);
+		attroff(A_DIM);
+		used += k;
+	}
+	return used;
+}
+
+void dash_format_duration(char *buf, size_t len, uint64_t ns)
+{
+	double s = (double)ns / 1e9;
+	if (s < 10)
+		snprintf(buf, len, "%.1fs", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%um%02us", (unsigned)(s / 60), (unsigned)s % 60);
+	else
+		snprintf(buf, len, "%uh%02um", (unsigned)(s / 3600), (unsigned)(s / 60) % 60);
+}
+
+void dash_snapshot(struct dash *d)
+{
+	d->nviews = pool_snapshot(d->pool, &d->totals, d->views, DASH_MAX_SLOTS);
+	uint64_t now = now_ns();
+	if (now - d->procs_at_ns >= PROC_SAMPLE_NS) {
+		d->procs_at_ns = now;
+		for (unsigned i = 0; i < d->nviews; i++) {
+			if (d->views[i].pid > 0)
+				procstat_sample(d->views[i].pid, &d->procs[i]);
+			else
+				memset(&d->procs[i], 0, sizeof(d->procs[i]));
+		}
+	}
+	if (d->nviews && d->selected >= d->nviews)
+		d->selected = d->nviews - 1;
+}
+
+/* --- drawing --- */
+
+static void draw_main(struct dash *d, int rows, int cols)
+{
+	int header = rows >= 20 ? 4 : rows >= 14 ? 3 : 2;
+	int footer = 1;
+	int avail = rows - header - footer;
+	/* The table takes the rows it needs, leaving the log at least a few; the log takes the
+	 * rest. */
+	int log_min = rows >= 20 ? 6 : rows >= 14 ? 4 : 0;
+	int table = MIN((int)d->nviews + 1, avail - log_min);
+	table = MAX(table, MIN(avail, 3));
+	int log = avail - table;
+	view_header_draw(d, 0, 0, header, cols);
+	view_workers_draw(d, header, 0, table, cols);
+	if (log >= 2)
+		view_log_draw(d, header + table, 0, log, cols);
+	/* The footer: a message, or the keys. */
+	move(rows - 1, 0);
+	clrtoeol();
+	if (d->message[0] && now_ns() < d->message_until_ns) {
+		attron(A_BOLD);
+		dash_put_clean(d->message, strlen(d->message), cols - 1);
+		attroff(A_BOLD);
+	} else {
+		const char *keys =
+			d->finished
+				? "batch finished  q:quit  Enter:detail  ?:help"
+				: "t:term k:kill j:join J:join-all T:term-all r:restart +/-:size "
+				  "p:pause Space:tag Enter:detail ?:help q:quit";
+		attron(dash_attr(d, DASH_COLOR_DIM));
+		addnstr(keys, cols - 1);
+		attroff(dash_attr(d, DASH_COLOR_DIM));
+	}
+}
+
+static void draw_confirm_quit(struct dash *d, int rows, int cols)
+{
+	const char *lines[] = {
+		"Work remains. Quit how?",
+		"",
+		"  j  join all: finish the items in hand, then quit",
+		"  t  terminate all now (SIGTERM), then quit",
+		"  Esc  cancel",
+	};
+	int w = 54, h = (int)ARRAY_SIZE(lines) + 2;
+	if (w > cols)
+		w = cols;
+	int y = MAX(0, (rows - h) / 2), x = MAX(0, (cols - w) / 2);
+	attron(A_REVERSE);
+	for (int i = 0; i < h && y + i < rows; i++) {
+		move(y + i, x);
+		for (int k = 0; k < w; k++)
+			addch(' ');
+		if (i >= 1 && i - 1 < (int)ARRAY_SIZE(lines))
+			mvaddnstr(y + i, x + 2, lines[i - 1], w - 4);
+	}
+	attroff(A_REVERSE);
+	(void)d;
+}
+
+static void dash_draw(struct dash *d)
+{
+	int rows = LINES, cols = COLS;
+	erase();
+	if (cols < 40 || rows < 10) {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "terminal too small (%dx%d)", cols, rows);
+		mvaddnstr(rows / 2, MAX(0, (cols - (int)strlen(msg)) / 2), msg, cols);
+		if (rows > 1)
+			mvaddnstr(rows / 2 + 1, 0, "need 40x10; q quits", cols);
+	} else {
+		switch (d->mode) {
+		case DASH_MODE_HELP:
+			view_help_draw(d, 0, 0, rows, cols);
+			break;
+		case DASH_MODE_DETAIL:
+			view_detail_draw(d, 0, 0, rows, cols);
+			break;
+		case DASH_MODE_MAIN:
+			draw_main(d, rows, cols);
+			break;
+		case DASH_MODE_CONFIRM_QUIT:
+			draw_main(d, rows, cols);
+			draw_confirm_quit(d, rows, cols);
+			break;
+		}
+	}
+	refresh();
+}
+
+/* --- the loop --- */
+
+static void dashboard_close(struct dashboard *b);
+
+static void dashboard_redraw(struct dashboard *b)
+{
+	if (!b->terminal_open)
+		return;
+	dash_snapshot(&b->d);
+	dash_draw(&b->d);
+}
+
+static void dashboard_maybe_end(struct dashboard *b)
+{
+	struct dash *d = &b->d;
+	if (d->finished && (d->quitting || !d->stay))
+		dashboard_close(b);
+}
+
+static void tty_readable_cb(uv_poll_t *h, int status, int events)
+{
+	(void)events;
+	struct dashboard *b = h->data;
+	if (status < 0 || (events & UV_DISCONNECT)) {
+		/* The terminal went away: stop the workers as for quit. */
+		uv_poll_stop(h);
+		b->d.quitting = true;
+		pool_terminate_all(b->d.pool);
+		return;
+	}
+	int flags = 0, key;
+	while ((key = getch()) != ERR)
+		flags |= dash_key(&b->d, key);
+	if (flags & DASH_QUIT) {
+		b->d.quitting = true;
+		if (b->d.finished) {
+			dashboard_close(b);
+			return;
+		}
+	}
+	dashboard_redraw(b);
+	dashboard_maybe_end(b);
+}
+
+static void refresh_cb(uv_timer_t *t)
+{
+	struct dashboard *b = t->data;
+	dashboard_redraw(b);
+}
+
+static void sigwinch_cb(uv_signal_t *s, int sig)
+{
+	(void)sig;
+	struct dashboard *b = s->data;
+	struct winsize ws;
+	if (b->terminal_open && ioctl(terminal_fd(), TIOCGWINSZ, &ws) == 0 && ws.ws_row &&
+	    ws.ws_col)
+		resizeterm(ws.ws_row, ws.ws_col);
+	dashboard_redraw(b);
+}
+
+static void signal_cb(uv_signal_t *s, int sig)
+{
+	struct dashboard *b = s->data;
+	if (sig == SIGINT) {
+		dash_key(&b->d, 3); /* as Ctrl-C pressed */
+		dashboard_redraw(b);
+		return;
+	}
+	/* SIGTERM, SIGHUP: stop everything, restore the terminal, leave. */
+	b->d.quitting = true;
+	pool_terminate_all(b->d.pool);
+	if (sig == SIGHUP && b->terminal_open) {
+		/* The terminal may be gone: stop drawing on it. */
+		uv_poll_stop(&b->tty_poll);
+	}
+	dashboard_maybe_end(b);
+}
+
+static void event_cb(void *data, const struct pool_event *ev)
+{
+	struct dash *d = data;
+	if (ev->kind == POOL_EVENT_WORKER_STARTED && ev->slot >= 0 && d->finished)
+		return;
+	struct dash_log_line *l = &d->log[d->log_pos];
+	l->time_ns = ev->time_ns;
+	l->wall = wall_s();
+	l->kind = ev->kind;
+	l->exitcode = ev->exitcode;
+	snprintf(l->text, sizeof(l->text), "%s", ev->text);
+	d->log_pos = (d->log_pos + 1) % DASH_LOG_KEPT;
+	if (d->log_n < DASH_LOG_KEPT)
+		d->log_n++;
+}
+
+static void finished_cb(void *data)
+{
+	struct dashboard *b = data;
+	b->d.finished = true;
+	dashboard_redraw(b);
+	dashboard_maybe_end(b);
+}
+
+static void handles_closed_cb(uv_handle_t *h)
+{
+	(void)h;
+}
+
+static void batch_closed_cb(void *data)
+{
+	struct dashboard *b = data;
+	uv_close((uv_handle_t *)&b->refresh, handles_closed_cb);
+	uv_close((uv_handle_t *)&b->sigwinch, handles_closed_cb);
+	uv_close((uv_handle_t *)&b->sigterm, handles_closed_cb);
+	uv_close((uv_handle_t *)&b->sighup, handles_closed_cb);
+	uv_close((uv_handle_t *)&b->sigint, handles_closed_cb);
+	uv_close((uv_handle_t *)&b->tty_poll, handles_closed_cb);
+}
+
+static void dashboard_close(struct dashboard *b)
+{
+	if (b->closing)
+		return;
+	b->closing = true;
+	uv_poll_stop(&b->tty_poll);
+	uv_timer_stop(&b->refresh);
+	if (b->terminal_open) {
+		terminal_close();
+		b->terminal_open = false;
+	}
+	batch_close(b->d.batch, batch_closed_cb, b);
+}
+
+static void colors_init(struct dash *d)
+{
+	const char *nc = getenv("NO_COLOR");
+	d->color = has_colors() && !(nc && *nc);
+	if (!d->color)
+		return;
+	start_color();
+	use_default_colors();
+	static const short fg[] = {-1,
+#define X(name, f, attr) f,
+				   DASH_COLORS(X)
+#undef X
+	};
+	for (short i = 1; i < DASH_NCOLORS; i++)
+		init_pair(i, fg[i], -1);
+}
+
+int dashboard_available(char *why, size_t len)
+{
+	int r = terminal_open(why, len);
+	if (r == 0)
+		return 0;
+	return r;
+}
+
+int dashboard_run(const struct config *cfg, const struct job *job, const char *what, bool stay)
+{
+	struct dashboard *b = xcalloc(1, sizeof(*b));
+	struct dash *d = &b->d;
+	d->cfg = cfg;
+	d->what = what;
+	d->stay = stay;
+	d->views = xcalloc(DASH_MAX_SLOTS, sizeof(*d->views));
+	d->procs = xcalloc(DASH_MAX_SLOTS, sizeof(*d->procs));
+	d->tagged = xcalloc(DASH_MAX_SLOTS, sizeof(*d->tagged));
+	d->log = xcalloc(DASH_LOG_KEPT, sizeof(*d->log));
+	b->terminal_open = true; /* dashboard_available() opened it */
+	d->tty_fd = terminal_fd();
+
+	raw();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	mouseinterval(0);
+	colors_init(d);
+
+	char err[512] = "";
+	int status = 255;
+	uv_loop_init(&b->loop);
+	d->loop = &b->loop;
+	struct batch_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = b};
+	/* The results go to stdout when it is not the terminal; else the detail view keeps the
+	 * latest. */
+	bool show = !isatty(1);
+	int r = batch_new(&b->loop, cfg, job, &hooks, 1, show, &d->batch, err, sizeof(err));
+	if (r < 0) {
+		terminal_close();
+		fprintf(stderr, "pooltop: %s\n", err);
+		goto out;
+	}
+	/* Hooks get the dashboard; the log needs the dash: they share the first member. */
+	d->pool = batch_pool(d->batch);
+
+	uv_poll_init(&b->loop, &b->tty_poll, d->tty_fd);
+	terminal_fix_blocking();
+	uv_timer_init(&b->loop, &b->refresh);
+	uv_signal_init(&b->loop, &b->sigwinch);
+	uv_signal_init(&b->loop, &b->sigterm);
+	uv_signal_init(&b->loop, &b->sighup);
+	uv_signal_init(&b->loop, &b->sigint);
+	b->tty_poll.data = b->refresh.data = b->sigwinch.data = b;
+	b->sigterm.data = b->sighup.data = b->sigint.data = b;
+	uv_poll_start(&b->tty_poll, UV_READABLE | UV_DISCONNECT, tty_readable_cb);
+	unsigned refresh_ms = cfg->refresh_ms ? cfg->refresh_ms : 250;
+	uv_timer_start(&b->refresh, refresh_cb, refresh_ms, refresh_ms);
+	uv_signal_start(&b->sigwinch, sigwinch_cb, SIGWINCH);
+	uv_signal_start(&b->sigterm, signal_cb, SIGTERM);
+	uv_signal_start(&b->sighup, signal_cb, SIGHUP);
+	uv_signal_start(&b->sigint, signal_cb, SIGINT);
+
+	if (batch_start(d->batch, err, sizeof(err)) < 0) {
+		dashboard_close(b);
+		uv_run(&b->loop, UV_RUN_DEFAULT);
+		fprintf(stderr, "pooltop: %s\n", err);
+		goto out_batch;
+	}
+	dashboard_redraw(b);
+	uv_run(&b->loop, UV_RUN_DEFAULT);
+	terminal_close();
+	summary_print(stdout, d->batch);
+	fflush(stdout);
+	status = batch_exit_status(d->batch);
+out_batch:
+	batch_free(d->batch);
+out:
+	uv_loop_close(&b->loop);
+	terminal_close();
+	free(d->views);
+	free(d->procs);
+	free(d->tagged);
+	free(d->log);
+	free(b);
+	return status;
+}

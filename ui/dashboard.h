@@ -1,0 +1,19 @@
+/* The curses dashboard: every worker live, keys to terminate, kill and join them. */
+#ifndef POOLTOP_DASHBOARD_H
+#define POOLTOP_DASHBOARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cli.h"
+#include "job.h"
+
+/* Open the terminal for the dashboard. 0, or a negative errno with the reason in why (then run
+ * headless). */
+int dashboard_available(char *why, size_t len);
+/* Run the batch with the dashboard on the terminal dashboard_available() opened. what names
+ * what runs, for the header. With stay, the screen stays after the batch ends until q.
+ * Returns the exit status; the summary goes to stdout at the end. */
+int dashboard_run(const struct config *cfg, const struct job *job, const char *what, bool stay);
+
+#endif

@@ -1,0 +1,323 @@
+/* The dashboard's keys: one table, read both by the dispatch and by the help screen. Each
+ * handler returns DASH_REDRAW_* flags. A command on a worker names it with the generation the
+ * screen showed, so a key never hits a process the user did not see. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dash.h"
+#include "util.h"
+
+#define CTRL_C	3
+#define KEY_ESC 27
+
+static unsigned dash_rows(const struct dash *d)
+{
+	return d->nviews;
+}
+
+static int key_move(struct dash *d, int key)
+{
+	unsigned n = dash_rows(d);
+	if (!n)
+		return DASH_REDRAW_NONE;
+	unsigned page = d->table_rows ? d->table_rows : 10;
+	unsigned s = d->selected;
+	switch (key) {
+	case KEY_UP:
+		s = s ? s - 1 : 0;
+		break;
+	case KEY_DOWN:
+		s = s + 1 < n ? s + 1 : s;
+		break;
+	case KEY_PPAGE:
+		s = s > page ? s - page : 0;
+		break;
+	case KEY_NPAGE:
+		s = MIN(n - 1, s + page);
+		break;
+	case KEY_HOME:
+		s = 0;
+		break;
+	case KEY_END:
+		s = n - 1;
+		break;
+	}
+	d->selected = s;
+	return DASH_REDRAW;
+}
+
+static int key_mouse(struct dash *d, int key)
+{
+	(void)key;
+	MEVENT ev;
+	if (getmouse(&ev) != OK)
+		return DASH_REDRAW_NONE;
+	if (ev.bstate & BUTTON4_PRESSED)
+		return key_move(d, KEY_UP);
+	if (ev.bstate & BUTTON5_PRESSED)
+		return key_move(d, KEY_DOWN);
+	int row = ev.y - d->table_y;
+	if (d->mode == DASH_MODE_MAIN && row >= 0 && (unsigned)row < d->table_rows &&
+	    d->top + (unsigned)row < dash_rows(d)) {
+		d->selected = d->top + (unsigned)row;
+		return DASH_REDRAW;
+	}
+	return DASH_REDRAW_NONE;
+}
+
+static const char *cmd_error(int r)
+{
+	switch (r) {
+	case -ESTALE:
+		return "its process was replaced since the screen was drawn: nothing done";
+	case -ESRCH:
+		return "it has no process";
+	case -EPIPE:
+		return "the pool is shutting down";
+	default:
+		return strerror(-r);
+	}
+}
+
+/* Apply cmd to the tagged workers, or else to the selected one. */
+static int act(struct dash *d, int (*cmd)(struct pool *, unsigned, uint64_t), const char *done)
+{
+	if (!d->nviews)
+		return DASH_REDRAW_NONE;
+	if (d->ntagged) {
+		unsigned ok = 0, stale = 0;
+		for (unsigned i = 0; i < d->nviews; i++) {
+			if (!d->tagged[i])
+				continue;
+			int r = cmd(d->pool, i, d->tagged[i]);
+			if (r == 0)
+				ok++;
+			else
+				stale++;
+			d->tagged[i] = 0;
+		}
+		d->ntagged = 0;
+		dash_message(d, "%s %u tagged worker%s%s", done, ok, ok == 1 ? "" : "s",
+			     stale ? " (others were replaced or gone: left alone)" : "");
+		return DASH_REDRAW;
+	}
+	unsigned slot = d->selected;
+	const struct pool_slot_view *v = &d->views[slot];
+	/* The generation of the row as it was drawn: a process started since is left alone. */
+	int r = cmd(d->pool, slot, v->generation);
+	if (r < 0)
+		dash_message(d, "worker %u: %s", slot, cmd_error(r));
+	else
+		dash_message(d, "worker %u pid %d: %s", slot, (int)v->pid, done);
+	return DASH_REDRAW;
+}
+
+static int key_terminate(struct dash *d, int key)
+{
+	(void)key;
+	return act(d, pool_slot_terminate, "SIGTERM sent");
+}
+
+static int key_kill(struct dash *d, int key)
+{
+	(void)key;
+	return act(d, pool_slot_kill, "SIGKILL sent");
+}
+
+static int key_join(struct dash *d, int key)
+{
+	(void)key;
+	return act(d, pool_slot_join, "joining (finishes its item, runs fini, exits 0)");
+}
+
+static int key_join_all(struct dash *d, int key)
+{
+	(void)key;
+	pool_join_all(d->pool);
+	dash_message(d, "joining all: no more input; items in hand are finished");
+	return DASH_REDRAW;
+}
+
+static int key_terminate_all(struct dash *d, int key)
+{
+	(void)key;
+	pool_terminate_all(d->pool);
+	dash_message(d, "terminating all workers (SIGTERM)");
+	return DASH_REDRAW;
+}
+
+static int key_restart(struct dash *d, int key)
+{
+	(void)key;
+	if (!d->nviews)
+		return DASH_REDRAW_NONE;
+	int r = pool_slot_restart(d->pool, d->selected);
+	if (r < 0)
+		dash_message(d, "worker %u: %s", d->selected, cmd_error(r));
+	else
+		dash_message(d, "worker %u: restarting", d->selected);
+	return DASH_REDRAW;
+}
+
+static int key_resize(struct dash *d, int key)
+{
+	unsigned size = d->totals.size;
+	unsigned n = key == '+' ? size + 1 : size > 1 ? size - 1 : 1;
+	if (n == size) {
+		dash_message(d, "the pool has one worker: use j or T to stop it");
+		return DASH_REDRAW;
+	}
+	int r = pool_resize(d->pool, n);
+	if (r < 0)
+		dash_message(d, "resize to %u: %s", n, cmd_error(r));
+	else
+		dash_message(d, "pool size %u", n);
+	return DASH_REDRAW;
+}
+
+static int key_pause(struct dash *d, int key)
+{
+	(void)key;
+	bool paused = !d->totals.paused;
+	pool_pause(d->pool, paused);
+	d->totals.paused = paused;
+	dash_message(d, paused ? "paused: workers start no new item (p resumes)" : "resumed");
+	return DASH_REDRAW;
+}
+
+static int key_tag(struct dash *d, int key)
+{
+	(void)key;
+	if (!d->nviews)
+		return DASH_REDRAW_NONE;
+	unsigned s = d->selected;
+	if (d->tagged[s]) {
+		d->tagged[s] = 0;
+		d->ntagged--;
+	} else if (d->views[s].pid > 0) {
+		d->tagged[s] = d->views[s].generation;
+		d->ntagged++;
+	}
+	return key_move(d, KEY_DOWN);
+}
+
+static int key_detail(struct dash *d, int key)
+{
+	(void)key;
+	d->mode = DASH_MODE_DETAIL;
+	return DASH_REDRAW;
+}
+
+static int key_help(struct dash *d, int key)
+{
+	(void)key;
+	d->mode = DASH_MODE_HELP;
+	return DASH_REDRAW;
+}
+
+static int key_quit(struct dash *d, int key)
+{
+	(void)key;
+	if (d->finished)
+		return DASH_QUIT;
+	d->mode = DASH_MODE_CONFIRM_QUIT;
+	return DASH_REDRAW;
+}
+
+static int key_ctrl_c(struct dash *d, int key)
+{
+	(void)key;
+	d->quitting = true;
+	d->mode = DASH_MODE_MAIN;
+	switch (d->interrupts++) {
+	case 0:
+		pool_join_all(d->pool);
+		dash_message(d, "Ctrl-C: joining all workers, then quitting (Ctrl-C again: "
+				"terminate all)");
+		break;
+	case 1:
+		pool_terminate_all(d->pool);
+		dash_message(d, "Ctrl-C: terminating all workers (again: kill all)");
+		break;
+	default:
+		pool_kill_all(d->pool);
+		dash_message(d, "Ctrl-C: killing all workers");
+		break;
+	}
+	return DASH_REDRAW | (d->finished ? DASH_QUIT : 0);
+}
+
+const struct dash_binding dash_bindings[] = {
+	{KEY_UP, "Up Down PgUp PgDn Home End", "select a worker (mouse: click, wheel)", key_move},
+	{KEY_DOWN, NULL, NULL, key_move},
+	{KEY_PPAGE, NULL, NULL, key_move},
+	{KEY_NPAGE, NULL, NULL, key_move},
+	{KEY_HOME, NULL, NULL, key_move},
+	{KEY_END, NULL, NULL, key_move},
+	{KEY_MOUSE, NULL, NULL, key_mouse},
+	{'t', "t", "terminate: SIGTERM (Process.terminate(); exits -15, no fini)", key_terminate},
+	{'k', "k", "kill: SIGKILL (Process.kill(); exits -9)", key_kill},
+	{'j', "j", "join: finish the item, run fini, exit 0, not respawned", key_join},
+	{'J', "J", "join all: read no more input, finish what was read, quit", key_join_all},
+	{'T', "T", "terminate all (Pool.terminate())", key_terminate_all},
+	{'r', "r", "restart the worker (or start one in an exited slot)", key_restart},
+	{'+', "+ -", "grow / shrink the pool", key_resize},
+	{'-', NULL, NULL, key_resize},
+	{'p', "p", "pause / resume dispatch", key_pause},
+	{' ', "Space", "tag a worker: t, k, j then act on all tagged", key_tag},
+	{'\r', "Enter", "detail: recent items, last output, stderr", key_detail},
+	{'\n', NULL, NULL, key_detail},
+	{KEY_ENTER, NULL, NULL, key_detail},
+	{'?', "?", "this help", key_help},
+	{'q', "q", "quit (asks when work remains)", key_quit},
+	{CTRL_C, "Ctrl-C", "join all; again: terminate all", key_ctrl_c},
+	{0, NULL, NULL, NULL},
+};
+
+static int key_other_mode(struct dash *d, int key)
+{
+	switch (d->mode) {
+	case DASH_MODE_CONFIRM_QUIT:
+		if (key == 'j' || key == 'J') {
+			pool_join_all(d->pool);
+			d->quitting = true;
+			dash_message(d, "joining all workers, then quitting");
+		} else if (key == 't' || key == 'T') {
+			pool_terminate_all(d->pool);
+			d->quitting = true;
+			dash_message(d, "terminating all workers, then quitting");
+		} else if (key != KEY_ESC && key != 'n' && key != 'c' && key != 'q') {
+			return DASH_REDRAW_NONE;
+		}
+		d->mode = DASH_MODE_MAIN;
+		return DASH_REDRAW | (d->quitting && d->finished ? DASH_QUIT : 0);
+	case DASH_MODE_HELP:
+	case DASH_MODE_DETAIL:
+		if (key == KEY_UP || key == KEY_DOWN)
+			return d->mode == DASH_MODE_DETAIL ? key_move(d, key) : DASH_REDRAW_NONE;
+		if (key == KEY_ESC || key == 'q' || key == '?' || key == '\r' || key == '\n' ||
+		    key == KEY_ENTER || key == KEY_LEFT) {
+			d->mode = DASH_MODE_MAIN;
+			return DASH_REDRAW;
+		}
+		return DASH_REDRAW_NONE;
+	case DASH_MODE_MAIN:
+		break;
+	}
+	return DASH_REDRAW_NONE;
+}
+
+int dash_key(struct dash *d, int key)
+{
+	if (key == KEY_RESIZE)
+		return DASH_REDRAW;
+	if (key == CTRL_C)
+		return key_ctrl_c(d, key);
+	if (d->mode != DASH_MODE_MAIN)
+		return key_other_mode(d, key);
+	for (const struct dash_binding *b = dash_bindings; b->fn; b++)
+		if (b->key == key)
+			return b->fn(d, key);
+	return DASH_REDRAW_NONE;
+}

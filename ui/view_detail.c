@@ -1,0 +1,99 @@
+/* A worker's detail: its state, its recent items with exit codes and runtimes, its latest
+ * output and the tail of its stderr. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dash.h"
+#include "exitcode.h"
+#include "util.h"
+
+/* Draw text's last lines that fit in rows, each cut to w, control bytes escaped. */
+static int draw_tail(const char *text, size_t len, int y, int x, int rows, int w)
+{
+	if (rows <= 0)
+		return 0;
+	/* Find where the last `rows` lines start. */
+	size_t start = len;
+	int lines = 0;
+	if (start && text[start - 1] == '\n')
+		start--;
+	while (start > 0 && lines < rows) {
+		if (text[start - 1] == '\n' && ++lines == rows)
+			break;
+		start--;
+	}
+	int drawn = 0;
+	while (start < len && drawn < rows) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		size_t n = nl ? (size_t)(nl - (text + start)) : len - start;
+		move(y + drawn, x);
+		dash_put_clean(text + start, n, w);
+		drawn++;
+		start += n + 1;
+	}
+	return drawn;
+}
+
+void view_detail_draw(struct dash *d, int y, int x, int h, int w)
+{
+	if (!d->nviews) {
+		mvaddnstr(y, x, "no worker", w);
+		return;
+	}
+	const struct pool_slot_view *v = &d->views[d->selected];
+	static struct pool_slot_detail det;
+	pool_slot_detail(d->pool, v->index, &det);
+	char line[512], code[64] = "-";
+	if (v->has_exit)
+		exitcode_describe(v->last_exit, v->last_core, code, sizeof(code));
+	move(y, x);
+	attron(dash_attr(d, DASH_COLOR_TITLE));
+	snprintf(line, sizeof(line), "worker %u", v->index);
+	addnstr(line, w);
+	attroff(dash_attr(d, DASH_COLOR_TITLE));
+	snprintf(line, sizeof(line), "  pid %d  %s%s  restarts %u  done %llu  failed %llu  %.1f/s",
+		 (int)v->pid, v->hung ? "HUNG" : pool_slot_state_name(v->state),
+		 v->fini_ran ? " (fini ran)" : "", v->restarts, (unsigned long long)v->done,
+		 (unsigned long long)v->failed, v->rate);
+	addnstr(line, MAX(0, w - getcurx(stdscr)));
+	snprintf(line, sizeof(line), "last exit: %s%s%s", code, v->has_exit ? ", cause: " : "",
+		 v->has_exit ? pool_cause_name(v->last_cause) : "");
+	mvaddnstr(y + 1, x, line, w);
+	int row = y + 3;
+	int budget = h - 4;
+	int recent_rows = MIN((int)det.nrecent, MAX(3, budget / 3));
+	mvaddnstr(row++, x, "recent items, newest first:", w);
+	attron(A_UNDERLINE);
+	mvaddnstr(row++, x, "       SEQ  EXIT              TIME  ITEM", w);
+	attroff(A_UNDERLINE);
+	for (int i = 0; i < recent_rows && row < y + h; i++) {
+		const struct pool_history_entry *e = &det.recent[i];
+		char c[48], t[32];
+		exitcode_format(e->exitcode, e->core, c, sizeof(c));
+		dash_format_duration(t, sizeof(t), e->runtime_ns);
+		snprintf(line, sizeof(line), "%10llu  ", (unsigned long long)e->seq);
+		mvaddnstr(row, x, line, w);
+		attron(dash_attr(d, dash_exit_color(e->exitcode)));
+		snprintf(line, sizeof(line), "%-16.16s", c);
+		addnstr(line, MAX(0, w - getcurx(stdscr)));
+		attroff(dash_attr(d, dash_exit_color(e->exitcode)));
+		snprintf(line, sizeof(line), "%6s  ", t);
+		addnstr(line, MAX(0, w - getcurx(stdscr)));
+		int left = w - getcurx(stdscr);
+		if (left > 0)
+			dash_put_clean(e->item, MIN(e->item_len, sizeof(e->item)), left);
+		row++;
+	}
+	row++;
+	int rest = y + h - row - 1;
+	int out_rows = MAX(1, rest / 2 - 1);
+	snprintf(line, sizeof(line), "last output (item %llu):", (unsigned long long)det.out_seq);
+	mvaddnstr(row++, x, det.out_seq ? line : "last output: none", w);
+	row += draw_tail(det.out, det.out_len, row, x + 2, out_rows, w - 2);
+	row++;
+	if (row < y + h - 1) {
+		mvaddnstr(row++, x, det.err_len ? "stderr (latest):" : "stderr: nothing", w);
+		draw_tail(det.err, det.err_len, row, x + 2, y + h - 1 - row, w - 2);
+	}
+	mvaddnstr(y + h - 1, x, "Up/Down: another worker   Esc/Enter: back", w);
+}

@@ -1,0 +1,103 @@
+/* The header: what runs; workers alive / busy / hung; items; rates, ETA and a progress bar. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dash.h"
+#include "util.h"
+
+static void rate_text(char *buf, size_t len, double r)
+{
+	if (r >= 1e6)
+		snprintf(buf, len, "%.1fM/s", r / 1e6);
+	else if (r >= 1e4)
+		snprintf(buf, len, "%.1fk/s", r / 1e3);
+	else if (r >= 10)
+		snprintf(buf, len, "%.0f/s", r);
+	else
+		snprintf(buf, len, "%.2f/s", r);
+}
+
+static const char *run_state(const struct dash *d)
+{
+	const struct pool_totals *t = &d->totals;
+	if (d->finished)
+		return "FINISHED";
+	if (t->closing)
+		return t->paused ? "CLOSING, PAUSED" : "CLOSING";
+	if (t->paused)
+		return "PAUSED";
+	return "RUNNING";
+}
+
+void view_header_draw(struct dash *d, int y, int x, int h, int w)
+{
+	const struct pool_totals *t = &d->totals;
+	char line[512];
+	/* Line 1: what runs. */
+	move(y, x);
+	attron(dash_attr(d, DASH_COLOR_TITLE));
+	addnstr("pooltop", w);
+	attroff(dash_attr(d, DASH_COLOR_TITLE));
+	snprintf(line, sizeof(line), "  %s  [%s]", d->what, run_state(d));
+	addnstr(line, MAX(0, w - 8));
+	/* Line 2: workers and items. */
+	snprintf(line, sizeof(line),
+		 "workers %u alive, %u busy, %u hung (size %u) | items %llu done, %llu failed, "
+		 "%llu retried, %llu running, %llu queued, input %s",
+		 t->alive, t->busy, t->hung, t->size, (unsigned long long)t->done,
+		 (unsigned long long)t->failed, (unsigned long long)t->retried,
+		 (unsigned long long)t->running, (unsigned long long)t->queued,
+		 t->input_ended ? "complete" : "reading");
+	if (h >= 3 && w < 120) {
+		/* Two lines on a narrow screen. */
+		char *bar = strstr(line, " | ");
+		if (bar) {
+			*bar = '\0';
+			mvaddnstr(y + 1, x, line, w);
+			mvaddnstr(y + 2, x, bar + 3, w);
+			y++;
+			h--;
+		} else {
+			mvaddnstr(y + 1, x, line, w);
+		}
+	} else {
+		mvaddnstr(y + 1, x, line, w);
+	}
+	if (h < 3)
+		return;
+	/* Line 3: rates, ETA, progress. */
+	char now[32], avg[32], el[32], eta[32] = "-";
+	rate_text(now, sizeof(now), t->rate_now);
+	rate_text(avg, sizeof(avg), t->rate_avg);
+	dash_format_duration(el, sizeof(el), t->elapsed_ns);
+	uint64_t finished = t->done + t->failed;
+	uint64_t total = t->submitted;
+	/* The average rate is the steadier; when nothing finishes now (all that is left hangs)
+	 * there is no telling. */
+	double rate = t->rate_avg;
+	if (t->input_ended && rate > 0 && total > finished && t->rate_now >= rate / 100)
+		dash_format_duration(eta, sizeof(eta),
+				     (uint64_t)((double)(total - finished) / rate * 1e9));
+	else if (t->input_ended && total == finished)
+		snprintf(eta, sizeof(eta), "0s");
+	else
+		snprintf(eta, sizeof(eta), "?");
+	snprintf(line, sizeof(line), "rate %s now, %s avg | elapsed %s | ETA %s | ", now, avg, el,
+		 eta);
+	mvaddnstr(y + 2, x, line, w);
+	int used = (int)strlen(line);
+	int barw = w - used - 8;
+	if (barw >= 10) {
+		double frac = total ? (double)finished / (double)total : 0;
+		int fill = (int)(frac * barw);
+		addch('[');
+		attron(dash_attr(d, DASH_COLOR_OK));
+		for (int i = 0; i < fill; i++)
+			addch('#');
+		attroff(dash_attr(d, DASH_COLOR_OK));
+		for (int i = fill; i < barw; i++)
+			addch('.');
+		snprintf(line, sizeof(line), "] %3.0f%%%s", frac * 100, t->input_ended ? "" : "+");
+		addnstr(line, 8);
+	}
+}
