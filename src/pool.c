@@ -17,9 +17,11 @@
  * dropped and counted (deduplication by sequence number; it stays 0 by construction).
  *
  * A dead slot is respawned while work remains, unless it was retired (joined, shrunk, the pool
- * terminated). A worker that dies within a second of starting without finishing an item counts
- * as a quick death; from the third in a row the slot waits in BACKOFF (250 ms, doubling, at most
- * 8 s) before the next start.
+ * terminated). A worker that dies by itself (an exit status, or a crash signal such as SIGSEGV)
+ * within a second of starting, before running any item to its end, counts as a quick death;
+ * from the third in a row the slot waits in BACKOFF (250 ms, doubling, at most 8 s) before the
+ * next start. SIGKILL, SIGTERM, SIGINT and SIGHUP come from outside the worker: they never
+ * count, so a kill storm cannot park the pool.
  *
  * Join: the slot's join flag is set and sleepers are woken; the worker finishes its item, runs
  * fini and exits 0. Past join_timeout the parent sends SIGTERM (and SIGCONT, in case it is
@@ -282,7 +284,6 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 	s->stop_signal = 0;
 	s->join_stage = 0;
 	s->started_ns = now_ns();
-	s->finished_at_start = s->done + s->failed;
 	pool_emit(p, POOL_EVENT_WORKER_STARTED, s, 0, "worker %u pid %d started", s->index, pid);
 }
 
@@ -368,9 +369,13 @@ static void slot_after_exit(struct pool *p, struct pool_slot *s)
 		s->life = LIFE_EXITED;
 		return;
 	}
-	bool quick = now - s->started_ns < QUICK_DEATH_NS &&
-		     s->done + s->failed == s->finished_at_start && s->last_exit != 0 &&
-		     s->stop_cause == POOL_CAUSE_NONE;
+	/* Dying at start is the worker's own failure: init failing, the first item crashing.
+	 * A signal that only comes from outside (a kill storm, the OOM killer, a user) says
+	 * nothing about the next start, and must not park the pool. */
+	int sig = s->last_exit < 0 ? -s->last_exit : 0;
+	bool outside = sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGHUP;
+	bool quick = now - s->started_ns < QUICK_DEATH_NS && s->reap_items_run == 0 &&
+		     s->last_exit != 0 && !outside && s->stop_cause == POOL_CAUSE_NONE;
 	s->quick_deaths = quick ? s->quick_deaths + 1 : 0;
 	if (s->quick_deaths >= BACKOFF_AFTER) {
 		unsigned k = MIN(s->quick_deaths - BACKOFF_AFTER, 5u);
@@ -396,6 +401,7 @@ static void slot_reaped(struct pool *p, struct pool_slot *s, int status)
 	s->fini_ran = atomic_load(&ss->fini_ran);
 	s->reap_phase = atomic_load(&ss->phase);
 	s->reap_seq = atomic_load(&ss->cur_seq);
+	s->reap_items_run = atomic_load(&ss->items_run);
 	enum pool_cause cause = s->stop_cause;
 	if (cause == POOL_CAUSE_NONE && code == 0 && s->fini_ran)
 		cause = POOL_CAUSE_RECYCLE;

@@ -38,14 +38,14 @@ struct pool_slot {
 	bool last_core;
 	bool fini_ran;
 	enum pool_cause last_cause;
-	uint32_t reap_phase; /* the worker's phase when it died */
-	uint64_t reap_seq;   /* the item it was running, if BUSY */
-	pid_t reap_pid;	     /* the process that ended */
+	uint32_t reap_phase;	 /* the worker's phase when it died */
+	uint64_t reap_seq;	 /* the item it was running, if BUSY */
+	pid_t reap_pid;		 /* the process that ended */
+	uint64_t reap_items_run; /* items it ran, by its own count */
 	/* Respawns. */
 	unsigned restarts;
 	unsigned quick_deaths;
 	uint64_t backoff_until_ns;
-	uint64_t finished_at_start; /* done+failed when the process started */
 	/* Items finished by this slot (results consumed by the parent). */
 	uint64_t done;
 	uint64_t failed;

@@ -32,6 +32,7 @@ struct ctx {
 	enum pool_cause exit_causes[64];
 	bool exit_fini[64];
 	unsigned nexits;
+	unsigned backoffs; /* "keeps dying at start" notices */
 	bool finished, timed_out, closed;
 	struct pool_totals totals;
 	struct pool_slot_view views[8];
@@ -53,6 +54,8 @@ static void result_cb(void *data, const struct pool_result *r)
 static void event_cb(void *data, const struct pool_event *ev)
 {
 	struct ctx *c = data;
+	if (ev->kind == POOL_EVENT_NOTICE && strstr(ev->text, "keeps dying at start"))
+		c->backoffs++;
 	if (ev->kind == POOL_EVENT_WORKER_EXITED && c->nexits < 64) {
 		c->exits[c->nexits] = ev->exitcode;
 		c->exit_causes[c->nexits] = ev->cause;
@@ -412,6 +415,46 @@ static void test_pool_crashing_items_fail_with_their_exit_codes(void **state)
 	free(c);
 }
 
+/* A worker crashing on its first item, again and again, waits before the next start; the batch
+ * still ends with every item failed with its own code. */
+static void test_pool_crash_loop_backs_off_but_finishes(void **state)
+{
+	(void)state;
+	const char *items[] = {"segv", "segv", "segv", "segv", "abort"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "demo", 1, 0, 0, items, 5, NULL);
+	assert_true(c->backoffs >= 1);
+	assert_int_equal(c->totals.failed, 5);
+	assert_int_equal(result_of(c, 5)->exitcode, -6);
+	free(c);
+}
+
+/* Workers killed from outside (SIGKILL) right after they start are not a crash loop. */
+static int step_kill_young(struct ctx *c)
+{
+	struct pool_slot_view v = view(c, 0);
+	if (c->stage >= 6)
+		return 1;
+	if (v.pid > 0 && v.generation != c->gen) {
+		c->gen = v.generation;
+		kill(v.pid, SIGKILL);
+		c->stage++;
+	}
+	return 0;
+}
+
+static void test_pool_outside_kills_at_start_do_not_back_off(void **state)
+{
+	(void)state;
+	const char *items[] = {"300", "300", "300"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "sleep", 1, 100, 0, items, 3, step_kill_young);
+	assert_int_equal(c->stage, 6);
+	assert_int_equal(c->backoffs, 0);
+	assert_int_equal(c->totals.done, 3);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +467,8 @@ int main(void)
 		cmocka_unit_test(test_pool_resize_grows_then_shrinks_by_joining),
 		cmocka_unit_test(test_pool_pause_stops_dispatch_until_resumed),
 		cmocka_unit_test(test_pool_crashing_items_fail_with_their_exit_codes),
+		cmocka_unit_test(test_pool_crash_loop_backs_off_but_finishes),
+		cmocka_unit_test(test_pool_outside_kills_at_start_do_not_back_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
