@@ -1,0 +1,572 @@
+# tests/lib.sh: shared helpers for pooltop's integration scripts (sourced, bash).
+#
+# Each script is run by automake's TAP driver with POOLTOP=/abs/path/to/pooltop and
+# TESTS_DIR=/abs/path/to/tests, or by hand:
+#     POOLTOP=./pooltop TESTS_DIR=tests bash tests/headless.sh
+#
+# What it gives:
+#   plan N                      print the TAP plan
+#   ok DESC / not_ok DESC       a passing / failing point (numbered by a counter)
+#   check DESC CMD...           a point that passes when CMD succeeds
+#   is GOT EXPECTED DESC        a point comparing two strings (shows both on failure)
+#   like TEXT REGEX DESC        a point matching TEXT against an extended REGEX (grep -E)
+#   unlike TEXT REGEX DESC      the opposite
+#   at_exit CMD                 run CMD (a string) at exit, before the temp dir is removed
+#   diag TEXT...                a "# " diagnostic line per line of TEXT
+#   wait_for CMD TIMEOUT_S      poll CMD (a string, eval'ed) every 20 ms until it succeeds;
+#                               1 if TIMEOUT_S passed first. Never a fixed sleep.
+#   pt TIMEOUT_S ARGS...        run pooltop bounded by timeout (TERM, then KILL 5 s later)
+#   ptname                      make a uniquely named symlink to pooltop: $PT (path) and
+#                               $PT_NAME (its name, the comm of pooltop and of its workers,
+#                               so `pgrep -x "$PT_NAME"` finds exactly this test's processes)
+#   ptu TIMEOUT_S ARGS...       as pt, through $PT
+#   main_pid, our_procs, live_procs, zombies_of_ours, no_procs_left, no_live_procs,
+#   children PID, nchildren PID process helpers (see below)
+#   storm N JOBS INTERVAL_S TIMEOUT_S MAX_S   the kill storm (storm.sh, soak.sh)
+#   T                           a private temp dir, removed on exit
+#   json_* helpers (python3)    see below
+# shellcheck disable=SC2016 # wait_for takes code in single quotes, evaluated later.
+set -u
+
+# --- the binary ----------------------------------------------------------------------
+if [ -z "${POOLTOP:-}" ]; then
+	echo "Bail out! POOLTOP is not set (POOLTOP=/path/to/pooltop bash $0)"
+	exit 1
+fi
+case $POOLTOP in
+/*) ;;
+*) POOLTOP="$(cd "$(dirname "$POOLTOP")" && pwd)/$(basename "$POOLTOP")" ;;
+esac
+export POOLTOP
+: "${TESTS_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
+export TESTS_DIR
+
+# --- TAP -----------------------------------------------------------------------------
+_tap_n=0
+_tap_failed=0
+_tap_planned=
+
+plan() {
+	_tap_planned=$1
+	echo "1..$1"
+}
+
+diag() {
+	local line
+	while IFS= read -r line; do
+		printf '# %s\n' "$line"
+	done <<<"$*"
+}
+
+ok() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $*"
+}
+
+not_ok() {
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $*"
+}
+
+# check DESC CMD...: passes when CMD exits 0.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# is GOT EXPECTED DESC
+is() {
+	if [ "$1" = "$2" ]; then
+		ok "$3"
+	else
+		not_ok "$3"
+		diag "   got: '$(printf '%s' "$1" | head -c 2000)'"
+		diag "  want: '$(printf '%s' "$2" | head -c 2000)'"
+	fi
+}
+
+# like TEXT REGEX DESC (extended regex, matched against any line of TEXT)
+like() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok "$3"
+	else
+		not_ok "$3"
+		diag "   got: '$(printf '%s' "$1" | head -c 2000)'"
+		diag "  want: /$2/"
+	fi
+}
+
+# unlike TEXT REGEX DESC
+unlike() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		not_ok "$3"
+		diag "   got: '$(printf '%s' "$1" | head -c 2000)'"
+		diag "  must not match: /$2/"
+	else
+		ok "$3"
+	fi
+}
+
+_tap_end() {
+	if [ -n "$_tap_planned" ] && [ "$_tap_n" -ne "$_tap_planned" ]; then
+		diag "planned $_tap_planned points, ran $_tap_n"
+	fi
+	if [ "$_tap_failed" -gt 0 ]; then
+		diag "$_tap_failed of $_tap_n points failed"
+	fi
+}
+
+# --- temp dir, clean-up ----------------------------------------------------------------
+T=$(mktemp -d "${TMPDIR:-/tmp}/pooltop-test.XXXXXX") || {
+	echo "Bail out! cannot make a temp dir"
+	exit 1
+}
+_cleanup_hooks=()
+# at_exit CMD: run CMD (a string) at exit, before the temp dir goes.
+at_exit() { _cleanup_hooks+=("$1"); }
+_cleanup() {
+	local h
+	for h in "${_cleanup_hooks[@]+"${_cleanup_hooks[@]}"}"; do
+		eval "$h" >/dev/null 2>&1 || true
+	done
+	# Any process of ours still running under the unique name: kill it (by pid).
+	if [ -n "${PT_NAME:-}" ]; then
+		local p
+		for p in $(pgrep -x "$PT_NAME" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null || true
+		done
+	fi
+	rm -rf "$T"
+}
+trap '_tap_end; _cleanup' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- waiting -----------------------------------------------------------------------------
+# wait_for CMD TIMEOUT_S: poll CMD every 20 ms until it succeeds (0) or TIMEOUT_S passes (1).
+wait_for() {
+	local cmd=$1 timeout_s=$2 limit
+	limit=$(($(now_us) + $(awk -v t="$timeout_s" 'BEGIN { printf "%d", t * 1e6 }')))
+	while :; do
+		if eval "$cmd"; then return 0; fi
+		if [ "$(now_us)" -ge "$limit" ]; then return 1; fi
+		sleep 0.02
+	done
+}
+
+# now_us: the time in microseconds (no fork).
+now_us() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo "$((10#$t))"
+}
+
+# The binary may be rebuilt by someone else at any moment: wait (bounded) until it exists.
+wait_binary() {
+	wait_for '[ -x "$POOLTOP" ]' 60 || {
+		diag "$POOLTOP did not appear within 60 s"
+		return 1
+	}
+}
+
+# --- running pooltop ---------------------------------------------------------------------
+# pt TIMEOUT_S ARGS...: run pooltop, bounded. Exit status as pooltop's, 124 on a timeout.
+pt() {
+	local t=$1
+	shift
+	wait_binary
+	timeout -k 5 "$t" "$POOLTOP" "$@"
+}
+
+# ptname: make the unique symlink $PT (named $PT_NAME, <= 15 chars so it is the comm).
+ptname() {
+	PT_NAME="pt$$x$RANDOM"
+	PT_NAME=${PT_NAME:0:15}
+	PT="$T/$PT_NAME"
+	ln -sf "$POOLTOP" "$PT"
+}
+
+# ptu TIMEOUT_S ARGS...: as pt, through the unique symlink.
+ptu() {
+	local t=$1
+	shift
+	wait_binary
+	timeout -k 5 "$t" "$PT" "$@"
+}
+
+# our_procs: the pids of processes running under the unique name (pooltop and workers).
+our_procs() { pgrep -x "$PT_NAME" 2>/dev/null; }
+# no_procs_left: true when no process of ours remains.
+no_procs_left() { ! pgrep -x "$PT_NAME" >/dev/null 2>&1; }
+
+# main_pid: the pid of pooltop itself (the process under the unique name whose parent is
+# not), empty when none.
+main_pid() {
+	local p pp
+	for p in $(pgrep -x "$PT_NAME" 2>/dev/null); do
+		pp=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || continue
+		[ "$(cat "/proc/$pp/comm" 2>/dev/null)" = "$PT_NAME" ] || {
+			echo "$p"
+			return 0
+		}
+	done
+	return 0
+}
+
+# live_procs: as our_procs, without zombies (a dead process its parent has not reaped yet;
+# once its parent is gone, PID 1 reaps it, which in some containers takes seconds).
+live_procs() {
+	local p
+	for p in $(pgrep -x "$PT_NAME" 2>/dev/null); do
+		[ "$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)" = Z ] || echo "$p"
+	done
+	return 0
+}
+# no_live_procs: true when no live (non-zombie) process of ours remains.
+no_live_procs() { [ -z "$(live_procs)" ]; }
+
+# children PID: the pids of PID's children (one per line).
+children() { pgrep -P "$1" 2>/dev/null; }
+# nchildren PID: how many children PID has.
+nchildren() { pgrep -c -P "$1" 2>/dev/null || true; }
+
+# zombies_of_ours: pids of zombie processes under the unique name.
+zombies_of_ours() {
+	local p st
+	for p in $(pgrep -x "$PT_NAME" 2>/dev/null); do
+		st=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)
+		[ "$st" = Z ] && echo "$p"
+	done
+	return 0
+}
+
+# check_squares FILE N DESC: a point: json_check_squares FILE N, its verdict as diagnostics.
+check_squares() {
+	local v
+	if v=$(json_check_squares "$1" "$2" 2>&1); then
+		ok "$3"
+		diag "$(printf '%s\n' "$v" | head -1)"
+	else
+		not_ok "$3"
+		diag "$v"
+	fi
+}
+
+# --- JSON (--results files, one object per line) ----------------------------------------
+# json_field FILE SEQ KEY: the value of KEY in the object whose seq is SEQ (JSON text for
+# strings is printed raw; booleans as true/false). Empty when absent.
+json_field() {
+	python3 - "$1" "$2" "$3" <<'EOF'
+import json, sys
+path, seq, key = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with open(path, encoding="utf-8", errors="surrogateescape") as f:
+    for line in f:
+        if not line.strip():
+            continue
+        o = json.loads(line)
+        if o.get("seq") == seq:
+            v = o.get(key)
+            if isinstance(v, bool):
+                print("true" if v else "false")
+            elif v is not None:
+                print(v, end="" if isinstance(v, str) else "\n")
+            break
+EOF
+}
+
+# json_get FILE SEQ KEY...: the values of KEYs in the object whose seq is SEQ, on one line,
+# separated by spaces ("-" for a missing key or object). One python3 run for all keys.
+json_get() {
+	python3 - "$@" <<'EOF'
+import json, sys
+path, seq, keys = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+o = {}
+try:
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            if line.strip():
+                d = json.loads(line)
+                if d.get("seq") == seq:
+                    o = d
+                    break
+except OSError:
+    pass
+def fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+print(" ".join(fmt(o.get(k)) for k in keys))
+EOF
+}
+
+# json_count FILE: number of objects in FILE.
+json_count() {
+	python3 - "$1" <<'EOF'
+import json, sys
+n = 0
+with open(sys.argv[1], encoding="utf-8", errors="surrogateescape") as f:
+    for line in f:
+        if line.strip():
+            json.loads(line)
+            n += 1
+print(n)
+EOF
+}
+
+# json_seqs FILE: the seqs in FILE, sorted, space-separated.
+json_seqs() {
+	python3 - "$1" <<'EOF'
+import json, sys
+s = []
+with open(sys.argv[1], encoding="utf-8", errors="surrogateescape") as f:
+    for line in f:
+        if line.strip():
+            s.append(json.loads(line)["seq"])
+print(" ".join(str(x) for x in sorted(s)))
+EOF
+}
+
+# json_valid FILE: every line is a JSON object with the documented keys.
+json_valid() {
+	python3 - "$1" <<'EOF'
+import json, sys
+keys = {"seq", "item", "worker", "pid", "exitcode", "signal", "status", "attempts",
+        "start", "runtime", "output"}
+bad = 0
+with open(sys.argv[1], encoding="utf-8", errors="surrogateescape") as f:
+    for i, line in enumerate(f, 1):
+        try:
+            o = json.loads(line)
+        except ValueError as e:
+            print(f"line {i}: not JSON: {e}", file=sys.stderr)
+            bad += 1
+            continue
+        missing = keys - set(o)
+        if missing:
+            print(f"line {i}: missing {sorted(missing)}", file=sys.stderr)
+            bad += 1
+        elif o["status"] not in ("done", "failed"):
+            print(f"line {i}: status {o['status']!r}", file=sys.stderr)
+            bad += 1
+sys.exit(1 if bad else 0)
+EOF
+}
+
+# json_check_squares FILE N: every seq 1..N exactly once, status done, output seq^2.
+# Prints a one-line verdict (and details on stderr); exit 0 when all good.
+json_check_squares() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+path, n = sys.argv[1], int(sys.argv[2])
+count = bytearray(n + 1)  # times each seq was seen (saturating at 255)
+extra, wrong_out, not_done, bad_item, bad_lines, total = [], [], [], [], 0, 0
+with open(path, encoding="utf-8", errors="surrogateescape") as f:
+    for line in f:
+        try:
+            o = json.loads(line)
+        except ValueError:
+            bad_lines += 1
+            continue
+        total += 1
+        s = o.get("seq")
+        if not (isinstance(s, int) and 1 <= s <= n):
+            extra.append(s)
+            continue
+        if count[s] < 255:
+            count[s] += 1
+        if o.get("item") != str(s):
+            bad_item.append(s)
+        if o.get("status") != "done":
+            not_done.append((s, o.get("status"), o.get("exitcode"), o.get("attempts")))
+        elif o.get("output") != f"{s * s}\n":
+            wrong_out.append((s, o.get("output")))
+missing = [s for s in range(1, n + 1) if count[s] == 0]
+dups = [s for s in range(1, n + 1) if count[s] > 1]
+ok = not (missing or dups or extra or wrong_out or not_done or bad_item or bad_lines)
+print(f"{total} results, {len(missing)} missing, {len(dups)} duplicated, "
+      f"{len(extra)} unknown seqs, {len(not_done)} not done, {len(wrong_out)} wrong outputs, "
+      f"{len(bad_item)} wrong items, {bad_lines} unparsable lines")
+for name, lst in (("missing", missing), ("duplicated", dups), ("unknown", extra),
+                  ("not done", not_done), ("wrong output", wrong_out), ("wrong item", bad_item)):
+    if lst:
+        print(f"{name}: {lst[:10]}", file=sys.stderr)
+sys.exit(0 if ok else 1)
+EOF
+}
+
+# --- the kill storm (storm.sh, soak.sh) ---------------------------------------------------
+# killer NAME INTERVAL_S OUTFILE READYFILE: writes READYFILE, waits (up to 30 s) for pooltop
+# to start under the unique NAME (the process named NAME whose parent is not), then SIGKILLs
+# a random live child of it every INTERVAL_S seconds until it is gone; writes "kills tries
+# seconds" to OUTFILE. A child is signalled through a pidfd after checking that it is still
+# pooltop's child and alive, so a recycled pid is never hit and a zombie is not counted.
+killer() {
+	python3 - "$@" <<'EOF'
+import os, random, signal, sys, time
+name, interval, out, ready = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
+
+def stat(p):
+    with open(f"/proc/{p}/stat") as f:
+        s = f.read()
+    r = s.rindex(")")
+    fields = s[r + 2:].split()
+    return s[s.index("(") + 1:r], fields[0], int(fields[1])  # comm, state, ppid
+
+def comm(p):
+    try:
+        with open(f"/proc/{p}/comm") as f:
+            return f.read().rstrip("\n")
+    except OSError:
+        return None
+
+def find_main():
+    for d in os.listdir("/proc"):
+        if d.isdigit() and comm(d) == name:
+            try:
+                _, st, pp = stat(d)
+            except (OSError, ValueError):
+                continue
+            if comm(pp) != name and st not in "ZX":
+                return int(d)
+    return None
+
+with open(ready, "w") as f:
+    f.write("ready\n")
+pid = None
+deadline = time.monotonic() + 30
+while pid is None and time.monotonic() < deadline:
+    pid = find_main()
+    if pid is None:
+        time.sleep(0.0005)
+if pid is None:
+    with open(out, "w") as f:
+        f.write("0 0 0 pooltop-not-found\n")
+    sys.exit(0)
+
+children_file = f"/proc/{pid}/task/{pid}/children"
+have_children_file = os.path.exists(children_file)
+
+def children():
+    if have_children_file:
+        with open(children_file) as f:
+            return [int(x) for x in f.read().split()]
+    kids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if stat(int(d))[2] == pid:
+                    kids.append(int(d))
+            except (OSError, ValueError):
+                pass
+    return kids
+
+kills = tries = 0
+killed = set()
+t0 = time.monotonic()
+while True:
+    try:
+        c0, state, _ = stat(pid)
+        if c0 != name or state in "ZX":
+            break
+        kids = children()
+    except (OSError, ValueError):
+        break
+    # A worker already killed may take a moment to become a zombie: do not count it twice.
+    kids = [k for k in kids if k not in killed]
+    if kids:
+        c = random.choice(kids)
+        tries += 1
+        try:
+            fd = os.pidfd_open(c)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                _, st, pp = stat(c)
+                if pp == pid and st not in "ZX":
+                    signal.pidfd_send_signal(fd, signal.SIGKILL)
+                    kills += 1
+                    killed.add(c)
+                    if len(killed) > 4096:
+                        killed.clear()
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+    time.sleep(interval)
+with open(out, "w") as f:
+    f.write(f"{kills} {tries} {time.monotonic() - t0:.2f}\n")
+EOF
+}
+
+# storm N JOBS INTERVAL_S TIMEOUT_S MAX_S: the kill storm through the binary, as 10 TAP points:
+# seq N through --builtin square -j JOBS --retries 1000000 --results, while a random worker
+# is SIGKILLed every INTERVAL_S from before the first worker starts to the end; pooltop
+# bounded by TIMEOUT_S, and run at a lower priority (nice) so that the killer keeps its pace
+# on a small machine; the batch should end within MAX_S. Needs ptname first.
+storm() {
+	local n=$1 jobs=$2 interval=$3 tmo=$4 max_s=$5 rc t0 t1 kpid kills tries el ndied z live
+	rm -f "$T/storm.results" "$T/storm.kills" "$T/storm.ready"
+	killer "$PT_NAME" "$interval" "$T/storm.kills" "$T/storm.ready" &
+	kpid=$!
+	at_exit "kill -KILL \$(pgrep -P $kpid) $kpid"
+	wait_for '[ -s "$T/storm.ready" ]' 30 || diag "the killer did not start"
+	wait_binary
+	t0=$(now_us)
+	seq "$n" | nice -n "${STORM_NICE:-10}" timeout -k 5 "$tmo" "$PT" --headless --builtin square -j "$jobs" \
+		--retries 1000000 --results "$T/storm.results" >"$T/storm.out" 2>"$T/storm.err"
+	rc=$?
+	t1=$(now_us)
+	# Right after pooltop exits: nothing of it may remain (its workers reaped, none alive).
+	live=$(live_procs | tr '\n' ' ')
+	z=$(zombies_of_ours | tr '\n' ' ')
+	# The killer stops by itself once pooltop is gone; bounded anyway.
+	wait_for '! kill -0 "$kpid" 2>/dev/null' 35 || kill -KILL "$kpid" 2>/dev/null
+	wait "$kpid" 2>/dev/null
+	read -r kills tries el _ <"$T/storm.kills" 2>/dev/null || kills=0
+	ndied=$(grep -c 'exited -9' "$T/storm.err")
+	diag "$n items, -j $jobs, a kill every ${interval} s: $(((t1 - t0) / 1000)) ms," \
+		"${kills:-0} SIGKILLs sent (${tries:-0} tries) in ${el:-0} s, $ndied 'exited -9' events," \
+		"exit status $rc"
+	diag "summary: $(grep -a ' done, ' "$T/storm.err" | tail -1)"
+
+	is "$rc" 0 "storm: pooltop exits 0 (every item done; 124 is a timeout)"
+	if [ $((t1 - t0)) -le $((max_s * 1000000)) ]; then
+		ok "storm: the batch ends within $max_s s ($(((t1 - t0) / 1000)) ms)"
+	else
+		not_ok "storm: the batch ends within $max_s s ($(((t1 - t0) / 1000)) ms)"
+		diag "$(grep -c 'keeps dying' "$T/storm.err") crash-loop back-offs, the longest:" \
+			"$(grep -ao 'next start in [0-9.]* s' "$T/storm.err" | sort -k4 -n | tail -1)"
+	fi
+	check_squares "$T/storm.results" "$n" "storm: every seq 1..$n exactly once in --results, done, output seq^2"
+	if [ "$(wc -l <"$T/storm.out")" -eq "$n" ] &&
+		cmp -s <(sort -n "$T/storm.out") <(seq "$n" | awk '{ printf "%.0f\n", $1 * $1 }'); then
+		ok "storm: stdout holds exactly the $n squares"
+	else
+		not_ok "storm: stdout holds exactly the $n squares"
+		diag "$(wc -l <"$T/storm.out") lines on stdout"
+	fi
+	if [ "${kills:-0}" -gt 10 ]; then
+		ok "storm: workers were killed during the run (${kills} SIGKILLs sent)"
+	else
+		not_ok "storm: workers were killed during the run (${kills:-0} SIGKILLs sent)"
+	fi
+	if [ "$ndied" -gt 10 ]; then
+		ok "storm: stderr reports the killed workers ($ndied 'exited -9')"
+	else
+		not_ok "storm: stderr reports the killed workers ($ndied 'exited -9')"
+		diag "$(tail -5 "$T/storm.err")"
+	fi
+	is "$(grep -c '"status":"failed"' "$T/storm.results")" 0 "storm: no item failed (retried instead)"
+	is "$live" "" "storm: no pooltop or worker process alive after pooltop exits"
+	is "$z" "" "storm: no zombie left after pooltop exits"
+	if wait_for no_procs_left 5; then
+		ok "storm: no process of the run left at all"
+	else
+		not_ok "storm: no process of the run left at all"
+		diag "$(ps -o pid,ppid,stat,args -p "$(our_procs | paste -sd,)" 2>&1)"
+	fi
+}
