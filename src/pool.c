@@ -264,6 +264,8 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 		worker_main(&args);
 	if (cap)
 		pool_capture_start(p, cap, args.stderr_fd);
+	if (pid > 0)
+		setpgid(pid, pid); /* as the child does: whichever runs first, no window */
 	if (pid < 0) {
 		int err = errno;
 		s->life = LIFE_BACKOFF;
