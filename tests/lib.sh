@@ -402,7 +402,8 @@ EOF
 # to start under the unique NAME (the process named NAME whose parent is not), then SIGKILLs
 # a random live child of it every INTERVAL_S seconds until it is gone; writes "kills tries
 # seconds" to OUTFILE. A child is signalled through a pidfd after checking that it is still
-# pooltop's child and alive, so a recycled pid is never hit and a zombie is not counted.
+# pooltop's child, alive and a worker (the leader of its own process group), so a recycled pid
+# is never hit, a zombie is not counted, and a sanitizer's helper task is left alone.
 killer() {
 	python3 - "$@" <<'EOF'
 import os, random, signal, sys, time
@@ -486,7 +487,9 @@ while True:
         if fd >= 0:
             try:
                 _, st, pp = stat(c)
-                if pp == pid and st not in "ZX":
+                # Workers lead their own process group; any other child of pooltop (under
+                # ASan, LeakSanitizer's tracer at exit) is not a worker and is left alone.
+                if pp == pid and st not in "ZX" and os.getpgid(c) == c:
                     signal.pidfd_send_signal(fd, signal.SIGKILL)
                     kills += 1
                     killed.add(c)
