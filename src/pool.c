@@ -23,6 +23,9 @@
  * next start. SIGKILL, SIGTERM, SIGINT and SIGHUP come from outside the worker: they never
  * count, so a kill storm cannot park the pool.
  *
+ * A worker busy on one item for more than 200 ms gives its unstarted batch-mates back
+ * (queue_client_steal), so a hanging item holds up nothing but itself.
+ *
  * Join: the slot's join flag is set and sleepers are woken; the worker finishes its item, runs
  * fini and exits 0. Past join_timeout the parent sends SIGTERM (and SIGCONT, in case it is
  * stopped), then SIGKILL as long again later. At the end of the batch every worker is joined
@@ -54,6 +57,7 @@
 #define WAKE_EVERY	 32
 #define HANG_MIN_NS	 (5 * NS_PER_S)
 #define HANG_FACTOR	 10
+#define STEAL_AFTER_NS	 (200 * NS_PER_MS)
 
 static void pool_pump(struct pool *p);
 static void pool_check_end(struct pool *p);
@@ -403,6 +407,8 @@ static void slot_reaped(struct pool *p, struct pool_slot *s, int status)
 	s->fini_ran = atomic_load(&ss->fini_ran);
 	s->reap_phase = atomic_load(&ss->phase);
 	s->reap_seq = atomic_load(&ss->cur_seq);
+	s->reap_start_ns = atomic_load(&ss->cur_start_ns);
+	s->reap_ns = now_ns();
 	s->reap_items_run = atomic_load(&ss->items_run);
 	enum pool_cause cause = s->stop_cause;
 	if (cause == POOL_CAUSE_NONE && code == 0 && s->fini_ran)
@@ -429,6 +435,11 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 	char desc[96];
 	exitcode_describe(code, s->last_core, desc, sizeof(desc));
 	struct buf fate = {0};
+	/* The blamed item ran from its start to the death. */
+	struct queue_result ran = {
+		.start_ns = s->reap_start_ns,
+		.runtime_ns = s->reap_ns > s->reap_start_ns ? s->reap_ns - s->reap_start_ns : 0,
+	};
 	for (uint32_t k = 0; k < n; k++) {
 		struct pool_item *it = item_get(p, &refs[k]);
 		if (!it)
@@ -451,24 +462,46 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 			pool_describe_item(&b, it->seq, it->data, it->len);
 			buf_printf(&fate, "; %s done", b.data);
 			buf_free(&b);
-			item_finish(p, h, NULL, (int)s->index, s->reap_pid, 0, false, s->last_cause,
+			item_finish(p, h, &ran, (int)s->index, s->reap_pid, 0, false, s->last_cause,
 				    NULL, 0);
 		} else {
-			item_failed(p, h, NULL, (int)s->index, s->reap_pid, code, s->last_core,
+			item_failed(p, h, &ran, (int)s->index, s->reap_pid, code, s->last_core,
 				    s->last_cause, NULL, 0, &fate);
 		}
 	}
 	if (n > 0 && fate.len == 0 && !p->terminating)
 		buf_printf(&fate, "; %u unstarted item%s requeued", n, n == 1 ? "" : "s");
 	const char *fini = s->fini_ran ? "; fini ran" : (code != 0 ? "; fini did not run" : "");
+	/* The item's fate comes before the cause and the fini: a narrow log still shows it. */
 	pool_emit(p, POOL_EVENT_WORKER_EXITED, s, s->reap_phase == SHM_PHASE_BUSY ? s->reap_seq : 0,
-		  "worker %u pid %d %s: %s%s%s", s->index, s->reap_pid, desc, pool_cause_words(s),
-		  fini, fate.data ? fate.data : "");
+		  "worker %u pid %d %s%s; %s%s", s->index, s->reap_pid, desc,
+		  fate.data ? fate.data : "", pool_cause_words(s), fini);
 	buf_free(&fate);
 	slot_after_exit(p, s);
 	pool_update_active(p);
 	requeue_flush(p);
 	pool_check_end(p);
+}
+
+/* A worker busy on one item for a while gives back the items of its batch it has not started,
+ * so that a slow or hung item does not hold them up. */
+static void slot_steal(struct pool *p, struct pool_slot *s, uint64_t now)
+{
+	struct shm_slot *ss = sh(p, s);
+	if (s->life != LIFE_ALIVE || atomic_load(&ss->phase) != SHM_PHASE_BUSY ||
+	    now - atomic_load(&ss->cur_start_ns) < STEAL_AFTER_NS ||
+	    !queue_client_has_unstarted(p->q, s->index))
+		return;
+	if (queue_lock(p->q, RECLAIM_LOCK_NS) != 0)
+		return;
+	struct queue_ref refs[QUEUE_BATCH_MAX];
+	uint32_t n = queue_client_steal(p->q, s->index, refs);
+	queue_unlock(p->q);
+	for (uint32_t k = 0; k < n; k++)
+		if (item_get(p, &refs[k]))
+			requeue_push(p, refs[k].handle);
+	if (n)
+		requeue_flush(p);
 }
 
 static struct pool_slot *slot_by_pid(struct pool *p, pid_t pid)
@@ -643,6 +676,8 @@ static void timer_cb(uv_timer_t *h)
 			slot_reclaim(p, s);
 		else if (s->life == LIFE_STOPPING)
 			slot_escalate(p, s, now);
+		else if (s->life == LIFE_ALIVE)
+			slot_steal(p, s, now);
 		else if (s->life == LIFE_BACKOFF && now >= s->backoff_until_ns &&
 			 pool_work_remains(p))
 			slot_spawn(p, s);
@@ -838,21 +873,21 @@ static struct pool_slot *slot_named(struct pool *p, unsigned slot, uint64_t gene
 
 int pool_slot_terminate(struct pool *p, unsigned slot, uint64_t generation)
 {
-	int err;
+	int err = 0;
 	struct pool_slot *s = slot_named(p, slot, generation, &err);
 	return s ? slot_signal(s, SIGTERM, POOL_CAUSE_USER) : err;
 }
 
 int pool_slot_kill(struct pool *p, unsigned slot, uint64_t generation)
 {
-	int err;
+	int err = 0;
 	struct pool_slot *s = slot_named(p, slot, generation, &err);
 	return s ? slot_signal(s, SIGKILL, POOL_CAUSE_USER) : err;
 }
 
 int pool_slot_join(struct pool *p, unsigned slot, uint64_t generation)
 {
-	int err;
+	int err = 0;
 	struct pool_slot *s = slot_named(p, slot, generation, &err);
 	if (!s)
 		return err;
@@ -1004,6 +1039,7 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 	v->index = s->index;
 	v->pid = s->pid;
 	v->generation = s->generation;
+	v->last_pid = s->reap_pid;
 	v->has_exit = s->has_exit;
 	v->last_exit = s->last_exit;
 	v->last_core = s->last_core;

@@ -146,6 +146,7 @@ struct pool_slot_view {
 	bool hung;	     /* BUSY for longer than the hang threshold */
 	pid_t pid;	     /* 0 when none */
 	uint64_t generation; /* for the commands above */
+	pid_t last_pid;	     /* the slot's last process that ended, 0 if none */
 	bool has_exit;	     /* the slot's last process exited */
 	int last_exit;
 	bool last_core;

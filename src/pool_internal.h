@@ -42,6 +42,8 @@ struct pool_slot {
 	uint64_t reap_seq;	 /* the item it was running, if BUSY */
 	pid_t reap_pid;		 /* the process that ended */
 	uint64_t reap_items_run; /* items it ran, by its own count */
+	uint64_t reap_start_ns;	 /* when its current item started */
+	uint64_t reap_ns;	 /* when it was reaped */
 	/* Respawns. */
 	unsigned restarts;
 	unsigned quick_deaths;

@@ -47,6 +47,13 @@
  * wakes. The parent, which sleeps in its event loop, is woken through an eventfd by the worker
  * that finds parent_waiting set (see worker.c).
  *
+ * Stealing. A worker that takes a batch and then hangs on one item must not hold the rest of
+ * it hostage. Each held item is claimed exactly once: by the worker, with a fetch-add on its
+ * client's claim index before it starts the item, or by the parent, which sets QUEUE_STOLEN on
+ * that index with a fetch-or (under the lock) and takes held[claim..nheld) back, lowering nheld.
+ * Whichever atomic operation comes first decides; the worker's later claims fail and it
+ * publishes only what it started, which is below the new nheld.
+ *
  * Not supported: a worker stopped (SIGSTOP) while holding the lock stalls the other workers until
  * it is continued or killed; the parent never waits on the lock for long, so the loop goes on.
  */
@@ -390,6 +397,7 @@ int queue_pop(struct queue *q, uint32_t i, uint32_t max, struct buf *data, size_
 		return 0;
 	}
 	c->op_count = n;
+	atomic_store_explicit(&c->claim, 0, memory_order_relaxed); /* holds nothing yet */
 	atomic_store_explicit(&c->op_from, head, memory_order_relaxed);
 	atomic_store_explicit(&c->op_to, pos, memory_order_relaxed);
 	atomic_store_explicit(&c->op_counter, atomic_load(&r->popped) + n, memory_order_relaxed);
@@ -505,6 +513,39 @@ uint32_t queue_client_reclaim(struct queue *q, uint32_t i, struct queue_ref *out
 	atomic_store(&c->nheld, 0);
 	atomic_store(&c->published, 0);
 	atomic_store(&c->op, QUEUE_OP_NONE);
+	return n;
+}
+
+int queue_claim(struct queue *q, uint32_t i)
+{
+	struct queue_client *c = queue_client(q, i);
+	uint32_t k = atomic_fetch_add(&c->claim, 1);
+	if (k & QUEUE_STOLEN || k >= atomic_load(&c->nheld))
+		return -1;
+	return (int)k;
+}
+
+bool queue_client_has_unstarted(struct queue *q, uint32_t i)
+{
+	struct queue_client *c = queue_client(q, i);
+	uint32_t k = atomic_load(&c->claim);
+	return !(k & QUEUE_STOLEN) && k < atomic_load(&c->nheld);
+}
+
+uint32_t queue_client_steal(struct queue *q, uint32_t i, struct queue_ref *out)
+{
+	struct queue_client *c = queue_client(q, i);
+	/* After this the worker's next claim fails: items from `from` on are ours. */
+	uint32_t from = atomic_fetch_or(&c->claim, QUEUE_STOLEN) & ~QUEUE_STOLEN;
+	uint32_t to = atomic_load(&c->nheld);
+	if (from >= to)
+		return 0;
+	uint32_t n = 0;
+	for (uint32_t k = from; k < to; k++)
+		out[n++] = c->held[k];
+	/* The worker will publish at most up to `from`; a reclaim after its death must not see
+	 * the stolen items again. */
+	atomic_store(&c->nheld, from);
 	return n;
 }
 

@@ -56,8 +56,15 @@ struct queue_client {
 	_Atomic uint64_t op_counter; /* the ring's popped (POP) or pushed (PUSH) count after it */
 	_Atomic uint32_t nheld;	     /* items taken by the last pop */
 	_Atomic uint32_t published;  /* held[0..published) are in the RESULT ring */
+	/* The next held item to start. The worker claims held[claim] with a fetch-add; the
+	 * parent steals the unstarted rest by setting QUEUE_STOLEN with a fetch-or: each item is
+	 * claimed by exactly one of them. */
+	_Atomic uint32_t claim;
+	uint32_t pad;
 	struct queue_ref held[QUEUE_BATCH_MAX];
 };
+
+#define QUEUE_STOLEN 0x80000000u
 
 struct queue {
 	uint64_t magic;
@@ -136,6 +143,10 @@ int queue_pop(struct queue *q, uint32_t i, uint32_t max, struct buf *data, size_
 int queue_push_results(struct queue *q, uint32_t i, uint32_t upto, const struct queue_result *res,
 		       const char *const *out);
 
+/* Claim the next held item to run: its index, or -1 when the batch is over (all started, or
+ * the rest stolen by the parent). No lock: one atomic operation. */
+int queue_claim(struct queue *q, uint32_t i);
+
 /* Sleep until INPUT may have data, at most timeout_ns. */
 void queue_wait_input(struct queue *q, uint64_t timeout_ns);
 /* Sleep until RESULT may have space, at most timeout_ns. */
@@ -149,6 +160,12 @@ bool queue_input_ready(const struct queue *q);
  * publish, copied to out (at most QUEUE_BATCH_MAX); the client is then reset to hold nothing.
  * Returns their number. */
 uint32_t queue_client_reclaim(struct queue *q, uint32_t i, struct queue_ref *out);
+
+/* With the lock held: take back the items client i (alive, busy on an item) took and has not
+ * started, so that others run them; copied to out. Returns their number. */
+uint32_t queue_client_steal(struct queue *q, uint32_t i, struct queue_ref *out);
+/* Whether client i holds items it has not started (a hint read without the lock). */
+bool queue_client_has_unstarted(struct queue *q, uint32_t i);
 
 /* Wake everyone sleeping on any futex of the queue (join, pause, shutdown). */
 void queue_wake_all(struct queue *q);

@@ -16,6 +16,10 @@
  * Results are published after a slow item at once, fast items in groups of up to 32, so a death
  * costs at most one group of cheap re-runs and the dashboard sees progress within milliseconds.
  *
+ * Each item of a batch is claimed just before it starts (queue_claim): when the worker has
+ * been busy on one item for long, the parent takes the unstarted rest back for other workers,
+ * so a hanging item never holds its batch-mates hostage.
+ *
  * Join: the parent sets slot->join. The worker finishes the item in hand, publishes what it
  * finished, runs the kind's fini, marks fini_ran and exits 0. Items it took but did not start
  * stay in its held list, which the parent requeues when it reaps the process.
@@ -294,7 +298,7 @@ _Noreturn void worker_main(const struct worker_args *a)
 		w.published = 0;
 		w.npending = 0;
 		buf_reset(&w.outs);
-		for (uint32_t k = 0; k < (uint32_t)n; k++) {
+		for (;;) {
 			if (atomic_load(&w.slot->join))
 				break;
 			if (atomic_load(&a->shm->hdr->paused)) {
@@ -303,7 +307,11 @@ _Noreturn void worker_main(const struct worker_args *a)
 				if (atomic_load(&w.slot->join))
 					break;
 			}
-			worker_run_item(&w, k);
+			/* Claim before starting: the parent may have taken the rest back. */
+			int k = queue_claim(w.q, a->slot);
+			if (k < 0)
+				break;
+			worker_run_item(&w, (uint32_t)k);
 		}
 		worker_publish(&w);
 	}

@@ -455,6 +455,39 @@ static void test_pool_outside_kills_at_start_do_not_back_off(void **state)
 	free(c);
 }
 
+/* A hanging item holds up nothing but itself: the other items of the batch finish while it
+ * hangs; then killing its worker ends the batch. */
+static int step_wait_others_then_kill_hang(struct ctx *c)
+{
+	struct pool_totals t;
+	struct pool_slot_view v[8];
+	unsigned n = pool_snapshot(c->pool, &t, v, 8);
+	if (t.done < 6)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (v[i].cur_seq == 1) {
+			assert_int_equal(pool_slot_kill(c->pool, i, v[i].generation), 0);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void test_pool_hanging_item_does_not_hold_up_its_batch(void **state)
+{
+	(void)state;
+	const char *items[] = {"hang",	   "sleep:50", "sleep:50", "sleep:50",
+			       "sleep:50", "sleep:50", "sleep:50"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "demo", 2, 0, 0, items, 7, step_wait_others_then_kill_hang);
+	assert_int_equal(c->totals.done, 6);
+	assert_int_equal(c->totals.failed, 1);
+	assert_int_equal(result_of(c, 1)->exitcode, -9);
+	/* The killed item's runtime is how long it ran, not zero. */
+	assert_true(result_of(c, 1)->runtime > 0.2);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_pool_pause_stops_dispatch_until_resumed),
 		cmocka_unit_test(test_pool_crashing_items_fail_with_their_exit_codes),
 		cmocka_unit_test(test_pool_crash_loop_backs_off_but_finishes),
+		cmocka_unit_test(test_pool_hanging_item_does_not_hold_up_its_batch),
 		cmocka_unit_test(test_pool_outside_kills_at_start_do_not_back_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

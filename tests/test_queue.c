@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -218,6 +219,116 @@ static void test_queue_results_carry_outputs_and_publish_count(void **state)
 	queue_result_release(f->q);
 	assert_int_equal(queue_result_peek(f->q, &got, &gout), 0);
 	buf_free(&data);
+}
+
+/* --- claims and steals --- */
+
+static void test_queue_steal_takes_back_only_unstarted_items(void **state)
+{
+	struct fixture *f = *state;
+	for (uint64_t i = 1; i <= 4; i++)
+		push_str(f->q, i, "x");
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	assert_int_equal(queue_pop(f->q, 0, 4, &data, offs), 4);
+	assert_int_equal(queue_claim(f->q, 0), 0); /* running held[0] */
+	assert_true(queue_client_has_unstarted(f->q, 0));
+	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	struct queue_ref refs[QUEUE_BATCH_MAX];
+	assert_int_equal(queue_client_steal(f->q, 0, refs), 3);
+	queue_unlock(f->q);
+	assert_int_equal(refs[0].seq, 2);
+	assert_int_equal(refs[2].seq, 4);
+	assert_false(queue_client_has_unstarted(f->q, 0));
+	assert_int_equal(queue_claim(f->q, 0), -1); /* the rest is gone */
+	publish_all(f->q, 0, 1, "done");
+	/* Nothing is left to reclaim, and the worker may pop again. */
+	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	assert_int_equal(queue_client_reclaim(f->q, 0, refs), 0);
+	queue_unlock(f->q);
+	push_str(f->q, 5, "y");
+	assert_int_equal(queue_pop(f->q, 0, 4, &data, offs), 1);
+	assert_int_equal(queue_claim(f->q, 0), 0);
+	buf_free(&data);
+}
+
+static void test_queue_steal_of_a_finished_batch_takes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	push_str(f->q, 1, "x");
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	assert_int_equal(queue_pop(f->q, 0, 4, &data, offs), 1);
+	assert_int_equal(queue_claim(f->q, 0), 0);
+	assert_int_equal(queue_claim(f->q, 0), -1);
+	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	struct queue_ref refs[QUEUE_BATCH_MAX];
+	assert_int_equal(queue_client_steal(f->q, 0, refs), 0);
+	queue_unlock(f->q);
+	publish_all(f->q, 0, 1, "");
+	buf_free(&data);
+}
+
+/* A worker claiming and publishing item after item while the parent steals at a random moment:
+ * every item is run by the worker or taken back by the parent, never both, never neither. */
+static void test_queue_claims_racing_a_steal_split_every_batch_exactly(void **state)
+{
+	struct fixture *f = *state;
+	srand(11);
+	for (int round = 0; round < 200; round++) {
+		for (uint64_t i = 1; i <= 40; i++)
+			push_str(f->q, (uint64_t)round * 100 + i, "x");
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct buf data = {0};
+			size_t offs[QUEUE_BATCH_MAX + 1];
+			int n = queue_pop(f->q, 0, 40, &data, offs);
+			if (n != 40)
+				_exit(3);
+			struct queue_result res[QUEUE_BATCH_MAX];
+			const char *outs[QUEUE_BATCH_MAX];
+			int k, ran = 0;
+			while ((k = queue_claim(f->q, 0)) >= 0) {
+				memset(&res[ran], 0, sizeof(res[ran]));
+				res[ran].ref = queue_client(f->q, 0)->held[k];
+				outs[ran] = "";
+				ran++;
+				for (volatile int spin = 0; spin < 2000; spin++)
+					;
+			}
+			if (ran && queue_push_results(f->q, 0, (uint32_t)ran, res, outs) != 0)
+				_exit(4);
+			_exit(0);
+		}
+		struct timespec ts = {0, (rand() % 100) * 1000};
+		nanosleep(&ts, NULL);
+		assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+		struct queue_ref refs[QUEUE_BATCH_MAX];
+		uint32_t stolen = queue_client_steal(f->q, 0, refs);
+		queue_unlock(f->q);
+		int status;
+		waitpid(pid, &status, 0);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		uint8_t seen[41] = {0};
+		for (uint32_t k = 0; k < stolen; k++)
+			seen[refs[k].seq % 100]++;
+		struct queue_result res;
+		const char *out;
+		unsigned ran = 0;
+		while (queue_result_peek(f->q, &res, &out) == 1) {
+			seen[res.ref.seq % 100]++;
+			ran++;
+			queue_result_release(f->q);
+		}
+		for (int i = 1; i <= 40; i++)
+			assert_int_equal(seen[i], 1);
+		assert_int_equal(ran + stolen, 40);
+		/* Reset the client for the next round, as the parent does after a reap. */
+		assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+		assert_int_equal(queue_client_reclaim(f->q, 0, refs), 0);
+		queue_unlock(f->q);
+	}
 }
 
 /* --- repair after a holder is killed at a chosen point --- */
@@ -596,6 +707,13 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_queue_results_carry_outputs_and_publish_count,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_steal_takes_back_only_unstarted_items,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_steal_of_a_finished_batch_takes_nothing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_claims_racing_a_steal_split_every_batch_exactly, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_queue_pop_killed_holding_lock_before_recording_leaves_items, setup,
 			teardown),
