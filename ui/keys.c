@@ -169,10 +169,13 @@ static int key_resize(struct dash *d, int key)
 		return DASH_REDRAW;
 	}
 	int r = pool_resize(d->pool, n);
-	if (r < 0)
+	if (r < 0) {
 		dash_message(d, "resize to %u: %s", n, cmd_error(r));
-	else
+	} else {
+		/* Several keys may come in one read: the next one starts from here. */
+		d->totals.size = n;
 		dash_message(d, "pool size %u", n);
+	}
 	return DASH_REDRAW;
 }
 

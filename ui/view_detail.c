@@ -51,8 +51,13 @@ void view_detail_draw(struct dash *d, int y, int x, int h, int w)
 	snprintf(line, sizeof(line), "worker %u", v->index);
 	addnstr(line, w);
 	attroff(dash_attr(d, DASH_COLOR_TITLE));
-	snprintf(line, sizeof(line), "  pid %d  %s%s  restarts %u  done %llu  failed %llu  %.1f/s",
-		 (int)v->pid, v->hung ? "HUNG" : pool_slot_state_name(v->state),
+	char pid[48];
+	if (v->pid > 0)
+		snprintf(pid, sizeof(pid), "pid %d", (int)v->pid);
+	else
+		snprintf(pid, sizeof(pid), "no process (last pid %d)", (int)v->last_pid);
+	snprintf(line, sizeof(line), "  %s  %s%s  restarts %u  done %llu  failed %llu  %.1f/s", pid,
+		 v->hung ? "HUNG" : pool_slot_state_name(v->state),
 		 v->fini_ran ? " (fini ran)" : "", v->restarts, (unsigned long long)v->done,
 		 (unsigned long long)v->failed, v->rate);
 	addnstr(line, MAX(0, w - getcurx(stdscr)));
