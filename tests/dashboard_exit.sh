@@ -1,0 +1,126 @@
+#!/bin/bash
+# dashboard_exit.sh: every way out of the dashboard leaves a sane terminal (modes as before,
+# no O_NONBLOCK, alternate screen left, cursor shown, no mouse reporting) and no worker:
+# the batch ending, q + j, q + t, Ctrl-C twice, SIGTERM, SIGHUP, and pooltop crashing.
+# shellcheck disable=SC2016 # wait_until and friends take code in single quotes.
+# shellcheck source=tests/tmux_lib.sh
+. "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
+
+plan 48
+
+# no_worker_points NAME TIMEOUT_S: a point: no live process of this run is left.
+no_worker_points() {
+	if wait_for no_live_procs "$2"; then
+		ok "$1: no pooltop process or worker left"
+	else
+		not_ok "$1: no pooltop process or worker left"
+		diag "$(ps -o pid,ppid,stat,args -p "$(our_procs | paste -sd,)" 2>&1)"
+	fi
+}
+
+# --- (a) the batch ends by itself ----------------------------------------------------------
+tm_start end -j 2 --builtin sleep:400 ::: 1 2 3 4
+screen_like '^pooltop  --builtin sleep:400 -j 2  \[RUNNING\]' 5 "end: the dashboard shows"
+wait_exit 10
+is "$RC" 0 "end: the batch ends by itself, exit status 0"
+like "$(cat "$R/out")" '^pooltop: 4 done, 0 failed' "end: the summary on stdout"
+terminal_points end
+no_worker_points end 0
+
+# --- (b) q while work remains: the dialog; Esc cancels; j joins all, then quits -------------
+# The items come on a stdin kept open, so that the batch cannot end unless joined.
+TM_STDIN='seq 4; exec sleep 60' tm_start qj -j 2 --results r --builtin sleep:700
+wait_screen 'BUSY' 5
+tm_keys q
+screen_like 'Work remains\. Quit how\?' 3 "q with work remaining asks 'Work remains. Quit how?'"
+tm_keys Escape
+if wait_screen_gone 'Quit how' 3 && alive "$PID"; then
+	ok "q, Esc: the dialog goes, pooltop runs on"
+else
+	not_ok "q, Esc: the dialog goes, pooltop runs on"
+	diag_screen
+fi
+tm_keys q
+wait_screen 'Quit how' 3
+tm_keys j
+screen_like 'joining all workers, then quitting' 3 "q, j: 'joining all workers, then quitting'"
+wait_exit 10
+is "$RC" 0 "q, j: pooltop exits 0 once the items are finished"
+is "$(grep -c '"status":"done"' "$R/r" 2>/dev/null)" 4 "q, j: every item read was finished (4 done)"
+if [ -s "$R/feeder.pid" ] && alive "$(cat "$R/feeder.pid")"; then
+	ok "q, j: pooltop quit while its stdin was still open"
+else
+	not_ok "q, j: pooltop quit while its stdin was still open"
+fi
+terminal_points "q, j"
+no_worker_points "q, j" 0
+
+# --- (c) q, then t: terminate all --------------------------------------------------------------
+tm_start qt -j 2 --results r --builtin sleep:5000 ::: 1 2 3 4
+wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
+tm_keys q
+wait_screen 'Quit how' 3
+tm_keys t
+wait_exit 3
+if [ "$RC" != timeout ] && [ "$RC" -ne 0 ]; then
+	ok "q, t: pooltop exits at once, with a non-zero status ($RC)"
+else
+	not_ok "q, t: pooltop exits at once, with a non-zero status ($RC)"
+	diag_screen
+fi
+like "$(cat "$R/out")" '^pooltop: 0 done, 2 failed \(2 with -15 SIGTERM\)' \
+	"q, t: the summary says the 2 running items failed with -15 SIGTERM"
+terminal_points "q, t"
+no_worker_points "q, t" 0
+
+# --- (d) Ctrl-C twice ------------------------------------------------------------------------------
+tm_start ctrlc -j 2 --results r --builtin sleep:5000 ::: 1 2 3 4
+wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
+tm_keys C-c
+screen_like 'Ctrl-C: joining all workers' 3 "Ctrl-C once: 'joining all workers'"
+if wait_screen '\[CLOSING\]' 2 && alive "$PID"; then
+	ok "Ctrl-C once: the header says CLOSING and pooltop runs on (items in hand finish)"
+else
+	not_ok "Ctrl-C once: the header says CLOSING and pooltop runs on (items in hand finish)"
+	diag_screen
+fi
+tm_keys C-c
+wait_exit 3
+if [ "$RC" != timeout ] && [ "$RC" -ne 0 ]; then
+	ok "Ctrl-C twice: pooltop terminates the workers and exits at once, non-zero ($RC)"
+else
+	not_ok "Ctrl-C twice: pooltop terminates the workers and exits at once, non-zero ($RC)"
+	diag_screen
+fi
+like "$(cat "$R/out")" '-15 SIGTERM' "Ctrl-C twice: the summary counts items failed with -15 SIGTERM"
+terminal_points "Ctrl-C twice"
+no_worker_points "Ctrl-C twice" 0
+
+# --- (e, f) SIGTERM and SIGHUP to pooltop -------------------------------------------------------
+for sig in TERM HUP; do
+	tm_start "sig$sig" -j 2 --builtin sleep:5000 ::: 1 2 3 4
+	wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
+	kill -"$sig" "$PID"
+	wait_exit 5
+	if [ "$RC" != timeout ] && [ "$RC" -ne 0 ]; then
+		ok "SIG$sig: pooltop exits at once, non-zero ($RC)"
+	else
+		not_ok "SIG$sig: pooltop exits at once, non-zero ($RC)"
+		diag_screen
+	fi
+	like "$(cat "$R/out")" '^pooltop: 0 done, 2 failed' "SIG$sig: the summary on stdout"
+	terminal_points "SIG$sig"
+	no_worker_points "SIG$sig" 0
+done
+
+# --- (g) pooltop crashing: SIGSEGV -------------------------------------------------------------
+tm_start segv -j 2 --builtin sleep:5000 ::: 1 2 3 4
+wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
+workers=$(kids "$PID" | paste -sd' ')
+kill -SEGV "$PID"
+wait_exit 5
+is "$RC" 139 "SIGSEGV: pooltop dies of the signal (the shell sees 139 = 128+11)"
+terminal_points SIGSEGV
+# The workers die with their parent (PR_SET_PDEATHSIG): give them a moment.
+no_worker_points "SIGSEGV (workers $workers)" 3
+tm_stop

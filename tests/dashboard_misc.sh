@@ -1,0 +1,167 @@
+#!/bin/bash
+# dashboard_misc.sh: help, detail view, terminal resizes, pause, + and -, T, items on stdin
+# with keys from the terminal, an unknown TERM, `pooltop demo exitcodes`, and `pooltop demo`.
+# shellcheck disable=SC2016 # wait_until and friends take code in single quotes.
+# shellcheck source=tests/tmux_lib.sh
+. "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
+
+plan 49
+
+TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +CPU% +RSS +AGE'
+
+# --- help, detail, resize, pause, + and -, T: one long batch ---------------------------------
+tm_start main -j 3 --results r --builtin sleep:300 ::: $(seq 300)
+wait_until '[ "$(row_state 0)" = BUSY ]' 5 || diag "no BUSY row within 5 s"
+
+tm_keys '?'
+screen_like '^exit codes' 3 "? shows the help with its 'exit codes' legend"
+like "$SCREEN" '128\+N' "the help explains 128+N (a shell's view of a signal)"
+tm_keys Escape
+screen_like "$TABLE_HEAD" 3 "Esc leaves the help: the table is back"
+
+p0=$(row_pid 0)
+tm_keys Home Enter
+screen_like 'recent items, newest first:' 3 "Enter shows the detail view with 'recent items'"
+like "$SCREEN" "^worker 0 +pid $p0 " "the detail view is the selected worker's (worker 0 pid $p0)"
+like "$SCREEN" '^last output' "the detail view shows the last output"
+like "$SCREEN" '^stderr' "the detail view shows stderr"
+tm_keys Escape
+screen_like "$TABLE_HEAD" 3 "Esc leaves the detail view"
+
+# Resizes: the pane follows the window (no client is attached: the size is manual).
+tm resize-window -t "$TM_TARGET" -x 100 -y 30
+wait_for '[ "$(tm display -p -t "$TM_TARGET" "#{pane_width}x#{pane_height}")" = 100x30 ]' 3 ||
+	diag "the pane did not become 100x30"
+# laid_out W H: the pane is WxH and pooltop drew for that size: header, table head, the 3
+# worker rows, the header's counts not cut ("input complete" ends a line) and the key hints
+# on the last line.
+laid_out() {
+	[ "$(tm display -p -t "$TM_TARGET" "#{pane_width}x#{pane_height}")" = "$1x$2" ] &&
+		printf '%s\n' "$SCREEN" | grep -Eq "^pooltop  --builtin sleep:300 -j 3  \[RUNNING\]" &&
+		printf '%s\n' "$SCREEN" | grep -Eq "^workers 3 alive" &&
+		printf '%s\n' "$SCREEN" | grep -Eq "input complete$" &&
+		printf '%s\n' "$SCREEN" | grep -Eq "$TABLE_HEAD" &&
+		[ "$(table_pids | wc -l)" -eq 3 ] &&
+		[ "$(printf '%s\n' "$SCREEN" | wc -l)" -eq "$2" ] &&
+		printf '%s\n' "$SCREEN" | tail -1 | grep -Eq '^t:term k:kill'
+}
+if wait_until 'laid_out 100 30' 3; then
+	ok "resized to 100x30: header, table and key hints are laid out for 100x30"
+else
+	not_ok "resized to 100x30: header, table and key hints are laid out for 100x30"
+	diag "pane: $(tm display -p -t "$TM_TARGET" "#{pane_width}x#{pane_height}")"
+	diag_screen
+fi
+tm resize-window -t "$TM_TARGET" -x 30 -y 8
+screen_like 'terminal too small' 3 "resized to 30x8: 'terminal too small'"
+check "pooltop survives a tiny terminal" alive "$PID"
+tm resize-window -t "$TM_TARGET" -x 120 -y 36
+if wait_until 'laid_out 120 36 && printf "%s\n" "$SCREEN" | grep -Eq "$TABLE_HEAD +RST ITEM" &&
+	! printf "%s\n" "$SCREEN" | grep -q "too small"' 3; then
+	ok "back to 120x36: the full table is redrawn"
+else
+	not_ok "back to 120x36: the full table is redrawn"
+	diag_screen
+fi
+
+# Pause: no new item starts; items in hand finish.
+tm_keys p
+screen_like '\[PAUSED\]' 3 "p: the header says PAUSED"
+if wait_screen ' 0 running' 3; then
+	ok "p: the items in hand finish (0 running)"
+else
+	not_ok "p: the items in hand finish (0 running)"
+	diag_screen
+fi
+d=$(header_num "done")
+# Nothing may start for a while: a wait that should time out (1.5 s = 5 item times).
+if wait_until '[ "$(header_num "done")" != "$d" ] || [ "$(header_num running)" != 0 ]' 1.5; then
+	not_ok "paused: no item starts (done stays $d, 0 running)"
+	diag_screen
+else
+	ok "paused: no item starts (done stays $d, 0 running)"
+fi
+tm_keys p
+screen_like '\[RUNNING\]' 3 "p again: RUNNING"
+screen_until '[ "$(header_num "done")" -gt "$d" ]' 3 "p again: items are done again"
+
+# + and -: the pool size and the live worker processes.
+tm_keys +
+screen_until '[ "$(header_size)" = 4 ]' 3 "+: the header says size 4"
+screen_until '[ "$(kids "$PID" | wc -l)" -eq 4 ] && pids_match' 3 \
+	"+: 4 worker processes, the same PIDs as the table's"
+tm_keys -
+screen_until '[ "$(header_size)" = 3 ]' 3 "-: the header says size 3"
+screen_until '[ "$(kids "$PID" | wc -l)" -eq 3 ] && pids_match' 3 \
+	"-: 3 worker processes, the same PIDs as the table's"
+tm_keys -
+screen_until '[ "$(header_size)" = 2 ]' 3 "- again: the header says size 2"
+screen_until '[ "$(kids "$PID" | wc -l)" -eq 2 ] && pids_match' 3 \
+	"- again: 2 worker processes, the same PIDs as the table's"
+# Two presses that arrive in one read (a paste, key repeat, tmux send-keys) count twice.
+tm_keys + +
+screen_until '[ "$(header_size)" = 4 ] && [ "$(kids "$PID" | wc -l)" -eq 4 ]' 3 \
+	"+ + in one burst: size 4 and 4 worker processes"
+
+# T: terminate all; the batch is over.
+tm_keys T
+wait_exit 5
+if [ "$RC" != timeout ] && [ "$RC" -ne 0 ]; then
+	ok "T: terminates all, pooltop exits, non-zero ($RC)"
+else
+	not_ok "T: terminates all, pooltop exits, non-zero ($RC)"
+	diag_screen
+fi
+like "$(cat "$R/out")" '-15 SIGTERM' "T: the summary counts the items failed with -15 SIGTERM"
+if wait_for no_live_procs 3; then ok "T: no worker left"; else not_ok "T: no worker left"; fi
+
+# --- items on stdin, keys from the terminal ---------------------------------------------------
+TM_STDIN='seq 1 10; exec sleep 60' tm_start stdin -j 2 --results r --builtin sleep:300
+screen_like '^pooltop  --builtin sleep:300 -j 2  \[RUNNING\]' 5 "items on stdin: the dashboard shows"
+screen_like 'input reading' 3 "items on stdin: the header says input reading (stdin still open)"
+tm_keys J
+screen_like 'joining all' 3 "J: 'joining all' (keys are read from the terminal)"
+wait_exit 10
+is "$RC" 0 "J: pooltop finishes what it read and exits 0"
+is "$(json_seqs "$R/r" 2>/dev/null)" "1 2 3 4 5 6 7 8 9 10" "J: the 10 items read are all in --results"
+like "$(cat "$R/out")" '^pooltop: 10 done, 0 failed' "J: the summary on stdout"
+terminal_points "items on stdin"
+
+# --- an unknown TERM: headless, said in one line -------------------------------------------------
+# demo items: an integer prints its square; sleep:400 keeps it running a moment.
+TM_TERM=nosuchterm tm_start term -j 2 --builtin demo ::: 1 2 3 sleep:400
+wait_until 'printf "%s\n" "$SCREEN" | grep -q "RUNNING" || [ -s "$R/status" ]' 10
+unlike "$SCREEN" 'RUNNING' "TERM=nosuchterm: no dashboard on the terminal while it runs"
+wait_exit 10
+is "$RC" 0 "TERM=nosuchterm: exit status 0"
+is "$(head -1 "$R/err")" "pooltop: unknown terminal type 'nosuchterm': running headless" \
+	"TERM=nosuchterm: the notice is the first line on stderr"
+is "$(grep -c 'nosuchterm' "$R/err")" 1 "TERM=nosuchterm: said once"
+is "$(sort -n "$R/out" | grep -Ev '^pooltop:' | paste -sd' ')" "1 4 9" "TERM=nosuchterm: the results on stdout"
+
+# --- pooltop demo exitcodes (no tmux needed) ---------------------------------------------------
+out=$(pt 30 demo exitcodes </dev/null 2>"$T/ec.err")
+rc=$?
+is "$rc" 0 "demo exitcodes: exit status 0"
+is "$(printf '%s\n' "$out" | grep -E '\.exitcode = ')" "exit_error.exitcode = 1
+exit_ok.exitcode = 0
+return_value.exitcode = 0
+raises.exitcode = 1
+terminated.exitcode = -15" "demo exitcodes: the five NAME.exitcode lines, in order"
+
+# --- pooltop demo: every state and kind of exit code within 30 s -------------------------------
+tm_start demo demo
+t0=$(now_us)
+left() { awk -v t0="$t0" -v now="$(now_us)" 'BEGIN { l = 30 - (now - t0) / 1e6; printf "%.2f", (l > 0 ? l : 0) }'; }
+screen_until '[ -n "$(row_of_state BUSY)" ]' "$(left)" "demo: a BUSY row"
+screen_like 'exited [1-9][0-9]*[;:] ' "$(left)" "demo: an event with a positive exit code"
+screen_like 'exited -[0-9]+ \(SIG[A-Z]+; a shell shows 1[0-9][0-9]\)' "$(left)" \
+	"demo: an event with a negative exit code, its signal and the shell's 128+N"
+screen_until '[ -n "$(row_of_state HUNG)" ]' "$(left)" "demo: a HUNG row"
+diag "demo: all seen within $((($(now_us) - t0) / 1000)) ms"
+tm_keys q
+screen_like 'Work remains\. Quit how\?' 3 "demo, q: asks how to quit"
+tm_keys t
+wait_exit 5
+if [ "$RC" != timeout ]; then ok "demo, q, t: pooltop exits ($RC)"; else not_ok "demo, q, t: pooltop exits"; fi
+tm_stop
