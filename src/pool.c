@@ -61,6 +61,7 @@
 
 static void pool_pump(struct pool *p);
 static void pool_check_end(struct pool *p);
+static void pool_consume_results(struct pool *p);
 static void slot_reclaim(struct pool *p, struct pool_slot *s);
 
 static struct shm_slot *sh(struct pool *p, const struct pool_slot *s)
@@ -120,7 +121,7 @@ static void requeue_push(struct pool *p, uint32_t h)
 {
 	if (p->rq_len == p->rq_cap) {
 		size_t cap = p->rq_cap ? p->rq_cap * 2 : 256;
-		uint32_t *n = xmalloc(cap * sizeof(*n));
+		struct pool_requeue *n = xmalloc(cap * sizeof(*n));
 		for (size_t i = 0; i < p->rq_len; i++)
 			n[i] = p->requeue[(p->rq_head + i) % p->rq_cap];
 		free(p->requeue);
@@ -128,7 +129,8 @@ static void requeue_push(struct pool *p, uint32_t h)
 		p->rq_cap = cap;
 		p->rq_head = 0;
 	}
-	p->requeue[(p->rq_head + p->rq_len) % p->rq_cap] = h;
+	p->requeue[(p->rq_head + p->rq_len) % p->rq_cap] =
+		(struct pool_requeue){.handle = h, .seq = p->items[h].seq};
 	p->rq_len++;
 }
 
@@ -137,8 +139,14 @@ static void requeue_flush(struct pool *p)
 {
 	bool pushed = false;
 	while (p->rq_len) {
-		uint32_t h = p->requeue[p->rq_head];
+		uint32_t h = p->requeue[p->rq_head].handle;
 		struct pool_item *it = &p->items[h];
+		if (!it->live || it->seq != p->requeue[p->rq_head].seq) {
+			/* Finished meanwhile (and maybe its handle reused): nothing to requeue. */
+			p->rq_head = (p->rq_head + 1) % p->rq_cap;
+			p->rq_len--;
+			continue;
+		}
 		struct queue_ref ref = {.seq = it->seq, .handle = h, .attempt = it->attempt};
 		if (queue_input_push(p->q, &ref, it->data, it->len) != 0)
 			break;
@@ -148,6 +156,9 @@ static void requeue_flush(struct pool *p)
 	}
 	if (pushed)
 		queue_input_wake(p->q);
+	/* Items still waiting: have the workers say when they pop. */
+	if (p->rq_len)
+		atomic_store(&p->q->parent_wants_space, 1);
 }
 
 static void item_finish(struct pool *p, uint32_t h, const struct queue_result *res, int slot,
@@ -560,6 +571,12 @@ static void pool_check_end(struct pool *p)
 	if (!pool_all_gone(p))
 		return;
 	if (p->terminating && p->inflight) {
+		/* Results the workers published before they died are delivered, not lost. */
+		if (p->consuming)
+			return; /* the pump calls again once it is done */
+		pool_consume_results(p);
+		if (p->finished)
+			return;
 		/* Items never started when the pool was terminated: report them not run. */
 		for (uint32_t h = 0; h < p->items_cap; h++) {
 			if (p->items[h].live) {
@@ -581,6 +598,11 @@ static void pool_consume_results(struct pool *p)
 	struct queue_result res;
 	const char *out;
 	unsigned n = 0;
+	/* A result callback may call back into the pool (stdout closed: terminate all); a nested
+	 * consume would see the record being handled as not yet released. */
+	if (p->consuming)
+		return;
+	p->consuming = true;
 	while (n < RESULTS_PER_PUMP && queue_result_peek(p->q, &res, &out)) {
 		n++;
 		struct pool_item *it = item_get(p, &res.ref);
@@ -601,14 +623,21 @@ static void pool_consume_results(struct pool *p)
 	}
 	if (n)
 		queue_result_wake(p->q);
+	p->consuming = false;
+}
+
+/* Room for the feeder again: few items queued, and bytes for the one refused last. */
+static bool pool_has_space(const struct pool *p)
+{
+	return p->rq_len == 0 && queue_input_count(p->q) <= p->max_queued / 2 &&
+	       queue_input_free(p->q) >= p->want_bytes;
 }
 
 static void pool_pump(struct pool *p)
 {
 	pool_consume_results(p);
 	requeue_flush(p);
-	if (p->want_space && (p->closing || p->terminating ||
-			      (p->rq_len == 0 && queue_input_count(p->q) <= p->max_queued / 2))) {
+	if (p->want_space && (p->closing || p->terminating || pool_has_space(p))) {
 		p->want_space = false;
 		atomic_store(&p->q->parent_wants_space, 0);
 		if (p->cb.space)
@@ -637,8 +666,7 @@ static void prepare_cb(uv_prepare_t *h)
 	pool_pump(p);
 	/* About to sleep in the loop: ask workers to wake us, then look once more. */
 	atomic_store(&p->q->parent_waiting, 1);
-	if (pool_results_pending(p) ||
-	    (p->want_space && queue_input_count(p->q) <= p->max_queued / 2)) {
+	if (pool_results_pending(p) || (p->want_space && pool_has_space(p))) {
 		atomic_store(&p->q->parent_waiting, 0);
 		/* An active idle handle makes the loop poll without blocking. */
 		uv_idle_start(&p->idle, idle_cb);
@@ -763,6 +791,7 @@ int pool_submit(struct pool *p, uint64_t seq, const void *item, size_t len)
 		return -E2BIG;
 	if (p->rq_len || queue_input_count(p->q) >= p->max_queued) {
 		p->want_space = true;
+		p->want_bytes = 0;
 		atomic_store(&p->q->parent_wants_space, 1);
 		return -EAGAIN;
 	}
@@ -770,6 +799,9 @@ int pool_submit(struct pool *p, uint64_t seq, const void *item, size_t len)
 	struct queue_ref ref = {.seq = seq, .handle = h, .attempt = 1};
 	if (queue_input_push(p->q, &ref, item, len) != 0) {
 		p->free_handles[p->nfree++] = h;
+		/* Full by bytes: wait for room for this item and a lap-end pad, not for a count
+		 * that is already low (that would spin). */
+		p->want_bytes = MIN(2 * (len + 64), (size_t)INPUT_RING_CAP);
 		p->want_space = true;
 		atomic_store(&p->q->parent_wants_space, 1);
 		return -EAGAIN;

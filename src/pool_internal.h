@@ -73,6 +73,12 @@ struct pool_capture {
 	bool closing;
 };
 
+/* An item waiting to go back into INPUT: the seq guards against a handle reused since. */
+struct pool_requeue {
+	uint32_t handle;
+	uint64_t seq;
+};
+
 struct pool_item {
 	uint64_t seq;
 	uint32_t attempt; /* the run being made: 1, then 2 for the first retry... */
@@ -108,10 +114,12 @@ struct pool {
 	uint32_t nfree;
 	uint64_t inflight;
 	/* Items to put back in INPUT before any new one: a FIFO of handles. */
-	uint32_t *requeue;
+	struct pool_requeue *requeue;
 	size_t rq_head, rq_len, rq_cap;
 	uint64_t max_queued;
-	unsigned unwoken; /* items pushed since the last wake */
+	uint64_t want_bytes; /* INPUT room the last refused item needs */
+	bool consuming;	     /* in pool_consume_results: no re-entry */
+	unsigned unwoken;    /* items pushed since the last wake */
 
 	uint64_t submitted, done, failed, retried, requeued, not_run, duplicates;
 	bool input_ended, closing, terminating, end_joined, finished, want_space;

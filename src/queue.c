@@ -195,6 +195,7 @@ static void queue_repair(struct queue *q)
 				atomic_store(&c->nheld, 0);
 				atomic_store(&c->published, 0);
 			}
+			atomic_store(&c->claim, 0);
 		} else if (op == QUEUE_OP_PUSH) {
 			uint64_t tail = atomic_load(&q->result.tail);
 			if (tail == to && to != from) {
@@ -397,12 +398,14 @@ int queue_pop(struct queue *q, uint32_t i, uint32_t max, struct buf *data, size_
 		return 0;
 	}
 	c->op_count = n;
-	atomic_store_explicit(&c->claim, 0, memory_order_relaxed); /* holds nothing yet */
 	atomic_store_explicit(&c->op_from, head, memory_order_relaxed);
 	atomic_store_explicit(&c->op_to, pos, memory_order_relaxed);
 	atomic_store_explicit(&c->op_counter, atomic_load(&r->popped) + n, memory_order_relaxed);
 	barrier();
 	atomic_store_explicit(&c->op, QUEUE_OP_POP, memory_order_relaxed);
+	barrier();
+	/* Only now: before the pop is recorded, a steal must still see the old batch as done. */
+	atomic_store_explicit(&c->claim, 0, memory_order_relaxed);
 	barrier();
 	fault(QUEUE_POINT_POP_RECORDED);
 	atomic_store_explicit(&r->head, pos, memory_order_release); /* the commit */
@@ -437,13 +440,14 @@ int queue_push_results(struct queue *q, uint32_t i, uint32_t upto, const struct 
 	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	uint64_t pos = tail;
-	for (uint32_t k = 0; k < upto - from; k++) {
+	/* Publish the longest prefix that fits: a group's records may together exceed the ring,
+	 * each one alone never does (an output is at most queue_max_output()). */
+	uint32_t k = 0;
+	for (; k < upto - from; k++) {
 		uint64_t sz = align8(sizeof(struct rec_header) + sizeof(res[k]) + res[k].out_len);
 		uint64_t pad = ring_pad_before(r, pos, sz);
-		if (pos + pad + sz - head > r->cap) {
-			queue_unlock(q);
-			return -ENOSPC;
-		}
+		if (pos + pad + sz - head > r->cap)
+			break;
 		if (pad) {
 			ring_write_pad(q, r, pos, pad);
 			pos += pad;
@@ -456,6 +460,11 @@ int queue_push_results(struct queue *q, uint32_t i, uint32_t upto, const struct 
 			memcpy((char *)(h + 1) + sizeof(res[k]), out[k], res[k].out_len);
 		pos += sz;
 	}
+	if (k == 0) {
+		queue_unlock(q);
+		return -ENOSPC;
+	}
+	upto = from + k;
 	barrier();
 	fault(QUEUE_POINT_PUSH_WRITTEN);
 	c->op_count = upto;
@@ -478,7 +487,7 @@ int queue_push_results(struct queue *q, uint32_t i, uint32_t upto, const struct 
 	fault(QUEUE_POINT_PUSH_DONE);
 	atomic_store_explicit(&c->op, QUEUE_OP_NONE, memory_order_relaxed);
 	queue_unlock(q);
-	return 0;
+	return (int)k;
 }
 
 void queue_wait_input(struct queue *q, uint64_t timeout_ns)
@@ -491,15 +500,25 @@ void queue_wait_input(struct queue *q, uint64_t timeout_ns)
 	atomic_fetch_sub(&r->data_sleepers, 1);
 }
 
-void queue_wait_space(struct queue *q, uint64_t timeout_ns)
+void queue_wait_space(struct queue *q, uint64_t seen_head, uint64_t timeout_ns)
 {
 	struct queue_ring *r = &q->result;
 	atomic_fetch_add(&r->space_sleepers, 1);
 	uint32_t seq = atomic_load(&r->space_seq);
-	/* Sleep only while the ring is more than half full: a record is at most half of it. */
-	if (atomic_load(&r->tail) - atomic_load(&r->head) > r->cap / 2)
+	/* Sleep until the parent frees something: head moves past what the failed push saw. */
+	if (atomic_load(&r->head) == seen_head)
 		futex_wait_u32(&r->space_seq, seq, timeout_ns);
 	atomic_fetch_sub(&r->space_sleepers, 1);
+}
+
+uint64_t queue_result_head(const struct queue *q)
+{
+	return atomic_load(&q->result.head);
+}
+
+uint64_t queue_input_free(const struct queue *q)
+{
+	return q->input.cap - (atomic_load(&q->input.tail) - atomic_load(&q->input.head));
 }
 
 uint32_t queue_client_reclaim(struct queue *q, uint32_t i, struct queue_ref *out)
@@ -529,14 +548,17 @@ bool queue_client_has_unstarted(struct queue *q, uint32_t i)
 {
 	struct queue_client *c = queue_client(q, i);
 	uint32_t k = atomic_load(&c->claim);
-	return !(k & QUEUE_STOLEN) && k < atomic_load(&c->nheld);
+	return !(k & QUEUE_STOLEN) && MAX(k, atomic_load(&c->published)) < atomic_load(&c->nheld);
 }
 
 uint32_t queue_client_steal(struct queue *q, uint32_t i, struct queue_ref *out)
 {
 	struct queue_client *c = queue_client(q, i);
-	/* After this the worker's next claim fails: items from `from` on are ours. */
+	/* After this the worker's next claim fails: items from `from` on are ours. Never below
+	 * what is published: a batch already done (or a pop cut short before it was recorded,
+	 * whose claim was reset) has nothing to steal. */
 	uint32_t from = atomic_fetch_or(&c->claim, QUEUE_STOLEN) & ~QUEUE_STOLEN;
+	from = MAX(from, atomic_load(&c->published));
 	uint32_t to = atomic_load(&c->nheld);
 	if (from >= to)
 		return 0;

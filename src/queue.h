@@ -137,9 +137,10 @@ void queue_result_wake(struct queue *q);
  * client still holds unpublished items. */
 int queue_pop(struct queue *q, uint32_t i, uint32_t max, struct buf *data, size_t *offs);
 
-/* Publish results for held[published..upto): res[k] and outputs out[k] (lengths in res). All
- * in one step, or nothing: -ENOSPC when the RESULT ring lacks room now (wait with
- * queue_wait_space and try again), -ETIMEDOUT. Takes the lock itself. */
+/* Publish results for held[published..upto): res[k] and outputs out[k] (lengths in res), as
+ * many as fit, in order, in one step. Returns how many were published (then call again for
+ * the rest), -ENOSPC when not even the first fits now (wait with queue_wait_space and try
+ * again), -ETIMEDOUT, -EINVAL for a range not held. Takes the lock itself. */
 int queue_push_results(struct queue *q, uint32_t i, uint32_t upto, const struct queue_result *res,
 		       const char *const *out);
 
@@ -149,8 +150,12 @@ int queue_claim(struct queue *q, uint32_t i);
 
 /* Sleep until INPUT may have data, at most timeout_ns. */
 void queue_wait_input(struct queue *q, uint64_t timeout_ns);
-/* Sleep until RESULT may have space, at most timeout_ns. */
-void queue_wait_space(struct queue *q, uint64_t timeout_ns);
+/* Sleep until the parent frees RESULT space: until its head moves past seen_head (read with
+ * queue_result_head before the push that failed), at most timeout_ns. */
+void queue_wait_space(struct queue *q, uint64_t seen_head, uint64_t timeout_ns);
+uint64_t queue_result_head(const struct queue *q);
+/* INPUT's free bytes (a hint for the parent, its only producer). */
+uint64_t queue_input_free(const struct queue *q);
 /* True when INPUT looks non-empty (a hint read without the lock). */
 bool queue_input_ready(const struct queue *q);
 

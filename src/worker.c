@@ -117,23 +117,26 @@ static void worker_check_parent(struct worker *w)
 
 static void worker_publish(struct worker *w)
 {
-	if (!w->npending)
-		return;
-	const char *out[QUEUE_BATCH_MAX];
-	for (uint32_t k = 0; k < w->npending; k++)
-		out[k] = w->outs.data + w->out_offs[k];
-	uint32_t upto = w->published + w->npending;
-	for (;;) {
-		int r = queue_push_results(w->q, w->a->slot, upto, w->res, out);
-		if (r == 0)
-			break;
+	uint32_t target = w->published + w->npending;
+	uint32_t done = 0; /* of the pending results */
+	while (w->published < target) {
+		const char *out[QUEUE_BATCH_MAX];
+		for (uint32_t k = done; k < w->npending; k++)
+			out[k - done] = w->outs.data + w->out_offs[k];
+		uint64_t head = queue_result_head(w->q);
+		int r = queue_push_results(w->q, w->a->slot, target, w->res + done, out);
+		if (r > 0) {
+			done += (uint32_t)r;
+			w->published += (uint32_t)r;
+			continue;
+		}
 		if (r == -ENOSPC) {
+			/* The parent drains RESULT; sleep until it frees something. */
 			worker_notify_parent(w);
-			queue_wait_space(w->q, IDLE_WAIT_NS);
+			queue_wait_space(w->q, head, IDLE_WAIT_NS);
 		}
 		worker_check_parent(w);
 	}
-	w->published = upto;
 	w->npending = 0;
 	buf_reset(&w->outs);
 	worker_notify_parent(w);
@@ -279,10 +282,16 @@ _Noreturn void worker_main(const struct worker_args *a)
 		if (atomic_load(&w.slot->join))
 			continue;
 
-		buf_reset(&w.items);
-		int n = queue_pop(w.q, a->slot, worker_batch_size(&w), &w.items, w.offs);
+		/* A batch still in hand (a join was asked and taken back before the worker left)
+		 * is finished first: queue_pop refuses while it is unpublished. */
+		bool in_hand = queue_client_has_unstarted(w.q, a->slot);
+		int n = 0;
+		if (!in_hand) {
+			buf_reset(&w.items);
+			n = queue_pop(w.q, a->slot, worker_batch_size(&w), &w.items, w.offs);
+		}
 		atomic_store_explicit(&w.slot->heartbeat_ns, now_ns(), memory_order_relaxed);
-		if (n <= 0) {
+		if (!in_hand && n <= 0) {
 			/* Spin briefly: waking a sleeping process costs tens of microseconds. */
 			for (int spin = 0; spin < 200 && !queue_input_ready(w.q); spin++)
 				cpu_relax();
@@ -295,9 +304,11 @@ _Noreturn void worker_main(const struct worker_args *a)
 		}
 		if (atomic_load(&w.q->parent_wants_space))
 			worker_notify_parent(&w);
-		w.published = 0;
-		w.npending = 0;
-		buf_reset(&w.outs);
+		if (!in_hand) {
+			w.published = 0;
+			w.npending = 0;
+			buf_reset(&w.outs);
+		}
 		for (;;) {
 			if (atomic_load(&w.slot->join))
 				break;

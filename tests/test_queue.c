@@ -146,7 +146,7 @@ static void publish_all(struct queue *q, uint32_t client, int n, const char *out
 		res[k].out_len = (uint32_t)strlen(out);
 		outs[k] = out;
 	}
-	assert_int_equal(queue_push_results(q, client, (uint32_t)n, res, outs), 0);
+	assert_int_equal(queue_push_results(q, client, (uint32_t)n, res, outs), n);
 }
 
 /* Items of many sizes go round the ring many times: pads at the end of each lap are skipped and
@@ -205,7 +205,7 @@ static void test_queue_results_carry_outputs_and_publish_count(void **state)
 	struct queue_client *c = queue_client(f->q, 2);
 	struct queue_result res = {.ref = c->held[0], .slot = 2, .exitcode = 3, .out_len = 5};
 	const char *out = "hello";
-	assert_int_equal(queue_push_results(f->q, 2, 1, &res, &out), 0);
+	assert_int_equal(queue_push_results(f->q, 2, 1, &res, &out), 1);
 	assert_int_equal(c->published, 1);
 	/* Publishing the same range again, or beyond what is held, is refused. */
 	assert_int_equal(queue_push_results(f->q, 2, 1, &res, &out), -EINVAL);
@@ -297,7 +297,7 @@ static void test_queue_claims_racing_a_steal_split_every_batch_exactly(void **st
 				for (volatile int spin = 0; spin < 2000; spin++)
 					;
 			}
-			if (ran && queue_push_results(f->q, 0, (uint32_t)ran, res, outs) != 0)
+			if (ran && queue_push_results(f->q, 0, (uint32_t)ran, res, outs) != ran)
 				_exit(4);
 			_exit(0);
 		}
@@ -385,6 +385,73 @@ static void lock_after_death(struct queue *q)
 	queue_unlock(q);
 	assert_int_equal(queue_lock(q, 2 * NS_PER_S), 0);
 	queue_unlock(q);
+}
+
+/* A group of results larger than the ring is published in parts, never refused forever. */
+static void test_queue_push_results_publishes_the_prefix_that_fits(void **state)
+{
+	struct fixture *f = *state;
+	for (uint64_t i = 1; i <= 3; i++)
+		push_str(f->q, i, "x");
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	assert_int_equal(queue_pop(f->q, 0, 3, &data, offs), 3);
+	static char big[1500];
+	memset(big, 'o', sizeof(big));
+	struct queue_result res[3];
+	const char *outs[3] = {big, big, big};
+	for (int k = 0; k < 3; k++) {
+		memset(&res[k], 0, sizeof(res[k]));
+		res[k].ref = queue_client(f->q, 0)->held[k];
+		res[k].out_len = sizeof(big);
+	}
+	/* 3 x 1.5 KiB do not fit a 4 KiB ring together: two go now. */
+	assert_int_equal(queue_push_results(f->q, 0, 3, res, outs), 2);
+	assert_int_equal(queue_push_results(f->q, 0, 3, res + 2, outs + 2), -ENOSPC);
+	struct queue_result got;
+	const char *gout;
+	assert_int_equal(queue_result_peek(f->q, &got, &gout), 1);
+	queue_result_release(f->q);
+	assert_int_equal(queue_push_results(f->q, 0, 3, res + 2, outs + 2), 1);
+	assert_int_equal(queue_client(f->q, 0)->published, 3);
+	buf_free(&data);
+}
+
+/* A pop cut short (before it was recorded, or after) never makes a later steal take back a
+ * finished batch's items, or items still in the ring. */
+static void test_queue_steal_after_a_pop_cut_short_takes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	static const enum queue_point points[] = {QUEUE_POINT_LOCKED, QUEUE_POINT_POP_RECORDED};
+	for (size_t p = 0; p < ARRAY_SIZE(points); p++) {
+		fill3(f->q);
+		struct buf data = {0};
+		size_t offs[QUEUE_BATCH_MAX + 1];
+		assert_int_equal(queue_pop(f->q, 1, 3, &data, offs), 3);
+		while (queue_claim(f->q, 1) >= 0)
+			;
+		publish_all(f->q, 1, 3, "");
+		struct queue_result res;
+		const char *out;
+		while (queue_result_peek(f->q, &res, &out) == 1)
+			queue_result_release(f->q);
+		fill3(f->q);
+		child_step_until_killed(f->q, points[p], false);
+		assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+		struct queue_ref refs[QUEUE_BATCH_MAX];
+		assert_int_equal(queue_client_steal(f->q, 1, refs), 0);
+		assert_int_equal(queue_client_reclaim(f->q, 1, refs), 0);
+		queue_unlock(f->q);
+		assert_int_equal(queue_input_count(f->q), 3);
+		/* Empty the ring for the next round. */
+		assert_int_equal(queue_pop(f->q, 2, 3, &data, offs), 3);
+		while (queue_claim(f->q, 2) >= 0)
+			;
+		publish_all(f->q, 2, 3, "");
+		while (queue_result_peek(f->q, &res, &out) == 1)
+			queue_result_release(f->q);
+		buf_free(&data);
+	}
 }
 
 static void test_queue_pop_killed_holding_lock_before_recording_leaves_items(void **state)
@@ -591,8 +658,14 @@ static _Noreturn void storm_consumer(struct queue *q, uint32_t client)
 			res[k].out_len = (uint32_t)(offs[k + 1] - offs[k]);
 			outs[k] = data.data + offs[k];
 		}
-		while (queue_push_results(q, client, (uint32_t)n, res, outs) != 0)
-			queue_wait_space(q, 10 * NS_PER_MS);
+		for (int done = 0; done < n;) {
+			uint64_t head = queue_result_head(q);
+			int r = queue_push_results(q, client, (uint32_t)n, res + done, outs + done);
+			if (r > 0)
+				done += r;
+			else
+				queue_wait_space(q, head, 10 * NS_PER_MS);
+		}
 	}
 }
 
@@ -714,6 +787,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_queue_claims_racing_a_steal_split_every_batch_exactly, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_push_results_publishes_the_prefix_that_fits, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_steal_after_a_pop_cut_short_takes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_queue_pop_killed_holding_lock_before_recording_leaves_items, setup,
 			teardown),
