@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 49
+plan 53
 
 TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +CPU% +RSS +AGE'
 
@@ -138,6 +138,21 @@ is "$(head -1 "$R/err")" "pooltop: unknown terminal type 'nosuchterm': running h
 	"TERM=nosuchterm: the notice is the first line on stderr"
 is "$(grep -c 'nosuchterm' "$R/err")" 1 "TERM=nosuchterm: said once"
 is "$(sort -n "$R/out" | grep -Ev '^pooltop:' | paste -sd' ')" "1 4 9" "TERM=nosuchterm: the results on stdout"
+
+# --- colours: on by default, none with NO_COLOR; the states stay readable as words ---------------
+# fg_colours: how many foreground colour sequences the screen holds (tmux renders them as SGR).
+fg_colours() { tm capture-pane -e -p -t "$TM_TARGET" | grep -cE $'\e\\[([0-9]+;)*(3[0-7]|38;5;[0-9]+)m'; }
+tm_start colour -j 1 --builtin sleep:3000 ::: 1 2
+screen_until '[ -n "$(row_of_state BUSY)" ]' 5 "colour: a BUSY row"
+n=$(fg_colours)
+if [ "$n" -gt 0 ]; then ok "colour: the screen has colours ($n lines)"; else not_ok "colour: the screen has colours"; fi
+tm_stop
+export NO_COLOR=1
+tm_start nocolour -j 1 --builtin sleep:3000 ::: 1 2
+screen_until '[ -n "$(row_of_state BUSY)" ]' 5 "NO_COLOR: the state is still shown as a word (BUSY)"
+is "$(fg_colours)" 0 "NO_COLOR: no colour on the screen"
+tm_stop
+unset NO_COLOR
 
 # --- pooltop demo exitcodes (no tmux needed) ---------------------------------------------------
 out=$(pt 30 demo exitcodes </dev/null 2>"$T/ec.err")
