@@ -75,7 +75,9 @@ void view_header_draw(struct dash *d, int y, int x, int h, int w)
 	/* The average rate is the steadier; when nothing finishes now (all that is left hangs)
 	 * there is no telling. */
 	double rate = t->rate_avg;
-	if (t->input_ended && rate > 0 && total > finished && t->rate_now >= rate / 100)
+	bool only_hung_left = t->queued == 0 && t->running > 0 && t->hung == t->running;
+	if (t->input_ended && rate > 0 && total > finished && t->rate_now >= rate / 100 &&
+	    !only_hung_left)
 		dash_format_duration(eta, sizeof(eta),
 				     (uint64_t)((double)(total - finished) / rate * 1e9));
 	else if (t->input_ended && total == finished)
