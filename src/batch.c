@@ -51,7 +51,6 @@ struct batch {
 	const char *item;
 	size_t item_len;
 	uint64_t item_seq;
-	uint64_t last_seq;
 
 	/* --resume */
 	uint64_t *skip; /* a bit per sequence number */
@@ -416,7 +415,6 @@ static void batch_feed(struct batch *b)
 			uint64_t seq;
 			int r = source_next(b, &item, &len, &seq);
 			if (r == -E2BIG) {
-				b->last_seq = seq;
 				item_too_long(b, seq, len);
 				continue;
 			}
@@ -432,7 +430,6 @@ static void batch_feed(struct batch *b)
 				in_wait_readable(b);
 				break;
 			}
-			b->last_seq = seq;
 			if (skip_has(b, seq)) {
 				b->skipped++;
 				if (b->cfg->keep_order && b->show_output)

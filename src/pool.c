@@ -184,10 +184,6 @@ static void item_finish(struct pool *p, uint32_t h, const struct queue_result *r
 		r.start = p->wall0 + ((double)res->start_ns - (double)p->mono0) / 1e9;
 		r.runtime = (double)res->runtime_ns / 1e9;
 		r.truncated = res->flags & QUEUE_RESULT_TRUNCATED;
-		if (p->nruntimes < POOL_RUNTIMES_KEPT)
-			p->nruntimes++;
-		p->runtimes[p->runtimes_pos] = res->runtime_ns;
-		p->runtimes_pos = (p->runtimes_pos + 1) % POOL_RUNTIMES_KEPT;
 	} else {
 		r.start = wall_s();
 	}
@@ -710,9 +706,16 @@ static void timer_cb(uv_timer_t *h)
 			 pool_work_remains(p))
 			slot_spawn(p, s);
 		stats_rate_update(&s->rate, s->done + s->failed, now);
-		/* The STATS records feed the runtimes; the counters are exact elsewhere. */
+		/* The STATS records feed the run times behind the automatic HUNG threshold (off
+		 * the results' path); the counts are exact elsewhere. */
 		struct stats_record rec[STATS_RING_CAP];
-		stats_drain(&shm_slot(&p->shm, i)->stats, rec, STATS_RING_CAP);
+		size_t n = stats_drain(&shm_slot(&p->shm, i)->stats, rec, STATS_RING_CAP);
+		for (size_t k = 0; k < n; k++) {
+			p->runtimes[p->runtimes_pos] = rec[k].runtime_ns;
+			p->runtimes_pos = (p->runtimes_pos + 1) % POOL_RUNTIMES_KEPT;
+			if (p->nruntimes < POOL_RUNTIMES_KEPT)
+				p->nruntimes++;
+		}
 	}
 	stats_rate_update(&p->rate, p->done + p->failed, now);
 	pool_pump(p);
@@ -1114,7 +1117,9 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 		v->cur_seq = atomic_load_explicit(&ss->cur_seq, memory_order_relaxed);
 		v->cur_len = atomic_load_explicit(&ss->cur_len, memory_order_relaxed);
 		uint64_t start = atomic_load_explicit(&ss->cur_start_ns, memory_order_relaxed);
-		v->cur_item_len = MIN(v->cur_len, sizeof(v->cur_item));
+		/* Bounded by both copies: the view's and the shared slot's. */
+		v->cur_item_len =
+			MIN(v->cur_len, MIN(sizeof(v->cur_item), sizeof(ss->cur_preview)));
 		memcpy(v->cur_item, ss->cur_preview, v->cur_item_len);
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&ss->cur_lock, memory_order_relaxed) == l1) {

@@ -60,11 +60,8 @@ struct dash_log_line {
 struct dash {
 	const struct config *cfg;
 	const char *what; /* what runs: "--builtin demo" */
-	uv_loop_t *loop;
 	struct batch *batch;
 	struct pool *pool;
-	SCREEN *screen;
-	FILE *tty;
 	int tty_fd;
 	bool color;
 

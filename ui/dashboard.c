@@ -398,7 +398,6 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 	char err[512] = "";
 	int status = 255;
 	uv_loop_init(&b->loop);
-	d->loop = &b->loop;
 	struct batch_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = b};
 	/* The results go to stdout when it is not the terminal; else the detail view keeps the
 	 * latest. */

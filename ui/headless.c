@@ -25,7 +25,6 @@ struct headless {
 	bool tty; /* stderr is a terminal: show a progress line */
 	bool progress_shown;
 	unsigned interrupts;
-	bool done;
 };
 
 static void progress_clear(struct headless *h)
@@ -77,7 +76,6 @@ static void batch_closed_cb(void *data)
 static void finished_cb(void *data)
 {
 	struct headless *h = data;
-	h->done = true;
 	uv_timer_stop(&h->progress);
 	progress_clear(h);
 	batch_close(h->batch, batch_closed_cb, h);

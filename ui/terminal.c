@@ -18,6 +18,8 @@ static SCREEN *screen;
 static struct termios saved_modes;
 static int saved_flags = -1;
 static volatile sig_atomic_t active;
+/* pooltop crashing: the terminal is put back before the process dies of it. */
+static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 /* Leave the alternate screen, show the cursor, stop mouse reports. */
 static const char reset_seq[] = "\033[?1000l\033[?1006l\033[?1049l\033[?25h\033[0m\r\n";
@@ -90,7 +92,6 @@ int terminal_open(char *why, size_t len)
 	}
 	set_term(screen);
 	active = 1;
-	static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		signal(fatal[i], crash_handler);
 	return 0;
@@ -122,7 +123,6 @@ void terminal_close(void)
 	fclose(tty_fp);
 	tty_fp = NULL;
 	tty = -1;
-	static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		signal(fatal[i], SIG_DFL);
 }
