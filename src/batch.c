@@ -20,6 +20,7 @@
 #include "input.h"
 #include "joblog.h"
 #include "results.h"
+#include "template.h"
 
 #define OUT_FLUSH_AT (64 * 1024)
 #define MAX_CODES    64
@@ -69,6 +70,7 @@ struct batch {
 	struct results *results;
 	int write_error;
 	struct buf line;
+	struct template_args args; /* the joblog's Command for command kinds */
 
 	/* counts */
 	uint64_t done, failed, skipped, too_long;
@@ -235,6 +237,28 @@ static void record_code(struct batch *b, int code)
 		b->other_codes++;
 }
 
+/* The joblog's Command: the command line a command kind ran, quoted as a shell would read it
+ * back; for the other kinds what ran and the item. */
+static void batch_command_line(struct batch *b, const struct pool_result *r, struct buf *line)
+{
+	buf_reset(line);
+	if (b->job.cmd && !b->job.kind->submit && !memchr(r->item, '\0', r->item_len)) {
+		template_expand(b->job.cmd, r->item, r->item_len, r->seq,
+				r->slot >= 0 ? (unsigned)r->slot : 0, &b->args);
+		template_quote_argv(line, b->args.argv);
+		return;
+	}
+	if (b->job.cmd) {
+		template_quote_argv(line, b->cfg->command);
+		buf_putc(line, ' ');
+	} else if (b->job.plugin) {
+		buf_printf(line, "%s ", b->cfg->plugin);
+	} else {
+		buf_printf(line, "%s ", b->cfg->builtin ? b->cfg->builtin : b->job.kind->name);
+	}
+	buf_append(line, r->item, r->item_len);
+}
+
 /* One finished item: the files, the counts, stdout. */
 static void batch_record(struct batch *b, const struct pool_result *r, const char *error)
 {
@@ -245,16 +269,16 @@ static void batch_record(struct batch *b, const struct pool_result *r, const cha
 		record_code(b, r->exitcode);
 	}
 	if (b->joblog && !b->write_error) {
-		buf_reset(&b->line);
-		buf_printf(&b->line, "%s ", b->cfg->builtin ? b->cfg->builtin : b->job.kind->name);
-		buf_append(&b->line, r->item, r->item_len);
+		batch_command_line(b, r, &b->line);
 		struct joblog_row row = {
 			.seq = r->seq,
 			.start = r->start,
 			.runtime = r->runtime,
 			.send = 0,
 			.receive = r->output_len,
-			.exitval = r->exitcode > 0 ? r->exitcode : 0,
+			.exitval = r->timed_out	     ? -1
+				   : r->exitcode > 0 ? r->exitcode
+						     : 0,
 			.signal = r->exitcode < 0 ? -r->exitcode : 0,
 			.command = b->line.data,
 			.command_len = b->line.len,
@@ -276,6 +300,7 @@ static void batch_record(struct batch *b, const struct pool_result *r, const cha
 			.runtime = r->runtime,
 			.output = r->output,
 			.output_len = r->output_len,
+			.timed_out = r->timed_out,
 			.error = error,
 		};
 		note_write_error(b, "--results", b->cfg->results, results_write(b->results, &rec));
@@ -569,6 +594,8 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 		.max_items_per_worker = cfg->max_items_per_worker,
 		.join_timeout_ns = cfg->join_timeout_ns,
 		.hang_after_ns = cfg->hang_after_ns,
+		.timeout_ns = cfg->timeout_ns,
+		.timeout_pct = cfg->timeout_pct,
 		.worker_stderr_fd = -1,
 		.capture_stderr = cfg->capture_stderr,
 	};
@@ -668,7 +695,7 @@ int batch_exit_status(const struct batch *b)
 	struct batch_summary s;
 	batch_summary(b, &s);
 	uint64_t bad = s.failed + s.not_run;
-	if (bad == 0 && s.write_error)
+	if ((bad == 0 && s.write_error) || pool_fatal(b->pool))
 		return 255;
 	return bad == 0 ? 0 : bad > 100 ? 101 : (int)bad;
 }
@@ -713,6 +740,7 @@ void batch_free(struct batch *b)
 	free(b->skip);
 	buf_free(&b->out);
 	buf_free(&b->line);
+	template_args_free(&b->args);
 	pool_free(b->pool);
 	free(b);
 }

@@ -4,12 +4,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "duration.h"
 #include "job.h"
+#include "termseq.h"
 #include "util.h"
 
 #define CLI_RETRIES_MAX		 1000000ULL
@@ -29,6 +31,11 @@ enum {
 	OPT_HEADLESS,
 	OPT_HANG_AFTER,
 	OPT_REFRESH,
+	OPT_PERSISTENT,
+	OPT_IN_FLIGHT,
+	OPT_PLUGIN,
+	OPT_TIMEOUT,
+	OPT_TERM_SEQ,
 };
 
 /* The one table of options: getopt_long reads it, and error messages take names from it.
@@ -38,6 +45,11 @@ static const char cli_shortopts[] = "+:j:a:0kqhV";
 static const struct option cli_options[] = {
 	{"jobs", required_argument, NULL, 'j'},
 	{"builtin", required_argument, NULL, OPT_BUILTIN},
+	{"persistent", no_argument, NULL, OPT_PERSISTENT},
+	{"in-flight", required_argument, NULL, OPT_IN_FLIGHT},
+	{"plugin", required_argument, NULL, OPT_PLUGIN},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"term-seq", required_argument, NULL, OPT_TERM_SEQ},
 	{"arg-file", required_argument, NULL, 'a'},
 	{"null", no_argument, NULL, '0'},
 	{"keep-order", no_argument, NULL, 'k'},
@@ -59,10 +71,11 @@ static const struct option cli_options[] = {
 
 /* What one pass of getopt_long over a stretch of argv found besides the options. */
 struct cli_scan {
-	int next;      /* index of the first word that is not an option */
-	bool dashdash; /* a "--" ended the options */
-	bool stop;     /* --help or --version: parse nothing more */
-	bool arg_file; /* -a was given (even as "-a -", which leaves cfg->arg_file NULL) */
+	int next;	/* index of the first word that is not an option */
+	bool dashdash;	/* a "--" ended the options */
+	bool stop;	/* --help or --version: parse nothing more */
+	bool arg_file;	/* -a was given (even as "-a -", which leaves cfg->arg_file NULL) */
+	bool in_flight; /* --in-flight was given */
 };
 
 static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
@@ -145,6 +158,35 @@ static int cli_file(const char *name, const char *arg, const char **out, char *e
 	return 0;
 }
 
+/* --timeout DURATION, or N% of the median item time (GNU parallel's two forms). */
+static int cli_timeout(const char *name, const char *arg, struct config *c, char *err,
+		       size_t errlen)
+{
+	size_t n = strlen(arg);
+	if (n > 1 && arg[n - 1] == '%') {
+		char num[24];
+		uint64_t pct;
+		if (n - 1 >= sizeof(num))
+			goto bad;
+		memcpy(num, arg, n - 1);
+		num[n - 1] = '\0';
+		if (parse_uint(num, 1, 1000000, &pct) < 0)
+			goto bad;
+		c->timeout_pct = (unsigned)pct;
+		c->timeout_ns = 0;
+		return 0;
+	}
+	if (duration_parse(arg, &c->timeout_ns) < 0 || c->timeout_ns == 0)
+		goto bad;
+	c->timeout_pct = 0;
+	return 0;
+bad:
+	return cli_fail(err, errlen,
+			"%s: '%s' is not a duration (as 10, 1.5s, 200ms, 2m) or a percentage of "
+			"the median item time (as 200%%)",
+			name, arg);
+}
+
 /* One option with its argument (NULL when it takes none) into *c. */
 static int cli_option_apply(int val, const char *name, const char *arg, struct config *c,
 			    struct cli_scan *s, char *err, size_t errlen)
@@ -166,6 +208,30 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 			return cli_fail(err, errlen, "%s: %s", name, why);
 		c->builtin = arg;
 		return 0;
+	case OPT_PERSISTENT:
+		c->persistent = true;
+		return 0;
+	case OPT_IN_FLIGHT:
+		rc = cli_number(name, arg, 1, CLI_IN_FLIGHT_MAX, &v, err, errlen);
+		if (rc < 0)
+			return rc;
+		c->in_flight = (unsigned)v;
+		s->in_flight = true;
+		return 0;
+	case OPT_PLUGIN:
+		if (*arg == '\0' || *arg == ':')
+			return cli_fail(err, errlen, "%s: the file name is empty", name);
+		c->plugin = arg;
+		return 0;
+	case OPT_TIMEOUT:
+		return cli_timeout(name, arg, c, err, errlen);
+	case OPT_TERM_SEQ: {
+		struct termseq ts;
+		if (termseq_parse(arg, &ts, why, sizeof(why)) < 0)
+			return cli_fail(err, errlen, "%s: %s", name, why);
+		c->term_seq = arg;
+		return 0;
+	}
 	case 'a':
 		s->arg_file = true;
 		/* GNU parallel's convention: "-a -" is standard input. */
@@ -315,40 +381,79 @@ static int cli_parse_demo(int argc, char **argv, struct config *c, struct cli_sc
 				"demo: unexpected argument '%s' (the demo runs its own workers on "
 				"its own items)",
 				argv[s->next]);
-	if (c->builtin)
+	if (c->builtin || c->plugin || c->persistent)
 		return cli_fail(err, errlen,
-				"--builtin cannot be used with demo (the demo runs its own "
-				"workers)");
+				"%s cannot be used with demo (the demo runs its own workers)",
+				c->builtin  ? "--builtin"
+				: c->plugin ? "--plugin"
+					    : "--persistent");
 	if (s->arg_file)
 		return cli_fail(err, errlen,
 				"-a cannot be used with demo (the demo makes its own items)");
 	return 0;
 }
 
-/* argv[0..argc) are the words after the options of a run: nothing, or ::: and items. */
+/* Items after ":::": argv[0] is ":::". */
+static int cli_items(int argc, char **argv, struct config *c, const struct cli_scan *s, char *err,
+		     size_t errlen)
+{
+	if (s->arg_file)
+		return cli_fail(err, errlen, "-a and ::: both give the items; use one");
+	if (argc == 1)
+		return cli_fail(err, errlen, "':::' needs at least one item");
+	c->items = argv + 1;
+	c->nitems = (size_t)(argc - 1);
+	return 0;
+}
+
+/* argv[0..argc) are the words after the options of a run: after "--", COMMAND [ARG...] and
+ * perhaps ::: and items; else nothing, or ::: and items. */
 static int cli_parse_run(int argc, char **argv, struct config *c, const struct cli_scan *s,
 			 char *err, size_t errlen)
 {
-	if (s->dashdash)
+	int ncmd = 0;
+	if (s->dashdash) {
+		while (ncmd < argc && strcmp(argv[ncmd], ":::") != 0)
+			ncmd++;
+		if (ncmd == 0)
+			return cli_fail(err, errlen, "'--' needs a COMMAND after it");
+		if (argv[0][0] == '\0')
+			return cli_fail(err, errlen, "the COMMAND after '--' is empty");
+	} else if (argc > 0 && strcmp(argv[0], ":::") != 0) {
 		return cli_fail(err, errlen,
-				"running a COMMAND per item is not supported yet; use "
-				"--builtin NAME");
-	if (argc > 0) {
-		if (strcmp(argv[0], ":::") != 0)
-			return cli_fail(err, errlen,
-					"unexpected argument '%s' (items go on stdin, in -a FILE, "
-					"or after :::)",
-					argv[0]);
-		if (s->arg_file)
-			return cli_fail(err, errlen, "-a and ::: both give the items; use one");
-		if (argc == 1)
-			return cli_fail(err, errlen, "':::' needs at least one item");
-		c->items = argv + 1;
-		c->nitems = (size_t)(argc - 1);
+				"unexpected argument '%s' (items go on stdin, in -a FILE, or after "
+				":::; a COMMAND goes after --)",
+				argv[0]);
 	}
-	if (!c->builtin)
+	if (ncmd < argc) {
+		int rc = cli_items(argc - ncmd, argv + ncmd, c, s, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	int kinds = (c->builtin != NULL) + (c->plugin != NULL) + (ncmd > 0);
+	if (kinds > 1)
+		return cli_fail(err, errlen, "%s",
+				c->builtin && c->plugin ? "--builtin and --plugin both say what to "
+							  "run; use one"
+				: c->builtin
+					? "--builtin and a COMMAND both say what to run; use one"
+					: "--plugin and a COMMAND both say what to run; use one");
+	if (c->persistent && ncmd == 0)
 		return cli_fail(err, errlen,
-				"nothing to run: give --builtin NAME (pooltop --help lists them)");
+				"--persistent needs a COMMAND: pooltop --persistent "
+				"-- COMMAND [ARG...]");
+	if (s->in_flight && !c->persistent)
+		return cli_fail(err, errlen, "--in-flight is for --persistent programs");
+	if (kinds == 0)
+		return cli_fail(
+			err, errlen,
+			"nothing to run: give -- COMMAND, --builtin NAME or --plugin FILE.so "
+			"(pooltop --help)");
+	if (ncmd > 0) {
+		c->command = xcalloc((size_t)ncmd + 1, sizeof(*c->command));
+		memcpy(c->command, argv, (size_t)ncmd * sizeof(*c->command));
+		c->ncommand = (size_t)ncmd;
+	}
 	return 0;
 }
 
@@ -361,6 +466,7 @@ static void cli_defaults(struct config *c)
 	c->frontend = CLI_FRONTEND_AUTO;
 	c->jobs = (unsigned)(ncpu < 1 ? 1 : MIN(ncpu, POOLTOP_MAX_WORKERS));
 	c->join_timeout_ns = CLI_JOIN_TIMEOUT_DEFAULT;
+	c->in_flight = CLI_IN_FLIGHT_DEFAULT;
 }
 
 /* Checks that need every option seen, whatever the mode. */
@@ -391,10 +497,19 @@ int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errle
 	}
 	if (rc == 0 && !s.stop)
 		rc = cli_check(&c, err, errlen);
-	if (rc < 0)
+	if (rc < 0) {
+		cli_config_free(&c);
 		return rc;
+	}
 	*cfg = c;
 	return 0;
+}
+
+void cli_config_free(struct config *cfg)
+{
+	free(cfg->command);
+	cfg->command = NULL;
+	cfg->ncommand = 0;
 }
 
 #define CLI_USAGE_WIDTH 79
@@ -425,7 +540,10 @@ static void cli_usage_builtin(FILE *f, const struct job_kind *k)
 
 void cli_usage(FILE *f)
 {
-	fputs("Usage: pooltop [OPTIONS] --builtin NAME[:ARG] [::: ITEM...]\n"
+	fputs("Usage: pooltop [OPTIONS] -- COMMAND [ARG...] [::: ITEM...]\n"
+	      "       pooltop [OPTIONS] --persistent -- COMMAND [ARG...] [::: ITEM...]\n"
+	      "       pooltop [OPTIONS] --plugin FILE.so[:ARG] [::: ITEM...]\n"
+	      "       pooltop [OPTIONS] --builtin NAME[:ARG] [::: ITEM...]\n"
 	      "       pooltop demo\n"
 	      "       pooltop demo exitcodes\n"
 	      "\n"
@@ -438,10 +556,33 @@ void cli_usage(FILE *f)
 	      "'pooltop demo' shows the dashboard on a built-in batch; 'pooltop demo exitcodes'\n"
 	      "on workers that end in every kind of exit code.\n"
 	      "\n"
+	      "What each worker runs:\n"
+	      "  -- COMMAND [ARG...]     COMMAND once per item, executed directly (no shell), in\n"
+	      "                          its own process group; its stdout is the item's output.\n"
+	      "                          In the arguments {} is the item, {.} without extension,\n"
+	      "                          {/} basename, {//} dirname, {/.} basename without\n"
+	      "                          extension, {#} sequence number, {%} slot number + 1;\n"
+	      "                          with none of them the item is the last argument.\n"
+	      "                          Not found: 127; not executable: 126.\n"
+	      "  --persistent -- COMMAND [ARG...]\n"
+	      "                          COMMAND started once per worker: items go one per line\n"
+	      "                          to its stdin, one answer line per item comes back, in\n"
+	      "                          order; closing its stdin is the join\n"
+	      "  --plugin FILE.so[:ARG]  a C plugin (pooltop-plugin.h): init(ARG) once per\n"
+	      "                          worker, run per item, fini on a join\n"
+	      "  --builtin NAME[:ARG]    a built-in C function, see below\n"
+	      "\n"
 	      "Options:\n"
 	      "  -j, --jobs N            run N workers (1 to 1024; default: the number of CPUs)\n"
-	      "      --builtin NAME[:ARG]\n"
-	      "                          run the built-in worker NAME on each item, see below\n"
+	      "      --in-flight N       items a --persistent program is given ahead of its\n"
+	      "                          answers (1 to 64; default 16)\n"
+	      "      --timeout DURATION  stop an item that runs longer (as 10, 1.5s, 200ms, 2m),\n"
+	      "                          or past N% of the median item time (as 300%); it\n"
+	      "                          fails with the signal that ended it\n"
+	      "      --term-seq SEQ      how --timeout stops an item: signals and waits in ms\n"
+	      "                          (default TERM,200,TERM,100,TERM,50,KILL,25), sent to\n"
+	      "                          the job's process group, or to the worker for kinds\n"
+	      "                          that run inside it (it is then replaced)\n"
 	      "  -a, --arg-file FILE     read the items from FILE instead of standard input\n"
 	      "  -0, --null              items are separated by NUL bytes, not newlines\n"
 	      "  -k, --keep-order        print results in input order, not as they finish\n"

@@ -24,8 +24,16 @@ enum cli_frontend {
 struct config {
 	enum cli_mode mode;
 	enum cli_frontend frontend;
-	unsigned jobs;	      /* -j N: 1..POOLTOP_MAX_WORKERS; default: online CPUs */
-	const char *builtin;  /* --builtin NAME[:ARG], validated; points into argv */
+	unsigned jobs;	     /* -j N: 1..POOLTOP_MAX_WORKERS; default: online CPUs */
+	const char *builtin; /* --builtin NAME[:ARG], validated; points into argv */
+	char **command; /* -- COMMAND [ARG...]: NULL-terminated copy of the pointers, or NULL */
+	size_t ncommand;
+	bool persistent;      /* --persistent: COMMAND starts once per worker */
+	unsigned in_flight;   /* --in-flight N: items handed to a persistent program ahead */
+	const char *plugin;   /* --plugin FILE.so[:ARG]; points into argv */
+	uint64_t timeout_ns;  /* --timeout DURATION, 0 = none */
+	unsigned timeout_pct; /* --timeout N%: N percent of the median item time, 0 = none */
+	const char *term_seq; /* --term-seq SEQ, validated; NULL = the default */
 	const char *arg_file; /* -a FILE, or NULL for stdin */
 	char **items;	      /* ::: ITEM... (pointers into argv), or NULL */
 	size_t nitems;
@@ -47,8 +55,13 @@ struct config {
 
 /* Parse argv into *cfg (filled with defaults first). Returns 0, or -EINVAL with a one-line
  * message naming the option in err, e.g. "-j: '0' is not a number from 1 to 1024".
- * The caller prints "pooltop: <err>" and exits 255. */
+ * The caller prints "pooltop: <err>" and exits 255. cfg->command, when set, is allocated:
+ * cli_config_free releases it. */
 int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);
+void cli_config_free(struct config *cfg);
+
+#define CLI_IN_FLIGHT_DEFAULT 16
+#define CLI_IN_FLIGHT_MAX     64
 
 /* The --help text. */
 void cli_usage(FILE *f);

@@ -6,12 +6,16 @@
 #ifndef POOLTOP_JOB_H
 #define POOLTOP_JOB_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "termseq.h"
 #include "util.h"
 
 struct job;
+struct template;
 
 struct job_kind {
 	const char *name;
@@ -30,16 +34,76 @@ struct job_kind {
 	int (*run)(struct job *job, const char *item, size_t len, struct buf *out);
 	/* Once, on a graceful exit. May be NULL. */
 	void (*fini)(struct job *job);
+	/* A pipelined kind (persistent) has submit and collect instead of run. submit hands one
+	 * item over (0, or a negative errno: the program is gone, and collect reports it);
+	 * collect waits for the result of the oldest item submitted and returns its exit code,
+	 * its output appended to out. The worker keeps up to job->in_flight items submitted. */
+	int (*submit)(struct job *job, const char *item, size_t len);
+	int (*collect)(struct job *job, struct buf *out);
+	/* The kind stops an item past --timeout itself (it runs the item in a child process and
+	 * sets job->timed_out). Otherwise the parent stops the whole worker. */
+	bool own_timeout;
 };
+
+/* Bytes of one item's output a kind keeps; the rest is read and dropped. */
+#define JOB_OUTPUT_MAX (4u << 20)
 
 enum { JOB_ARG_NONE, JOB_ARG_OPTIONAL, JOB_ARG_REQUIRED };
 
 struct job {
 	const struct job_kind *kind;
-	long long arg; /* the ":ARG" value, or the kind's default */
-	int slot;      /* the worker slot number, for messages */
-	void *state;   /* owned by the kind between init and fini */
+	long long arg;		/* builtin: the ":ARG" value, or the kind's default */
+	struct template *cmd;	/* command, persistent: COMMAND [ARG...]; owned, see job_release */
+	char *plugin;		/* plugin: the shared object's path; owned, see job_release */
+	const char *plugin_arg; /* plugin: what follows ':' in FILE.so:ARG, or NULL */
+	unsigned in_flight;	/* persistent: items handed to the program ahead of results */
+	struct termseq termseq; /* how an item past --timeout is stopped */
+	int slot;		/* the worker slot number, for messages */
+	void *state;		/* owned by the kind between init and fini */
+
+	/* Set by the worker before each item: its sequence number (1, 2, ... in input order). */
+	uint64_t seq;
+	/* Set by an own_timeout kind after an item it stopped for running past the timeout. */
+	bool timed_out;
+	/* May be set by fini: the worker then leaves with this exit code rather than 0 (a
+	 * persistent program's own exit code; -N: the worker ends itself with signal N). */
+	int exit_status;
+	/* Set by the worker before init. child_pid: where a kind publishes the pid of the
+	 * process group running its item (0 when none), for the dashboard and for the parent,
+	 * which signals that group with the worker. timeout_ns: the --timeout in force, 0 when
+	 * none; the parent may change it during the run (N% of the median). */
+	_Atomic int32_t *child_pid;
+	const _Atomic uint64_t *timeout_ns;
+	/* Set by the worker before init: where a failing init may write its one-line reason
+	 * (NUL-terminated, at most why_len bytes with the NUL); left empty, the worker writes
+	 * "KIND: strerror". */
+	char *why;
+	size_t why_len;
 };
+
+struct config;
+
+/* The job a run's configuration asks for: a command, a persistent program, a plugin or a
+ * builtin, with its termination sequence. 0, or a negative errno with a one-line reason in
+ * err ("sha256sumx: command not found"). job_release frees what it owns. */
+int job_from_config(const struct config *c, struct job *job, char *err, size_t errlen);
+/* Release what a job made by job_from_config owns; a builtin owns nothing. */
+void job_release(struct job *job);
+/* What runs, in words for the dashboard's header: "--builtin square", "sha256sum {}". */
+void job_describe(const struct job *job, const struct config *c, struct buf *b);
+
+/* A plugin job: FILE.so[:ARG], checked here (the file loads, it exports pooltop_plugin_run);
+ * loaded again in each worker. -ENOENT/-EINVAL with the reason in err. */
+int job_plugin_new(const char *spec, struct job *job, char *err, size_t errlen);
+
+/* A command-per-item job: argv is COMMAND [ARG...] with replacement strings (template.h).
+ * When COMMAND itself holds none, it must be found in PATH (or be a path) and be executable:
+ * -ENOENT or -EACCES otherwise, with "COMMAND: command not found" in err. */
+int job_command_new(char *const *argv, struct job *job, char *err, size_t errlen);
+/* A persistent job: COMMAND [ARG...] started once per worker, items on its stdin, one result
+ * line per item on its stdout. Same checks as job_command_new. */
+int job_persistent_new(char *const *argv, unsigned in_flight, struct job *job, char *err,
+		       size_t errlen);
 
 /* Look up "NAME" or "NAME:ARG" among the built-in kinds and fill *job (slot 0, no state).
  * Returns 0, or -EINVAL with a one-line reason in err ("unknown builtin 'x'",

@@ -553,9 +553,8 @@ int job_builtin_parse(const char *spec, struct job *job, char *err, size_t errle
 
 	if (r < 0)
 		return -EINVAL;
+	memset(job, 0, sizeof(*job));
 	job->kind = kind;
 	job->arg = arg;
-	job->slot = 0;
-	job->state = NULL;
 	return 0;
 }

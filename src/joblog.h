@@ -11,13 +11,14 @@
 struct joblog;
 
 struct joblog_row {
-	uint64_t seq;	  /* 1-based input position */
-	double start;	  /* seconds since the epoch */
-	double runtime;	  /* seconds */
-	uint64_t send;	  /* bytes sent to the job (0 for pooltop's kinds that do not use it) */
-	uint64_t receive; /* bytes of output */
-	int exitval;	  /* the exit status, 0..255 (0 when killed by a signal, as GNU parallel) */
-	int signal;	  /* the signal that ended it, 0 if none */
+	uint64_t seq;	     /* 1-based input position */
+	double start;	     /* seconds since the epoch */
+	double runtime;	     /* seconds */
+	uint64_t send;	     /* bytes sent to the job (0 for pooltop's kinds that do not use it) */
+	uint64_t receive;    /* bytes of output */
+	int exitval;	     /* the exit status, 0..255 (0 when killed by a signal, as GNU parallel;
+				-1 when stopped for --timeout, as GNU parallel) */
+	int signal;	     /* the signal that ended it, 0 if none */
 	const char *command; /* the command line run; tabs and newlines are written escaped */
 	size_t command_len;
 };

@@ -58,9 +58,13 @@
 #define HANG_MIN_NS	 (5 * NS_PER_S)
 #define HANG_FACTOR	 10
 #define STEAL_AFTER_NS	 (200 * NS_PER_MS)
+#define TIMEOUT_TICK_MS	 10
 
 static void pool_pump(struct pool *p);
 static void pool_check_end(struct pool *p);
+static void pool_signal_all(struct pool *p, int sig);
+static void pool_give_up(struct pool *p, const struct pool_slot *s);
+static uint64_t pool_median_runtime(const struct pool *p);
 static void pool_consume_results(struct pool *p);
 static void slot_reclaim(struct pool *p, struct pool_slot *s);
 
@@ -184,6 +188,7 @@ static void item_finish(struct pool *p, uint32_t h, const struct queue_result *r
 		r.start = p->wall0 + ((double)res->start_ns - (double)p->mono0) / 1e9;
 		r.runtime = (double)res->runtime_ns / 1e9;
 		r.truncated = res->flags & QUEUE_RESULT_TRUNCATED;
+		r.timed_out = res->flags & QUEUE_RESULT_TIMEOUT;
 	} else {
 		r.start = wall_s();
 	}
@@ -210,8 +215,10 @@ static bool item_failed(struct pool *p, uint32_t h, const struct queue_result *r
 			size_t out_len, struct buf *fate)
 {
 	struct pool_item *it = &p->items[h];
-	char codes[64];
-	exitcode_format(code, core, codes, sizeof(codes));
+	char codes[96];
+	int n = exitcode_format(code, core, codes, sizeof(codes));
+	if (res && (res->flags & QUEUE_RESULT_TIMEOUT) && n > 0 && (size_t)n < sizeof(codes))
+		snprintf(codes + n, sizeof(codes) - (size_t)n, " (timeout)");
 	if (!p->terminating && it->attempt <= p->cfg.retries) {
 		it->attempt++;
 		p->retried++;
@@ -255,7 +262,10 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 	atomic_store(&ss->fini_ran, 0);
 	atomic_store(&ss->items_run, 0);
 	atomic_store(&ss->items_failed, 0);
+	atomic_store(&ss->job_pid, 0);
+	atomic_store(&ss->init_failed, 0);
 	atomic_store(&ss->generation, s->generation);
+	s->timeout_seq = 0;
 
 	struct worker_args args = {
 		.shm = &p->shm,
@@ -317,7 +327,19 @@ static void pool_update_active(struct pool *p)
 	atomic_store(&p->q->active_workers, MAX(1u, pool_active(p)));
 }
 
-static int slot_signal(struct pool_slot *s, int sig, enum pool_cause cause)
+/* A command kind's job is in its own process group: what is done to the worker is done to
+ * it too, so that no job outlives its worker. */
+static void slot_signal_job(struct pool *p, const struct pool_slot *s, int sig)
+{
+	pid_t job = atomic_load(&sh(p, s)->job_pid);
+	if (job <= 0)
+		return;
+	kill(-job, sig);
+	if (sig != SIGKILL)
+		kill(-job, SIGCONT);
+}
+
+static int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum pool_cause cause)
 {
 	if (!slot_has_process(s) || s->pid <= 0)
 		return -ESRCH;
@@ -325,6 +347,7 @@ static int slot_signal(struct pool_slot *s, int sig, enum pool_cause cause)
 		return -errno;
 	if (sig != SIGKILL)
 		kill(s->pid, SIGCONT); /* a stopped process acts on SIGTERM only once continued */
+	slot_signal_job(p, s, sig);
 	if (s->life == LIFE_ALIVE || s->stop_cause == POOL_CAUSE_NONE ||
 	    s->stop_cause == POOL_CAUSE_JOIN || s->stop_cause == POOL_CAUSE_END)
 		s->stop_cause = cause;
@@ -361,14 +384,14 @@ static void slot_escalate(struct pool *p, struct pool_slot *s, uint64_t now)
 		pool_emit(p, POOL_EVENT_NOTICE, s, 0,
 			  "worker %u pid %d did not finish joining in time: terminating", s->index,
 			  s->pid);
-		slot_signal(s, SIGTERM, POOL_CAUSE_JOIN_TIMEOUT);
+		slot_signal(p, s, SIGTERM, POOL_CAUSE_JOIN_TIMEOUT);
 		s->stop_cause = POOL_CAUSE_JOIN_TIMEOUT;
 		s->join_stage = 1;
 		s->deadline_ns = now + grace;
 	} else if (s->join_stage == 1) {
 		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u pid %d ignored SIGTERM: killing",
 			  s->index, s->pid);
-		slot_signal(s, SIGKILL, POOL_CAUSE_JOIN_TIMEOUT);
+		slot_signal(p, s, SIGKILL, POOL_CAUSE_JOIN_TIMEOUT);
 		s->stop_cause = POOL_CAUSE_JOIN_TIMEOUT;
 		s->join_stage = 2;
 		s->deadline_ns = UINT64_MAX;
@@ -418,12 +441,21 @@ static void slot_reaped(struct pool *p, struct pool_slot *s, int status)
 	s->reap_ns = now_ns();
 	s->reap_items_run = atomic_load(&ss->items_run);
 	enum pool_cause cause = s->stop_cause;
-	if (cause == POOL_CAUSE_NONE && code == 0 && s->fini_ran)
+	if (cause == POOL_CAUSE_NONE && s->fini_ran)
 		cause = POOL_CAUSE_RECYCLE;
+	if (s->timeout_seq && (cause == POOL_CAUSE_NONE || cause == POOL_CAUSE_TIMEOUT))
+		cause = POOL_CAUSE_TIMEOUT;
 	s->last_cause = cause;
 	s->reap_pid = s->pid;
 	s->pid = 0;
 	atomic_store(&ss->pid, 0);
+	/* The worker died with a job running: the job got SIGKILL with it (its parent-death
+	 * signal), but what the job started lives on in its group. */
+	pid_t job = atomic_exchange(&ss->job_pid, 0);
+	if (job > 0)
+		kill(-job, SIGKILL);
+	if (atomic_load(&ss->init_failed) && atomic_load(&p->shm.hdr->inits_ok) == 0 && !p->fatal)
+		pool_give_up(p, s);
 	s->life = LIFE_REAPED;
 	slot_reclaim(p, s);
 }
@@ -446,6 +478,7 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 	struct queue_result ran = {
 		.start_ns = s->reap_start_ns,
 		.runtime_ns = s->reap_ns > s->reap_start_ns ? s->reap_ns - s->reap_start_ns : 0,
+		.flags = s->timeout_seq && s->timeout_seq == s->reap_seq ? QUEUE_RESULT_TIMEOUT : 0,
 	};
 	for (uint32_t k = 0; k < n; k++) {
 		struct pool_item *it = item_get(p, &refs[k]);
@@ -463,7 +496,7 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 			}
 			continue;
 		}
-		if (code == 0) {
+		if (code == 0 && !ran.flags) {
 			/* The item ended the process with exit status 0: a success, as Python. */
 			struct buf b = {0};
 			pool_describe_item(&b, it->seq, it->data, it->len);
@@ -472,8 +505,8 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 			item_finish(p, h, &ran, (int)s->index, s->reap_pid, 0, false, s->last_cause,
 				    NULL, 0);
 		} else {
-			item_failed(p, h, &ran, (int)s->index, s->reap_pid, code, s->last_core,
-				    s->last_cause, NULL, 0, &fate);
+			item_failed(p, h, &ran, (int)s->index, s->reap_pid, code ? code : -SIGTERM,
+				    s->last_core, s->last_cause, NULL, 0, &fate);
 		}
 	}
 	if (n > 0 && fate.len == 0 && !p->terminating)
@@ -527,6 +560,66 @@ static void pool_reap(struct pool *p)
 		struct pool_slot *s = slot_by_pid(p, pid);
 		if (s)
 			slot_reaped(p, s, status);
+	}
+}
+
+/* No worker ever got through its init: nothing will run. Stop, and say why. */
+static void pool_give_up(struct pool *p, const struct pool_slot *s)
+{
+	struct buf b = {0};
+	buf_printf(&b, "worker %u could not start: %.*s", s->index,
+		   (int)sizeof(sh(p, s)->init_error), sh(p, s)->init_error);
+	p->fatal = xstrdup(b.data);
+	buf_free(&b);
+	pool_emit(p, POOL_EVENT_NOTICE, s, 0, "%s; giving up", p->fatal);
+	pool_signal_all(p, SIGKILL);
+}
+
+/* The --timeout in force: fixed, or N% of the median item time once three items are done. */
+static uint64_t pool_timeout(const struct pool *p)
+{
+	if (p->cfg.timeout_ns)
+		return p->cfg.timeout_ns;
+	if (!p->cfg.timeout_pct || p->nruntimes < 3)
+		return 0;
+	uint64_t t = pool_median_runtime(p) / 100 * p->cfg.timeout_pct;
+	return MAX(t, NS_PER_MS);
+}
+
+/* --timeout for kinds that run the item inside the worker: the worker is stopped with the
+ * termination sequence, and replaced. (Command kinds stop their own jobs.) */
+static void timeout_cb(uv_timer_t *h)
+{
+	struct pool *p = h->data;
+	uint64_t limit = pool_timeout(p);
+	uint64_t now = now_ns();
+	for (unsigned i = 0; i < p->nslots_used; i++) {
+		struct pool_slot *s = &p->slots[i];
+		struct shm_slot *ss = sh(p, s);
+		if (!slot_has_process(s) || s->pid <= 0)
+			continue;
+		if (s->timeout_seq) {
+			if (now >= s->tstop.next_ns)
+				spawn_stop_step(&s->tstop, s->pid, now);
+			continue;
+		}
+		if (!limit || atomic_load(&ss->phase) != SHM_PHASE_BUSY)
+			continue;
+		uint64_t seq = atomic_load(&ss->cur_seq);
+		uint64_t start = atomic_load(&ss->cur_start_ns);
+		if (atomic_load(&ss->cur_seq) != seq || atomic_load(&ss->phase) != SHM_PHASE_BUSY ||
+		    now < start || now - start < limit)
+			continue;
+		s->timeout_seq = seq;
+		s->tstop = (struct spawn_stop){.seq = &p->cfg.job.termseq};
+		pool_emit(p, POOL_EVENT_NOTICE, s, seq,
+			  "worker %u pid %d: item %llu ran past --timeout (%.3f s): stopping the "
+			  "worker",
+			  s->index, s->pid, (unsigned long long)seq, (double)limit / 1e9);
+		spawn_stop_step(&s->tstop, s->pid, now);
+		s->stop_cause = POOL_CAUSE_TIMEOUT;
+		s->stop_signal = s->tstop.first_sig;
+		s->life = LIFE_STOPPING;
 	}
 }
 
@@ -718,6 +811,8 @@ static void timer_cb(uv_timer_t *h)
 		}
 	}
 	stats_rate_update(&p->rate, p->done + p->failed, now);
+	if (p->cfg.timeout_pct && p->cfg.job.kind->own_timeout)
+		atomic_store(&p->shm.hdr->timeout_ns, pool_timeout(p));
 	pool_pump(p);
 }
 
@@ -752,10 +847,12 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_config *cfg,
 		goto fail_efd;
 	uv_signal_init(loop, &p->sigchld);
 	uv_timer_init(loop, &p->timer);
+	uv_timer_init(loop, &p->timeout_timer);
 	uv_prepare_init(loop, &p->prepare);
 	uv_idle_init(loop, &p->idle);
 	p->efd_poll.data = p->sigchld.data = p->timer.data = p->prepare.data = p->idle.data = p;
-	p->open_handles = 5;
+	p->timeout_timer.data = p;
+	p->open_handles = 6;
 	p->start_ns = p->mono0 = now_ns();
 	p->wall0 = wall_s();
 	return p;
@@ -778,6 +875,12 @@ int pool_start(struct pool *p)
 	    (r = uv_poll_start(&p->efd_poll, UV_READABLE, efd_cb)) != 0 ||
 	    (r = uv_timer_start(&p->timer, timer_cb, TIMER_MS, TIMER_MS)) != 0 ||
 	    (r = uv_prepare_start(&p->prepare, prepare_cb)) != 0)
+		return r;
+	if (p->cfg.job.kind->own_timeout)
+		atomic_store(&p->shm.hdr->timeout_ns, p->cfg.timeout_ns);
+	else if ((p->cfg.timeout_ns || p->cfg.timeout_pct) &&
+		 (r = uv_timer_start(&p->timeout_timer, timeout_cb, TIMEOUT_TICK_MS,
+				     TIMEOUT_TICK_MS)) != 0)
 		return r;
 	p->target = p->cfg.workers;
 	for (unsigned i = 0; i < p->cfg.workers; i++)
@@ -836,6 +939,11 @@ size_t pool_max_item(const struct pool *p)
 	return (size_t)queue_max_item(p->q);
 }
 
+const char *pool_fatal(const struct pool *p)
+{
+	return p->fatal;
+}
+
 bool pool_closing(const struct pool *p)
 {
 	return p->closing || p->terminating || p->input_ended;
@@ -854,6 +962,7 @@ void pool_close(struct pool *p, void (*closed)(void *data), void *data)
 	for (unsigned i = 0; i < p->nslots_used; i++) {
 		struct pool_slot *s = &p->slots[i];
 		if (slot_has_process(s) && s->pid > 0) {
+			slot_signal_job(p, s, SIGKILL);
 			kill(s->pid, SIGKILL);
 			waitpid(s->pid, NULL, 0);
 			s->pid = 0;
@@ -866,6 +975,7 @@ void pool_close(struct pool *p, void (*closed)(void *data), void *data)
 	uv_close((uv_handle_t *)&p->efd_poll, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->sigchld, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->timer, handle_closed_cb);
+	uv_close((uv_handle_t *)&p->timeout_timer, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->prepare, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->idle, handle_closed_cb);
 }
@@ -880,6 +990,7 @@ void pool_free(struct pool *p)
 	free(p->free_handles);
 	free(p->requeue);
 	free(p->slots);
+	free(p->fatal);
 	if (p->efd >= 0)
 		close(p->efd);
 	shm_destroy(&p->shm);
@@ -910,14 +1021,14 @@ int pool_slot_terminate(struct pool *p, unsigned slot, uint64_t generation)
 {
 	int err = 0;
 	struct pool_slot *s = slot_named(p, slot, generation, &err);
-	return s ? slot_signal(s, SIGTERM, POOL_CAUSE_USER) : err;
+	return s ? slot_signal(p, s, SIGTERM, POOL_CAUSE_USER) : err;
 }
 
 int pool_slot_kill(struct pool *p, unsigned slot, uint64_t generation)
 {
 	int err = 0;
 	struct pool_slot *s = slot_named(p, slot, generation, &err);
-	return s ? slot_signal(s, SIGKILL, POOL_CAUSE_USER) : err;
+	return s ? slot_signal(p, s, SIGKILL, POOL_CAUSE_USER) : err;
 }
 
 int pool_slot_join(struct pool *p, unsigned slot, uint64_t generation)
@@ -939,7 +1050,7 @@ int pool_slot_restart(struct pool *p, unsigned slot)
 	if (p->terminating)
 		return -EPIPE;
 	if (slot_has_process(s)) {
-		int r = slot_signal(s, SIGTERM, POOL_CAUSE_RESTART);
+		int r = slot_signal(p, s, SIGTERM, POOL_CAUSE_RESTART);
 		s->retire = false;
 		atomic_store(&sh(p, s)->join, 0);
 		return r;
@@ -977,7 +1088,7 @@ static void pool_signal_all(struct pool *p, int sig)
 		struct pool_slot *s = &p->slots[i];
 		s->retire = true;
 		if (slot_has_process(s))
-			slot_signal(s, sig, POOL_CAUSE_SHUTDOWN);
+			slot_signal(p, s, sig, POOL_CAUSE_SHUTDOWN);
 		else if (s->life == LIFE_BACKOFF)
 			s->life = LIFE_EXITED;
 	}
@@ -1073,6 +1184,7 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 	struct shm_slot *ss = sh(p, s);
 	v->index = s->index;
 	v->pid = s->pid;
+	v->job_pid = s->pid > 0 ? atomic_load(&ss->job_pid) : 0;
 	v->generation = s->generation;
 	v->last_pid = s->reap_pid;
 	v->has_exit = s->has_exit;
@@ -1138,6 +1250,7 @@ unsigned pool_snapshot(struct pool *p, struct pool_totals *t, struct pool_slot_v
 	uint64_t now = now_ns();
 	memset(t, 0, sizeof(*t));
 	t->median_runtime_ns = pool_median_runtime(p);
+	t->timeout_ns = pool_timeout(p);
 	t->hang_after_ns = p->cfg.hang_after_ns
 				   ? p->cfg.hang_after_ns
 				   : MAX(HANG_MIN_NS, HANG_FACTOR * t->median_runtime_ns);

@@ -37,6 +37,7 @@ enum pool_cause {
 	POOL_CAUSE_END,		 /* the batch ended */
 	POOL_CAUSE_RESTART,	 /* restart by the user */
 	POOL_CAUSE_SHUTDOWN,	 /* terminate all */
+	POOL_CAUSE_TIMEOUT,	 /* its item ran past --timeout */
 };
 
 enum pool_event_kind {
@@ -72,6 +73,7 @@ struct pool_result {
 	bool core;
 	bool done;
 	bool truncated;	       /* output cut at the ring's limit */
+	bool timed_out;	       /* stopped for running past --timeout */
 	enum pool_cause cause; /* for an item that failed because its worker died */
 	double start;	       /* seconds since the epoch */
 	double runtime;	       /* seconds */
@@ -86,6 +88,8 @@ struct pool_config {
 	uint64_t max_items_per_worker; /* 0 = unlimited */
 	uint64_t join_timeout_ns; /* then SIGTERM; then SIGKILL after as long again (min 1 s) */
 	uint64_t hang_after_ns;	  /* BUSY longer than this shows HUNG; 0 = automatic */
+	uint64_t timeout_ns;	  /* --timeout: an item running longer is stopped; 0 = none */
+	unsigned timeout_pct;	  /* --timeout N%: of the median item time (after 3 items) */
 	int worker_stderr_fd;	  /* -1: workers keep pooltop's stderr */
 	bool capture_stderr;	  /* a pipe per worker for its stderr, kept for the detail view
 				     (worker_stderr_fd is then ignored) */
@@ -137,6 +141,9 @@ int pool_resize(struct pool *p, unsigned n);
 void pool_pause(struct pool *p, bool paused);
 /* True once the pool takes no more items (joined, terminated or input ended). */
 bool pool_closing(const struct pool *p);
+/* Why the pool gave up, or NULL: no worker could ever start ("worker 0: init failed: ..."). The
+ * pool then terminates itself and finishes; the caller reports this and exits 255. */
+const char *pool_fatal(const struct pool *p);
 
 /* --- the snapshot --- */
 
@@ -145,6 +152,7 @@ struct pool_slot_view {
 	enum pool_slot_state state;
 	bool hung;	     /* BUSY for longer than the hang threshold */
 	pid_t pid;	     /* 0 when none */
+	pid_t job_pid;	     /* the process (group) running its item for a command kind, 0 */
 	uint64_t generation; /* for the commands above */
 	pid_t last_pid;	     /* the slot's last process that ended, 0 if none */
 	bool has_exit;	     /* the slot's last process exited */
@@ -179,6 +187,7 @@ struct pool_totals {
 	double rate_avg; /* since the start */
 	uint64_t elapsed_ns;
 	uint64_t hang_after_ns; /* the threshold in force */
+	uint64_t timeout_ns;	/* the --timeout in force, 0 when none (yet) */
 	uint64_t median_runtime_ns;
 };
 

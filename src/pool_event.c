@@ -81,6 +81,8 @@ const char *pool_cause_words(const struct pool_slot *s)
 	case POOL_CAUSE_SHUTDOWN:
 		return s->stop_signal == SIGKILL ? "killed (kill all)"
 						 : "terminated (terminate all)";
+	case POOL_CAUSE_TIMEOUT:
+		return "stopped: its item ran past --timeout";
 	}
 	return "?";
 }
@@ -116,7 +118,7 @@ const char *pool_cause_name(enum pool_cause c)
 	case POOL_CAUSE_JOIN:
 		return "join";
 	case POOL_CAUSE_JOIN_TIMEOUT:
-		return "timeout";
+		return "join-timeout";
 	case POOL_CAUSE_RECYCLE:
 		return "recycle";
 	case POOL_CAUSE_END:
@@ -125,6 +127,8 @@ const char *pool_cause_name(enum pool_cause c)
 		return "restart";
 	case POOL_CAUSE_SHUTDOWN:
 		return "shutdown";
+	case POOL_CAUSE_TIMEOUT:
+		return "timeout";
 	}
 	return "?";
 }

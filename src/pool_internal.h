@@ -5,6 +5,7 @@
 
 #include "pool.h"
 #include "shm.h"
+#include "spawn.h"
 #include "stats.h"
 
 #define POOL_EVENTS_KEPT   1024
@@ -44,6 +45,9 @@ struct pool_slot {
 	uint64_t reap_items_run; /* items it ran, by its own count */
 	uint64_t reap_start_ns;	 /* when its current item started */
 	uint64_t reap_ns;	 /* when it was reaped */
+	/* --timeout for kinds that run items inside the worker: the worker is stopped. */
+	struct spawn_stop tstop;
+	uint64_t timeout_seq; /* the item it was stopped for, 0 when none */
 	/* Respawns. */
 	unsigned restarts;
 	unsigned quick_deaths;
@@ -97,6 +101,7 @@ struct pool {
 	uv_poll_t efd_poll;
 	uv_signal_t sigchld;
 	uv_timer_t timer;
+	uv_timer_t timeout_timer; /* --timeout checks, when the parent enforces them */
 	uv_prepare_t prepare;
 	uv_idle_t idle;
 	int open_handles;
@@ -134,6 +139,7 @@ struct pool {
 	uint64_t last_event_id;
 
 	struct pool_capture *captures;
+	char *fatal; /* pool_fatal */
 };
 
 /* pool_capture.c */

@@ -94,6 +94,7 @@ struct queue_result {
 };
 
 #define QUEUE_RESULT_TRUNCATED 1u /* output longer than QUEUE_MAX_OUTPUT was cut */
+#define QUEUE_RESULT_TIMEOUT   2u /* stopped for running past --timeout */
 
 /* Bytes needed for a queue with nclients clients and rings of the given capacities (powers
  * of two, at least 4 KiB). */

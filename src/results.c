@@ -142,6 +142,8 @@ void results_format(struct buf *b, const struct results_record *r)
 	json_seconds(b, r->runtime);
 	buf_append(b, ",\"output\":", 10);
 	json_escape(b, r->output ? r->output : "", r->output ? r->output_len : 0);
+	if (r->timed_out)
+		buf_append(b, ",\"timeout\":true", 15);
 	if (r->error) {
 		buf_append(b, ",\"error\":", 9);
 		json_escape(b, r->error, strlen(r->error));

@@ -25,13 +25,14 @@ struct results_record {
 	double runtime; /* seconds */
 	const char *output;
 	size_t output_len;
+	bool timed_out;	   /* stopped for running past --timeout: "timeout": true */
 	const char *error; /* NULL, or why pooltop itself failed the item ("item too long") */
 };
 
 /* Keys written, in order: seq, item, worker, pid, exitcode, signal (the number, 0 if none),
- * core, status, attempts, start, runtime, output, and error when set. Strings are JSON;
- * bytes that are not valid UTF-8 are written as \u00XX of the byte (so a line is always valid
- * JSON), control characters escaped. */
+ * core, status, attempts, start, runtime, output, then timeout (true) and error when set. Strings
+ * are JSON; bytes that are not valid UTF-8 are written as \u00XX of the byte (so a line is always
+ * valid JSON), control characters escaped. */
 void results_format(struct buf *b, const struct results_record *r);
 
 /* Open (create/truncate) path. 0 or -errno. */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-static_assert(sizeof(struct shm_header) == 56, "shm_header layout changed: bump SHM_VERSION");
+static_assert(sizeof(struct shm_header) == 72, "shm_header layout changed: bump SHM_VERSION");
 static_assert(sizeof(struct queue_ref) == 16, "queue_ref layout changed: bump SHM_VERSION");
 static_assert(sizeof(struct queue_result) == 56, "queue_result layout changed");
 static_assert(sizeof(struct stats_record) == 32, "stats_record layout changed");

@@ -13,7 +13,7 @@
 #include "stats.h"
 
 #define SHM_MAGIC	 0x31504f544c4f4f50ULL /* "POOLTOP1" little-endian */
-#define SHM_VERSION	 1
+#define SHM_VERSION	 2
 #define SHM_ITEM_PREVIEW 112
 
 /* What a worker process is doing, written by the worker. */
@@ -38,6 +38,12 @@ struct shm_slot {
 	_Atomic uint64_t cur_seq;
 	_Atomic uint64_t cur_start_ns;
 	char cur_preview[SHM_ITEM_PREVIEW];
+	/* The process group running the current item (command kinds), 0 when none: the parent
+	 * signals it with the worker and kills what is left of it when the worker dies. */
+	_Atomic int32_t job_pid;
+	/* worker: its init failed, and why (one line, NUL-terminated). */
+	_Atomic uint32_t init_failed;
+	char init_error[160];
 	/* Exact counters of this process, one writer (the worker). */
 	_Atomic uint64_t items_run;
 	_Atomic uint64_t items_failed;
@@ -53,8 +59,11 @@ struct shm_header {
 	uint32_t slot_size;
 	uint64_t slots_off;
 	uint64_t queue_off;
-	_Atomic uint32_t paused;    /* parent: workers start no new item while set */
-	_Atomic uint32_t pause_seq; /* futex word bumped on resume */
+	_Atomic uint32_t paused;     /* parent: workers start no new item while set */
+	_Atomic uint32_t pause_seq;  /* futex word bumped on resume */
+	_Atomic uint32_t inits_ok;   /* workers whose init succeeded, ever */
+	_Atomic uint64_t timeout_ns; /* parent: --timeout in force for kinds that stop their own
+					items; 0 when none */
 };
 
 struct shm {

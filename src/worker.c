@@ -60,6 +60,7 @@ struct worker {
 	uint64_t ewma_ns;   /* smoothed item runtime */
 	uint64_t max_output;
 	struct buf out; /* the current item's output */
+	struct job *job;
 };
 
 static void worker_reset_process(const struct worker_args *a)
@@ -146,10 +147,16 @@ static _Noreturn void worker_leave(struct worker *w)
 {
 	worker_publish(w);
 	atomic_store(&w->slot->phase, SHM_PHASE_FINI);
-	if (w->a->job.kind->fini)
-		w->a->job.kind->fini((struct job *)&w->a->job);
+	struct job *job = w->job;
+	if (job->kind->fini)
+		job->kind->fini(job);
 	atomic_store(&w->slot->fini_ran, 1);
-	_exit(0);
+	if (job->exit_status < 0) {
+		signal(-job->exit_status, SIG_DFL);
+		raise(-job->exit_status);
+		_exit(128 - job->exit_status);
+	}
+	_exit(job->exit_status);
 }
 
 static void worker_set_current(struct worker *w, const struct queue_ref *ref, const char *item,
@@ -198,20 +205,21 @@ static void worker_wait_unpaused(struct worker *w)
 	}
 }
 
-static void worker_run_item(struct worker *w, uint32_t k)
+/* Mark item k of the batch as the one running: BUSY, and the job knows its number. */
+static void worker_item_begin(struct worker *w, uint32_t k, uint64_t start)
 {
-	const struct job *job = &w->a->job;
 	struct queue_ref ref = queue_client(w->q, w->a->slot)->held[k];
 	const char *item = w->items.data + w->offs[k];
 	size_t len = w->offs[k + 1] - w->offs[k];
-
-	buf_reset(&w->out);
-	uint64_t start = now_ns();
 	worker_set_current(w, &ref, item, len, start);
-	int code = job->kind->run((struct job *)job, item, len, &w->out);
-	uint64_t end = now_ns();
-	atomic_store_explicit(&w->slot->phase, SHM_PHASE_IDLE, memory_order_release);
+	w->job->seq = ref.seq;
+}
 
+/* Item k ended with code and w->out: queue its result, count it, publish when due. */
+static void worker_item_end(struct worker *w, uint32_t k, int code, bool timed_out, uint64_t start,
+			    uint64_t end)
+{
+	struct queue_ref ref = queue_client(w->q, w->a->slot)->held[k];
 	uint64_t rt = end - start;
 	w->ewma_ns = w->ewma_ns ? w->ewma_ns - w->ewma_ns / 8 + rt / 8 : MAX(rt, 1);
 	struct queue_result *res = &w->res[w->npending];
@@ -222,6 +230,8 @@ static void worker_run_item(struct worker *w, uint32_t k)
 	res->exitcode = code;
 	res->start_ns = start;
 	res->runtime_ns = rt;
+	if (timed_out)
+		res->flags |= QUEUE_RESULT_TIMEOUT;
 	size_t olen = w->out.len;
 	if (olen > w->max_output) {
 		olen = w->max_output;
@@ -249,6 +259,83 @@ static void worker_run_item(struct worker *w, uint32_t k)
 		worker_publish(w);
 }
 
+/* A timed-out item fails, even when the job caught the signal and exited 0. */
+static int worker_timeout_code(int code)
+{
+	return code == 0 ? -SIGTERM : code;
+}
+
+static void worker_run_item(struct worker *w, uint32_t k)
+{
+	struct job *job = w->job;
+	const char *item = w->items.data + w->offs[k];
+	size_t len = w->offs[k + 1] - w->offs[k];
+
+	buf_reset(&w->out);
+	uint64_t start = now_ns();
+	worker_item_begin(w, k, start);
+	job->timed_out = false;
+	int code = job->kind->run(job, item, len, &w->out);
+	uint64_t end = now_ns();
+	atomic_store_explicit(&w->slot->phase, SHM_PHASE_IDLE, memory_order_release);
+	bool timed_out = job->timed_out;
+	worker_item_end(w, k, timed_out ? worker_timeout_code(code) : code, timed_out, start, end);
+}
+
+/* A pipelined kind: up to in_flight items handed over ahead of their results. The oldest is
+ * the one shown BUSY (and blamed if the worker dies); its time runs from when it became the
+ * oldest. Returns when nothing more can be claimed and every result is in. */
+static void worker_run_pipelined(struct worker *w)
+{
+	struct job *job = w->job;
+	uint32_t depth = MAX(1u, MIN(job->in_flight, (unsigned)QUEUE_BATCH_MAX));
+	uint32_t ks[QUEUE_BATCH_MAX];
+	uint32_t head = 0, n = 0;
+	uint64_t head_start = 0;
+	bool more = true;
+
+	for (;;) {
+		while (more && n < depth) {
+			if (atomic_load(&w->slot->join) || atomic_load(&w->a->shm->hdr->paused))
+				more = false;
+			int k = more ? queue_claim(w->q, w->a->slot) : -1;
+			if (k < 0) {
+				more = false;
+				break;
+			}
+			uint32_t uk = (uint32_t)k;
+			ks[(head + n) % QUEUE_BATCH_MAX] = uk;
+			if (n++ == 0) {
+				head_start = now_ns();
+				worker_item_begin(w, uk, head_start);
+			}
+			job->seq = queue_client(w->q, w->a->slot)->held[uk].seq;
+			job->kind->submit(job, w->items.data + w->offs[uk],
+					  w->offs[uk + 1] - w->offs[uk]);
+		}
+		if (n == 0)
+			return;
+		uint32_t k = ks[head % QUEUE_BATCH_MAX];
+		job->seq = queue_client(w->q, w->a->slot)->held[k].seq;
+		job->timed_out = false;
+		buf_reset(&w->out);
+		int code = job->kind->collect(job, &w->out);
+		uint64_t end = now_ns();
+		bool timed_out = job->timed_out;
+		head++;
+		n--;
+		if (n == 0)
+			atomic_store_explicit(&w->slot->phase, SHM_PHASE_IDLE,
+					      memory_order_release);
+		worker_item_end(w, k, timed_out ? worker_timeout_code(code) : code, timed_out,
+				head_start, end);
+		if (n > 0) {
+			head_start = end;
+			worker_item_begin(w, ks[head % QUEUE_BATCH_MAX], head_start);
+		}
+	}
+}
+
 _Noreturn void worker_main(const struct worker_args *a)
 {
 	worker_reset_process(a);
@@ -261,16 +348,29 @@ _Noreturn void worker_main(const struct worker_args *a)
 	w.max_output = queue_max_output(w.q);
 	struct job *job = (struct job *)&a->job;
 	job->slot = (int)a->slot;
+	job->child_pid = &w.slot->job_pid;
+	job->timeout_ns = &a->shm->hdr->timeout_ns;
+	job->why = w.slot->init_error;
+	job->why_len = sizeof(w.slot->init_error);
+	w.slot->init_error[0] = '\0';
+	w.job = job;
 
 	atomic_store(&w.slot->heartbeat_ns, now_ns());
 	if (job->kind->init) {
 		int err = job->kind->init(job);
 		if (err) {
-			fprintf(stderr, "pooltop: worker %u: %s: init failed: %s\n", a->slot,
-				job->kind->name, strerror(-err));
+			/* The reason goes to the parent too, which ends the run with it when no
+			 * worker ever started. */
+			if (w.slot->init_error[0] == '\0')
+				snprintf(w.slot->init_error, sizeof(w.slot->init_error), "%s: %s",
+					 job->kind->name, strerror(-err));
+			atomic_store(&w.slot->init_failed, 1);
+			fprintf(stderr, "pooltop: worker %u: init failed: %s\n", a->slot,
+				w.slot->init_error);
 			_exit(1);
 		}
 	}
+	atomic_fetch_add(&a->shm->hdr->inits_ok, 1);
 	atomic_store(&w.slot->phase, SHM_PHASE_IDLE);
 
 	for (;;) {
@@ -309,7 +409,14 @@ _Noreturn void worker_main(const struct worker_args *a)
 			w.npending = 0;
 			buf_reset(&w.outs);
 		}
-		for (;;) {
+		while (job->kind->submit) {
+			worker_run_pipelined(&w);
+			if (atomic_load(&w.slot->join) || !atomic_load(&a->shm->hdr->paused))
+				break;
+			worker_publish(&w);
+			worker_wait_unpaused(&w);
+		}
+		for (; !job->kind->submit;) {
 			if (atomic_load(&w.slot->join))
 				break;
 			if (atomic_load(&a->shm->hdr->paused)) {

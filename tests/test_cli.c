@@ -46,6 +46,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	fixture_argv_free(f);
+	cli_config_free(&f->cfg);
 	free(f);
 	return 0;
 }
@@ -55,6 +56,7 @@ static int teardown(void **state)
 static int parse(struct fixture *f, const char *const *words)
 {
 	fixture_argv_free(f);
+	cli_config_free(&f->cfg);
 	f->argv[f->argc++] = xstrdup("pooltop");
 	for (; *words; words++) {
 		assert_true(f->argc <= MAX_WORDS);
@@ -115,15 +117,17 @@ static void test_cli_no_arguments_is_nothing_to_run(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(parse(f, (const char *const[]){NULL}), -EINVAL);
-	assert_string_equal(f->err,
-			    "nothing to run: give --builtin NAME (pooltop --help lists them)");
+	assert_string_equal(f->err, "nothing to run: give -- COMMAND, --builtin NAME or --plugin "
+				    "FILE.so (pooltop --help)");
 }
 
 static void test_cli_options_without_builtin_is_nothing_to_run(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_parse_fails(f, "nothing to run: give --builtin NAME (pooltop --help lists them)",
+	assert_parse_fails(f,
+			   "nothing to run: give -- COMMAND, --builtin NAME or --plugin FILE.so "
+			   "(pooltop --help)",
 			   "-j", "4", "-k");
 }
 
@@ -378,21 +382,159 @@ static void test_cli_stray_word_is_an_error(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_parse_fails(f,
-			   "unexpected argument 'x' (items go on stdin, in -a FILE, or after :::)",
-			   "--builtin", "echo", "x");
+	assert_parse_fails(
+		f,
+		"unexpected argument 'x' (items go on stdin, in -a FILE, or after :::; a "
+		"COMMAND goes after --)",
+		"--builtin", "echo", "x");
 }
 
-static void test_cli_command_after_dashdash_is_not_supported_yet(void **state)
+static void test_cli_command_after_dashdash_is_parsed_with_its_arguments(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_parse_fails(f, "running a COMMAND per item is not supported yet; use --builtin NAME",
-			   "--", "echo", "{}");
-	assert_parse_fails(f, "running a COMMAND per item is not supported yet; use --builtin NAME",
-			   "-j", "2", "--builtin", "echo", "--", "echo");
-	assert_parse_fails(f, "running a COMMAND per item is not supported yet; use --builtin NAME",
-			   "--", "demo");
+	assert_parses(f, "-j", "2", "--", "sha256sum", "{}", "-b");
+	assert_int_equal(f->cfg.ncommand, 3);
+	assert_ptr_equal(f->cfg.command[0], f->argv[4]);
+	assert_string_equal(f->cfg.command[1], "{}");
+	assert_string_equal(f->cfg.command[2], "-b");
+	assert_null(f->cfg.command[3]);
+	assert_null(f->cfg.builtin);
+	assert_false(f->cfg.persistent);
+	/* Words that look like options belong to the command once "--" is seen. */
+	assert_parses(f, "--", "ls", "-j", "--builtin", "demo");
+	assert_int_equal(f->cfg.ncommand, 4);
+	assert_string_equal(f->cfg.command[1], "-j");
+}
+
+static void test_cli_command_then_items_after_triple_colon(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--", "echo", "x", ":::", "a", "b");
+	assert_int_equal(f->cfg.ncommand, 2);
+	assert_null(f->cfg.command[2]);
+	assert_int_equal(f->cfg.nitems, 2);
+	assert_string_equal(f->cfg.items[0], "a");
+	assert_parse_fails(f, "':::' needs at least one item", "--", "echo", ":::");
+}
+
+static void test_cli_dashdash_without_command_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "'--' needs a COMMAND after it", "-j", "2", "--");
+	assert_parse_fails(f, "'--' needs a COMMAND after it", "--", ":::", "a");
+	assert_parse_fails(f, "the COMMAND after '--' is empty", "--", "", "x");
+}
+
+static void test_cli_two_kinds_at_once_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "--builtin and a COMMAND both say what to run; use one", "--builtin",
+			   "echo", "--", "echo");
+	assert_parse_fails(f, "--builtin and --plugin both say what to run; use one", "--builtin",
+			   "echo", "--plugin", "x.so");
+	assert_parse_fails(f, "--plugin and a COMMAND both say what to run; use one", "--plugin",
+			   "x.so", "--", "cat");
+}
+
+static void test_cli_persistent_needs_a_command(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--persistent", "--", "cat");
+	assert_true(f->cfg.persistent);
+	assert_int_equal(f->cfg.in_flight, CLI_IN_FLIGHT_DEFAULT);
+	assert_true(CLI_IN_FLIGHT_DEFAULT > 1);
+	assert_parse_fails(f,
+			   "--persistent needs a COMMAND: pooltop --persistent -- COMMAND [ARG...]",
+			   "--persistent", "--builtin", "echo");
+	assert_parse_fails(f,
+			   "--persistent cannot be used with demo (the demo runs its own workers)",
+			   "demo", "--persistent");
+}
+
+static void test_cli_in_flight_is_for_persistent_and_bounded(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--persistent", "--in-flight", "1", "--", "cat");
+	assert_int_equal(f->cfg.in_flight, 1);
+	assert_parses(f, "--persistent", "--in-flight=64", "--", "cat");
+	assert_int_equal(f->cfg.in_flight, 64);
+	assert_parse_fails(f, "--in-flight: '0' is not a number from 1 to 64", "--persistent",
+			   "--in-flight", "0", "--", "cat");
+	assert_parse_fails(f, "--in-flight: '65' is not a number from 1 to 64", "--in-flight", "65",
+			   "--persistent", "--", "cat");
+	assert_parse_fails(f, "--in-flight is for --persistent programs", "--in-flight", "4", "--",
+			   "cat");
+}
+
+static void test_cli_plugin_is_parsed_and_checked_for_a_name(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--plugin", "./x.so:arg");
+	assert_string_equal(f->cfg.plugin, "./x.so:arg");
+	assert_parse_fails(f, "--plugin: the file name is empty", "--plugin", "");
+	assert_parse_fails(f, "--plugin: the file name is empty", "--plugin", ":arg");
+	assert_parse_fails(f, "--plugin needs an argument", "--builtin", "echo", "--plugin");
+}
+
+static void test_cli_timeout_takes_a_duration_or_a_percentage(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--timeout", "1", "--", "sleep");
+	assert_int_equal(f->cfg.timeout_ns, NS_PER_S);
+	assert_int_equal(f->cfg.timeout_pct, 0);
+	assert_parses(f, "--timeout=2m", "--", "sleep");
+	assert_int_equal(f->cfg.timeout_ns, 120 * NS_PER_S);
+	assert_parses(f, "--timeout", "250ms", "--builtin", "hang");
+	assert_int_equal(f->cfg.timeout_ns, 250 * NS_PER_MS);
+	assert_parses(f, "--timeout", "200%", "--", "sleep");
+	assert_int_equal(f->cfg.timeout_pct, 200);
+	assert_int_equal(f->cfg.timeout_ns, 0);
+	assert_int_equal(f->cfg.timeout_pct, 200);
+}
+
+static void test_cli_timeout_bad_is_an_error_naming_the_option(void **state)
+{
+	struct fixture *f = *state;
+	const char *bad[] = {"0", "-1", "abc", "%", "0%", "1.5%", "10x", "", "5%%"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+			 "--timeout: '%s' is not a duration (as 10, 1.5s, 200ms, 2m) or a "
+			 "percentage of the median item time (as 200%%)",
+			 bad[i]);
+		assert_parse_fails(f, msg, "--timeout", bad[i], "--", "sleep");
+	}
+}
+
+static void test_cli_term_seq_is_validated(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--term-seq", "INT,100,KILL,25", "--", "sleep");
+	assert_string_equal(f->cfg.term_seq, "INT,100,KILL,25");
+	assert_parses(f, "--term-seq", "SIGTERM,0,9,10", "--", "sleep");
+	assert_parse_fails(f, "--term-seq: 'TERM,200,BOGUS,50': 'BOGUS' is not a signal",
+			   "--term-seq", "TERM,200,BOGUS,50", "--", "sleep");
+	assert_parse_fails(f,
+			   "--term-seq: 'TERM': the last signal needs a wait after it (as KILL,25)",
+			   "--term-seq", "TERM", "--", "sleep");
+	assert_parse_fails(f,
+			   "--term-seq: 'TERM,x': 'x' is not a wait in milliseconds from 0 to "
+			   "60000",
+			   "--term-seq", "TERM,x", "--", "sleep");
+	assert_parse_fails(f,
+			   "--term-seq: 'TERM,,KILL,1': an empty element (write "
+			   "SIGNAL,MS,SIGNAL,MS...)",
+			   "--term-seq", "TERM,,KILL,1", "--", "sleep");
 }
 
 static void test_cli_dashdash_as_an_option_argument_is_not_a_command(void **state)
@@ -750,6 +892,13 @@ static void test_cli_usage_lists_every_option(void **state)
 		"--resume",
 		"--resume-failed",
 		"--join-timeout DURATION",
+		"--persistent -- COMMAND [ARG...]",
+		"--plugin FILE.so[:ARG]",
+		"--in-flight N",
+		"--timeout DURATION",
+		"--term-seq SEQ",
+		"--hang-after DURATION",
+		"--refresh MS",
 		"--headless",
 		"-q, --quiet",
 		"-h, --help",
@@ -759,6 +908,7 @@ static void test_cli_usage_lists_every_option(void **state)
 
 	(void)state;
 	assert_non_null(strstr(text, "pooltop [OPTIONS] --builtin NAME[:ARG] [::: ITEM...]"));
+	assert_non_null(strstr(text, "pooltop [OPTIONS] -- COMMAND [ARG...] [::: ITEM...]"));
 	assert_non_null(strstr(text, "pooltop demo\n"));
 	assert_non_null(strstr(text, "pooltop demo exitcodes\n"));
 	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
@@ -845,7 +995,16 @@ int main(void)
 		T(test_cli_triple_colon_with_arg_file_is_an_error),
 		T(test_cli_null_with_triple_colon_is_allowed),
 		T(test_cli_stray_word_is_an_error),
-		T(test_cli_command_after_dashdash_is_not_supported_yet),
+		T(test_cli_command_after_dashdash_is_parsed_with_its_arguments),
+		T(test_cli_command_then_items_after_triple_colon),
+		T(test_cli_dashdash_without_command_is_an_error),
+		T(test_cli_two_kinds_at_once_is_an_error),
+		T(test_cli_persistent_needs_a_command),
+		T(test_cli_in_flight_is_for_persistent_and_bounded),
+		T(test_cli_plugin_is_parsed_and_checked_for_a_name),
+		T(test_cli_timeout_takes_a_duration_or_a_percentage),
+		T(test_cli_timeout_bad_is_an_error_naming_the_option),
+		T(test_cli_term_seq_is_validated),
 		T(test_cli_dashdash_as_an_option_argument_is_not_a_command),
 		T(test_cli_retries_in_every_form),
 		T(test_cli_retries_bad_is_an_error_naming_the_option),

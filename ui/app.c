@@ -19,22 +19,27 @@
 
 /* The dashboard when a terminal is available (also when the items come on stdin: it reads
  * the keys from /dev/tty); otherwise headless, saying so when a terminal was expected. */
-static int app_run(struct config *cfg, const char *spec, const char *what, bool demo)
+static int app_run(struct config *cfg, const char *what, bool demo)
 {
 	struct job job;
-	char err[256];
-	if (job_builtin_parse(spec, &job, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pooltop: --builtin: %s\n", err);
+	char err[512];
+	int r = demo ? job_builtin_parse("demo", &job, err, sizeof(err))
+		     : job_from_config(cfg, &job, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "pooltop: %s\n", err);
 		return 255;
 	}
+	int status;
 	if (cfg->frontend == CLI_FRONTEND_AUTO) {
 		char why[256];
-		int r = dashboard_available(why, sizeof(why));
+		r = dashboard_available(why, sizeof(why));
 		if (r == 0) {
 			if (demo)
 				cfg->items = demo_items(true, &cfg->nitems);
 			cfg->capture_stderr = true;
-			return dashboard_run(cfg, &job, what, demo);
+			status = dashboard_run(cfg, &job, what, demo);
+			job_release(&job);
+			return status;
 		}
 		/* No terminal at all is the ordinary headless case; a terminal that cannot
 		 * be used deserves a word. */
@@ -43,7 +48,9 @@ static int app_run(struct config *cfg, const char *spec, const char *what, bool 
 	}
 	if (demo)
 		cfg->items = demo_items(false, &cfg->nitems);
-	return headless_run(cfg, &job);
+	status = headless_run(cfg, &job);
+	job_release(&job);
+	return status;
 }
 
 int app_main(int argc, char **argv)
@@ -68,13 +75,18 @@ int app_main(int argc, char **argv)
 		/* Enough workers to see several states at once. */
 		if (cfg.jobs < 4)
 			cfg.jobs = 4;
-		return app_run(&cfg, "demo", "demo: --builtin demo", true);
+		return app_run(&cfg, "demo: --builtin demo", true);
 	case CLI_DEMO_EXITCODES:
 		return demo_exitcodes(cfg.jobs);
 	case CLI_RUN: {
-		char what[256];
-		snprintf(what, sizeof(what), "--builtin %s -j %u", cfg.builtin, cfg.jobs);
-		return app_run(&cfg, cfg.builtin, what, false);
+		struct buf what = {0};
+		struct job none = {0};
+		job_describe(&none, &cfg, &what);
+		buf_printf(&what, " -j %u", cfg.jobs);
+		int status = app_run(&cfg, what.data, false);
+		buf_free(&what);
+		cli_config_free(&cfg);
+		return status;
 	}
 	}
 	return 255;

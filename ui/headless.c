@@ -101,7 +101,7 @@ static void print_summary(struct headless *h)
 {
 	struct batch_summary s;
 	batch_summary(h->batch, &s);
-	if (h->cfg->quiet && s.failed == 0 && s.not_run == 0)
+	if (h->cfg->quiet && s.failed == 0 && s.not_run == 0 && !pool_fatal(batch_pool(h->batch)))
 		return;
 	summary_print(stderr, h->batch);
 }

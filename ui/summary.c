@@ -8,6 +8,9 @@ void summary_print(FILE *f, const struct batch *b)
 {
 	struct batch_summary s;
 	batch_summary(b, &s);
+	const char *fatal = pool_fatal(batch_pool((struct batch *)b));
+	if (fatal)
+		fprintf(f, "pooltop: %s\n", fatal);
 	fprintf(f, "pooltop: %llu done, %llu failed", (unsigned long long)s.done,
 		(unsigned long long)s.failed);
 	if (s.ncodes) {

@@ -1,0 +1,240 @@
+/* The command kind: COMMAND run once per item, executed directly (never through a shell) with
+ * the item in its arguments (template.h).
+ *
+ * The job runs in its own process group with the worker's /dev/null as stdin; its stdout is the
+ * item's output and its stderr is kept apart and written to the worker's stderr in one write
+ * when the item ends, so that two items' messages never interleave. The worker waits on a pidfd
+ * and the two pipes at once: the item ends when the job exits, even if a process it left behind
+ * still holds the pipes. Past --timeout the job's group is sent the termination sequence. */
+#include "job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "spawn.h"
+#include "template.h"
+
+/* Bytes of one item's stderr kept; more is read and dropped, and said so. */
+#define COMMAND_STDERR_MAX (64u << 10)
+
+struct command_state {
+	struct template_args args;
+	struct buf err;
+	char buf[65536];
+};
+
+static int command_init(struct job *job)
+{
+	job->state = xcalloc(1, sizeof(struct command_state));
+	return 0;
+}
+
+static void command_fini(struct job *job)
+{
+	struct command_state *st = job->state;
+	template_args_free(&st->args);
+	buf_free(&st->err);
+	free(st);
+	job->state = NULL;
+}
+
+/* Read what fd has into b, up to max bytes kept. Returns false at the end of the pipe. */
+static bool command_drain(int fd, struct buf *b, size_t max, char *tmp, size_t tmplen,
+			  bool *dropped)
+{
+	ssize_t n = read(fd, tmp, tmplen);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		return false;
+	size_t keep = b->len < max ? MIN((size_t)n, max - b->len) : 0;
+	buf_append(b, tmp, keep);
+	if (keep < (size_t)n)
+		*dropped = true;
+	return true;
+}
+
+static void command_complain(struct buf *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void command_complain(struct buf *err, const char *fmt, ...)
+{
+	va_list ap;
+	buf_printf(err, "pooltop: ");
+	va_start(ap, fmt);
+	buf_vprintf(err, fmt, ap);
+	va_end(ap);
+	buf_putc(err, '\n');
+}
+
+/* Wait for the job pid, reading its stdout into out and its stderr into st->err, and stop it
+ * with the termination sequence past the timeout. Returns its wait status. */
+static int command_wait(struct job *job, struct command_state *st, pid_t pid, int out_fd,
+			int err_fd, uint64_t start, struct buf *out)
+{
+	int pidfd = (int)pidfd_open(pid, 0);
+	struct pollfd pf[3] = {
+		{.fd = out_fd, .events = POLLIN},
+		{.fd = err_fd, .events = POLLIN},
+		{.fd = pidfd, .events = POLLIN},
+	};
+	struct spawn_stop stop = {.seq = &job->termseq};
+	bool dropped_out = false, dropped_err = false, exited = false;
+	int status = 0;
+
+	while (!exited) {
+		uint64_t timeout = job->timeout_ns ? atomic_load(job->timeout_ns) : 0;
+		int wait_ms = -1;
+		uint64_t now = now_ns();
+		if (timeout || stop.stage) {
+			uint64_t due = stop.stage ? stop.next_ns : start + timeout;
+			if (now >= due) {
+				spawn_stop_step(&stop, pid, now);
+				job->timed_out = true;
+				continue;
+			}
+			wait_ms = (int)MIN((due - now + NS_PER_MS - 1) / NS_PER_MS, 1000);
+		}
+		if (pidfd < 0)
+			wait_ms = wait_ms < 0 ? 100 : MIN(wait_ms, 100);
+		int r = poll(pf, 3, wait_ms);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (pf[0].revents && !command_drain(out_fd, out, JOB_OUTPUT_MAX, st->buf,
+						    sizeof(st->buf), &dropped_out))
+			pf[0].fd = -1;
+		if (pf[1].revents && !command_drain(err_fd, &st->err, COMMAND_STDERR_MAX, st->buf,
+						    sizeof(st->buf), &dropped_err))
+			pf[1].fd = -1;
+		/* Without a pidfd, the ends of both pipes or a poll of waitpid say it ended. */
+		if (pf[2].revents || pidfd < 0 || (pf[0].fd < 0 && pf[1].fd < 0)) {
+			pid_t w = waitpid(pid, &status, pf[2].revents ? 0 : WNOHANG);
+			exited = w == pid;
+		}
+	}
+	/* It is gone: what it wrote is in the pipes; anything it left running that still holds
+	 * them is not waited for. */
+	for (int i = 0; i < 2; i++) {
+		int fd = i == 0 ? out_fd : err_fd;
+		struct buf *b = i == 0 ? out : &st->err;
+		size_t max = i == 0 ? JOB_OUTPUT_MAX : COMMAND_STDERR_MAX;
+		bool *dropped = i == 0 ? &dropped_out : &dropped_err;
+		if (pf[i].fd < 0)
+			continue;
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		while (command_drain(fd, b, max, st->buf, sizeof(st->buf), dropped)) {
+			struct pollfd one = {.fd = fd, .events = POLLIN};
+			if (poll(&one, 1, 0) <= 0)
+				break;
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (dropped_err)
+		command_complain(&st->err, "item %llu: stderr cut at %u KiB",
+				 (unsigned long long)job->seq, COMMAND_STDERR_MAX >> 10);
+	return status;
+}
+
+static int command_run(struct job *job, const char *item, size_t len, struct buf *out)
+{
+	struct command_state *st = job->state;
+	int code;
+
+	buf_reset(&st->err);
+	job->timed_out = false;
+	if (memchr(item, '\0', len)) {
+		command_complain(&st->err,
+				 "item %llu holds a NUL byte, which a command's argument cannot "
+				 "carry (separate items with NUL: -0)",
+				 (unsigned long long)job->seq);
+		code = 1;
+		goto report;
+	}
+	template_expand(job->cmd, item, len, job->seq, (unsigned)job->slot, &st->args);
+
+	int out_pipe[2], err_pipe[2];
+	if (pipe2(out_pipe, O_CLOEXEC) < 0) {
+		command_complain(&st->err, "pipe: %s", strerror(errno));
+		code = 126;
+		goto report;
+	}
+	if (pipe2(err_pipe, O_CLOEXEC) < 0) {
+		command_complain(&st->err, "pipe: %s", strerror(errno));
+		close(out_pipe[0]);
+		close(out_pipe[1]);
+		code = 126;
+		goto report;
+	}
+	const int fds[3] = {-1, out_pipe[1], err_pipe[1]};
+	pid_t pid;
+	uint64_t start = now_ns();
+	int r = spawn_job(st->args.argv, fds, &pid);
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	if (r < 0) {
+		code = spawn_failure_code(r);
+		command_complain(&st->err, "%s: %s", st->args.argv[0],
+				 code == 127 && r == -ENOENT ? "command not found" : strerror(-r));
+	} else {
+		if (job->child_pid)
+			atomic_store(job->child_pid, pid);
+		int status = command_wait(job, st, pid, out_pipe[0], err_pipe[0], start, out);
+		if (job->child_pid)
+			atomic_store(job->child_pid, 0);
+		code = exitcode_from_status(status, NULL);
+	}
+	close(out_pipe[0]);
+	close(err_pipe[0]);
+
+report:
+	if (st->err.len)
+		(void)write_all(STDERR_FILENO, st->err.data, st->err.len);
+	return code;
+}
+
+static const struct job_kind command_kind = {
+	.name = "command",
+	.summary = "COMMAND once per item",
+	.init = command_init,
+	.run = command_run,
+	.fini = command_fini,
+	.own_timeout = true,
+};
+
+static int job_check_command(const struct template *t, char *err, size_t errlen)
+{
+	const char *name = template_fixed_command(t);
+	if (!name)
+		return 0;
+	int r = spawn_check_command(name);
+	if (r == -ENOENT)
+		snprintf(err, errlen, "%s: command not found", name);
+	else if (r == -EACCES)
+		snprintf(err, errlen, "%s: not executable (Permission denied)", name);
+	return r;
+}
+
+int job_command_new(char *const *argv, struct job *job, char *err, size_t errlen)
+{
+	struct template *t = template_new(argv);
+	int r = job_check_command(t, err, errlen);
+	if (r < 0) {
+		template_free(t);
+		return r;
+	}
+	memset(job, 0, sizeof(*job));
+	job->kind = &command_kind;
+	job->cmd = t;
+	return 0;
+}

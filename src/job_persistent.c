@@ -1,0 +1,389 @@
+/* The persistent kind: COMMAND started once per worker (its init), fed one item per line on its
+ * stdin, answering one line per item on its stdout, in order; closing its stdin is the join
+ * (its fini), and the worker then leaves with the program's own exit code.
+ *
+ * DESIGN
+ *
+ * Several items are written ahead of their answers (job->in_flight): the answers come back in
+ * the order the items went in, so the n-th line read belongs to the n-th item still pending.
+ * Both pipes are non-blocking and every wait polls both, so a program that answers while it
+ * still has input to read never deadlocks against the worker.
+ *
+ * When the program ends (or closes its stdout) with items pending, the items it held fail with
+ * its exit code (0 would read as success with no answer, so such items fail with 1 and a line
+ * on stderr says why); a partial last line is not an answer. The next item starts a new
+ * program. An item past --timeout (counted from when it became the oldest pending) stops the
+ * program with the termination sequence: that item fails with the signal, marked timed out,
+ * and the other pending items fail with it. An item holding a newline cannot be one line: it
+ * fails with 1 without reaching the program. */
+#include "job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "spawn.h"
+#include "template.h"
+
+#define PERSISTENT_IN_FLIGHT_MAX 64 /* QUEUE_BATCH_MAX: a worker holds no more */
+/* How long a program that closed its stdout has to exit before it is killed. */
+#define PERSISTENT_EXIT_WAIT_MS 1000
+
+struct pending {
+	uint64_t seq;
+	uint64_t submit_ns;
+	bool decided; /* code is its result: no line will come for it */
+	bool timed_out;
+	int code;
+};
+
+struct persistent_state {
+	pid_t pid; /* 0 when no program runs */
+	int in_fd, out_fd, pidfd;
+	struct pending q[PERSISTENT_IN_FLIGHT_MAX];
+	unsigned head, n;
+	struct buf rbuf; /* read from the program, not yet handed out */
+	size_t rpos;
+	struct buf wbuf; /* items not yet written to the program */
+	size_t wpos;
+	bool eof;
+	uint64_t last_answer_ns;
+	char tmp[65536];
+};
+
+static void persistent_complain(struct job *job, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void persistent_complain(struct job *job, const char *fmt, ...)
+{
+	struct buf b = {0};
+	va_list ap;
+	buf_printf(&b, "pooltop: worker %d: ", job->slot);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	buf_putc(&b, '\n');
+	(void)write_all(STDERR_FILENO, b.data, b.len);
+	buf_free(&b);
+}
+
+static int persistent_start(struct job *job, struct persistent_state *st)
+{
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		int err = -errno;
+		close(in[0]);
+		close(in[1]);
+		return err;
+	}
+	const int fds[3] = {in[0], out[1], -1};
+	struct template_args args = {0};
+	template_expand(job->cmd, "", 0, 0, (unsigned)job->slot, &args);
+	/* No item is part of the command line: drop the appended empty argument. */
+	if (!template_has_placeholders(job->cmd))
+		args.argv[--args.argc] = NULL;
+	pid_t pid;
+	int r = spawn_job(args.argv, fds, &pid);
+	close(in[0]);
+	close(out[1]);
+	if (r < 0) {
+		if (job->why)
+			snprintf(job->why, job->why_len, "%s: %s", args.argv[0],
+				 r == -ENOENT ? "command not found" : strerror(-r));
+		template_args_free(&args);
+		close(in[1]);
+		close(out[0]);
+		return r;
+	}
+	template_args_free(&args);
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	st->pid = pid;
+	st->in_fd = in[1];
+	st->out_fd = out[0];
+	st->pidfd = (int)pidfd_open(pid, 0);
+	st->eof = false;
+	buf_reset(&st->rbuf);
+	st->rpos = 0;
+	if (job->child_pid)
+		atomic_store(job->child_pid, pid);
+	return 0;
+}
+
+/* The program is gone or going: reap it and close its pipes. Returns its exit code. */
+static int persistent_reap(struct job *job, struct persistent_state *st, bool kill_it)
+{
+	int status = 0;
+	if (!kill_it && st->pidfd >= 0) {
+		/* It closed its stdout, or stopped reading: give it a moment to exit. */
+		struct pollfd pf = {.fd = st->pidfd, .events = POLLIN};
+		kill_it = poll(&pf, 1, PERSISTENT_EXIT_WAIT_MS) == 0;
+	}
+	if (kill_it)
+		kill(-st->pid, SIGKILL);
+	while (waitpid(st->pid, &status, 0) < 0 && errno == EINTR)
+		continue;
+	if (st->in_fd >= 0)
+		close(st->in_fd);
+	buf_reset(&st->wbuf);
+	st->wpos = 0;
+	close(st->out_fd);
+	if (st->pidfd >= 0)
+		close(st->pidfd);
+	st->in_fd = st->out_fd = st->pidfd = -1;
+	st->pid = 0;
+	if (job->child_pid)
+		atomic_store(job->child_pid, 0);
+	return exitcode_from_status(status, NULL);
+}
+
+/* The program ended with code: every pending item without an answer takes it. */
+static void persistent_died(struct job *job, struct persistent_state *st, int code)
+{
+	unsigned held = 0;
+	for (unsigned i = 0; i < st->n; i++)
+		if (!st->q[(st->head + i) % PERSISTENT_IN_FLIGHT_MAX].decided)
+			held++;
+	if (held && code == 0) {
+		persistent_complain(job,
+				    "the program exited 0 without answering %u item%s: %s fail",
+				    held, held == 1 ? "" : "s", held == 1 ? "it" : "they");
+		code = 1;
+	}
+	for (unsigned i = 0; i < st->n; i++) {
+		struct pending *p = &st->q[(st->head + i) % PERSISTENT_IN_FLIGHT_MAX];
+		if (!p->decided) {
+			p->decided = true;
+			p->code = code;
+		}
+	}
+}
+
+/* Read what the program wrote. Returns false at the end of its stdout. */
+static bool persistent_read(struct persistent_state *st)
+{
+	for (;;) {
+		ssize_t r = read(st->out_fd, st->tmp, sizeof(st->tmp));
+		if (r > 0) {
+			if (st->rpos > 0 && st->rpos == st->rbuf.len) {
+				buf_reset(&st->rbuf);
+				st->rpos = 0;
+			}
+			buf_append(&st->rbuf, st->tmp, (size_t)r);
+			continue;
+		}
+		if (r == 0)
+			return false;
+		return errno == EAGAIN || errno == EINTR;
+	}
+}
+
+static int persistent_init(struct job *job)
+{
+	struct persistent_state *st = xcalloc(1, sizeof(*st));
+	st->in_fd = st->out_fd = st->pidfd = -1;
+	job->state = st;
+	/* Writing to a program that died must be an error to handle, not a signal that ends
+	 * the worker. The program itself gets SIGPIPE back at its default. */
+	signal(SIGPIPE, SIG_IGN);
+	int r = persistent_start(job, st);
+	if (r < 0) {
+		free(st);
+		job->state = NULL;
+	}
+	return r;
+}
+
+static int persistent_submit(struct job *job, const char *item, size_t len)
+{
+	struct persistent_state *st = job->state;
+	if (st->n == PERSISTENT_IN_FLIGHT_MAX)
+		return -ENOBUFS; /* the worker keeps to in_flight: cannot happen */
+	struct pending *p = &st->q[(st->head + st->n++) % PERSISTENT_IN_FLIGHT_MAX];
+	*p = (struct pending){.seq = job->seq, .submit_ns = now_ns()};
+	if (memchr(item, '\n', len)) {
+		persistent_complain(
+			job,
+			"item %llu holds a newline: a persistent program reads one item "
+			"per line",
+			(unsigned long long)job->seq);
+		p->decided = true;
+		p->code = 1;
+		return -EINVAL;
+	}
+	if (st->pid == 0) {
+		int r = persistent_start(job, st);
+		if (r < 0) {
+			persistent_complain(job, "%s", job->why ? job->why : "cannot start");
+			p->decided = true;
+			p->code = spawn_failure_code(r);
+			return r;
+		}
+	}
+	/* Written when collect waits: one write for a whole run of items. */
+	buf_append(&st->wbuf, item, len);
+	buf_putc(&st->wbuf, '\n');
+	return 0;
+}
+
+/* Write what the program can take of wbuf without blocking. */
+static void persistent_flush(struct persistent_state *st)
+{
+	while (st->wpos < st->wbuf.len && st->in_fd >= 0) {
+		ssize_t w = write(st->in_fd, st->wbuf.data + st->wpos, st->wbuf.len - st->wpos);
+		if (w > 0) {
+			st->wpos += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		/* It stopped reading: it is ending. Its answers so far still count. */
+		close(st->in_fd);
+		st->in_fd = -1;
+	}
+	if (st->wpos == st->wbuf.len || st->in_fd < 0) {
+		buf_reset(&st->wbuf);
+		st->wpos = 0;
+	}
+}
+
+/* The next complete line in rbuf, appended to out with its newline. */
+static bool persistent_line(struct persistent_state *st, struct buf *out)
+{
+	const char *s = st->rbuf.data + st->rpos;
+	size_t avail = st->rbuf.len - st->rpos;
+	const char *nl = avail ? memchr(s, '\n', avail) : NULL;
+	if (!nl)
+		return false;
+	size_t n = (size_t)(nl - s) + 1;
+	buf_append(out, s, MIN(n, (size_t)JOB_OUTPUT_MAX));
+	st->rpos += n;
+	return true;
+}
+
+static int persistent_collect(struct job *job, struct buf *out)
+{
+	struct persistent_state *st = job->state;
+	struct spawn_stop stop = {.seq = &job->termseq};
+	if (st->n == 0)
+		return 1;
+	struct pending *p = &st->q[st->head];
+	uint64_t start = MAX(p->submit_ns, st->last_answer_ns);
+
+	while (!p->decided) {
+		if (persistent_line(st, out)) {
+			p->decided = true;
+			p->code = 0;
+			break;
+		}
+		if (st->eof || st->pid == 0) {
+			/* No more answers: a partial line is not one. */
+			persistent_died(job, st, st->pid ? persistent_reap(job, st, false) : 1);
+			break;
+		}
+		uint64_t timeout = job->timeout_ns ? atomic_load(job->timeout_ns) : 0;
+		uint64_t now = now_ns();
+		int wait_ms = -1;
+		if (timeout || stop.stage) {
+			uint64_t due = stop.stage ? stop.next_ns : start + timeout;
+			if (now >= due) {
+				spawn_stop_step(&stop, st->pid, now);
+				p->timed_out = true;
+				continue;
+			}
+			wait_ms = (int)MIN((due - now + NS_PER_MS - 1) / NS_PER_MS, 1000);
+		}
+		persistent_flush(st);
+		bool writing = st->wpos < st->wbuf.len;
+		struct pollfd pf[3] = {{.fd = st->out_fd, .events = POLLIN},
+				       {.fd = st->pidfd, .events = POLLIN},
+				       {.fd = writing ? st->in_fd : -1, .events = POLLOUT}};
+		int r = poll(pf, 3, wait_ms);
+		if (r < 0 && errno != EINTR)
+			st->eof = true;
+		if (pf[0].revents && !persistent_read(st))
+			st->eof = true;
+		if (pf[1].revents) {
+			/* It exited: what it wrote is in the pipe already. */
+			persistent_read(st);
+			st->eof = true;
+		}
+	}
+	if (stop.stage && st->pid) {
+		/* Stopped for the timeout: whatever it still wrote is dropped with it. */
+		persistent_died(job, st, persistent_reap(job, st, true));
+	}
+	job->timed_out = p->timed_out;
+	int code = p->code;
+	st->head = (st->head + 1) % PERSISTENT_IN_FLIGHT_MAX;
+	st->n--;
+	st->last_answer_ns = now_ns();
+	return code;
+}
+
+static void persistent_fini(struct job *job)
+{
+	struct persistent_state *st = job->state;
+	if (!st)
+		return;
+	if (st->pid) {
+		/* Its stdin closed is the join: it finishes and exits by itself. Whatever it
+		 * still writes is read and dropped, so that it never blocks on a full pipe. */
+		while (st->in_fd >= 0 && st->wpos < st->wbuf.len) {
+			struct pollfd pf = {.fd = st->in_fd, .events = POLLOUT};
+			poll(&pf, 1, 100);
+			persistent_flush(st);
+		}
+		if (st->in_fd >= 0)
+			close(st->in_fd);
+		st->in_fd = -1;
+		while (!st->eof) {
+			struct pollfd pf = {.fd = st->out_fd, .events = POLLIN};
+			if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+				break;
+			buf_reset(&st->rbuf);
+			st->rpos = 0;
+			if (!persistent_read(st))
+				st->eof = true;
+		}
+		job->exit_status = persistent_reap(job, st, false);
+	}
+	buf_free(&st->rbuf);
+	buf_free(&st->wbuf);
+	free(st);
+	job->state = NULL;
+}
+
+static const struct job_kind persistent_kind = {
+	.name = "persistent",
+	.summary = "COMMAND started once per worker, one line per item",
+	.init = persistent_init,
+	.submit = persistent_submit,
+	.collect = persistent_collect,
+	.fini = persistent_fini,
+	.own_timeout = true,
+};
+
+int job_persistent_new(char *const *argv, unsigned in_flight, struct job *job, char *err,
+		       size_t errlen)
+{
+	int r = job_command_new(argv, job, err, errlen);
+	if (r < 0)
+		return r;
+	job->kind = &persistent_kind;
+	job->in_flight = MAX(1u, MIN(in_flight, (unsigned)PERSISTENT_IN_FLIGHT_MAX));
+	return 0;
+}

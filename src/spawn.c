@@ -1,0 +1,138 @@
+/* Jobs started from a worker: vfork + execvp in a new process group, and the termination
+ * sequence.
+ *
+ * The child of vfork shares the worker's memory until it execs: it only makes system calls
+ * (prctl, setpgid, dup2, sigaction, execvp, which builds its paths on the stack) and reports a
+ * failed exec through c->err, which the worker reads once vfork returns. The child has its own
+ * signal table (no CLONE_SIGHAND), so resetting SIGPIPE there leaves the worker's alone. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+struct spawn_child {
+	char *const *argv;
+	const int *fds;
+	pid_t worker;
+	volatile int err;
+};
+
+static __attribute__((noinline)) _Noreturn void spawn_child_exec(struct spawn_child *c)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != c->worker) {
+		c->err = ESRCH;
+		_exit(127);
+	}
+	setpgid(0, 0);
+	for (int i = 0; i < 3; i++) {
+		if (c->fds[i] < 0)
+			continue;
+		if (c->fds[i] == i)
+			fcntl(i, F_SETFD, 0); /* dup2 onto itself would leave FD_CLOEXEC set */
+		else
+			dup2(c->fds[i], i);
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGPIPE, &sa, NULL);
+	execvp(c->argv[0], c->argv);
+	c->err = errno ? errno : ENOEXEC;
+	_exit(127);
+}
+
+int spawn_job(char *const *argv, const int fds[3], pid_t *pid)
+{
+	struct spawn_child c = {.argv = argv, .fds = fds, .worker = getpid(), .err = 0};
+	pid_t child = vfork();
+	if (child < 0)
+		return -errno;
+	if (child == 0)
+		spawn_child_exec(&c);
+	if (c.err) {
+		int err = c.err;
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			continue;
+		return -err;
+	}
+	*pid = child;
+	return 0;
+}
+
+int spawn_failure_code(int err)
+{
+	return err == -ENOENT || err == -ENOTDIR || err == -ENAMETOOLONG || err == -ELOOP ? 127
+											  : 126;
+}
+
+static int spawn_check_file(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -ENOENT;
+	if (S_ISDIR(st.st_mode) || access(path, X_OK) < 0)
+		return -EACCES;
+	return 0;
+}
+
+int spawn_check_command(const char *name)
+{
+	if (*name == '\0')
+		return -ENOENT;
+	if (strchr(name, '/'))
+		return spawn_check_file(name);
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin";
+	int found = -ENOENT;
+	struct buf b = {0};
+	for (const char *p = path;; p++) {
+		size_t n = strcspn(p, ":");
+		buf_reset(&b);
+		if (n == 0)
+			buf_putc(&b, '.'); /* an empty PATH element is the current directory */
+		else
+			buf_append(&b, p, n);
+		buf_putc(&b, '/');
+		buf_append(&b, name, strlen(name));
+		int r = spawn_check_file(b.data);
+		if (r == 0) {
+			found = 0;
+			break;
+		}
+		if (r == -EACCES)
+			found = -EACCES; /* execvp goes on looking, and reports EACCES at the end */
+		p += n;
+		if (*p == '\0')
+			break;
+	}
+	buf_free(&b);
+	return found;
+}
+
+void spawn_stop_step(struct spawn_stop *s, pid_t pgid, uint64_t now)
+{
+	int sig = SIGKILL;
+	uint64_t wait_ms = 25;
+	if (s->stage < s->seq->n) {
+		sig = s->seq->sig[s->stage];
+		wait_ms = s->seq->ms[s->stage];
+	}
+	s->stage++;
+	if (!s->first_sig)
+		s->first_sig = sig;
+	kill(-pgid, sig);
+	if (sig != SIGKILL && sig != SIGCONT)
+		kill(-pgid, SIGCONT); /* a stopped job acts on it only once continued */
+	s->next_ns = now + MAX(wait_ms, 1) * NS_PER_MS;
+}

@@ -1,0 +1,40 @@
+/* Starting a job from a worker: COMMAND in its own process group, killed with the worker, and
+ * stopping it with a termination sequence. Used by the command and persistent kinds. */
+#ifndef POOLTOP_SPAWN_H
+#define POOLTOP_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "termseq.h"
+
+/* Start argv[0] (searched in PATH, as execvp) with fds[0..2] as its stdin, stdout and stderr
+ * (-1 keeps the worker's), in a new process group it leads, with SIGKILL as its parent-death
+ * signal and SIGPIPE at its default. vfork, not fork: its cost does not grow with the worker.
+ * Returns 0 and *pid, or the negative errno of the failed exec (-ENOENT, -EACCES, -ENOEXEC)
+ * or of vfork. */
+int spawn_job(char *const *argv, const int fds[3], pid_t *pid);
+
+/* The exit code of a job that could not be started, as a shell gives it: 127 when the command
+ * was not found, 126 when it was found but could not be executed. */
+int spawn_failure_code(int err);
+
+/* Check, before a run, that name can be executed: a path to an executable file, or a name found
+ * in PATH. 0, -ENOENT ("command not found") or -EACCES (found, not executable). */
+int spawn_check_command(const char *name);
+
+/* Stopping a job with a termination sequence. */
+struct spawn_stop {
+	const struct termseq *seq;
+	unsigned stage;	  /* signals sent so far */
+	uint64_t next_ns; /* when to send the next one */
+	int first_sig;	  /* the first signal sent, 0 before */
+};
+
+/* Send the next signal of the sequence to the process group pgid (SIGKILL once the sequence
+ * is over) and set s->next_ns. now: CLOCK_MONOTONIC ns. */
+void spawn_stop_step(struct spawn_stop *s, pid_t pgid, uint64_t now);
+
+#endif

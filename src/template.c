@@ -1,0 +1,246 @@
+/* GNU parallel's replacement strings in a command line, expanded per item into an argv. The
+ * rules for {.} {/} {//} {/.} are GNU parallel's, checked against parallel 20221122. */
+#include "template.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum part_kind {
+	PART_TEXT,	/* literal bytes of the argument */
+	PART_ITEM,	/* {} */
+	PART_NOEXT,	/* {.} */
+	PART_BASE,	/* {/} */
+	PART_DIR,	/* {//} */
+	PART_BASENOEXT, /* {/.} */
+	PART_SEQ,	/* {#} */
+	PART_SLOT,	/* {%} */
+};
+
+struct part {
+	enum part_kind kind;
+	size_t arg;	  /* which argument it belongs to */
+	const char *text; /* PART_TEXT: into the copied argument */
+	size_t len;
+};
+
+struct template
+{
+	char **words; /* the copied argv */
+	size_t nwords;
+	struct part *parts;
+	size_t nparts;
+	bool placeholders;
+};
+
+static const struct {
+	const char *text;
+	enum part_kind kind;
+} template_strings[] = {
+	{"{}", PART_ITEM},	  {"{.}", PART_NOEXT}, {"{/}", PART_BASE}, {"{//}", PART_DIR},
+	{"{/.}", PART_BASENOEXT}, {"{#}", PART_SEQ},   {"{%}", PART_SLOT},
+};
+
+static void template_add(struct template *t, size_t *cap, enum part_kind kind, size_t arg,
+			 const char *text, size_t len)
+{
+	if (kind == PART_TEXT && len == 0)
+		return;
+	if (t->nparts == *cap) {
+		*cap = *cap ? 2 * *cap : 8;
+		t->parts = xrealloc(t->parts, *cap * sizeof(*t->parts));
+	}
+	t->parts[t->nparts++] = (struct part){.kind = kind, .arg = arg, .text = text, .len = len};
+}
+
+struct template *template_new(char *const *argv)
+{
+	struct template *t = xcalloc(1, sizeof(*t));
+	size_t cap = 0;
+
+	while (argv[t->nwords])
+		t->nwords++;
+	t->words = xcalloc(t->nwords + 1, sizeof(*t->words));
+	for (size_t i = 0; i < t->nwords; i++) {
+		char *w = t->words[i] = xstrdup(argv[i]);
+		const char *lit = w;
+		for (const char *p = w; *p;) {
+			size_t k, n = 0;
+			for (k = 0; *p == '{' && k < ARRAY_SIZE(template_strings); k++) {
+				n = strlen(template_strings[k].text);
+				if (strncmp(p, template_strings[k].text, n) == 0)
+					break;
+			}
+			if (*p != '{' || k == ARRAY_SIZE(template_strings)) {
+				p++;
+				continue;
+			}
+			template_add(t, &cap, PART_TEXT, i, lit, (size_t)(p - lit));
+			template_add(t, &cap, template_strings[k].kind, i, NULL, 0);
+			t->placeholders = true;
+			p += n;
+			lit = p;
+		}
+		template_add(t, &cap, PART_TEXT, i, lit, strlen(lit));
+	}
+	return t;
+}
+
+void template_free(struct template *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nwords; i++)
+		free(t->words[i]);
+	free(t->words);
+	free(t->parts);
+	free(t);
+}
+
+bool template_has_placeholders(const struct template *t)
+{
+	return t->placeholders;
+}
+
+const char *template_fixed_command(const struct template *t)
+{
+	for (size_t k = 0; k < t->nparts && t->parts[k].arg == 0; k++)
+		if (t->parts[k].kind != PART_TEXT)
+			return NULL;
+	return t->words[0];
+}
+
+/* The length of s[0..len) without its last extension: a '.' followed by anything but '/' and
+ * '.' up to the end (GNU parallel's s:\.[^/.]*$::). */
+static size_t strip_ext(const char *s, size_t len)
+{
+	for (size_t i = len; i > 0; i--) {
+		if (s[i - 1] == '/')
+			return len;
+		if (s[i - 1] == '.')
+			return i - 1;
+	}
+	return len;
+}
+
+/* Where the basename starts: after the last '/' (GNU parallel's s:^.*\/::). */
+static size_t base_start(const char *s, size_t len)
+{
+	for (size_t i = len; i > 0; i--)
+		if (s[i - 1] == '/')
+			return i;
+	return 0;
+}
+
+/* POSIX dirname, as Perl's File::Basename::dirname that GNU parallel uses. */
+static void append_dirname(struct buf *b, const char *s, size_t len)
+{
+	size_t n = len;
+	while (n > 1 && s[n - 1] == '/')
+		n--; /* trailing slashes */
+	while (n > 0 && s[n - 1] != '/')
+		n--; /* the last component */
+	if (n == 0) {
+		buf_putc(b, '.');
+		return;
+	}
+	while (n > 1 && s[n - 1] == '/')
+		n--; /* the slashes before it */
+	buf_append(b, s, n);
+}
+
+static void template_part_expand(const struct part *pt, const char *item, size_t len, uint64_t seq,
+				 unsigned slot, struct buf *b)
+{
+	size_t base;
+
+	switch (pt->kind) {
+	case PART_TEXT:
+		buf_append(b, pt->text, pt->len);
+		return;
+	case PART_ITEM:
+		buf_append(b, item, len);
+		return;
+	case PART_NOEXT:
+		buf_append(b, item, strip_ext(item, len));
+		return;
+	case PART_BASE:
+		base = base_start(item, len);
+		buf_append(b, item + base, len - base);
+		return;
+	case PART_DIR:
+		append_dirname(b, item, len);
+		return;
+	case PART_BASENOEXT:
+		base = base_start(item, len);
+		buf_append(b, item + base, strip_ext(item + base, len - base));
+		return;
+	case PART_SEQ:
+		buf_printf(b, "%llu", (unsigned long long)seq);
+		return;
+	case PART_SLOT:
+		buf_printf(b, "%u", slot + 1);
+		return;
+	}
+}
+
+void template_expand(const struct template *t, const char *item, size_t len, uint64_t seq,
+		     unsigned slot, struct template_args *a)
+{
+	size_t argc = t->nwords + (t->placeholders ? 0 : 1);
+
+	if (a->cap < argc + 1) {
+		a->cap = argc + 1;
+		a->offs = xrealloc(a->offs, a->cap * sizeof(*a->offs));
+		a->argv = xrealloc(a->argv, a->cap * sizeof(*a->argv));
+	}
+	buf_reset(&a->bytes);
+	size_t k = 0;
+	for (size_t i = 0; i < t->nwords; i++) {
+		a->offs[i] = a->bytes.len;
+		for (; k < t->nparts && t->parts[k].arg == i; k++)
+			template_part_expand(&t->parts[k], item, len, seq, slot, &a->bytes);
+		buf_putc(&a->bytes, '\0');
+	}
+	if (!t->placeholders) {
+		a->offs[t->nwords] = a->bytes.len;
+		buf_append(&a->bytes, item, len);
+		buf_putc(&a->bytes, '\0');
+	}
+	/* Pointers last: the buffer may have moved while it grew. */
+	for (size_t i = 0; i < argc; i++)
+		a->argv[i] = a->bytes.data + a->offs[i];
+	a->argv[argc] = NULL;
+	a->argc = argc;
+}
+
+void template_args_free(struct template_args *a)
+{
+	buf_free(&a->bytes);
+	free(a->offs);
+	free(a->argv);
+	memset(a, 0, sizeof(*a));
+}
+
+void template_quote_argv(struct buf *b, char *const *argv)
+{
+	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				   "0123456789_./:=@%+,-";
+
+	for (size_t i = 0; argv[i]; i++) {
+		const char *w = argv[i];
+		if (i > 0)
+			buf_putc(b, ' ');
+		if (*w && w[strspn(w, safe)] == '\0') {
+			buf_append(b, w, strlen(w));
+			continue;
+		}
+		buf_putc(b, '\'');
+		for (; *w; w++) {
+			if (*w == '\'')
+				buf_append(b, "'\\''", 4);
+			else
+				buf_putc(b, *w);
+		}
+		buf_putc(b, '\'');
+	}
+}
