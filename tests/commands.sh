@@ -1,0 +1,158 @@
+#!/bin/bash
+# commands.sh: the command-per-item kind end to end: a real workload (sha256sum), items that
+# would break a shell, replacement strings, 127/126, per-item stderr, the joblog's Command,
+# --retries and --resume, --timeout with its termination sequence, no orphans, and GNU
+# parallel reading a joblog pooltop wrote.
+. "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
+
+plan 32
+
+ptname
+
+# --- a real workload: sha256sum over generated files -------------------------------------
+mkdir "$T/files"
+for i in $(seq 1 60); do
+	head -c $((i * 997)) /dev/urandom >"$T/files/f$i.bin"
+done
+(cd "$T/files" && sha256sum -- *.bin | sort) >"$T/want.sha"
+(cd "$T/files" && ls -- *.bin | ptu 30 --headless -q -j 3 -- sha256sum {}) >"$T/got.sha" 2>"$T/err"
+rc=$?
+is "$rc" 0 "sha256sum {} over 60 files exits 0"
+sort "$T/got.sha" -o "$T/got.sha"
+check "pooltop -- sha256sum {} gives exactly what sha256sum gives file by file" \
+	cmp -s "$T/got.sha" "$T/want.sha"
+
+# --- hostile items reach the command byte for byte ---------------------------------------
+printf '%s\0' "it's \"quoted\"" "\$(touch $T/pwned1)" "a; touch $T/pwned2" "-n" "--help" \
+	"  lead and trail  " "back\\slash" "*" "\`touch $T/pwned3\`" "two
+lines" >"$T/hostile"
+printf '\377\376 not utf-8\0' >>"$T/hostile"
+ptu 30 --headless -q -j 3 -k -0 -- printf '%s\0' {} <"$T/hostile" >"$T/hostile.out" 2>"$T/err"
+rc=$?
+is "$rc" 0 "hostile items: exit 0"
+check "hostile items (quotes, \$(), ;, leading -, spaces, newlines, non-UTF-8) arrive byte for byte" \
+	cmp -s "$T/hostile.out" "$T/hostile"
+check "no item was run by a shell" test ! -e "$T/pwned1" -a ! -e "$T/pwned2" -a ! -e "$T/pwned3"
+
+# --- replacement strings, the appended item ---------------------------------------------
+out=$(ptu 10 --headless -q -j 1 -k -- echo {#} {%} {} {.} {/} {//} {/.} ::: dir/sub/f.tar.gz </dev/null)
+is "$out" "1 1 dir/sub/f.tar.gz dir/sub/f.tar f.tar.gz dir/sub f.tar" \
+	"{#} {%} {} {.} {/} {//} {/.} as GNU parallel"
+out=$(ptu 10 --headless -q -j 1 -k -- echo x ::: "a b" c </dev/null | tr '\n' '|')
+is "$out" "x a b|x c|" "without a replacement string the item is the last argument"
+
+# --- exit codes: the job's, 127 and 126 for that item only -------------------------------
+printf 'echo hi\n' >"$T/noexec"
+chmod -x "$T/noexec"
+printf '%s\n' /nonexistent/cmd "$T/noexec" true false |
+	ptu 20 --headless -j 2 --results "$T/r127" -- {} >/dev/null 2>"$T/err127"
+rc=$?
+is "$rc" 3 "127, 126 and false fail their items only: exit status 3"
+is "$(json_get "$T/r127" 1 exitcode) $(json_get "$T/r127" 2 exitcode) $(json_get "$T/r127" 3 exitcode) $(json_get "$T/r127" 4 exitcode)" \
+	"127 126 0 1" "exit codes: not found 127, not executable 126, true 0, false 1"
+like "$(cat "$T/err127")" "/nonexistent/cmd: command not found" "the item's stderr names the missing command"
+
+ptu 20 --headless -j 2 --results "$T/rsig" -- sh -c 'kill -SEGV $$' ::: 1 </dev/null >/dev/null 2>&1
+is "$(json_get "$T/rsig" 1 exitcode)" "-11" "a job killed by a signal gives -SIGNAL, as Python"
+
+out=$(ptu 10 --headless -- nosuchcmd-xyz ::: 1 </dev/null 2>&1)
+rc=$?
+is "$rc:$out" "255:pooltop: nosuchcmd-xyz: command not found" \
+	"a COMMAND not in PATH is a one-line error before the run, exit 255"
+out=$(ptu 10 --headless -- "$T/noexec" ::: 1 </dev/null 2>&1)
+rc=$?
+is "$rc:$out" "255:pooltop: $T/noexec: not executable (Permission denied)" \
+	"a COMMAND that cannot be executed is a one-line error, exit 255"
+
+# --- stderr is per item: never interleaved with another item's ---------------------------
+seq 1 40 | ptu 30 --headless -q -j 4 -- sh -c 'echo "$1-a" >&2; sleep 0.02; echo "$1-b" >&2' _ \
+	>/dev/null 2>"$T/inter"
+check "each item's stderr lines stay together (40 items, 4 workers)" awk '
+	/-a$/ { if (open != "") exit 1; open = $0; sub(/-a$/, "", open); next }
+	/-b$/ { b = $0; sub(/-b$/, "", b); if (b != open) exit 1; open = ""; n++ }
+	END { exit !(n == 40 && open == "") }' "$T/inter"
+
+# --- the joblog's Command column ----------------------------------------------------------
+ptu 10 --headless -q -j 1 --joblog "$T/jl" -- echo {} ::: "a b" </dev/null >/dev/null
+is "$(awk -F'\t' 'NR == 2 { print $9 }' "$T/jl")" "echo 'a b'" \
+	"the joblog's Command is the command line run, quoted as a shell reads it"
+
+# --- --retries and --resume in the command kind -------------------------------------------
+# Each item fails on its first run and succeeds on the second.
+seq 1 10 | ptu 30 --headless -q -j 2 --retries 1 --results "$T/rretry" -- \
+	sh -c '[ -e "$0" ] && exit 0; : >"$0"; exit 1' "$T/flag{}" >/dev/null 2>&1
+rc=$?
+is "$rc:$(json_count "$T/rretry"):$(json_get "$T/rretry" 7 status attempts)" "0:10:done 2" \
+	"--retries: an item failing once is run again and done"
+
+seq 1 5 | ptu 20 --headless -q -j 2 --joblog "$T/jres" -- echo {} >/dev/null
+seq 1 8 | ptu 20 --headless -q -j 2 --joblog "$T/jres" --resume -- echo {} >"$T/resumed"
+is "$(sort -n "$T/resumed" | tr '\n' ' ')" "6 7 8 " "--resume runs only the items missing from the joblog"
+
+# --- --timeout: the termination sequence on the job's process group -----------------------
+t0=$(now_us)
+ptu 30 --headless -j 4 --timeout 1 --joblog "$T/jto" --results "$T/rto" -- sleep ::: 101 102 103 0.1 \
+	</dev/null >/dev/null 2>"$T/eto"
+rc=$?
+t1=$(now_us)
+is "$rc" 3 "--timeout 1 on three sleep 100s: the batch finishes, exit status counts 3"
+check "the batch ended within the deadline (1 s + the 375 ms sequence, + slack)" \
+	test $(((t1 - t0) / 1000)) -lt 2500
+is "$(json_get "$T/rto" 1 exitcode timeout) $(json_get "$T/rto" 4 exitcode timeout)" "-15 true 0 -" \
+	"a timed-out item fails with -15 and \"timeout\": true; a quick one is done"
+check "each timed-out item was stopped within 1.5 s" python3 - "$T/rto" <<'PY'
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if all(r["runtime"] < 1.5 for r in rs) else 1)
+PY
+is "$(awk -F'\t' '$9 == "sleep 101" { print $7, $8 }' "$T/jto")" "-1 15" \
+	"the joblog marks a timeout as GNU parallel: Exitval -1, Signal 15"
+like "$(cat "$T/eto")" "item 1 '101' failed with -15 SIGTERM \(timeout\)" "the event log says timeout"
+
+# A job that ignores SIGTERM is ended by the sequence's KILL, its whole group with it.
+t0=$(now_us)
+ptu 30 --headless -j 1 --timeout 0.5 --results "$T/rkill" -- sh -c 'trap "" TERM; sleep 1004; :' ::: 1 \
+	</dev/null >/dev/null 2>&1
+t1=$(now_us)
+is "$(json_get "$T/rkill" 1 exitcode timeout)" "-9 true" "a job ignoring SIGTERM is killed by the sequence's KILL (-9)"
+check "...after 0.5 s + 200 + 100 + 50 ms, well before its sleep ends" test $(((t1 - t0) / 1000)) -lt 2000
+check "...and no process of its group is left (its sleep 1004 too)" wait_for '! pgrep -f "^sleep 1004" >/dev/null' 5
+
+# A custom --term-seq.
+ptu 30 --headless -j 1 --timeout 0.3 --term-seq INT,100,KILL,25 --results "$T/rint" -- sleep 105 ::: 1 \
+	</dev/null >/dev/null 2>&1
+is "$(json_get "$T/rint" 1 exitcode timeout)" "-2 true" "--term-seq INT,100,KILL,25 sends SIGINT first"
+
+# --timeout N%: past N percent of the median item time.
+{ for i in $(seq 1 12); do echo 0.02; done; echo 106; } |
+	ptu 30 --headless -j 1 --timeout 1000% --results "$T/rpct" -- sleep >/dev/null 2>&1
+is "$(json_get "$T/rpct" 13 exitcode timeout)" "-15 true" "--timeout 1000%: an item 5000 times the median is stopped"
+check "...long before it would have ended" python3 - "$T/rpct" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["seq"] == 13][0]
+sys.exit(0 if r["runtime"] < 3 else 1)
+PY
+
+# --- a worker killed from outside: its job's group goes with it ---------------------------
+ptu 60 --headless -q -j 1 -- sh -c 'sleep 1007; :' ::: 1 2 </dev/null >/dev/null 2>&1 &
+wait_for 'pgrep -f "^sleep 1007" >/dev/null' 10
+main=$(main_pid)
+worker=$(children "$main" | head -1)
+kill -KILL "$worker" 2>/dev/null
+check "SIGKILL of a worker running a command: no process of the job's group is left" \
+	wait_for '[ "$(pgrep -f "^sleep 1007" | wc -l)" -le 1 ]' 5
+# The second item still runs in the replacement worker; end the run.
+kill -TERM "$main" 2>/dev/null
+wait
+check "...and when pooltop ends, nothing of the jobs survives" wait_for '! pgrep -f "^sleep 1007" >/dev/null' 5
+
+# --- GNU parallel accepts a joblog pooltop wrote ------------------------------------------
+if command -v parallel >/dev/null 2>&1; then
+	seq 1 10 | ptu 20 --headless -q -j 2 --joblog "$T/jpar" -- echo >/dev/null
+	# Cut short: the header and the rows of items 1 to 5.
+	awk -F'\t' 'NR == 1 || $1 <= 5' "$T/jpar" >"$T/jcut"
+	out=$(parallel --will-cite --resume --joblog "$T/jcut" echo ::: $(seq 1 10) 2>&1 | sort -n | tr '\n' ' ')
+	is "$out" "6 7 8 9 10 " "parallel --resume --joblog on pooltop's joblog reruns only the missing items"
+else
+	ok "# SKIP GNU parallel is not installed"
+fi
