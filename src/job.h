@@ -79,6 +79,10 @@ struct job {
 	 * "KIND: strerror". */
 	char *why;
 	size_t why_len;
+	/* Set by the worker: its stderr is its own (a pipe the parent keeps per slot), so a job's
+	 * stderr may go there as it comes; otherwise it is shared with other workers, and each
+	 * item's stderr goes in one write when the item ends, never interleaved. */
+	bool stderr_private;
 };
 
 struct config;

@@ -116,6 +116,11 @@ static int command_wait(struct job *job, struct command_state *st, pid_t pid, in
 		if (pf[1].revents && !command_drain(err_fd, &st->err, COMMAND_STDERR_MAX, st->buf,
 						    sizeof(st->buf), &dropped_err))
 			pf[1].fd = -1;
+		if (job->stderr_private && st->err.len) {
+			/* Nobody else writes there: the dashboard shows it as it comes. */
+			(void)write_all(STDERR_FILENO, st->err.data, st->err.len);
+			buf_reset(&st->err);
+		}
 		/* Without a pidfd, the ends of both pipes or a poll of waitpid say it ended. */
 		if (pf[2].revents || pidfd < 0 || (pf[0].fd < 0 && pf[1].fd < 0)) {
 			pid_t w = waitpid(pid, &status, pf[2].revents ? 0 : WNOHANG);

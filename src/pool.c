@@ -277,8 +277,10 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 		.stderr_fd = p->cfg.worker_stderr_fd,
 	};
 	struct pool_capture *cap = NULL;
-	if (p->cfg.capture_stderr)
+	if (p->cfg.capture_stderr) {
 		args.stderr_fd = pool_capture_open(p, s, &cap);
+		args.stderr_private = args.stderr_fd >= 0;
+	}
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0)

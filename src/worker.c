@@ -352,6 +352,7 @@ _Noreturn void worker_main(const struct worker_args *a)
 	job->timeout_ns = &a->shm->hdr->timeout_ns;
 	job->why = w.slot->init_error;
 	job->why_len = sizeof(w.slot->init_error);
+	job->stderr_private = a->stderr_private;
 	w.slot->init_error[0] = '\0';
 	w.job = job;
 

@@ -23,7 +23,7 @@ tm_start end -j 2 --builtin sleep:400 ::: 1 2 3 4
 screen_like '^pooltop  --builtin sleep:400 -j 2  \[RUNNING\]' 5 "end: the dashboard shows"
 wait_exit 10
 is "$RC" 0 "end: the batch ends by itself, exit status 0"
-like "$(cat "$R/out")" '^pooltop: 4 done, 0 failed' "end: the summary on stdout"
+like "$(cat "$R/err")" '^pooltop: 4 done, 0 failed' "end: the summary on stderr (stdout is for results)"
 terminal_points end
 no_worker_points end 0
 
@@ -68,7 +68,7 @@ else
 	not_ok "q, t: pooltop exits at once, with a non-zero status ($RC)"
 	diag_screen
 fi
-like "$(cat "$R/out")" '^pooltop: 0 done, 2 failed \(2 with -15 SIGTERM\)' \
+like "$(cat "$R/err")" '^pooltop: 0 done, 2 failed \(2 with -15 SIGTERM\)' \
 	"q, t: the summary says the 2 running items failed with -15 SIGTERM"
 terminal_points "q, t"
 no_worker_points "q, t" 0
@@ -92,7 +92,7 @@ else
 	not_ok "Ctrl-C twice: pooltop terminates the workers and exits at once, non-zero ($RC)"
 	diag_screen
 fi
-like "$(cat "$R/out")" '-15 SIGTERM' "Ctrl-C twice: the summary counts items failed with -15 SIGTERM"
+like "$(cat "$R/err")" '-15 SIGTERM' "Ctrl-C twice: the summary counts items failed with -15 SIGTERM"
 terminal_points "Ctrl-C twice"
 no_worker_points "Ctrl-C twice" 0
 
@@ -108,7 +108,7 @@ for sig in TERM HUP; do
 		not_ok "SIG$sig: pooltop exits at once, non-zero ($RC)"
 		diag_screen
 	fi
-	like "$(cat "$R/out")" '^pooltop: 0 done, 2 failed' "SIG$sig: the summary on stdout"
+	like "$(cat "$R/err")" '^pooltop: 0 done, 2 failed' "SIG$sig: the summary on stderr (stdout is for results)"
 	terminal_points "SIG$sig"
 	no_worker_points "SIG$sig" 0
 done

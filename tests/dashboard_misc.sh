@@ -112,7 +112,7 @@ else
 	not_ok "T: terminates all, pooltop exits, non-zero ($RC)"
 	diag_screen
 fi
-like "$(cat "$R/out")" '-15 SIGTERM' "T: the summary counts the items failed with -15 SIGTERM"
+like "$(cat "$R/err")" '-15 SIGTERM' "T: the summary counts the items failed with -15 SIGTERM"
 if wait_for no_live_procs 3; then ok "T: no worker left"; else not_ok "T: no worker left"; fi
 
 # --- items on stdin, keys from the terminal ---------------------------------------------------
@@ -124,7 +124,7 @@ screen_like 'joining all' 3 "J: 'joining all' (keys are read from the terminal)"
 wait_exit 10
 is "$RC" 0 "J: pooltop finishes what it read and exits 0"
 is "$(json_seqs "$R/r" 2>/dev/null)" "1 2 3 4 5 6 7 8 9 10" "J: the 10 items read are all in --results"
-like "$(cat "$R/out")" '^pooltop: 10 done, 0 failed' "J: the summary on stdout"
+like "$(cat "$R/err")" '^pooltop: 10 done, 0 failed' "J: the summary on stderr (stdout is for results)"
 terminal_points "items on stdin"
 
 # --- an unknown TERM: headless, said in one line -------------------------------------------------

@@ -60,6 +60,7 @@ struct dash_log_line {
 struct dash {
 	const struct config *cfg;
 	const char *what; /* what runs: "--builtin demo" */
+	bool jobs;	  /* the workers run commands: a JOB column for their PIDs */
 	struct batch *batch;
 	struct pool *pool;
 	int tty_fd;

@@ -376,6 +376,7 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 	struct dash *d = &b->d;
 	d->cfg = cfg;
 	d->what = what;
+	d->jobs = job->cmd != NULL;
 	d->stay = stay;
 	d->views = xcalloc(DASH_MAX_SLOTS, sizeof(*d->views));
 	d->procs = xcalloc(DASH_MAX_SLOTS, sizeof(*d->procs));
@@ -437,8 +438,8 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 	dashboard_redraw(b);
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 	terminal_close();
-	summary_print(stdout, d->batch);
-	fflush(stdout);
+	/* stderr: stdout may be the results, redirected to a file. */
+	summary_print(stderr, d->batch);
 	status = batch_exit_status(d->batch);
 out_batch:
 	batch_free(d->batch);

@@ -13,6 +13,7 @@ enum col {
 	C_PID,
 	C_STATE,
 	C_EXIT,
+	C_JOB,
 	C_DONE,
 	C_FAIL,
 	C_RATE,
@@ -28,23 +29,26 @@ static const struct {
 	int width;
 	bool right;
 } cols[NCOL] = {
-	[C_NUM] = {"#", 4, true},	 [C_PID] = {"PID", 8, true},
-	[C_STATE] = {"STATE", 9, false}, [C_EXIT] = {"EXIT", 15, false},
-	[C_DONE] = {"DONE", 7, true},	 [C_FAIL] = {"FAIL", 6, true},
-	[C_RATE] = {"RATE", 7, true},	 [C_CPU] = {"CPU%", 6, true},
-	[C_RSS] = {"RSS", 6, true},	 [C_AGE] = {"AGE", 7, true},
-	[C_RST] = {"RST", 4, true},
+	[C_NUM] = {"#", 4, true},	[C_PID] = {"PID", 8, true},
+	[C_JOB] = {"JOB", 8, true},	[C_STATE] = {"STATE", 9, false},
+	[C_EXIT] = {"EXIT", 15, false}, [C_DONE] = {"DONE", 7, true},
+	[C_FAIL] = {"FAIL", 6, true},	[C_RATE] = {"RATE", 7, true},
+	[C_CPU] = {"CPU%", 6, true},	[C_RSS] = {"RSS", 6, true},
+	[C_AGE] = {"AGE", 7, true},	[C_RST] = {"RST", 4, true},
 };
 
 /* Columns shown at a width: the most useful first. */
-static const enum col order[] = {C_NUM, C_PID, C_STATE, C_EXIT, C_DONE, C_FAIL,
-				 C_AGE, C_CPU, C_RATE,	C_RSS,	C_RST};
+static const enum col order[] = {C_NUM,	 C_PID, C_STATE, C_EXIT, C_JOB, C_DONE,
+				 C_FAIL, C_AGE, C_CPU,	 C_RATE, C_RSS, C_RST};
 
-static void shown_columns(int w, bool show[NCOL])
+/* JOB, the PID of the command a worker runs, only when the workers run commands. */
+static void shown_columns(int w, bool jobs, bool show[NCOL])
 {
 	int used = 2 + 12; /* the marker, and at least 12 for ITEM */
 	memset(show, 0, NCOL * sizeof(show[0]));
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+		if (order[i] == C_JOB && !jobs)
+			continue;
 		int cw = cols[order[i]].width + 1;
 		if (used + cw > w)
 			break;
@@ -94,6 +98,12 @@ static void draw_row(struct dash *d, unsigned i, int y, int x, int w, const bool
 		case C_PID:
 			if (v->pid > 0)
 				snprintf(t, sizeof(t), "%d", (int)v->pid);
+			else
+				snprintf(t, sizeof(t), "-");
+			break;
+		case C_JOB:
+			if (v->job_pid > 0)
+				snprintf(t, sizeof(t), "%d", (int)v->job_pid);
 			else
 				snprintf(t, sizeof(t), "-");
 			break;
@@ -179,7 +189,7 @@ static void draw_row(struct dash *d, unsigned i, int y, int x, int w, const bool
 void view_workers_draw(struct dash *d, int y, int x, int h, int w)
 {
 	bool show[NCOL];
-	shown_columns(w, show);
+	shown_columns(w, d->jobs, show);
 	move(y, x);
 	attron(A_BOLD | A_UNDERLINE);
 	addstr("  ");

@@ -1,0 +1,53 @@
+#!/bin/bash
+# dashboard_jobs.sh: the dashboard running a command per item: the JOB column shows each
+# worker's job PID, t and k on a worker end its job's whole process group (no orphan), and
+# the detail view shows the job's stderr.
+. "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
+
+plan 8
+
+ptname
+
+# sleep_pids: the pids of the test's "sleep 1011" processes, sorted.
+sleep_pids() { pgrep -f '^sleep 1011' | sort -n; }
+# job_col SLOT: the JOB column of the slot's row (after EXIT).
+job_col() { row "$1" | awk '{ sub(/^[> ][* ]/, ""); print $5 }'; }
+
+tm_start jobs -j 2 -- sh -c 'echo "stderr of item $1" >&2; sleep 1011; :' _ ::: 1 2 3 4
+screen_like '^ +# +PID +STATE +EXIT +JOB ' 5 "a command run shows a JOB column after EXIT"
+wait_until '[ "$(sleep_pids | wc -l)" = 2 ] && [ -n "$(job_col 0 | grep -E "^[0-9]+$")" ] && [ -n "$(job_col 1 | grep -E "^[0-9]+$")" ]' 5 ||
+	diag "the jobs did not start within 5 s"
+j0=$(job_col 0)
+j1=$(job_col 1)
+# A job's PID is the shell's; its group holds the shell and its sleep.
+if [ -n "$j0" ] && [ "$(ps -o pgid= -p "$j0" | tr -d ' ')" = "$j0" ] && [ "$(ps -o ppid= -p "$j0" | tr -d ' ')" = "$(row_pid 0)" ]; then
+	ok "JOB shows the job's PID: a child of the worker, leading its own process group"
+else
+	not_ok "JOB shows the job's PID: a child of the worker, leading its own process group"
+	diag "JOB $j0; worker $(row_pid 0); ps: $(ps -o pid,ppid,pgid,args -p "$j0" 2>&1)"
+	diag_screen
+fi
+before=$(sleep_pids)
+s0=$(pgrep -g "$j0" -f '^sleep 1011')
+
+tm_select 0
+tm_keys t
+check "t on a worker running a command: its job's group is gone (the sleep $s0 too)" \
+	wait_for '! kill -0 "$s0" 2>/dev/null && ! pgrep -g "$j0" >/dev/null' 5
+screen_until '[ "$(row_exit 0)" = "-15 SIGTERM" ]' 5 "t: the row shows -15 SIGTERM"
+
+s1=$(pgrep -g "$j1" -f '^sleep 1011')
+tm_select 1
+tm_keys k
+check "k on a worker running a command: its job's group is gone (the sleep $s1 too)" \
+	wait_for '! kill -0 "$s1" 2>/dev/null && ! pgrep -g "$j1" >/dev/null' 5
+check "no sleep of the first two jobs is left anywhere" \
+	wait_for '[ -z "$(comm -12 <(echo "$before") <(sleep_pids))" ]' 5
+
+tm_select 0
+tm_keys Enter
+screen_like 'stderr of item [0-9]' 5 "the detail view shows the job's stderr"
+tm_keys Escape
+tm_keys T
+wait_exit 10
+check "after T, no job of the run is left" wait_for '[ -z "$(sleep_pids)" ]' 5
