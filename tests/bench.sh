@@ -889,7 +889,7 @@ if [ -s "$RESULTS" ]; then
 		NR == FNR { old[$1 FS $2] = $3; next }
 		($1 FS $2) in old && old[$1 FS $2] + 0 != 0 {
 			o = old[$1 FS $2]; n++
-			printf "  %-26s %-44s %12s -> %-12s %+6.1f%%\n", $1, $2, fmt(o, $4), fmt($3, $4),
+			printf "  %-26s %-54s %12s -> %-12s %+6.1f%%\n", $1, $2, fmt(o, $4), fmt($3, $4),
 				($3 - o) / o * 100
 		}
 		END { if (!n) print "  no figure in common" }' "$RESULTS" "$T/figures"
