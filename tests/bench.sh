@@ -552,8 +552,9 @@ echo "pooltop benchmark, $(date '+%Y-%m-%d %H:%M:%S'): $RUNS timed run(s) per co
 	"alternating$([ "$QUICK" = 1 ] && echo ', BENCH_QUICK (smaller sizes)')"
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
 echo "cpu:      ${cpu:-unknown}, $(nproc) cores online ($(grep -c ^processor /proc/cpuinfo) present)"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "memory:   $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
-	"load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	"load average $LOAD0"
 echo "kernel:   $(uname -srmo)"
 src=$(git -C "$SRC_DIR" describe --always --dirty 2>/dev/null)
 echo "pooltop:  $(version_of "$POOLTOP" --version) ($POOLTOP${src:+, source $src})"
@@ -883,6 +884,8 @@ fi
 
 # --- the figures, and the change against the last run -------------------------------------
 echo
+# Anything else running skews every figure above: say how busy the machine was.
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (at the start: $LOAD0)."
 if [ -s "$RESULTS" ]; then
 	echo "Change against the previous run ($RESULTS, $(date -r "$RESULTS" '+%Y-%m-%d %H:%M')):"
 	awk -F '\t' "$AWKLIB"'
