@@ -1,0 +1,908 @@
+#!/bin/bash
+# bench.sh: pooltop against its peers (Python multiprocessing, xargs -P, GNU parallel) on the
+# same work on this machine, for `make bench` (minutes; not part of `make check`).
+#
+#     POOLTOP=./pooltop bash tests/bench.sh          # or: make bench
+#
+# The contestants of a workload run alternately (A B C A B C ...), BENCH_RUNS times each, after
+# one untimed check run each on a few items (it also warms the caches). A run's rate is its
+# items over the wall time of the whole command, start-up included (bash's EPOCHREALTIME,
+# microseconds); the table shows the median rate, the spread (max - min) / median, and the
+# reference contestant's median over this row's ("ratio": how many times faster pooltop is).
+# A contestant that fails is shown as "n/a (PROGRAM: first line of its stderr)" and the
+# benchmark goes on: pooltop's command-per-item kinds may not exist in the binary yet.
+#
+# The figures also go to a file, one per line: workload TAB contestant TAB median TAB unit
+# (units: items/s, KB, %, x). Workload names carry their sizes, so a quick run never compares
+# with a full one. When the file exists, the change against it is printed before it is replaced.
+#
+# Environment:
+#   POOLTOP       the binary (required)
+#   BENCH_RUNS    timed runs per contestant (default 5; 1 with BENCH_QUICK=1)
+#   BENCH_QUICK=1 one run, smaller sizes: about half a minute
+#   BENCH_OUT     the figures file (default ./bench-results.txt; ./bench-results-quick.txt
+#                 with BENCH_QUICK=1, so that a quick run keeps the full run's file)
+#   BENCH_NO_INSTALL=1  do not apt-get install GNU parallel when it is missing
+# shellcheck disable=SC2317 # The contestants' functions are called through C_FUNC.
+set -u
+export LC_ALL=C
+# Our tmux servers are private, whether we run inside tmux or not.
+unset TMUX TMUX_PANE
+
+if [ -z "${POOLTOP:-}" ]; then
+	echo "bench.sh: POOLTOP is not set (POOLTOP=/path/to/pooltop bash $0)" >&2
+	exit 1
+fi
+case $POOLTOP in
+/*) ;;
+*) POOLTOP="$(cd "$(dirname "$POOLTOP")" && pwd)/$(basename "$POOLTOP")" ;;
+esac
+if [ ! -x "$POOLTOP" ]; then
+	echo "bench.sh: $POOLTOP: not an executable" >&2
+	exit 1
+fi
+SRC_DIR=$(cd "$(dirname "$0")/.." && pwd)
+
+# --- sizes -----------------------------------------------------------------------------------
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	RUNS=${BENCH_RUNS:-1}
+	N_SQUARE=100000    # workload 1: square
+	N_SLOW=10000       # workload 1: the Python variants that move one item per message
+	N_CMD=200          # workload 2: a command per item
+	N_LINES=100000     # workload 3: persistent workers
+	N_RT=2000          # workload 3: one line in flight per worker
+	N_STREAM=1000000   # workload 5: pooltop's peak RSS over a stream ...
+	N_STREAM0=100000   # ... and over a short one
+	CPU_WINDOW=3       # workload 6: seconds of the dashboard's CPU measured
+	DASH_ITEMS=256     # workload 6: 64 workers x 4 rounds of 2 s
+	OUT_NAME=bench-results-quick.txt
+else
+	QUICK=0
+	RUNS=${BENCH_RUNS:-5}
+	N_SQUARE=1000000
+	N_SLOW=100000
+	N_CMD=2000
+	N_LINES=1000000
+	N_RT=20000
+	N_STREAM=10000000
+	N_STREAM0=100000
+	CPU_WINDOW=10
+	DASH_ITEMS=512 # 16 s of work, the window ends at 12 s
+	OUT_NAME=bench-results.txt
+fi
+case $RUNS in
+'' | *[!0-9]* | 0)
+	echo "bench.sh: BENCH_RUNS must be a positive integer (got '$RUNS')" >&2
+	exit 1
+	;;
+esac
+SHA_ROUNDS=200000
+SHA_ITEMS=16
+RESULTS=${BENCH_OUT:-$PWD/$OUT_NAME}
+
+# --- clean-up --------------------------------------------------------------------------------
+T=$(mktemp -d "${TMPDIR:-/tmp}/pooltop-bench.XXXXXX") || exit 1
+TM_SOCK="bench-$$"
+BG_PIDS=() # processes started in the background and not yet waited for
+
+tmux_kill() {
+	tmux -L "$TM_SOCK" -f /dev/null kill-server >/dev/null 2>&1
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TM_SOCK"
+	return 0
+}
+
+cleanup() {
+	local p
+	for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	command -v tmux >/dev/null 2>&1 && tmux_kill
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# --- helpers ---------------------------------------------------------------------------------
+# now_us VAR: the wall clock in microseconds, into VAR (no fork).
+if [ -n "${EPOCHREALTIME:-}" ]; then
+	now_us() { printf -v "$1" %s "${EPOCHREALTIME//[!0-9]/}"; }
+else
+	now_us() { printf -v "$1" %s "$(date +%s%6N)"; }
+fi
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# wait_file FILE TIMEOUT_S: poll every 20 ms until FILE is not empty; 1 on timeout.
+wait_file() {
+	local f=$1 end now
+	now_us end
+	end=$((end + $2 * 1000000))
+	while [ ! -s "$f" ]; do
+		now_us now
+		[ "$now" -ge "$end" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+# input N: the path of a file holding 1..N, one per line (made once).
+input() {
+	[ -s "$T/items.$1" ] || seq 1 "$1" >"$T/items.$1"
+	printf '%s\n' "$T/items.$1"
+}
+
+# sz N: a size for a name: 1e6 for 1000000, N when it is not a power of ten above 1000.
+sz() {
+	if [[ $1 =~ ^10000+$ ]]; then echo "1e$((${#1} - 1))"; else echo "$1"; fi
+}
+
+# The formatting of figures, shared by every awk below.
+AWKLIB='
+function commas(n,   s, r) {
+	s = sprintf("%.0f", n); r = ""
+	while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+	return s r
+}
+function fmt(x, unit) {
+	if (unit == "items/s") {
+		if (x >= 1e6) return sprintf("%.2fM/s", x / 1e6)
+		if (x >= 100) return commas(x) "/s"
+		return sprintf("%.1f/s", x)
+	}
+	if (unit == "KB") return commas(x) " KB"
+	if (unit == "%") return sprintf("%.2f%%", x)
+	if (unit == "x") return sprintf("%.2fx", x)
+	return x " " unit
+}'
+
+# commas N: 1234567 -> 1,234,567.
+commas() { awk -v n="$1" "$AWKLIB"' BEGIN { print commas(n) }'; }
+
+# fmt VALUE UNIT: a figure for people.
+fmt() { awk -v x="$1" -v u="$2" "$AWKLIB"' BEGIN { print fmt(x, u) }'; }
+
+# verdict VALUE OP TARGET: PASS or MISS (OP is >= or <=).
+verdict() {
+	awk -v x="$1" -v op="$2" -v t="$3" \
+		'BEGIN { ok = (op == ">=") ? (x >= t) : (x <= t); print ok ? "PASS" : "MISS" }'
+}
+
+# fig WORKLOAD CONTESTANT VALUE UNIT: one line of the figures file.
+fig() { printf '%s\t%s\t%s\t%s\n' "$@" >>"$T/figures"; }
+
+first_line() { head -n 1 "$1" 2>/dev/null | cut -c 1-160; }
+
+# --- tools -----------------------------------------------------------------------------------
+# python3 resolved to its interpreter: a shim (pyenv's is a shell script) would add its own
+# start-up to every Python run.
+HAVE_PYTHON=0
+PYTHON=
+if have python3; then
+	PYTHON=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+	[ -x "$PYTHON" ] && HAVE_PYTHON=1
+fi
+HAVE_TMUX=0
+have tmux && HAVE_TMUX=1
+
+# GNU parallel, installed here when missing (apt, non-interactive, through sudo when not root).
+ensure_parallel() {
+	local sudo=
+	have parallel && return 0
+	[ "${BENCH_NO_INSTALL:-0}" = 1 ] && return 1
+	have apt-get || return 1
+	if [ "$(id -u)" != 0 ]; then
+		have sudo || return 1
+		sudo="sudo -n"
+	fi
+	echo "bench: GNU parallel is missing: apt-get install -y parallel"
+	{ $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq parallel ||
+		{ $sudo apt-get update -qq &&
+			$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq parallel; }; } \
+		>"$T/apt.log" 2>&1
+	have parallel
+}
+HAVE_PARALLEL=0
+if ensure_parallel; then
+	HAVE_PARALLEL=1
+else
+	echo "bench: GNU parallel is not installed and could not be: its runs are skipped"
+	[ -s "$T/apt.log" ] && sed 's/^/    apt: /' "$T/apt.log" | tail -n 3
+fi
+[ "$HAVE_PYTHON" = 1 ] || echo "bench: python3 is not installed: the Python peers are skipped"
+[ "$HAVE_TMUX" = 1 ] || echo "bench: tmux is not installed: the dashboard's runs are skipped"
+
+# --- the Python peers --------------------------------------------------------------------------
+cat >"$T/peers.py" <<'EOF'
+"""Python multiprocessing doing pooltop's work, for tests/bench.sh: peers.py MODE ARGS.
+
+Every mode uses the fork start method, as pooltop forks its workers, and writes its results
+to stdout one per line, as pooltop does."""
+import multiprocessing as mp
+import os
+import resource
+import subprocess
+import sys
+import time
+
+ctx = mp.get_context("fork")
+
+
+def square(item):
+    return int(item) ** 2
+
+
+def identity(line):
+    return line
+
+
+def read_items(path):
+    with open(path) as f:
+        return f.read().splitlines()
+
+
+def write(results):
+    w = sys.stdout.write
+    for r in results:
+        w(f"{r}\n")
+
+
+def manual_worker(inq, outq):
+    # The second seed's dequeue_work, ended by a poison pill (the seed polls empty() on
+    # Manager queues instead).
+    get, put = inq.get, outq.put
+    while True:
+        item = get()
+        if item is None:
+            return
+        put(square(item))
+
+
+def manual(items, n=2):
+    inq, outq = ctx.Queue(), ctx.Queue()
+    procs = [ctx.Process(target=manual_worker, args=(inq, outq), daemon=True) for _ in range(n)]
+    for p in procs:
+        p.start()
+    for item in items:
+        inq.put(item)
+    for _ in procs:
+        inq.put(None)
+    write(outq.get() for _ in range(len(items)))
+    for p in procs:
+        p.join()
+    return max(p.exitcode for p in procs)
+
+
+def roundtrip_worker(lines):
+    # One line in flight: write it to cat, read it back, next.
+    cat = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    fd, readline = cat.stdin.fileno(), cat.stdout.readline
+    out = []
+    for line in lines:
+        os.write(fd, line)
+        out.append(readline())
+    cat.stdin.close()
+    cat.wait()
+    sys.stdout.buffer.write(b"".join(out))
+    sys.stdout.flush()
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "maxrss":  # maxrss CMD...: run CMD, print the peak RSS (KB) of its tree
+        rc = subprocess.call(sys.argv[2:])
+        print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+        return rc
+    if mode == "sleep":  # sleep N SECONDS: Pool(N), each worker sleeping
+        n, secs = int(sys.argv[2]), float(sys.argv[3])
+        with ctx.Pool(n) as pool:
+            pool.map(time.sleep, [secs] * n, chunksize=1)
+        return 0
+    if mode == "roundtrip":  # roundtrip FILE TIMEFILE: 2 processes, each its own cat, half
+        # the lines; TIMEFILE gets the microseconds taken, the interpreter's start-up left out
+        start = time.monotonic()
+        with open(sys.argv[2], "rb") as f:
+            lines = f.read().splitlines(keepends=True)
+        procs = [ctx.Process(target=roundtrip_worker, args=(lines[k::2],)) for k in range(2)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        with open(sys.argv[3], "w") as f:
+            print(round((time.monotonic() - start) * 1e6), file=f)
+        return max(p.exitcode for p in procs)
+    items = read_items(sys.argv[2])
+    if mode == "manual":
+        return manual(items)
+    with ctx.Pool(2) as pool:
+        if mode == "map":
+            write(pool.map(square, items))
+        elif mode == "map1":
+            write(pool.map(square, items, chunksize=1))
+        elif mode == "imap1":
+            write(pool.imap_unordered(square, items, chunksize=1))
+        elif mode == "identity":
+            write(pool.imap(identity, items, chunksize=1000))
+        else:
+            print(f"peers.py: unknown mode {mode}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+EOF
+
+py() { "$PYTHON" "$T/peers.py" "$@"; }
+
+# --- the terminal: a private tmux server ----------------------------------------------------
+cat >"$T/pane.sh" <<'EOF'
+# pane.sh DIR OUT CMD...: run CMD on the pane's terminal, its stdout to OUT. DIR gets pid (CMD's
+# pid), err (its stderr), times ("START END", microseconds, read here) and, last, status.
+d=$1 out=$2
+shift 2
+export TERM=xterm-256color
+t0=${EPOCHREALTIME//[!0-9]/}
+/bin/sh -c 'echo $$ >"$0"; exec "$@"' "$d/pid" "$@" >"$out" 2>"$d/err"
+rc=$?
+t1=${EPOCHREALTIME//[!0-9]/}
+echo "$t0 $t1" >"$d/times"
+echo "$rc" >"$d/status"
+EOF
+
+# tmux_start DIR OUT CMD...: CMD in a fresh private tmux server, 160x50 (see pane.sh).
+tmux_start() {
+	local d=$1 a cmd
+	tmux_kill
+	rm -rf "$d"
+	mkdir -p "$d"
+	cmd="bash $(printf %q "$T/pane.sh")"
+	for a in "$@"; do cmd+=" $(printf %q "$a")"; done
+	tmux -L "$TM_SOCK" -f /dev/null new-session -d -x 160 -y 50 "$cmd"
+}
+
+# dashboard_run CMD...: a contestant: CMD on a real terminal, stdout to $OUT, timed inside the
+# pane (ELAPSED); its stderr copied to ours; returns its exit status.
+dashboard_run() {
+	local d="$T/pane" t0 t1
+	if ! tmux_start "$d" "$OUT" "$@"; then
+		echo "tmux new-session failed" >&2
+		return 1
+	fi
+	if ! wait_file "$d/status" 600; then
+		tmux_kill
+		echo "the run did not end within 600 s" >&2
+		return 1
+	fi
+	tmux_kill
+	cat "$d/err" >&2
+	read -r t0 t1 <"$d/times"
+	ELAPSED=$((t1 - t0))
+	return "$(cat "$d/status")"
+}
+
+# --- contestants and their rounds ------------------------------------------------------------
+# group_begin WORKLOAD TITLE [CHECK_N]: a new table; WORKLOAD is its name in the figures file;
+# the check runs take CHECK_N items (default 100).
+# contestant KEY LABEL PROG N EXPECT FUNC [OP TARGET]
+#   KEY: the figures file's name; LABEL: the table's; PROG: the program that must exist and
+#   that n/a names; N: items per timed run; EXPECT: "lines" when a check run on CHECK_N items
+#   must print CHECK_N lines (not counting lines that start with "pooltop: "), "-" when its
+#   output is not checked; FUNC: a function running it on $IN with its stdout to $OUT (it may
+#   set ELAPSED, in microseconds, when it times itself).
+#   OP TARGET: the target beside the figure: "rate" and items/s (the row's median must be at
+#   least that), or "ratio" and x (the first row's median over this row's, at least that).
+# The first contestant is the reference of the ratio column.
+group_begin() {
+	GROUP=$1
+	GROUP_TITLE=$2
+	CHECK_N=${3:-100}
+	C_KEY=() C_LABEL=() C_PROG=() C_N=() C_EXPECT=() C_FUNC=() C_OP=() C_TARGET=()
+	C_FAIL=() C_TIMES=()
+	GROUP_NOTES=()
+}
+
+contestant() {
+	local i=${#C_KEY[@]}
+	C_KEY[i]=$1 C_LABEL[i]=$2 C_PROG[i]=$3 C_N[i]=$4 C_EXPECT[i]=$5 C_FUNC[i]=$6
+	C_OP[i]=${7:-} C_TARGET[i]=${8:-}
+	C_FAIL[i]='' C_TIMES[i]=''
+	case $3 in
+	python3) [ "$HAVE_PYTHON" = 1 ] || C_FAIL[i]="skipped: python3 is not installed" ;;
+	parallel) [ "$HAVE_PARALLEL" = 1 ] || C_FAIL[i]="skipped: GNU parallel is not installed" ;;
+	*) have "$3" || C_FAIL[i]="skipped: $3 is not installed" ;;
+	esac
+	case $6 in
+	*dash*) [ "$HAVE_TMUX" = 1 ] || C_FAIL[i]="skipped: tmux is not installed" ;;
+	esac
+}
+
+note() { GROUP_NOTES+=("$*"); }
+
+# c_run I IN OUT: one run of contestant I. Sets ELAPSED (microseconds); on a failure (a
+# non-zero status, or anything on pooltop's stderr) returns 1 with FAIL set.
+c_run() {
+	local i=$1 t0 t1 rc first prog
+	IN=$2 OUT=$3 ELAPSED=''
+	now_us t0
+	"${C_FUNC[i]}" </dev/null 2>"$T/err"
+	rc=$?
+	now_us t1
+	[ -n "$ELAPSED" ] || ELAPSED=$((t1 - t0))
+	[ "$ELAPSED" -gt 0 ] || ELAPSED=1
+	first=$(first_line "$T/err")
+	if [ "$rc" -ne 0 ] || { [ "${C_PROG[i]}" = "$POOLTOP" ] && [ -n "$first" ]; }; then
+		prog=$(basename "${C_PROG[i]}")
+		first=${first#"$prog": }
+		[ -n "$first" ] || first="exit status $rc"
+		FAIL="$prog: $first"
+		return 1
+	fi
+	return 0
+}
+
+# c_check I: the untimed check run on CHECK_N items.
+c_check() {
+	local i=$1 got
+	c_run "$i" "$(input "$CHECK_N")" "$T/check.out" || return 1
+	if [ "${C_EXPECT[i]}" = lines ]; then
+		# The dashboard prints its summary line on stdout after the results: not a result.
+		got=$(grep -vc '^pooltop: ' "$T/check.out")
+		if [ "$got" -ne "$CHECK_N" ]; then
+			FAIL="$(basename "${C_PROG[i]}"): printed $got lines for $CHECK_N items"
+			return 1
+		fi
+	fi
+	return 0
+}
+
+# stats N TIMES: "median min max" of the rates N / time, TIMES in microseconds.
+stats() {
+	awk -v n="$1" -v ts="$2" 'BEGIN {
+		k = split(ts, t, " ")
+		for (i = 1; i <= k; i++) r[i] = n * 1e6 / t[i]
+		for (i = 2; i <= k; i++) {
+			v = r[i]
+			for (j = i - 1; j >= 1 && r[j] > v; j--) r[j + 1] = r[j]
+			r[j + 1] = v
+		}
+		m = (k % 2) ? r[(k + 1) / 2] : (r[k / 2] + r[k / 2 + 1]) / 2
+		printf "%.3f %.3f %.3f\n", m, r[1], r[k]
+	}'
+}
+
+# group_run: the check runs, RUNS alternating rounds, the table, the figures.
+group_run() {
+	local i r
+	echo
+	echo "$GROUP_TITLE"
+	for i in "${!C_KEY[@]}"; do
+		[ -z "${C_FAIL[i]}" ] || continue
+		input "${C_N[i]}" >/dev/null
+		c_check "$i" || C_FAIL[i]=$FAIL
+	done
+	for ((r = 1; r <= RUNS; r++)); do
+		for i in "${!C_KEY[@]}"; do
+			[ -z "${C_FAIL[i]}" ] || continue
+			if c_run "$i" "$T/items.${C_N[i]}" /dev/null; then
+				C_TIMES[i]+=" $ELAPSED"
+			else
+				C_FAIL[i]="$FAIL (run $r)"
+			fi
+		done
+	done
+	group_report
+}
+
+group_report() {
+	local i med lo hi spread ratio target ref_med='' line
+	printf '  %-46s %10s %10s %7s %8s  %s\n' contestant items median spread ratio target
+	for i in "${!C_KEY[@]}"; do
+		case ${C_OP[i]} in
+		rate) target=">=$(fmt "${C_TARGET[i]}" items/s)" ;;
+		ratio) target=">=$(fmt "${C_TARGET[i]}" x)" ;;
+		*) target= ;;
+		esac
+		if [ -n "${C_FAIL[i]}" ]; then
+			printf '  %-46s %10s %10s  (%s)%s\n' "${C_LABEL[i]}" "$(commas "${C_N[i]}")" n/a \
+				"${C_FAIL[i]}" "${target:+; target $target n/a}"
+			continue
+		fi
+		read -r med lo hi <<<"$(stats "${C_N[i]}" "${C_TIMES[i]}")"
+		[ "$i" -eq 0 ] && ref_med=$med
+		spread=-
+		[ "$RUNS" -eq 1 ] ||
+			spread=$(awk -v m="$med" -v a="$lo" -v b="$hi" 'BEGIN { printf "%.0f%%", (b - a) / m * 100 }')
+		ratio=-
+		if [ "$i" -gt 0 ] && [ -n "$ref_med" ]; then
+			ratio=$(awk -v a="$ref_med" -v b="$med" 'BEGIN { printf "%.3f", a / b }')
+		fi
+		case ${C_OP[i]} in
+		rate) target+=" $(verdict "$med" ">=" "${C_TARGET[i]}")" ;;
+		ratio)
+			if [ "$ratio" = - ]; then
+				target+=" n/a (${C_KEY[0]} not measured)"
+			else
+				target+=" $(verdict "$ratio" ">=" "${C_TARGET[i]}")"
+			fi
+			;;
+		esac
+		fig "$GROUP" "${C_KEY[i]}" "$(printf '%.1f' "$med")" items/s
+		if [ "$ratio" != - ]; then
+			fig "$GROUP" "${C_KEY[0]}/${C_KEY[i]}" "$ratio" x
+			ratio=$(fmt "$ratio" x)
+		fi
+		printf '  %-46s %10s %10s %7s %8s  %s\n' "${C_LABEL[i]}" "$(commas "${C_N[i]}")" \
+			"$(fmt "$med" items/s)" "$spread" "$ratio" "$target"
+	done
+	for line in "${GROUP_NOTES[@]}"; do printf '  %s\n' "$line"; done
+	return 0
+}
+
+# --- the header ------------------------------------------------------------------------------
+version_of() {
+	local v
+	v=$("$@" 2>&1 | head -n 1)
+	printf '%s\n' "${v:-unknown}"
+}
+
+echo "pooltop benchmark, $(date '+%Y-%m-%d %H:%M:%S'): $RUNS timed run(s) per contestant," \
+	"alternating$([ "$QUICK" = 1 ] && echo ', BENCH_QUICK (smaller sizes)')"
+cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
+echo "cpu:      ${cpu:-unknown}, $(nproc) cores online ($(grep -c ^processor /proc/cpuinfo) present)"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "memory:   $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)," \
+	"load average $LOAD0"
+echo "kernel:   $(uname -srmo)"
+src=$(git -C "$SRC_DIR" describe --always --dirty 2>/dev/null)
+echo "pooltop:  $(version_of "$POOLTOP" --version) ($POOLTOP${src:+, source $src})"
+[ "$HAVE_PYTHON" = 1 ] && echo "python3:  $(version_of "$PYTHON" --version) ($PYTHON)"
+[ "$HAVE_PARALLEL" = 1 ] && echo "parallel: $(version_of parallel --version)"
+echo "xargs:    $(version_of xargs --version)"
+[ "$HAVE_TMUX" = 1 ] && echo "tmux:     $(version_of tmux -V)"
+echo "Rates are items over the wall time of the whole command, start-up included; median of"
+echo "the runs; spread = (max - min) / median; ratio = the first row's median / this row's."
+
+# --- 1. trivial items ------------------------------------------------------------------------
+pt_square() { "$POOLTOP" --headless -q -j 2 --builtin square -a "$IN" >"$OUT"; }
+pt_square_dash() { dashboard_run "$POOLTOP" -j 2 --builtin square -a "$IN"; }
+py_map() { py map "$IN" >"$OUT"; }
+py_map1() { py map1 "$IN" >"$OUT"; }
+py_imap1() { py imap1 "$IN" >"$OUT"; }
+py_manual() { py manual "$IN" >"$OUT"; }
+
+group_begin "square_$(sz "$N_SQUARE")" \
+	"1. Trivial items: square over $(commas "$N_SQUARE") integers, 2 workers"
+contestant pooltop-headless "pooltop --builtin square --headless" "$POOLTOP" "$N_SQUARE" lines \
+	pt_square rate 5000000
+contestant pooltop-dashboard "pooltop --builtin square, dashboard (tmux)" "$POOLTOP" \
+	"$N_SQUARE" lines pt_square_dash
+contestant python-map "python Pool(2).map" python3 "$N_SQUARE" lines py_map
+contestant "python-map-chunksize1-$(sz "$N_SLOW")" "python Pool(2).map chunksize=1" python3 \
+	"$N_SLOW" lines py_map1
+contestant "python-imap_unordered-chunksize1-$(sz "$N_SLOW")" \
+	"python Pool(2).imap_unordered chunksize=1" python3 "$N_SLOW" lines py_imap1
+contestant "python-manual-queue-$(sz "$N_SLOW")" "python Queue+2 Process+poison pill (seed 2)" \
+	python3 "$N_SLOW" lines py_manual
+note "The chunksize=1 and Queue rows move one item per message and run on $(commas "$N_SLOW") items; their rates compare."
+note "The dashboard run is timed inside its tmux pane (time stamps before and after pooltop)."
+group_run
+
+# --- 2. a command per item -------------------------------------------------------------------
+# Each starts from no joblog (GNU parallel truncates its own; pooltop's may append).
+# shellcheck disable=SC2016 # $1 is for the sh that runs per item.
+{
+	pt_true() {
+		rm -f "$T/pooltop.joblog"
+		"$POOLTOP" --headless -q -j 2 --joblog "$T/pooltop.joblog" -- true <"$IN" >"$OUT"
+	}
+	xargs_true() { xargs -P 2 -n 1 true <"$IN" >"$OUT"; }
+	par_true() {
+		rm -f "$T/parallel.joblog"
+		parallel --will-cite -j 2 --joblog "$T/parallel.joblog" true <"$IN" >"$OUT"
+	}
+	pt_echo() {
+		rm -f "$T/pooltop.joblog"
+		"$POOLTOP" --headless -q -j 2 --joblog "$T/pooltop.joblog" -- sh -c 'echo $1' _ \
+			<"$IN" >"$OUT"
+	}
+	xargs_echo() { xargs -P 2 -n 1 sh -c 'echo $1' _ <"$IN" >"$OUT"; }
+	par_echo() {
+		rm -f "$T/parallel.joblog"
+		parallel --will-cite -j 2 --joblog "$T/parallel.joblog" -q sh -c 'echo $1' _ \
+			<"$IN" >"$OUT"
+	}
+}
+# (--will-cite: no citation notice; it changes nothing measured.)
+
+group_begin "true_$(sz "$N_CMD")" "2a. A command per item: true over $(commas "$N_CMD") items, 2 at a time"
+contestant pooltop "pooltop -- true (--joblog)" "$POOLTOP" "$N_CMD" - pt_true
+contestant xargs "xargs -P 2 -n 1 true" xargs "$N_CMD" - xargs_true ratio 1.2
+contestant parallel "parallel -j 2 true (--joblog)" parallel "$N_CMD" - par_true ratio 4
+group_run
+
+group_begin "sh-echo_$(sz "$N_CMD")" \
+	"2b. A command per item: sh -c 'echo \$1' _ over $(commas "$N_CMD") items, 2 at a time"
+contestant pooltop "pooltop -- sh -c ... (--joblog)" "$POOLTOP" "$N_CMD" lines pt_echo
+contestant xargs "xargs -P 2 -n 1 sh -c ..." xargs "$N_CMD" lines xargs_echo ratio 1.2
+contestant parallel "parallel -j 2 -q sh -c ... (--joblog)" parallel "$N_CMD" lines par_echo \
+	ratio 4
+group_run
+
+# --- 3. persistent line workers --------------------------------------------------------------
+pt_persistent() { "$POOLTOP" --headless -q -j 2 --persistent -- cat <"$IN" >"$OUT"; }
+py_identity() { py identity "$IN" >"$OUT"; }
+pt_inflight() { "$POOLTOP" --headless -q -j 2 --persistent --in-flight 1 -- cat <"$IN" >"$OUT"; }
+# The bare pipe is a ceiling, not a tool: timed inside, without the interpreter's start-up.
+py_roundtrip() {
+	local rc
+	py roundtrip "$IN" "$T/roundtrip.us" >"$OUT"
+	rc=$?
+	ELAPSED=$(cat "$T/roundtrip.us")
+	return "$rc"
+}
+
+group_begin "persistent-cat_$(sz "$N_LINES")" \
+	"3a. Persistent line workers: $(commas "$N_LINES") lines through 2 cat"
+contestant pooltop "pooltop --persistent -- cat" "$POOLTOP" "$N_LINES" lines pt_persistent \
+	rate 1000000
+contestant python-imap-identity "python Pool(2).imap(identity) chunksize=1000" python3 \
+	"$N_LINES" lines py_identity
+group_run
+
+group_begin "in-flight-1_$(sz "$N_RT")" \
+	"3b. One line in flight per worker: $(commas "$N_RT") lines, 2 workers"
+contestant pooltop "pooltop --persistent --in-flight 1 -- cat" "$POOLTOP" "$N_RT" lines \
+	pt_inflight
+contestant bare-pipe "bare pipe round trips (2 python + 2 cat)" python3 "$N_RT" lines \
+	py_roundtrip ratio 0.8
+note "The bare pipe: 2 processes, each writing a line to its own cat and reading it back;"
+note "timed inside Python (time.monotonic), without the interpreter's start-up."
+note "The target is on pooltop's rate over the bare pipe's: the ratio of the bare pipe's row."
+group_run
+
+# --- 4. the seed's workload ------------------------------------------------------------------
+pt_sha_j1() { "$POOLTOP" --headless -q -j 1 --builtin "sha512:$SHA_ROUNDS" -a "$IN" >"$OUT"; }
+pt_sha_j2() { "$POOLTOP" --headless -q -j 2 --builtin "sha512:$SHA_ROUNDS" -a "$IN" >"$OUT"; }
+
+group_begin "sha512-${SHA_ROUNDS}x$SHA_ITEMS" \
+	"4. The seed's workload: sha512:$SHA_ROUNDS over $SHA_ITEMS items, 2 workers against 1" 2
+contestant pooltop-j2 "pooltop -j 2 --builtin sha512:$SHA_ROUNDS" "$POOLTOP" "$SHA_ITEMS" lines \
+	pt_sha_j2
+contestant pooltop-j1 "pooltop -j 1 --builtin sha512:$SHA_ROUNDS" "$POOLTOP" "$SHA_ITEMS" lines \
+	pt_sha_j1 ratio 1.9
+note "The ratio of the -j 1 row is the speed-up of 2 workers over 1."
+group_run
+
+# --- 5. memory -------------------------------------------------------------------------------
+echo
+echo "5. Memory: a pool of 4 workers, each sleeping in its item (Pss and Rss from smaps_rollup)"
+
+# wait_children PID COUNT TIMEOUT_S: until PID has at least COUNT children; 1 on timeout or
+# when PID is gone.
+wait_children() {
+	local end now
+	now_us end
+	end=$((end + $3 * 1000000))
+	while [ "$(pgrep -P "$1" | wc -l)" -lt "$2" ]; do
+		kill -0 "$1" 2>/dev/null || return 1
+		now_us now
+		[ "$now" -ge "$end" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+# mem_of PID: MEM_PSS, MEM_RSS (KB) summed over PID and its children; MEM_N processes.
+mem_of() {
+	local p k v kids=()
+	mapfile -t kids < <(pgrep -P "$1")
+	MEM_PSS=0 MEM_RSS=0 MEM_N=0
+	for p in "$1" "${kids[@]}"; do
+		[ -r "/proc/$p/smaps_rollup" ] || continue
+		while read -r k v _; do
+			case $k in
+			Rss:) MEM_RSS=$((MEM_RSS + v)) ;;
+			Pss:) MEM_PSS=$((MEM_PSS + v)) ;;
+			esac
+		done <"/proc/$p/smaps_rollup"
+		MEM_N=$((MEM_N + 1))
+	done
+}
+
+# stop_tree PID: SIGKILL PID, then the children it had (Python's would outlive it; pooltop's
+# die with it anyway); wait for PID.
+stop_tree() {
+	local p kids=()
+	mapfile -t kids < <(pgrep -P "$1")
+	kill -KILL "$1" 2>/dev/null
+	for p in "${kids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	wait "$1" 2>/dev/null
+	BG_PIDS=()
+}
+
+# mem_measure LABEL CMD...: start CMD, wait for its 4 workers, let them settle, measure.
+mem_measure() {
+	local label=$1 pid
+	shift
+	MEM_PSS='' MEM_RSS=''
+	"$@" >/dev/null 2>"$T/err" </dev/null &
+	pid=$!
+	BG_PIDS=("$pid")
+	if ! wait_children "$pid" 4 20; then
+		printf '  %-40s n/a (%s)\n' "$label" "$(first_line "$T/err" || true)"
+		stop_tree "$pid"
+		MEM_PSS=
+		return 1
+	fi
+	sleep 1
+	mem_of "$pid"
+	stop_tree "$pid"
+	printf '  %-40s Pss %10s   Rss %10s   (%d processes)\n' "$label" \
+		"$(fmt "$MEM_PSS" KB)" "$(fmt "$MEM_RSS" KB)" "$MEM_N"
+}
+
+pt_pss='' pt_rss=''
+if mem_measure "pooltop -j 4 --builtin sleep:60000" \
+	"$POOLTOP" --headless -q -j 4 --builtin sleep:60000 ::: 1 2 3 4; then
+	pt_pss=$MEM_PSS pt_rss=$MEM_RSS
+	fig memory-4-workers pooltop-pss "$pt_pss" KB
+	fig memory-4-workers pooltop-rss "$pt_rss" KB
+fi
+if [ "$HAVE_PYTHON" = 1 ]; then
+	if mem_measure "python Pool(4) of time.sleep(60)" "$PYTHON" "$T/peers.py" sleep 4 60; then
+		fig memory-4-workers python-pss "$MEM_PSS" KB
+		fig memory-4-workers python-rss "$MEM_RSS" KB
+		if [ -n "$pt_pss" ]; then
+			echo "  python / pooltop: Pss $(awk -v a="$MEM_PSS" -v b="$pt_pss" 'BEGIN { printf "%.1fx", a / b }')," \
+				"Rss $(awk -v a="$MEM_RSS" -v b="$pt_rss" 'BEGIN { printf "%.1fx", a / b }')"
+		fi
+	fi
+else
+	printf '  %-40s n/a (skipped: python3 is not installed)\n' "python Pool(4)"
+fi
+if [ -n "$pt_pss" ]; then
+	echo "  pooltop + 4 workers: Pss $(fmt "$pt_pss" KB), target <=2,048 KB" \
+		"$(verdict "$pt_pss" "<=" 2048); Rss $(fmt "$pt_rss" KB), target <=8,192 KB" \
+		"$(verdict "$pt_rss" "<=" 8192)"
+else
+	echo "  pooltop + 4 workers: n/a, targets Pss <=2,048 KB, Rss <=8,192 KB: n/a"
+fi
+
+# peak_rss N: pooltop's peak RSS (KB; the largest of pooltop and its workers, as wait4 reports
+# it) over a stream of N items through --builtin noop -> PEAK, and the stream's rate -> RATE.
+peak_rss() {
+	local n=$1 t0 t1 rc
+	PEAK='' RATE=''
+	now_us t0
+	if [ -x /usr/bin/time ]; then
+		seq 1 "$n" | /usr/bin/time -o "$T/rss" -f %M \
+			"$POOLTOP" --headless -q -j 2 --builtin noop >/dev/null 2>"$T/err"
+		rc=$?
+	elif [ "$HAVE_PYTHON" = 1 ]; then
+		seq 1 "$n" | py maxrss \
+			"$POOLTOP" --headless -q -j 2 --builtin noop >/dev/null 2>"$T/rss"
+		rc=$?
+	else
+		echo "neither /usr/bin/time nor python3" >"$T/err"
+		rc=1
+	fi
+	now_us t1
+	if [ "$rc" -ne 0 ]; then
+		FAIL="pooltop: $(first_line "$T/err" | sed 's/^pooltop: //')"
+		return 1
+	fi
+	PEAK=$(tail -n 1 "$T/rss")
+	RATE=$(awk -v n="$n" -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", n * 1e6 / t }')
+}
+
+PEAKS=()
+for n in "$N_STREAM0" "$N_STREAM"; do
+	label="pooltop peak RSS, $(commas "$n") items (noop)"
+	if peak_rss "$n"; then
+		printf '  %-40s %10s   (%s)\n' "$label" "$(fmt "$PEAK" KB)" "$(fmt "$RATE" items/s)"
+		fig peak-rss "pooltop-noop-$(sz "$n")" "$PEAK" KB
+		PEAKS+=("$PEAK")
+	else
+		printf '  %-40s n/a (%s)\n' "$label" "$FAIL"
+	fi
+done
+if [ "${#PEAKS[@]}" -eq 2 ]; then
+	echo "  peak RSS at $(commas "$N_STREAM") items / at $(commas "$N_STREAM0"):" \
+		"$(awk -v a="${PEAKS[1]}" -v b="${PEAKS[0]}" 'BEGIN { printf "%.2fx", a / b }')" \
+		"(bounded memory: about 1x)"
+fi
+
+# --- 6. the dashboard's own CPU --------------------------------------------------------------
+echo
+echo "6. The dashboard's own CPU: pooltop -j 64 --builtin sleep:2000 in tmux, utime+stime of"
+echo "   the pooltop process over ${CPU_WINDOW} s from 2 s after its start (dashboard and supervisor)"
+
+# ticks PID: utime + stime of PID (clock ticks), fields 14 and 15 of /proc/PID/stat.
+ticks() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086 # split the fields on purpose.
+	set -- $s
+	echo $((${12} + ${13}))
+}
+
+# dash_cpu: DASH_PCT, or 1 with FAIL set.
+dash_cpu() {
+	local d="$T/cpu" pid start now a b ta tb hz screen
+	hz=$(getconf CLK_TCK)
+	if ! tmux_start "$d" /dev/null "$POOLTOP" -j 64 --builtin sleep:2000 -a "$(input "$DASH_ITEMS")"; then
+		FAIL="tmux new-session failed"
+		return 1
+	fi
+	if ! wait_file "$d/pid" 10; then
+		tmux_kill
+		FAIL="pooltop did not start within 10 s"
+		return 1
+	fi
+	pid=$(cat "$d/pid")
+	now_us start
+	now=$start
+	while [ $((now - start)) -lt 2000000 ]; do
+		sleep 0.05
+		now_us now
+	done
+	a=$(ticks "$pid")
+	now_us ta
+	sleep "$CPU_WINDOW"
+	b=$(ticks "$pid")
+	now_us tb
+	screen=$(tmux -L "$TM_SOCK" -f /dev/null capture-pane -p 2>/dev/null)
+	if [ -s "$d/status" ] || [ -z "$a" ] || [ -z "$b" ]; then
+		wait_file "$d/status" 2
+		tmux_kill
+		FAIL="pooltop: $(first_line "$d/err" | sed 's/^pooltop: //')"
+		[ "$FAIL" != "pooltop: " ] ||
+			FAIL="pooltop ended (status $(cat "$d/status" 2>/dev/null)) before the measurement did"
+		return 1
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	wait_file "$d/status" 5
+	tmux_kill
+	if ! printf '%s\n' "$screen" | grep -Eq 'BUSY|IDLE'; then
+		FAIL="no dashboard on the terminal: $(first_line "$d/err")"
+		return 1
+	fi
+	DASH_PCT=$(awk -v d=$((b - a)) -v hz="$hz" -v t=$((tb - ta)) \
+		'BEGIN { printf "%.3f", d / hz / (t / 1e6) * 100 }')
+}
+
+if [ "$HAVE_TMUX" != 1 ]; then
+	echo "  n/a (skipped: tmux is not installed)"
+elif dash_cpu; then
+	echo "  pooltop's own CPU: $(fmt "$DASH_PCT" %) of one core, target <=2% $(verdict "$DASH_PCT" "<=" 2)"
+	fig dashboard-cpu-64-workers pooltop "$DASH_PCT" %
+else
+	echo "  n/a ($FAIL)"
+fi
+
+# --- the figures, and the change against the last run -------------------------------------
+echo
+# Anything else running skews every figure above: say how busy the machine was.
+echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (at the start: $LOAD0)."
+if [ -s "$RESULTS" ]; then
+	echo "Change against the previous run ($RESULTS, $(date -r "$RESULTS" '+%Y-%m-%d %H:%M')):"
+	awk -F '\t' "$AWKLIB"'
+		NR == FNR { old[$1 FS $2] = $3; next }
+		($1 FS $2) in old && old[$1 FS $2] + 0 != 0 {
+			o = old[$1 FS $2]; n++
+			printf "  %-26s %-54s %12s -> %-12s %+6.1f%%\n", $1, $2, fmt(o, $4), fmt($3, $4),
+				($3 - o) / o * 100
+		}
+		END { if (!n) print "  no figure in common" }' "$RESULTS" "$T/figures"
+else
+	echo "No previous run in $RESULTS to compare with."
+fi
+if cp "$T/figures" "$RESULTS.tmp.$$" && mv "$RESULTS.tmp.$$" "$RESULTS"; then
+	echo "Figures written to $RESULTS ($(wc -l <"$RESULTS") lines)."
+else
+	echo "bench: cannot write $RESULTS" >&2
+	exit 1
+fi
+exit 0
