@@ -4,7 +4,7 @@
 # code, --timeout, items that cannot be one line, and the examples in doc/examples.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 17
+plan 19
 
 ptname
 EX=${EXAMPLES_DIR:-$TESTS_DIR/../doc/examples}
@@ -27,6 +27,10 @@ is "$(wc -l <"$T/out1")" 3000 "one answer line per item on stdout"
 
 seq 1 20000 | ptu 60 --headless --persistent -q -j 2 -- cat >"$T/cat" 2>/dev/null
 check "--persistent -- cat: 20000 lines in, the same 20000 out" cmp -s <(sort -n "$T/cat") <(seq 1 20000)
+
+seq 1 2000 | ptu 60 --headless --persistent -q -j 2 -k --joblog "$T/jl" -- cat >"$T/catk" 2>/dev/null
+check "-k: the answers in input order" cmp -s "$T/catk" <(seq 1 2000)
+is "$(awk -F'\t' '$1 == 7 { print $9 }' "$T/jl")" "cat 7" "the joblog's Command: the program, then the item"
 
 # --- the program dies mid-batch: nothing lost under --retries ------------------------------
 # Each program answers 7 lines, then exits 3 holding what it was given.

@@ -4,7 +4,7 @@
 # file, a missing symbol, an init that fails. Also --timeout for kinds that run in the worker.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 14
+plan 15
 
 ptname
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
@@ -13,6 +13,9 @@ NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
 out=$(printf 'abc\nHello, World\n' | ptu 20 --headless -q -j 2 -k --plugin "$SO")
 rc=$?
 is "$rc:$(printf '%s' "$out" | tr '\n' '|')" "0:ABC|HELLO, WORLD" "the example plugin upper-cases each item"
+
+seq 1 500 | ptu 20 --headless -q -j 3 -k --plugin "$SO" --joblog "$T/jl" >"$T/k" 2>/dev/null
+check "-k: the plugin's outputs in input order" cmp -s "$T/k" <(seq 1 500)
 
 # --- init once per worker; fini at the end of the batch -----------------------------------
 seq 1 300 | ptu 30 --headless -q -j 3 --plugin "$SO:$T/log1" >/dev/null 2>&1
