@@ -580,12 +580,18 @@ static void pool_give_up(struct pool *p, const struct pool_slot *s)
 /* The --timeout in force: fixed, or N% of the median item time once three items are done. */
 static uint64_t pool_timeout(const struct pool *p)
 {
-	if (p->cfg.timeout_ns)
-		return p->cfg.timeout_ns;
+	return p->cfg.timeout_ns ? p->cfg.timeout_ns : p->timeout_pct_ns;
+}
+
+/* N% of the median, worked out again when the timer has drained new run times. */
+static void pool_update_timeout(struct pool *p)
+{
 	if (!p->cfg.timeout_pct || p->nruntimes < 3)
-		return 0;
+		return;
 	uint64_t t = pool_median_runtime(p) / 100 * p->cfg.timeout_pct;
-	return MAX(t, NS_PER_MS);
+	p->timeout_pct_ns = MAX(t, NS_PER_MS);
+	if (p->cfg.job.kind->own_timeout)
+		atomic_store(&p->shm.hdr->timeout_ns, p->timeout_pct_ns);
 }
 
 /* --timeout for kinds that run the item inside the worker: the worker is stopped with the
@@ -813,8 +819,7 @@ static void timer_cb(uv_timer_t *h)
 		}
 	}
 	stats_rate_update(&p->rate, p->done + p->failed, now);
-	if (p->cfg.timeout_pct && p->cfg.job.kind->own_timeout)
-		atomic_store(&p->shm.hdr->timeout_ns, pool_timeout(p));
+	pool_update_timeout(p);
 	pool_pump(p);
 }
 

@@ -139,7 +139,8 @@ struct pool {
 	uint64_t last_event_id;
 
 	struct pool_capture *captures;
-	char *fatal; /* pool_fatal */
+	char *fatal;		 /* pool_fatal */
+	uint64_t timeout_pct_ns; /* --timeout N%: the limit at the last timer tick, 0 before */
 };
 
 /* pool_capture.c */

@@ -23,8 +23,7 @@ static int app_run(struct config *cfg, const char *what, bool demo)
 {
 	struct job job;
 	char err[512];
-	int r = demo ? job_builtin_parse("demo", &job, err, sizeof(err))
-		     : job_from_config(cfg, &job, err, sizeof(err));
+	int r = job_from_config(cfg, &job, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "pooltop: %s\n", err);
 		return 255;
@@ -75,6 +74,7 @@ int app_main(int argc, char **argv)
 		/* Enough workers to see several states at once. */
 		if (cfg.jobs < 4)
 			cfg.jobs = 4;
+		cfg.builtin = "demo";
 		return app_run(&cfg, "demo: --builtin demo", true);
 	case CLI_DEMO_EXITCODES:
 		return demo_exitcodes(cfg.jobs);
