@@ -4,10 +4,12 @@
  *
  * A worker is forked without exec from the parent's loop thread and never returns to it: no
  * libuv and no curses here, and it leaves with _exit() (exit() would run the parent's atexit
- * handlers and LeakSanitizer). First thing, it asks to be killed with its parent
+ * handlers and LeakSanitizer). First thing, it asks for a signal when its parent dies
  * (PR_SET_PDEATHSIG) and checks the parent did not die before that; it puts every signal back
  * to its default disposition with an empty mask (libuv's and cmocka's handlers are inherited),
- * so SIGTERM kills it with -15 and fini does not run, as in Python.
+ * so SIGTERM kills it with -15 and fini does not run, as in Python. The one exception is the
+ * parent-death signal, whose handler SIGKILLs the running job's process group before the
+ * worker dies of it: so a job's own children die with pooltop too.
  *
  * The loop: pop a batch from INPUT (see queue.c for why that is kill-safe), run each item,
  * publish results in groups. While an item runs, the slot says BUSY with the item's sequence
@@ -41,10 +43,12 @@
 #define cpu_relax() atomic_signal_fence(memory_order_seq_cst)
 #endif
 
-#define PUBLISH_GROUP	32
-#define SLOW_ITEM_NS	(200 * 1000ULL)
-#define BATCH_BUDGET_NS (500 * 1000ULL)
-#define IDLE_WAIT_NS	(100 * NS_PER_MS)
+/* The parent-death signal: the last real-time signal, which glibc keeps none of. */
+#define WORKER_DEATH_SIG SIGRTMAX
+#define PUBLISH_GROUP	 32
+#define SLOW_ITEM_NS	 (200 * 1000ULL)
+#define BATCH_BUDGET_NS	 (500 * 1000ULL)
+#define IDLE_WAIT_NS	 (100 * NS_PER_MS)
 
 struct worker {
 	const struct worker_args *a;
@@ -63,9 +67,25 @@ struct worker {
 	struct job *job;
 };
 
+/* The shared slot's job_pid, for worker_parent_died_cb. */
+static _Atomic int32_t *worker_job_pid;
+
+/* The parent died (pooltop was killed): take the job's whole process group along, then die as
+ * the signal says. Only system calls, on any instruction: async-signal-safe. */
+static void worker_parent_died_cb(int sig)
+{
+	pid_t job = worker_job_pid ? atomic_load(worker_job_pid) : 0;
+	if (job > 0)
+		kill(-job, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void worker_reset_process(const struct worker_args *a)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Dying with the parent is a signal the worker handles (WORKER_DEATH_SIG, which nobody
+	 * else sends): a job's own children would outlive a plain SIGKILL of the worker. */
+	prctl(PR_SET_PDEATHSIG, WORKER_DEATH_SIG);
 	if (getppid() != a->parent)
 		_exit(1);
 	/* Its own process group: a Ctrl-C on pooltop's terminal is pooltop's to handle (join
@@ -81,6 +101,9 @@ static void worker_reset_process(const struct worker_args *a)
 			continue;
 		sigaction(sig, &sa, NULL);
 	}
+	worker_job_pid = &shm_slot(a->shm, a->slot)->job_pid;
+	sa.sa_handler = worker_parent_died_cb;
+	sigaction(WORKER_DEATH_SIG, &sa, NULL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
