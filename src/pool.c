@@ -34,6 +34,7 @@
 #include "pool_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,9 +283,17 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 		args.stderr_private = args.stderr_fd >= 0;
 	}
 	fflush(NULL);
+	/* Every signal blocked across the fork: until the child has put its handlers back to
+	 * the defaults, a signal sent to it would run libuv's handler, which writes to the
+	 * parent's signal pipe (a SIGTERM for a new worker was seen as one for pooltop). The
+	 * child unblocks them once its handlers are reset. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid_t pid = fork();
 	if (pid == 0)
 		worker_main(&args);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (cap)
 		pool_capture_start(p, cap, args.stderr_fd);
 	if (pid > 0)

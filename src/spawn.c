@@ -28,6 +28,9 @@ struct spawn_child {
 
 static __attribute__((noinline)) _Noreturn void spawn_child_exec(struct spawn_child *c)
 {
+	/* Until it execs, the child is not a worker: say so in ps (and to whoever counts
+	 * pooltop's processes by name). */
+	prctl(PR_SET_NAME, "pooltop-spawn");
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != c->worker) {
 		c->err = ESRCH;

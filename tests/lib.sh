@@ -244,7 +244,7 @@ zombies_of_ours() {
 # check_squares FILE N DESC: a point: json_check_squares FILE N, its verdict as diagnostics.
 check_squares() {
 	local v
-	if v=$(json_check_squares "$1" "$2" 2>&1); then
+	if v=$(json_check_squares "$1" "$2" "${4:-square}" 2>&1); then
 		ok "$3"
 		diag "$(printf '%s\n' "$v" | head -1)"
 	else
@@ -358,9 +358,13 @@ EOF
 # json_check_squares FILE N: every seq 1..N exactly once, status done, output seq^2.
 # Prints a one-line verdict (and details on stderr); exit 0 when all good.
 json_check_squares() {
-	python3 - "$1" "$2" <<'EOF'
+	python3 - "$1" "$2" "${3:-square}" <<'EOF'
 import json, sys
-path, n = sys.argv[1], int(sys.argv[2])
+path, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+# square: item N gives N*N. echo: item N gives N. demo: as square, but every 100th item is
+# "segv", which must fail (with -11, or -9/-15 when the storm hit its last attempt).
+def want_item(s):
+    return "segv" if mode == "demo" and s % 100 == 0 else str(s)
 count = bytearray(n + 1)  # times each seq was seen (saturating at 255)
 extra, wrong_out, not_done, bad_item, bad_lines, total = [], [], [], [], 0, 0
 with open(path, encoding="utf-8", errors="surrogateescape") as f:
@@ -377,11 +381,14 @@ with open(path, encoding="utf-8", errors="surrogateescape") as f:
             continue
         if count[s] < 255:
             count[s] += 1
-        if o.get("item") != str(s):
+        if o.get("item") != want_item(s):
             bad_item.append(s)
-        if o.get("status") != "done":
+        if want_item(s) == "segv":
+            if o.get("status") != "failed" or o.get("exitcode") not in (-11, -9, -15):
+                wrong_out.append((s, o.get("status"), o.get("exitcode")))
+        elif o.get("status") != "done":
             not_done.append((s, o.get("status"), o.get("exitcode"), o.get("attempts")))
-        elif o.get("output") != f"{s * s}\n":
+        elif o.get("output") != (f"{s}\n" if mode == "echo" else f"{s * s}\n"):
             wrong_out.append((s, o.get("output")))
 missing = [s for s in range(1, n + 1) if count[s] == 0]
 dups = [s for s in range(1, n + 1) if count[s] > 1]
@@ -408,6 +415,10 @@ killer() {
 	python3 - "$@" <<'EOF'
 import os, random, signal, sys, time
 name, interval, out, ready = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
+# KILLER_SIGS: the signals to pick from, as KILL,TERM,STOP; a STOPped worker is sent CONT
+# 2 to 10 ms later.
+sigs = [getattr(signal, "SIG" + x) for x in os.environ.get("KILLER_SIGS", "KILL").split(",")]
+stopped = {}  # pid -> when to continue it
 
 def stat(p):
     with open(f"/proc/{p}/stat") as f:
@@ -489,17 +500,34 @@ while True:
                 _, st, pp = stat(c)
                 # Workers lead their own process group; any other child of pooltop (under
                 # ASan, LeakSanitizer's tracer at exit) is not a worker and is left alone.
-                if pp == pid and st not in "ZX" and os.getpgid(c) == c:
-                    signal.pidfd_send_signal(fd, signal.SIGKILL)
+                if pp == pid and st not in "ZX" and os.getpgid(c) == c and c not in stopped:
+                    sig = random.choice(sigs)
+                    signal.pidfd_send_signal(fd, sig)
                     kills += 1
-                    killed.add(c)
+                    if sig == signal.SIGSTOP:
+                        stopped[c] = time.monotonic() + random.uniform(0.002, 0.010)
+                    else:
+                        killed.add(c)
                     if len(killed) > 4096:
                         killed.clear()
             except OSError:
                 pass
             finally:
                 os.close(fd)
+    now = time.monotonic()
+    for c, when in list(stopped.items()):
+        if now >= when:
+            try:
+                os.kill(c, signal.SIGCONT)
+            except OSError:
+                pass
+            del stopped[c]
     time.sleep(interval)
+for c in stopped:
+    try:
+        os.kill(c, signal.SIGCONT)
+    except OSError:
+        pass
 with open(out, "w") as f:
     f.write(f"{kills} {tries} {time.monotonic() - t0:.2f}\n")
 EOF
@@ -510,6 +538,9 @@ EOF
 # is SIGKILLed every INTERVAL_S from before the first worker starts to the end; pooltop
 # bounded by TIMEOUT_S, and run at a lower priority (nice) so that the killer keeps its pace
 # on a small machine; the batch should end within MAX_S. Needs ptname first.
+# Knobs: STORM_KIND (an array: what runs, default --builtin square), STORM_MODE (square, echo:
+# the output is the item, demo: every 100th item is "segv" and must fail), STORM_RETRIES,
+# KILLER_SIGS (KILL,TERM,STOP...: the signals picked at random; STOP is followed by CONT).
 storm() {
 	local n=$1 jobs=$2 interval=$3 tmo=$4 max_s=$5 rc t0 t1 kpid kills tries el ndied z live
 	rm -f "$T/storm.results" "$T/storm.kills" "$T/storm.ready"
@@ -519,8 +550,16 @@ storm() {
 	wait_for '[ -s "$T/storm.ready" ]' 30 || diag "the killer did not start"
 	wait_binary
 	t0=$(now_us)
-	seq "$n" | nice -n "${STORM_NICE:-10}" timeout -k 5 "$tmo" "$PT" --headless --builtin square -j "$jobs" \
-		--retries 1000000 --results "$T/storm.results" >"$T/storm.out" 2>"$T/storm.err"
+	local mode=${STORM_MODE:-square}
+	local -a kind=(--builtin square)
+	[ -n "${STORM_KIND+set}" ] && kind=("${STORM_KIND[@]}")
+	if [ "$mode" = demo ]; then
+		seq "$n" | awk '{ print ($1 % 100 == 0) ? "segv" : $1 }'
+	else
+		seq "$n"
+	fi | nice -n "${STORM_NICE:-10}" timeout -k 5 "$tmo" "$PT" --headless -j "$jobs" \
+		--retries "${STORM_RETRIES:-1000000}" --results "$T/storm.results" "${kind[@]}" \
+		>"$T/storm.out" 2>"$T/storm.err"
 	rc=$?
 	t1=$(now_us)
 	# Right after pooltop exits: nothing of it may remain (its workers reaped, none alive).
@@ -530,13 +569,16 @@ storm() {
 	wait_for '! kill -0 "$kpid" 2>/dev/null' 35 || kill -KILL "$kpid" 2>/dev/null
 	wait "$kpid" 2>/dev/null
 	read -r kills tries el _ <"$T/storm.kills" 2>/dev/null || kills=0
-	ndied=$(grep -c 'exited -9' "$T/storm.err")
+	ndied=$(grep -Ec 'exited -(9|15)' "$T/storm.err")
 	diag "$n items, -j $jobs, a kill every ${interval} s: $(((t1 - t0) / 1000)) ms," \
 		"${kills:-0} SIGKILLs sent (${tries:-0} tries) in ${el:-0} s, $ndied 'exited -9' events," \
 		"exit status $rc"
 	diag "summary: $(grep -a ' done, ' "$T/storm.err" | tail -1)"
 
-	is "$rc" 0 "storm: pooltop exits 0 (every item done; 124 is a timeout)"
+	local nsegv=0
+	[ "$mode" = demo ] && nsegv=$((n / 100))
+	is "$rc" "$(((nsegv > 100) ? 101 : nsegv))" \
+		"storm: pooltop exits $nsegv (every item done but the $nsegv segv ones; 124 is a timeout)"
 	if [ $((t1 - t0)) -le $((max_s * 1000000)) ]; then
 		ok "storm: the batch ends within $max_s s ($(((t1 - t0) / 1000)) ms)"
 	else
@@ -544,12 +586,13 @@ storm() {
 		diag "$(grep -c 'keeps dying' "$T/storm.err") crash-loop back-offs, the longest:" \
 			"$(grep -ao 'next start in [0-9.]* s' "$T/storm.err" | sort -k4 -n | tail -1)"
 	fi
-	check_squares "$T/storm.results" "$n" "storm: every seq 1..$n exactly once in --results, done, output seq^2"
-	if [ "$(wc -l <"$T/storm.out")" -eq "$n" ] &&
-		cmp -s <(sort -n "$T/storm.out") <(seq "$n" | awk '{ printf "%.0f\n", $1 * $1 }'); then
-		ok "storm: stdout holds exactly the $n squares"
+	check_squares "$T/storm.results" "$n" "storm: every seq 1..$n exactly once in --results, done, output right ($mode)" "$mode"
+	if cmp -s <(sort -n "$T/storm.out") <(seq "$n" | awk -v m="$mode" '
+		m == "demo" && $1 % 100 == 0 { next }
+		{ if (m == "echo") print $1; else printf "%.0f\n", $1 * $1 }' | sort -n); then
+		ok "storm: stdout holds exactly the outputs of the items done"
 	else
-		not_ok "storm: stdout holds exactly the $n squares"
+		not_ok "storm: stdout holds exactly the outputs of the items done"
 		diag "$(wc -l <"$T/storm.out") lines on stdout"
 	fi
 	if [ "${kills:-0}" -gt 10 ]; then
@@ -558,12 +601,13 @@ storm() {
 		not_ok "storm: workers were killed during the run (${kills:-0} SIGKILLs sent)"
 	fi
 	if [ "$ndied" -gt 10 ]; then
-		ok "storm: stderr reports the killed workers ($ndied 'exited -9')"
+		ok "storm: stderr reports the killed workers ($ndied 'exited -9/-15')"
 	else
-		not_ok "storm: stderr reports the killed workers ($ndied 'exited -9')"
+		not_ok "storm: stderr reports the killed workers ($ndied 'exited -9/-15')"
 		diag "$(tail -5 "$T/storm.err")"
 	fi
-	is "$(grep -c '"status":"failed"' "$T/storm.results")" 0 "storm: no item failed (retried instead)"
+	is "$(grep -c '"status":"failed"' "$T/storm.results")" "$nsegv" \
+		"storm: no item failed but the $nsegv segv ones (the others were retried)"
 	is "$live" "" "storm: no pooltop or worker process alive after pooltop exits"
 	is "$z" "" "storm: no zombie left after pooltop exits"
 	if wait_for no_procs_left 5; then
