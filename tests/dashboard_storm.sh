@@ -1,0 +1,57 @@
+#!/bin/bash
+# dashboard_storm.sh: the dashboard through a storm (SIGKILL, SIGTERM, SIGSTOP/SIGCONT on
+# random workers) while the user grows and shrinks the pool, pauses and resumes it, joins
+# and restarts a slot: every item exactly once in --results, and the counts pooltop reports
+# at the end equal the results file's.
+. "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
+
+plan 9
+
+ptname
+N=60000
+seq "$N" >"$T/items"
+
+export KILLER_SIGS=KILL,TERM,STOP
+killer "$PT_NAME" 0.003 "$T/kills" "$T/ready" &
+kpid=$!
+at_exit "kill -KILL \$(pgrep -P $kpid) $kpid 2>/dev/null"
+wait_for '[ -s "$T/ready" ]' 30 || diag "the killer did not start"
+
+tm_start storm -j 3 --retries 1000000 --results r -a "$T/items" --builtin sleep:0
+screen_like '^pooltop  --builtin sleep:0 -j 3  \[RUNNING\]' 5 "the dashboard runs through the storm"
+# The user at work while the workers are being killed.
+tm_keys + +
+screen_like '\(size 5\)' 5 "+ + during the storm: the pool grows to 5"
+tm_keys p
+screen_like '\[PAUSED\]' 5 "p during the storm: paused"
+tm_keys p -
+screen_like '\(size 4\) \| ' 5 "p - : resumed, and shrunk to 4"
+tm_select 0
+tm_keys j
+sleep 0.2
+tm_keys r
+tm_keys +
+wait_exit 120
+is "$RC" 0 "the batch ends, exit status 0 (every item done)"
+wait_for '! kill -0 "$kpid" 2>/dev/null' 35 || kill -KILL "$kpid" 2>/dev/null
+read -r kills _ <"$T/kills" 2>/dev/null || kills=0
+check "workers were signalled during the run ($kills signals)" test "${kills:-0}" -gt 10
+
+v=$(python3 - "$R/r" "$N" <<'PY'
+import json, sys
+n = int(sys.argv[2])
+seen = {}
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    seen[o["seq"]] = seen.get(o["seq"], 0) + 1
+dups = sum(1 for c in seen.values() if c > 1)
+print(len(seen), dups, sum(1 for s in range(1, n + 1) if s not in seen))
+PY
+)
+is "$v" "$N 0 0" "every item exactly once in --results (items, duplicated, missing)"
+done_res=$(grep -c '"status":"done"' "$R/r")
+failed_res=$(grep -c '"status":"failed"' "$R/r")
+summary=$(grep -a ' done, ' "$R/err" | tail -1)
+like "$summary" "^pooltop: $done_res done, $failed_res failed" \
+	"the reported counts equal the results file's ($done_res done, $failed_res failed)"
+check "no process of the run is left" wait_for no_procs_left 5
