@@ -184,7 +184,7 @@ static int command_run(struct job *job, const char *item, size_t len, struct buf
 	const int fds[3] = {-1, out_pipe[1], err_pipe[1]};
 	pid_t pid;
 	uint64_t start = now_ns();
-	int r = spawn_job(st->args.argv, fds, &pid);
+	int r = spawn_job(st->args.argv, fds, job->child_pid, &pid);
 	close(out_pipe[1]);
 	close(err_pipe[1]);
 	if (r < 0) {

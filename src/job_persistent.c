@@ -94,7 +94,7 @@ static int persistent_start(struct job *job, struct persistent_state *st)
 	if (!template_has_placeholders(job->cmd))
 		args.argv[--args.argc] = NULL;
 	pid_t pid;
-	int r = spawn_job(args.argv, fds, &pid);
+	int r = spawn_job(args.argv, fds, job->child_pid, &pid);
 	close(in[0]);
 	close(out[1]);
 	if (r < 0) {

@@ -22,6 +22,7 @@
 struct spawn_child {
 	char *const *argv;
 	const int *fds;
+	_Atomic int32_t *publish;
 	pid_t worker;
 	volatile int err;
 };
@@ -37,6 +38,10 @@ static __attribute__((noinline)) _Noreturn void spawn_child_exec(struct spawn_ch
 		_exit(127);
 	}
 	setpgid(0, 0);
+	/* Published before the exec, not after vfork returns: a worker killed in between
+	 * would leave a group nobody knows of. */
+	if (c->publish)
+		atomic_store(c->publish, getpid());
 	for (int i = 0; i < 3; i++) {
 		if (c->fds[i] < 0)
 			continue;
@@ -54,9 +59,10 @@ static __attribute__((noinline)) _Noreturn void spawn_child_exec(struct spawn_ch
 	_exit(127);
 }
 
-int spawn_job(char *const *argv, const int fds[3], pid_t *pid)
+int spawn_job(char *const *argv, const int fds[3], _Atomic int32_t *publish, pid_t *pid)
 {
-	struct spawn_child c = {.argv = argv, .fds = fds, .worker = getpid(), .err = 0};
+	struct spawn_child c = {
+		.argv = argv, .fds = fds, .publish = publish, .worker = getpid(), .err = 0};
 	pid_t child = vfork();
 	if (child < 0)
 		return -errno;
@@ -66,6 +72,8 @@ int spawn_job(char *const *argv, const int fds[3], pid_t *pid)
 		int err = c.err;
 		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 			continue;
+		if (publish)
+			atomic_store(publish, 0);
 		return -err;
 	}
 	*pid = child;

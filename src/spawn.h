@@ -3,6 +3,7 @@
 #ifndef POOLTOP_SPAWN_H
 #define POOLTOP_SPAWN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,9 +14,11 @@
 /* Start argv[0] (searched in PATH, as execvp) with fds[0..2] as its stdin, stdout and stderr
  * (-1 keeps the worker's), in a new process group it leads, with SIGKILL as its parent-death
  * signal and SIGPIPE at its default. vfork, not fork: its cost does not grow with the worker.
- * Returns 0 and *pid, or the negative errno of the failed exec (-ENOENT, -EACCES, -ENOEXEC)
- * or of vfork. */
-int spawn_job(char *const *argv, const int fds[3], pid_t *pid);
+ * The child stores its pid in *publish (when not NULL: the shared slot's job_pid) before it
+ * execs, so its group is known even if the worker dies before vfork returns; a failed start
+ * stores 0 back. Returns 0 and *pid, or the negative errno of the failed exec (-ENOENT,
+ * -EACCES, -ENOEXEC) or of vfork. */
+int spawn_job(char *const *argv, const int fds[3], _Atomic int32_t *publish, pid_t *pid);
 
 /* The exit code of a job that could not be started, as a shell gives it: 127 when the command
  * was not found, 126 when it was found but could not be executed. */

@@ -111,12 +111,12 @@ like "$(cat "$T/eto")" "item 1 '101' failed with -15 SIGTERM \(timeout\)" "the e
 
 # A job that ignores SIGTERM is ended by the sequence's KILL, its whole group with it.
 t0=$(now_us)
-ptu 30 --headless -j 1 --timeout 0.5 --results "$T/rkill" -- sh -c 'trap "" TERM; sleep 1004; :' ::: 1 \
+ptu 30 --headless -j 1 --timeout 0.5 --results "$T/rkill" -- sh -c "trap '' TERM; sleep ${L}4; :" ::: 1 \
 	</dev/null >/dev/null 2>&1
 t1=$(now_us)
 is "$(json_get "$T/rkill" 1 exitcode timeout)" "-9 true" "a job ignoring SIGTERM is killed by the sequence's KILL (-9)"
 check "...after 0.5 s + 200 + 100 + 50 ms, well before its sleep ends" test $(((t1 - t0) / 1000)) -lt 2000
-check "...and no process of its group is left (its sleep 1004 too)" wait_for '! pgrep -f "^sleep 1004" >/dev/null' 5
+check "...and no process of its group is left (its sleep too)" wait_for '! pgrep -f "^sleep ${L}4\$" >/dev/null' 5
 
 # A custom --term-seq.
 ptu 30 --headless -j 1 --timeout 0.3 --term-seq INT,100,KILL,25 --results "$T/rint" -- sleep 105 ::: 1 \
@@ -134,17 +134,17 @@ sys.exit(0 if r["runtime"] < 3 else 1)
 PY
 
 # --- a worker killed from outside: its job's group goes with it ---------------------------
-ptu 60 --headless -q -j 1 -- sh -c 'sleep 1007; :' ::: 1 2 </dev/null >/dev/null 2>&1 &
-wait_for 'pgrep -f "^sleep 1007" >/dev/null' 10
+ptu 60 --headless -q -j 1 -- sh -c "sleep ${L}7; :" ::: 1 2 </dev/null >/dev/null 2>&1 &
+wait_for 'pgrep -f "^sleep ${L}7\$" >/dev/null' 10
 main=$(main_pid)
 worker=$(children "$main" | head -1)
 kill -KILL "$worker" 2>/dev/null
 check "SIGKILL of a worker running a command: no process of the job's group is left" \
-	wait_for '[ "$(pgrep -f "^sleep 1007" | wc -l)" -le 1 ]' 5
+	wait_for '[ "$(pgrep -f "^sleep ${L}7\$" | wc -l)" -le 1 ]' 5
 # The second item still runs in the replacement worker; end the run.
 kill -TERM "$main" 2>/dev/null
 wait
-check "...and when pooltop ends, nothing of the jobs survives" wait_for '! pgrep -f "^sleep 1007" >/dev/null' 5
+check "...and when pooltop ends, nothing of the jobs survives" wait_for '! pgrep -f "^sleep ${L}7\$" >/dev/null' 5
 
 # --- GNU parallel accepts a joblog pooltop wrote ------------------------------------------
 if command -v parallel >/dev/null 2>&1; then

@@ -8,12 +8,12 @@ plan 8
 
 ptname
 
-# sleep_pids: the pids of the test's "sleep 1011" processes, sorted.
-sleep_pids() { pgrep -f '^sleep 1011' | sort -n; }
+# sleep_pids: the pids of this run's jobs' sleeps, sorted.
+sleep_pids() { pgrep -f "^sleep ${L}1\$" | sort -n; }
 # job_col SLOT: the JOB column of the slot's row (after EXIT).
 job_col() { row "$1" | awk '{ sub(/^[> ][* ]/, ""); print $5 }'; }
 
-tm_start jobs -j 2 -- sh -c 'echo "stderr of item $1" >&2; sleep 1011; :' _ ::: 1 2 3 4
+tm_start jobs -j 2 -- sh -c 'echo "stderr of item $1" >&2; sleep "$2"; :' _ {} "${L}1" ::: 1 2 3 4
 screen_like '^ +# +PID +STATE +EXIT +JOB ' 5 "a command run shows a JOB column after EXIT"
 wait_until '[ "$(sleep_pids | wc -l)" = 2 ] && [ -n "$(job_col 0 | grep -E "^[0-9]+$")" ] && [ -n "$(job_col 1 | grep -E "^[0-9]+$")" ]' 5 ||
 	diag "the jobs did not start within 5 s"
@@ -28,7 +28,7 @@ else
 	diag_screen
 fi
 before=$(sleep_pids)
-s0=$(pgrep -g "$j0" -f '^sleep 1011')
+s0=$(pgrep -g "$j0" -f "^sleep ${L}1\$")
 
 tm_select 0
 tm_keys t
@@ -36,13 +36,13 @@ check "t on a worker running a command: its job's group is gone (the sleep $s0 t
 	wait_for '! kill -0 "$s0" 2>/dev/null && ! pgrep -g "$j0" >/dev/null' 5
 screen_until '[ "$(row_exit 0)" = "-15 SIGTERM" ]' 5 "t: the row shows -15 SIGTERM"
 
-s1=$(pgrep -g "$j1" -f '^sleep 1011')
+s1=$(pgrep -g "$j1" -f "^sleep ${L}1\$")
 tm_select 1
 tm_keys k
 check "k on a worker running a command: its job's group is gone (the sleep $s1 too)" \
 	wait_for '! kill -0 "$s1" 2>/dev/null && ! pgrep -g "$j1" >/dev/null' 5
 check "no sleep of the first two jobs is left anywhere" \
-	wait_for '[ -z "$(comm -12 <(echo "$before") <(sleep_pids))" ]' 5
+	wait_for '[ -z "$(sleep_pids | grep -Fx -f <(echo "$before"))" ]' 5
 
 tm_select 0
 tm_keys Enter

@@ -13,18 +13,19 @@ seq "$N" >"$T/items"
 # The job: a shell whose own child sleeps, so that a job's child can outlive a careless kill.
 job() {
 	ptu 120 --headless -q -j 3 --joblog "$T/jl" "$@" -a "$T/items" -- \
-		sh -c 'sleep 0.0$(($1 % 3)); echo "$1"; :' _ >>"$T/out" 2>>"$T/err"
+		sh -c 'sleep 0.0$(($1 % 3)); echo "$1"; : "$2"' _ {} "$L" >>"$T/out" 2>>"$T/err"
 }
-leftovers() { pgrep -f "^sh -c sleep 0.0" ; pgrep -f '^sleep 0.0[0-9]$'; our_procs; }
+# Our pooltop and workers, and this run's jobs (their command lines end with $L).
+leftovers() { our_procs; pgrep -f "^sh -c .* $L\$"; }
 
 # A job whose own child would live on (the sleep under sh): it must die with pooltop.
-ptu 60 --headless -j 2 -- sh -c 'sleep 1012; :' ::: 1 2 </dev/null >/dev/null 2>&1 &
+ptu 60 --headless -j 2 -- sh -c "sleep ${L}2; :" ::: 1 2 </dev/null >/dev/null 2>&1 &
 sub=$!
-wait_for '[ "$(pgrep -f "^sleep 1012" | wc -l)" = 2 ]' 10
+wait_for '[ "$(pgrep -f "^sleep ${L}2\$" | wc -l)" = 2 ]' 10
 kill -KILL "$(pgrep -P "$(pgrep -P "$sub" -x timeout)")"
 wait
-check "pooltop SIGKILLed: the children of its jobs die too (no 'sleep 1012' left)" \
-	wait_for '! pgrep -f "^sleep 1012" >/dev/null' 3
+check "pooltop SIGKILLed: the children of its jobs die too (no sleep left)" \
+	wait_for '! pgrep -f "^sleep ${L}2\$" >/dev/null' 3
 
 kills=0 survivors=
 for round in 1 2 3 4; do

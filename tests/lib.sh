@@ -40,6 +40,9 @@ esac
 export POOLTOP
 : "${TESTS_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
 export TESTS_DIR
+# A number of this run for the sleeps that tests find by name: runs of the suite in other
+# trees at the same time must not see each other's.
+L=$((3000000 + $$))
 
 # --- TAP -----------------------------------------------------------------------------
 _tap_n=0
