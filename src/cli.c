@@ -575,7 +575,7 @@ void cli_usage(FILE *f)
 	      "Options:\n"
 	      "  -j, --jobs N            run N workers (1 to 1024; default: the number of CPUs)\n"
 	      "      --in-flight N       items a --persistent program is given ahead of its\n"
-	      "                          answers (1 to 64; default 16)\n"
+	      "                          answers (1 to 64; default 64, fewer for slow items)\n"
 	      "      --timeout DURATION  stop an item that runs longer (as 10, 1.5s, 200ms, 2m),\n"
 	      "                          or past N% of the median item time (as 300%); it\n"
 	      "                          fails with the signal that ended it\n"

@@ -60,7 +60,7 @@ struct config {
 int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);
 void cli_config_free(struct config *cfg);
 
-#define CLI_IN_FLIGHT_DEFAULT 16
+#define CLI_IN_FLIGHT_DEFAULT 64
 #define CLI_IN_FLIGHT_MAX     64
 
 /* The --help text. */
