@@ -108,7 +108,15 @@ static int square_run(struct job *job, const char *item, size_t len, struct buf 
 		builtin_complain("square: overflows: '%.*s%s'", BUILTIN_QUOTE(item, len));
 		return 1;
 	}
-	buf_printf(out, "%lld\n", sq);
+	/* By hand: printf's machinery was a fifth of a trivial item's cost. */
+	char digits[24];
+	char *d = digits + sizeof(digits);
+	unsigned long long u = (unsigned long long)sq; /* a square is never negative */
+	*--d = '\n';
+	do
+		*--d = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	buf_append(out, d, (size_t)(digits + sizeof(digits) - d));
 	return 0;
 }
 

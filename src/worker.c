@@ -65,6 +65,10 @@ struct worker {
 	uint64_t max_output;
 	struct buf out; /* the current item's output */
 	struct job *job;
+	int32_t pid; /* getpid() once: it is a system call, and was 10% of a trivial item */
+	/* When the item just run ended, if the next one starts right after it (same batch,
+	 * nothing waited on in between): one clock read per item instead of two. 0 otherwise. */
+	uint64_t chain_ns;
 };
 
 /* The shared slot's job_pid, for worker_parent_died_cb. */
@@ -141,6 +145,7 @@ static void worker_check_parent(struct worker *w)
 
 static void worker_publish(struct worker *w)
 {
+	w->chain_ns = 0; /* it may wait for room */
 	uint32_t target = w->published + w->npending;
 	uint32_t done = 0; /* of the pending results */
 	while (w->published < target) {
@@ -249,7 +254,7 @@ static void worker_item_end(struct worker *w, uint32_t k, int code, bool timed_o
 	memset(res, 0, sizeof(*res));
 	res->ref = ref;
 	res->slot = (int32_t)w->a->slot;
-	res->pid = (int32_t)getpid();
+	res->pid = w->pid;
 	res->exitcode = code;
 	res->start_ns = start;
 	res->runtime_ns = rt;
@@ -295,11 +300,12 @@ static void worker_run_item(struct worker *w, uint32_t k)
 	size_t len = w->offs[k + 1] - w->offs[k];
 
 	buf_reset(&w->out);
-	uint64_t start = now_ns();
+	uint64_t start = w->chain_ns ? w->chain_ns : now_ns();
 	worker_item_begin(w, k, start);
 	job->timed_out = false;
 	int code = job->kind->run(job, item, len, &w->out);
 	uint64_t end = now_ns();
+	w->chain_ns = end;
 	atomic_store_explicit(&w->slot->phase, SHM_PHASE_IDLE, memory_order_release);
 	bool timed_out = job->timed_out;
 	worker_item_end(w, k, timed_out ? worker_timeout_code(code) : code, timed_out, start, end);
@@ -378,6 +384,7 @@ _Noreturn void worker_main(const struct worker_args *a)
 	job->stderr_private = a->stderr_private;
 	w.slot->init_error[0] = '\0';
 	w.job = job;
+	w.pid = (int32_t)getpid();
 
 	atomic_store(&w.slot->heartbeat_ns, now_ns());
 	if (job->kind->init) {
