@@ -13,7 +13,9 @@
 # status is the test's. Without valgrind the binary is skipped (a TAP plan of 1..0).
 #
 # VALGRIND (default valgrind) is the command; VALGRIND_SUPP the suppressions (default
-# valgrind.supp beside this script); VALGRIND_FLAGS more options.
+# valgrind.supp beside this script); VALGRIND_FLAGS more options. A binary still running after
+# VALGRIND_TIMEOUT seconds (default 300; the slowest takes 15 here) is killed with everything it
+# started, and fails with 124: a hang under valgrind must not hold up CI for its whole budget.
 set -u
 here=$(dirname "$0")
 VALGRIND=${VALGRIND:-valgrind}
@@ -27,16 +29,30 @@ fi
 
 logs=$(mktemp -d "${TMPDIR:-/tmp}/pooltop-valgrind.XXXXXX") || exit 2
 trap 'rm -rf "$logs"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
+# timeout puts the run in a process group of its own, which a Ctrl-C at the terminal does not
+# reach: a signal to this script is passed on through timeout, which signals the whole group.
+# The run is in the background only to be waited for; it keeps this script's stdin (fd 3).
+exec 3<&0
 # shellcheck disable=SC2086 # VALGRIND_FLAGS is a list of options.
-"$VALGRIND" --tool=memcheck -q \
+timeout -k 10 "${VALGRIND_TIMEOUT:-300}" "$VALGRIND" --tool=memcheck -q \
 	--error-exitcode=99 --error-markers=VALGRIND-ERROR-BEGIN,VALGRIND-ERROR-END \
 	--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 	--track-fds=no --trace-children=no --child-silent-after-fork=no --num-callers=30 \
-	--suppressions="$VALGRIND_SUPP" --log-file="$logs/pid.%p" ${VALGRIND_FLAGS:-} "$@"
+	--suppressions="$VALGRIND_SUPP" --log-file="$logs/pid.%p" ${VALGRIND_FLAGS:-} "$@" \
+	<&3 3<&- &
+run=$!
+exec 3<&-
+stopped=0
+trap 'stopped=130; kill -TERM "$run" 2>/dev/null' INT
+trap 'stopped=143; kill -TERM "$run" 2>/dev/null' TERM
+wait "$run"
 status=$?
+while kill -0 "$run" 2>/dev/null; do # wait returns early when a signal is trapped
+	wait "$run"
+	status=$?
+done
+[ "$stopped" -eq 0 ] || exit "$stopped"
 
 bad=$(grep -l VALGRIND-ERROR-BEGIN "$logs"/pid.* 2>/dev/null)
 nproc=$(find "$logs" -name 'pid.*' | wc -l)
