@@ -1,0 +1,216 @@
+#!/bin/bash
+# bad_input.sh: the table "Bad input" of README.md, row by row. Each bad input gets one point:
+# its exact exit status (255 for a usage error or a failure to start), nothing on stdout,
+# exactly one line on stderr, "pooltop: " and the exact message the table quotes, and nothing
+# half-written: a joblog that was there is left byte for byte, a results file that was not
+# there is not created. The terminal side (an error leaves the terminal as it was) is
+# tests/bad_input_tty.sh.
+# shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
+. "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
+
+plan 64
+
+SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
+NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
+
+# The files a bad run must leave alone: a joblog from an earlier run (kept byte for byte) and
+# a results file that does not exist yet (not created).
+KEEP="$T/keep.joblog"
+NEW="$T/new.results"
+printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n1\t:\t1.000\t     0.000\t0\t2\t0\t0\tsquare 1\n' >"$KEEP.orig"
+
+mkdir "$T/dir"
+: >"$T/empty"
+printf '1\n2\n' >"$T/items"
+: >"$T/noexec"
+chmod 644 "$T/noexec"
+printf 'not an ELF file\n' >"$T/notelf.so"
+
+# bad DESC STATUS MESSAGE ARGS...: pooltop ARGS, stdin from $BAD_IN (default /dev/null), must
+# exit with STATUS, write nothing on stdout and exactly one line on stderr: "pooltop: MESSAGE"
+# (MESSAGE compared exactly; with BAD_RE=1 it is an extended regex matched against the line
+# after "pooltop: "). With BAD_FILES=1 the run also gets --joblog $KEEP --results $NEW, first
+# on the command line, and must leave $KEEP as it was and $NEW absent.
+bad() {
+	local desc=$1 want=$2 msg=$3 rc out err nlines why="" files=()
+	shift 3
+	rm -f "$NEW"
+	cp "$KEEP.orig" "$KEEP"
+	[ "${BAD_FILES:-0}" = 1 ] && files=(--joblog "$KEEP" --results "$NEW")
+	pt 20 "${files[@]}" "$@" <"${BAD_IN:-/dev/null}" >"$T/out" 2>"$T/err"
+	rc=$?
+	out=$(cat "$T/out")
+	err=$(cat "$T/err")
+	nlines=$(wc -l <"$T/err")
+	[ "$rc" = "$want" ] || why+="exit status $rc, not $want; "
+	[ -z "$out" ] || why+="stdout not empty; "
+	[ "$nlines" -eq 1 ] || why+="$nlines lines on stderr, not 1; "
+	if [ "${BAD_RE:-0}" = 1 ]; then
+		[[ $err =~ ^pooltop:\ ($msg)$ ]] || why+="stderr does not match /^pooltop: ($msg)$/; "
+	else
+		[ "$err" = "pooltop: $msg" ] || why+="stderr is not 'pooltop: $msg'; "
+	fi
+	if [ "${BAD_FILES:-0}" = 1 ]; then
+		cmp -s "$KEEP" "$KEEP.orig" || why+="the existing --joblog was changed; "
+		[ ! -e "$NEW" ] || why+="the --results file was created; "
+	fi
+	if [ -z "$why" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diag "pooltop ${files[*]} $*"
+		diag "$why"
+		diag "stderr: $err"
+		[ -z "$out" ] || diag "stdout: $(printf '%s' "$out" | head -5)"
+	fi
+}
+
+HELP='(pooltop --help lists the options)'
+
+# --- options ----------------------------------------------------------------------------
+BAD_FILES=1
+bad "an unknown option" 255 "unknown option '--bogus' $HELP" --bogus --builtin square
+bad "a misspelt option" 255 "unknown option '--jbos' $HELP" --jbos 4 --builtin square
+bad "an unknown short option" 255 "unknown option '-x' $HELP" -x --builtin square
+bad "an ambiguous abbreviation" 255 \
+	"option '--re' is ambiguous: write more of its name $HELP" --re --builtin square
+bad "an argument to an option that takes none" 255 "--headless takes no argument" \
+	--headless=yes --builtin square
+bad "-j without its argument" 255 "-j needs an argument" --builtin square -j
+bad "--joblog without its argument" 255 "--joblog needs an argument" --builtin square --joblog
+
+# --- numbers ----------------------------------------------------------------------------
+bad "-j 0" 255 "-j: '0' is not a number from 1 to 1024" -j 0 --builtin square
+bad "-j -1" 255 "-j: '-1' is not a number from 1 to 1024" -j -1 --builtin square
+bad "-j 1025 (past the maximum, 1024)" 255 "-j: '1025' is not a number from 1 to 1024" \
+	-j 1025 --builtin square
+bad "-j 4x" 255 "-j: '4x' is not a number from 1 to 1024" -j 4x --builtin square
+bad "-j ''" 255 "-j: '' is not a number from 1 to 1024" -j '' --builtin square
+bad "--jobs= (empty after =)" 255 "--jobs: '' is not a number from 1 to 1024" \
+	--jobs= --builtin square
+bad "--retries -1" 255 "--retries: '-1' is not a number from 0 to 1000000" \
+	--retries -1 --builtin square
+bad "--retries past the maximum" 255 "--retries: '1000001' is not a number from 0 to 1000000" \
+	--retries 1000001 --builtin square
+bad "--retries larger than 64 bits" 255 \
+	"--retries: '99999999999999999999' is not a number from 0 to 1000000" \
+	--retries 99999999999999999999 --builtin square
+bad "--max-items-per-worker 0" 255 \
+	"--max-items-per-worker: '0' is not a number from 1 to 1000000000000" \
+	--max-items-per-worker 0 --builtin square
+bad "--refresh 5 (below 10 ms)" 255 "--refresh: '5' is not a number from 10 to 10000" \
+	--refresh 5 --builtin square
+bad "--in-flight 0" 255 "--in-flight: '0' is not a number from 1 to 64" \
+	--in-flight 0 --persistent -- cat
+
+# --- durations and the termination sequence ------------------------------------------------
+DUR='(as 10, 1.5s, 200ms, 2m)'
+bad "--timeout abc" 255 \
+	"--timeout: 'abc' is not a duration $DUR or a percentage of the median item time (as 200%)" \
+	--timeout abc --builtin square
+bad "--timeout 5%%" 255 \
+	"--timeout: '5%%' is not a duration $DUR or a percentage of the median item time (as 200%)" \
+	--timeout 5%% --builtin square
+bad "--hang-after 1x" 255 "--hang-after: '1x' is not a duration $DUR" \
+	--hang-after 1x --builtin square
+bad "--join-timeout abc" 255 "--join-timeout: 'abc' is not a duration $DUR" \
+	--join-timeout abc --builtin square
+bad "--term-seq TERM (no wait after the signal)" 255 \
+	"--term-seq: 'TERM': the last signal needs a wait after it (as KILL,25)" \
+	--term-seq TERM --builtin square
+bad "--term-seq FOO,10 (not a signal)" 255 "--term-seq: 'FOO,10': 'FOO' is not a signal" \
+	--term-seq FOO,10 --builtin square
+bad "--term-seq KILL,70000 (wait too long)" 255 \
+	"--term-seq: 'KILL,70000': '70000' is not a wait in milliseconds from 0 to 60000" \
+	--term-seq KILL,70000 --builtin square
+
+# --- what to run ---------------------------------------------------------------------------
+bad "nothing to run" 255 \
+	"nothing to run: give -- COMMAND, --builtin NAME or --plugin FILE.so (pooltop --help)"
+bad "an unknown builtin" 255 "--builtin: unknown builtin 'nosuch' (pooltop --help lists them)" \
+	--builtin nosuch
+bad "--builtin sleep:x" 255 "--builtin: builtin 'sleep': 'x' is not a number" --builtin sleep:x
+bad "--builtin exit (its number missing)" 255 "--builtin: builtin 'exit' needs a number, as exit:N" \
+	--builtin exit
+bad "--builtin echo:3 (echo takes no argument)" 255 "--builtin: builtin 'echo' takes no argument" \
+	--builtin echo:3
+bad "--builtin exit:1001" 255 "--builtin: builtin 'exit': '1001' is out of range (0..1000)" \
+	--builtin exit:1001
+bad "--builtin and --plugin" 255 "--builtin and --plugin both say what to run; use one" \
+	--builtin square --plugin "$SO"
+bad "--builtin and a COMMAND" 255 "--builtin and a COMMAND both say what to run; use one" \
+	--builtin square -- cat
+bad "--plugin and a COMMAND" 255 "--plugin and a COMMAND both say what to run; use one" \
+	--plugin "$SO" -- cat
+bad "-- without a COMMAND" 255 "'--' needs a COMMAND after it" --builtin square --
+bad "an empty COMMAND" 255 "the COMMAND after '--' is empty" -- '' ::: 1
+bad "a COMMAND that does not exist" 255 "$T/nothere: command not found" -- "$T/nothere" ::: 1
+bad "a COMMAND not on PATH" 255 "no-such-command-4711: command not found" \
+	-- no-such-command-4711 ::: 1
+bad "a COMMAND that is not executable" 255 "$T/noexec: not executable (Permission denied)" \
+	-- "$T/noexec" ::: 1
+bad "a COMMAND that is a directory" 255 "$T/dir: not executable (Permission denied)" \
+	-- "$T/dir" ::: 1
+bad "--persistent without a COMMAND" 255 \
+	"--persistent needs a COMMAND: pooltop --persistent -- COMMAND [ARG...]" \
+	--persistent --builtin square
+bad "--in-flight without --persistent" 255 "--in-flight is for --persistent programs" \
+	--in-flight 4 -- cat
+bad "--plugin of a missing file" 255 "--plugin $T/nothere.so: No such file or directory" \
+	--plugin "$T/nothere.so" ::: 1
+bad "--plugin lacking pooltop_plugin_run" 255 \
+	"--plugin $NOSYM: does not export pooltop_plugin_run (see pooltop-plugin.h)" \
+	--plugin "$NOSYM" ::: 1
+BAD_RE=1 bad "--plugin of a file that is not a shared object" 255 \
+	"--plugin: $T/notelf\\.so: .+" --plugin "$T/notelf.so" ::: 1
+bad "--plugin ''" 255 "--plugin: the file name is empty" --plugin '' ::: 1
+
+# --- where the items come from ----------------------------------------------------------------
+bad "::: with no items" 255 "':::' needs at least one item" --builtin square :::
+bad "-a and ::: together" 255 "-a and ::: both give the items; use one" \
+	--builtin square -a "$T/items" ::: 1
+bad "a stray word" 255 \
+	"unexpected argument 'stray' (items go on stdin, in -a FILE, or after :::; a COMMAND goes after --)" \
+	--builtin square stray
+bad "-a ''" 255 "-a: the file name is empty" --builtin square -a ''
+
+# --- the files ------------------------------------------------------------------------------
+BAD_FILES=0
+bad "--resume without --joblog" 255 "--resume needs --joblog FILE" --resume --builtin square
+bad "--resume-failed without --joblog" 255 "--resume-failed needs --joblog FILE" \
+	--resume-failed --builtin square
+bad "--joblog in a directory that does not exist" 255 \
+	"--joblog $T/nodir/j: No such file or directory" \
+	--headless --joblog "$T/nodir/j" --builtin square ::: 1
+bad "--joblog a directory" 255 "--joblog $T/dir: Is a directory" \
+	--headless --joblog "$T/dir" --builtin square ::: 1
+bad "--results in a directory that does not exist" 255 \
+	"--results $T/nodir/r: No such file or directory" \
+	--headless --results "$T/nodir/r" --builtin square ::: 1
+bad "--results a directory" 255 "--results $T/dir: Is a directory" \
+	--headless --results "$T/dir" --builtin square ::: 1
+bad "--results under a file" 255 "--results $T/items/r: Not a directory" \
+	--headless --results "$T/items/r" --builtin square ::: 1
+
+# --- the demo --------------------------------------------------------------------------------
+BAD_FILES=0
+bad "demo foo" 255 "demo: unknown demo 'foo' (try: pooltop demo, pooltop demo exitcodes)" demo foo
+bad "demo with --builtin" 255 "--builtin cannot be used with demo (the demo runs its own workers)" \
+	demo --builtin square
+bad "demo with -a" 255 "-a cannot be used with demo (the demo makes its own items)" \
+	demo -a "$T/items"
+
+# --- not errors: an empty input is an empty batch ------------------------------------------------
+BAD_RE=1 bad "an empty input on stdin: exit 0, the summary says 0 done" 0 \
+	'0 done, 0 failed in [0-9.]+ s \(0 items/s\)' --headless --builtin square
+BAD_RE=1 bad "an empty input file: exit 0, 0 done" 0 \
+	'0 done, 0 failed in [0-9.]+ s \(0 items/s\)' --headless --builtin square -a "$T/empty"
+cp "$T/empty" "$T/empty.joblog"
+pt 20 --headless -q --builtin square --joblog "$T/empty.joblog" --resume ::: 3 </dev/null \
+	>"$T/out" 2>"$T/err"
+rc=$?
+is "$rc:$(cat "$T/out"):$(wc -l <"$T/err"):$(cut -f1,9 "$T/empty.joblog" | tr '\t\n' ' |')" \
+	"0:9:0:Seq Command|1 square 3|" \
+	"--resume with an empty joblog: a first run (exit 0, the header and the row written)"
+
+exit 0
