@@ -544,6 +544,54 @@ static int batch_open_input(struct batch *b, char *err, size_t errlen)
 	return 0;
 }
 
+/* open(path, flags) for writing, creating the file when it is missing; *created says whether
+ * this call made it. Returns the fd or -errno. */
+static int batch_output_try(const char *path, int flags, bool *created)
+{
+	int fd = -1;
+	*created = false;
+	/* Twice at most: a file made or removed by someone else in between is tried again
+	 * once; a dangling symlink (ENOENT, then EEXIST) ends in a plain O_CREAT, which makes
+	 * its target. */
+	for (int i = 0; i < 2 && fd < 0; i++) {
+		fd = open(path, flags | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			break;
+		fd = open(path, flags | O_CLOEXEC | O_CREAT | O_EXCL, 0666);
+		if (fd >= 0)
+			*created = true;
+		else if (errno != EEXIST)
+			break;
+	}
+	if (fd < 0 && (errno == ENOENT || errno == EEXIST))
+		fd = open(path, flags | O_CLOEXEC | O_CREAT, 0666);
+	return fd < 0 ? -errno : fd;
+}
+
+/* An output file (--joblog, --results) opened for writing, its contents not yet touched, so
+ * that a start that fails later leaves it as it was (and removes it if *created). With append,
+ * in append mode, and readable when allowed: joblog_fdopen looks at the tail. Returns the fd
+ * or -errno. */
+static int batch_output_open(const char *path, bool append, bool *created)
+{
+	if (!append)
+		return batch_output_try(path, O_WRONLY, created);
+	int fd = batch_output_try(path, O_RDWR | O_APPEND, created);
+	if (fd == -EACCES)
+		fd = batch_output_try(path, O_WRONLY | O_APPEND, created);
+	return fd;
+}
+
+/* An output file when the start failed: its fd closed (if still ours), the file removed if
+ * this run made it. */
+static void batch_output_abandon(const char *path, int fd, bool created)
+{
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(path);
+}
+
 int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 	      const struct batch_hooks *hooks, int out_fd, bool show_output, struct batch **out,
 	      char *err, size_t errlen)
@@ -558,9 +606,16 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 	b->show_output = show_output;
 	b->ro_next = 1;
 	b->in_fd = -1;
+	bool append = cfg->resume || cfg->resume_failed;
+	int jl_fd = -1, res_fd = -1;
+	bool jl_created = false, res_created = false;
 	int r;
 
-	if (cfg->resume || cfg->resume_failed) {
+	/* Everything that can fail comes before anything is written: a bad start leaves an
+	 * existing joblog or results file as it was and creates neither. */
+	if ((r = batch_open_input(b, err, errlen)) < 0)
+		goto fail;
+	if (append) {
 		r = joblog_read(cfg->joblog, resume_row_cb, b, err, errlen);
 		if (r == -ENOENT) {
 			r = 0; /* nothing to resume: a first run */
@@ -571,22 +626,19 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 		}
 	}
 	if (cfg->joblog) {
-		r = joblog_open(cfg->joblog, cfg->resume || cfg->resume_failed, &b->joblog);
+		jl_fd = r = batch_output_open(cfg->joblog, append, &jl_created);
 		if (r < 0) {
 			snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
 			goto fail;
 		}
 	}
 	if (cfg->results) {
-		r = results_open(cfg->results, &b->results);
+		res_fd = r = batch_output_open(cfg->results, false, &res_created);
 		if (r < 0) {
 			snprintf(err, errlen, "--results %s: %s", cfg->results, strerror(-r));
 			goto fail;
 		}
 	}
-	if ((r = batch_open_input(b, err, errlen)) < 0)
-		goto fail;
-
 	struct pool_config pc = {
 		.workers = cfg->jobs,
 		.job = *job,
@@ -610,6 +662,24 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 	if (!b->pool) {
 		snprintf(err, errlen, "cannot set up the pool: %s", strerror(-r));
 		goto fail;
+	}
+	/* All is well: now the files may change (a joblog is truncated, or its cut-short last
+	 * line cut off). Each call takes its fd, also when it fails. */
+	if (jl_fd >= 0) {
+		r = joblog_fdopen(jl_fd, append, &b->joblog);
+		jl_fd = -1;
+		if (r < 0) {
+			snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
+			goto fail;
+		}
+	}
+	if (res_fd >= 0) {
+		r = results_fdopen(res_fd, &b->results);
+		res_fd = -1;
+		if (r < 0) {
+			snprintf(err, errlen, "--results %s: %s", cfg->results, strerror(-r));
+			goto fail;
+		}
 	}
 	uv_idle_init(loop, &b->in_idle);
 	uv_check_init(loop, &b->flush_check);
@@ -635,6 +705,8 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 
 fail:
 	batch_free(b);
+	batch_output_abandon(cfg->results, res_fd, res_created);
+	batch_output_abandon(cfg->joblog, jl_fd, jl_created);
 	return r < 0 ? r : -EINVAL;
 }
 

@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 64
+plan 66
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -179,18 +179,28 @@ BAD_FILES=0
 bad "--resume without --joblog" 255 "--resume needs --joblog FILE" --resume --builtin square
 bad "--resume-failed without --joblog" 255 "--resume-failed needs --joblog FILE" \
 	--resume-failed --builtin square
+# A later --joblog or --results wins over the one bad() puts first: the one that stays must
+# still be left alone.
+BAD_FILES=1
+bad "-a of a missing file (an existing joblog kept, no results file made)" 255 \
+	"-a $T/nothere: No such file or directory" --headless --builtin square -a "$T/nothere"
 bad "--joblog in a directory that does not exist" 255 \
 	"--joblog $T/nodir/j: No such file or directory" \
 	--headless --joblog "$T/nodir/j" --builtin square ::: 1
 bad "--joblog a directory" 255 "--joblog $T/dir: Is a directory" \
 	--headless --joblog "$T/dir" --builtin square ::: 1
-bad "--results in a directory that does not exist" 255 \
+bad "--results in a directory that does not exist (an existing joblog kept)" 255 \
 	"--results $T/nodir/r: No such file or directory" \
 	--headless --results "$T/nodir/r" --builtin square ::: 1
 bad "--results a directory" 255 "--results $T/dir: Is a directory" \
 	--headless --results "$T/dir" --builtin square ::: 1
 bad "--results under a file" 255 "--results $T/items/r: Not a directory" \
 	--headless --results "$T/items/r" --builtin square ::: 1
+BAD_FILES=0
+pt 20 --headless --joblog "$T/fresh.joblog" --results "$T/nodir/r" --builtin square ::: 1 \
+	</dev/null >/dev/null 2>&1
+is "$?:$(ls "$T/fresh.joblog" 2>&1 >/dev/null | sed 's/.*: //')" "255:No such file or directory" \
+	"a new --joblog is not left behind when --results cannot be opened"
 
 # --- the demo --------------------------------------------------------------------------------
 BAD_FILES=0
