@@ -539,6 +539,14 @@ static int batch_open_input(struct batch *b, char *err, size_t errlen)
 		snprintf(err, errlen, "reading the items: %s", strerror(e));
 		return -e;
 	}
+	/* read() of a directory fails only later, which would make it an empty batch. */
+	if (S_ISDIR(st.st_mode)) {
+		if (b->cfg->arg_file)
+			snprintf(err, errlen, "-a %s: %s", b->cfg->arg_file, strerror(EISDIR));
+		else
+			snprintf(err, errlen, "standard input: %s", strerror(EISDIR));
+		return -EISDIR;
+	}
 	b->in_file = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
 	b->in = input_new(b->in_fd, b->cfg->null_sep ? '\0' : '\n', (size_t)-1);
 	return 0;

@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 66
+plan 68
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -184,6 +184,9 @@ bad "--resume-failed without --joblog" 255 "--resume-failed needs --joblog FILE"
 BAD_FILES=1
 bad "-a of a missing file (an existing joblog kept, no results file made)" 255 \
 	"-a $T/nothere: No such file or directory" --headless --builtin square -a "$T/nothere"
+bad "-a of a directory" 255 "-a $T/dir: Is a directory" --headless --builtin square -a "$T/dir"
+BAD_IN=$T/dir bad "a directory on stdin" 255 "standard input: Is a directory" \
+	--headless --builtin square
 bad "--joblog in a directory that does not exist" 255 \
 	"--joblog $T/nodir/j: No such file or directory" \
 	--headless --joblog "$T/nodir/j" --builtin square ::: 1
