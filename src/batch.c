@@ -624,12 +624,15 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 	if ((r = batch_open_input(b, err, errlen)) < 0)
 		goto fail;
 	if (append) {
-		r = joblog_read(cfg->joblog, resume_row_cb, b, err, errlen);
+		char why[512];
+		r = joblog_read(cfg->joblog, resume_row_cb, b, why, sizeof(why));
 		if (r == -ENOENT) {
 			r = 0; /* nothing to resume: a first run */
+		} else if (r == -EINVAL) {
+			snprintf(err, errlen, "--joblog %s", why); /* why names the file and line */
+			goto fail;
 		} else if (r < 0) {
-			if (r != -EINVAL)
-				snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
+			snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
 			goto fail;
 		}
 	}

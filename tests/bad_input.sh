@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 68
+plan 71
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -199,10 +199,27 @@ bad "--results a directory" 255 "--results $T/dir: Is a directory" \
 	--headless --results "$T/dir" --builtin square ::: 1
 bad "--results under a file" 255 "--results $T/items/r: Not a directory" \
 	--headless --results "$T/items/r" --builtin square ::: 1
+printf 'Seq\tExitval\n1\t0\n' >"$T/foreign.joblog"
+{
+	head -2 "$KEEP.orig"
+	echo 'garbage in the middle'
+	tail -1 "$KEEP.orig"
+} >"$T/corrupt.joblog"
+cp "$T/foreign.joblog" "$T/foreign.joblog.orig"
+cp "$T/corrupt.joblog" "$T/corrupt.joblog.orig"
+bad "--resume with a joblog that is not one (another header)" 255 \
+	"--joblog $T/foreign.joblog: line 1: not a joblog (expected GNU parallel's header)" \
+	--headless --joblog "$T/foreign.joblog" --resume --builtin square ::: 1
+bad "--resume-failed with a joblog with garbage in the middle" 255 \
+	"--joblog $T/corrupt.joblog: line 3: malformed joblog row" \
+	--headless --joblog "$T/corrupt.joblog" --resume-failed --builtin square ::: 1
+# shellcheck disable=SC2317 # called through check.
+kept() { cmp -s "$T/foreign.joblog" "$T/foreign.joblog.orig" && cmp -s "$T/corrupt.joblog" "$T/corrupt.joblog.orig"; }
+check "...and both joblogs are left as they were" kept
 BAD_FILES=0
 pt 20 --headless --joblog "$T/fresh.joblog" --results "$T/nodir/r" --builtin square ::: 1 \
 	</dev/null >/dev/null 2>&1
-is "$?:$(ls "$T/fresh.joblog" 2>&1 >/dev/null | sed 's/.*: //')" "255:No such file or directory" \
+is "$?:$([ -e "$T/fresh.joblog" ] && echo made || echo absent)" "255:absent" \
 	"a new --joblog is not left behind when --results cannot be opened"
 
 # --- the demo --------------------------------------------------------------------------------
