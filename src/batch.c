@@ -590,6 +590,35 @@ static int batch_output_open(const char *path, bool append, bool *created)
 	return fd;
 }
 
+/* Whether fds a and c are the same regular file (devices such as /dev/null may be shared). */
+static bool batch_same_file(int a, int c)
+{
+	struct stat sa, sc;
+	return a >= 0 && c >= 0 && fstat(a, &sa) == 0 && fstat(c, &sc) == 0 &&
+	       S_ISREG(sa.st_mode) && sa.st_dev == sc.st_dev && sa.st_ino == sc.st_ino;
+}
+
+/* The input, the joblog and the results must be three files: an output that is the input
+ * would be truncated before it is read, two outputs would write over each other. */
+static int batch_check_files(const struct batch *b, int jl_fd, int res_fd, char *err, size_t errlen)
+{
+	const struct config *c = b->cfg;
+	int in_fd = b->in ? b->in_fd : -1;
+	if (batch_same_file(jl_fd, in_fd) || batch_same_file(res_fd, in_fd)) {
+		bool jl = batch_same_file(jl_fd, in_fd);
+		snprintf(err, errlen, "%s %s: that is the file the items are read from",
+			 jl ? "--joblog" : "--results", jl ? c->joblog : c->results);
+		return -EINVAL;
+	}
+	if (batch_same_file(jl_fd, res_fd)) {
+		snprintf(err, errlen,
+			 "--joblog %s and --results %s are the same file: give each its own",
+			 c->joblog, c->results);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* An output file when the start failed: its fd closed (if still ours), the file removed if
  * this run made it. */
 static void batch_output_abandon(const char *path, int fd, bool created)
@@ -650,6 +679,8 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 			goto fail;
 		}
 	}
+	if ((r = batch_check_files(b, jl_fd, res_fd, err, errlen)) < 0)
+		goto fail;
 	struct pool_config pc = {
 		.workers = cfg->jobs,
 		.job = *job,

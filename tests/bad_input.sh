@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 71
+plan 75
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -216,7 +216,17 @@ bad "--resume-failed with a joblog with garbage in the middle" 255 \
 # shellcheck disable=SC2317 # called through check.
 kept() { cmp -s "$T/foreign.joblog" "$T/foreign.joblog.orig" && cmp -s "$T/corrupt.joblog" "$T/corrupt.joblog.orig"; }
 check "...and both joblogs are left as they were" kept
+bad "--joblog the file given to -a" 255 "--joblog $T/items: that is the file the items are read from" \
+	--headless --joblog "$T/items" --builtin square -a "$T/items"
+BAD_IN=$T/items bad "--results the file on stdin" 255 \
+	"--results $T/items: that is the file the items are read from" \
+	--headless --results "$T/items" --builtin square
 BAD_FILES=0
+bad "--joblog and --results the same file" 255 \
+	"--joblog $T/same and --results $T/same are the same file: give each its own" \
+	--headless --joblog "$T/same" --results "$T/same" --builtin square ::: 1
+is "$(cat "$T/items")|$([ -e "$T/same" ] && echo made || echo absent)" "$(printf '1\n2\n')|absent" \
+	"...the items are left as they were, and no file is made for --joblog and --results"
 pt 20 --headless --joblog "$T/fresh.joblog" --results "$T/nodir/r" --builtin square ::: 1 \
 	</dev/null >/dev/null 2>&1
 is "$?:$([ -e "$T/fresh.joblog" ] && echo made || echo absent)" "255:absent" \
