@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 75
+plan 78
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -29,7 +29,8 @@ printf 'not an ELF file\n' >"$T/notelf.so"
 # bad DESC STATUS MESSAGE ARGS...: pooltop ARGS, stdin from $BAD_IN (default /dev/null), must
 # exit with STATUS, write nothing on stdout and exactly one line on stderr: "pooltop: MESSAGE"
 # (MESSAGE compared exactly; with BAD_RE=1 it is an extended regex matched against the line
-# after "pooltop: "). With BAD_FILES=1 the run also gets --joblog $KEEP --results $NEW, first
+# after "pooltop: "). BAD_CLOSE=stdin or stdout runs it with that stream closed (stdout then
+# cannot be looked at). With BAD_FILES=1 the run also gets --joblog $KEEP --results $NEW, first
 # on the command line, and must leave $KEEP as it was and $NEW absent.
 bad() {
 	local desc=$1 want=$2 msg=$3 rc out err nlines why="" files=()
@@ -37,8 +38,13 @@ bad() {
 	rm -f "$NEW"
 	cp "$KEEP.orig" "$KEEP"
 	[ "${BAD_FILES:-0}" = 1 ] && files=(--joblog "$KEEP" --results "$NEW")
-	pt 20 "${files[@]}" "$@" <"${BAD_IN:-/dev/null}" >"$T/out" 2>"$T/err"
+	case ${BAD_CLOSE:-} in
+	stdin) pt 20 "${files[@]}" "$@" <&- >"$T/out" 2>"$T/err" ;;
+	stdout) pt 20 "${files[@]}" "$@" <"${BAD_IN:-/dev/null}" >&- 2>"$T/err" ;;
+	*) pt 20 "${files[@]}" "$@" <"${BAD_IN:-/dev/null}" >"$T/out" 2>"$T/err" ;;
+	esac
 	rc=$?
+	[ "${BAD_CLOSE:-}" = stdout ] && : >"$T/out"
 	out=$(cat "$T/out")
 	err=$(cat "$T/err")
 	nlines=$(wc -l <"$T/err")
@@ -231,6 +237,18 @@ pt 20 --headless --joblog "$T/fresh.joblog" --results "$T/nodir/r" --builtin squ
 	</dev/null >/dev/null 2>&1
 is "$?:$([ -e "$T/fresh.joblog" ] && echo made || echo absent)" "255:absent" \
 	"a new --joblog is not left behind when --results cannot be opened"
+
+# --- the standard streams ----------------------------------------------------------------------
+BAD_FILES=1
+BAD_CLOSE=stdout bad "standard output closed (>&-)" 255 \
+	"standard output is closed: the items' outputs go there (give >/dev/null to drop them)" \
+	--headless --builtin square ::: 1
+BAD_CLOSE=stdin bad "standard input closed (<&-) when the items come there" 255 \
+	"standard input is closed: give the items there, in -a FILE or after :::" \
+	--headless --builtin square
+BAD_FILES=0
+pt 20 --headless -q --builtin square ::: 3 <&- >"$T/out" 2>"$T/err"
+is "$?:$(cat "$T/out"):$(cat "$T/err")" "0:9:" "standard input closed with the items after ::: is no error"
 
 # --- the demo --------------------------------------------------------------------------------
 BAD_FILES=0
