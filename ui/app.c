@@ -73,6 +73,15 @@ static int app_run(struct config *cfg, const char *what, bool demo)
 		return 255;
 	}
 	int status;
+	if (cfg->frontend == CLI_FRONTEND_AUTO && !demo && app_items_on_stdin(cfg) && isatty(0)) {
+		/* The dashboard reads its keys there: it and the items would take each other's
+		 * bytes. */
+		fputs("pooltop: standard input is the terminal the dashboard uses: give the items "
+		      "on a pipe, in -a FILE or after ::: (or type them with --headless)\n",
+		      stderr);
+		job_release(&job);
+		return 255;
+	}
 	if (cfg->frontend == CLI_FRONTEND_AUTO) {
 		char why[256];
 		r = dashboard_available(why, sizeof(why));
