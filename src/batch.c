@@ -69,6 +69,7 @@ struct batch {
 	struct joblog *joblog;
 	struct results *results;
 	int write_error;
+	char write_error_text[512]; /* what batch_notice said of it */
 	struct buf line;
 	struct template_args args; /* the joblog's Command for command kinds */
 
@@ -148,7 +149,9 @@ static void out_flush(struct batch *b)
 		pool_terminate_all(b->pool);
 	} else if (r < 0 && !b->write_error) {
 		b->write_error = r;
-		batch_notice(b, "writing standard output: %s", strerror(-r));
+		snprintf(b->write_error_text, sizeof(b->write_error_text),
+			 "writing standard output: %s", strerror(-r));
+		batch_notice(b, "%s", b->write_error_text);
 	}
 }
 
@@ -220,7 +223,9 @@ static void note_write_error(struct batch *b, const char *what, const char *path
 	if (r >= 0 || b->write_error)
 		return;
 	b->write_error = r;
-	batch_notice(b, "%s %s: %s (further rows are not written)", what, path, strerror(-r));
+	snprintf(b->write_error_text, sizeof(b->write_error_text),
+		 "%s %s: %s (further rows are not written)", what, path, strerror(-r));
+	batch_notice(b, "%s", b->write_error_text);
 }
 
 static void record_code(struct batch *b, int code)
@@ -791,6 +796,7 @@ void batch_summary(const struct batch *b, struct batch_summary *s)
 	s->input_complete = b->input_eof;
 	s->output_closed = b->output_closed;
 	s->write_error = b->write_error;
+	s->write_error_text = b->write_error ? b->write_error_text : NULL;
 	struct batch_code_count codes[MAX_CODES];
 	memcpy(codes, b->codes, b->ncodes * sizeof(codes[0]));
 	qsort(codes, b->ncodes, sizeof(codes[0]), code_cmp);

@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 78
+plan 82
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -237,6 +237,39 @@ pt 20 --headless --joblog "$T/fresh.joblog" --results "$T/nodir/r" --builtin squ
 	</dev/null >/dev/null 2>&1
 is "$?:$([ -e "$T/fresh.joblog" ] && echo made || echo absent)" "255:absent" \
 	"a new --joblog is not left behind when --results cannot be opened"
+
+# --- a full disk: found while the batch runs, which goes on; reported once, exit 255 -----------
+# full_disk DESC STDOUT ERR_LINES ARGS...: pooltop ARGS exits 255, its stdout (unless it is
+# /dev/full itself) is STDOUT, its stderr exactly ERR_LINES ('|' between lines).
+full_disk() {
+	local desc=$1 want_out=$2 want_err=$3 rc out err
+	shift 3
+	if [ ! -w /dev/full ]; then
+		ok "$desc # SKIP no /dev/full"
+		return
+	fi
+	pt 20 "$@" </dev/null >"$T/out" 2>"$T/err"
+	rc=$?
+	out=$(tr '\n' '|' <"$T/out")
+	err=$(tr '\n' '|' <"$T/err" | sed -E 's/in [0-9.]+ s \([0-9]+ items\/s\)/in S/g')
+	is "$rc:$out:$err" "255:$want_out:$want_err" "$desc"
+}
+full_disk "--results /dev/full, -q: the one line, exit 255" "1|" \
+	"pooltop: --results /dev/full: No space left on device (further rows are not written)|" \
+	--headless -q --results /dev/full --builtin square ::: 1
+full_disk "--results /dev/full: the line, then the summary" "1|" \
+	"pooltop: --results /dev/full: No space left on device (further rows are not written)|pooltop: 1 done, 0 failed in S|" \
+	--headless --results /dev/full --builtin square ::: 1
+full_disk "--joblog /dev/full, -q: the one line, exit 255" "1|" \
+	"pooltop: --joblog /dev/full: No space left on device (further rows are not written)|" \
+	--headless -q --joblog /dev/full --builtin square ::: 1
+if [ -w /dev/full ]; then
+	pt 20 --headless -q --builtin square ::: 1 </dev/null >/dev/full 2>"$T/err"
+	is "$?:$(cat "$T/err")" "255:pooltop: writing standard output: No space left on device" \
+		"standard output on a full disk, -q: the one line, exit 255"
+else
+	ok "standard output on a full disk # SKIP no /dev/full"
+fi
 
 # --- the standard streams ----------------------------------------------------------------------
 BAD_FILES=1
