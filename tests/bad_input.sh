@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 82
+plan 83
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -288,6 +288,9 @@ BAD_FILES=0
 bad "demo foo" 255 "demo: unknown demo 'foo' (try: pooltop demo, pooltop demo exitcodes)" demo foo
 bad "demo with --builtin" 255 "--builtin cannot be used with demo (the demo runs its own workers)" \
 	demo --builtin square
+bad "demo with items after :::" 255 \
+	"demo: unexpected argument ':::' (the demo runs its own workers on its own items)" \
+	demo ::: 1
 bad "demo with -a" 255 "-a cannot be used with demo (the demo makes its own items)" \
 	demo -a "$T/items"
 
