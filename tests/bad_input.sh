@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 83
+plan 85
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -114,6 +114,9 @@ DUR='(as 10, 1.5s, 200ms, 2m)'
 bad "--timeout abc" 255 \
 	"--timeout: 'abc' is not a duration $DUR or a percentage of the median item time (as 200%)" \
 	--timeout abc --builtin square
+bad "--timeout 0" 255 \
+	"--timeout: '0' is not a duration $DUR or a percentage of the median item time (as 200%)" \
+	--timeout 0 --builtin square
 bad "--timeout 5%%" 255 \
 	"--timeout: '5%%' is not a duration $DUR or a percentage of the median item time (as 200%)" \
 	--timeout 5%% --builtin square
@@ -306,5 +309,12 @@ rc=$?
 is "$rc:$(cat "$T/out"):$(wc -l <"$T/err"):$(cut -f1,9 "$T/empty.joblog" | tr '\t\n' ' |')" \
 	"0:9:0:Seq Command|1 square 3|" \
 	"--resume with an empty joblog: a first run (exit 0, the header and the row written)"
+
+pt 20 --headless -q --builtin square --joblog "$T/first.joblog" --resume ::: 4 </dev/null \
+	>"$T/out" 2>"$T/err"
+rc=$?
+is "$rc:$(cat "$T/out"):$(wc -l <"$T/err"):$(cut -f1,9 "$T/first.joblog" | tr '\t\n' ' |')" \
+	"0:16:0:Seq Command|1 square 4|" \
+	"--resume with a joblog that does not exist yet: a first run"
 
 exit 0
