@@ -69,6 +69,7 @@ struct batch {
 	struct joblog *joblog;
 	struct results *results;
 	int write_error;
+	char write_error_text[512]; /* what batch_notice said of it */
 	struct buf line;
 	struct template_args args; /* the joblog's Command for command kinds */
 
@@ -148,7 +149,9 @@ static void out_flush(struct batch *b)
 		pool_terminate_all(b->pool);
 	} else if (r < 0 && !b->write_error) {
 		b->write_error = r;
-		batch_notice(b, "writing standard output: %s", strerror(-r));
+		snprintf(b->write_error_text, sizeof(b->write_error_text),
+			 "writing standard output: %s", strerror(-r));
+		batch_notice(b, "%s", b->write_error_text);
 	}
 }
 
@@ -220,7 +223,9 @@ static void note_write_error(struct batch *b, const char *what, const char *path
 	if (r >= 0 || b->write_error)
 		return;
 	b->write_error = r;
-	batch_notice(b, "%s %s: %s (further rows are not written)", what, path, strerror(-r));
+	snprintf(b->write_error_text, sizeof(b->write_error_text),
+		 "%s %s: %s (further rows are not written)", what, path, strerror(-r));
+	batch_notice(b, "%s", b->write_error_text);
 }
 
 static void record_code(struct batch *b, int code)
@@ -539,9 +544,94 @@ static int batch_open_input(struct batch *b, char *err, size_t errlen)
 		snprintf(err, errlen, "reading the items: %s", strerror(e));
 		return -e;
 	}
+	/* read() of a directory fails only later, which would make it an empty batch. */
+	if (S_ISDIR(st.st_mode)) {
+		if (b->cfg->arg_file)
+			snprintf(err, errlen, "-a %s: %s", b->cfg->arg_file, strerror(EISDIR));
+		else
+			snprintf(err, errlen, "standard input: %s", strerror(EISDIR));
+		return -EISDIR;
+	}
 	b->in_file = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
 	b->in = input_new(b->in_fd, b->cfg->null_sep ? '\0' : '\n', (size_t)-1);
 	return 0;
+}
+
+/* open(path, flags) for writing, creating the file when it is missing; *created says whether
+ * this call made it. Returns the fd or -errno. */
+static int batch_output_try(const char *path, int flags, bool *created)
+{
+	int fd = -1;
+	*created = false;
+	/* Twice at most: a file made or removed by someone else in between is tried again
+	 * once; a dangling symlink (ENOENT, then EEXIST) ends in a plain O_CREAT, which makes
+	 * its target. */
+	for (int i = 0; i < 2 && fd < 0; i++) {
+		fd = open(path, flags | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			break;
+		fd = open(path, flags | O_CLOEXEC | O_CREAT | O_EXCL, 0666);
+		if (fd >= 0)
+			*created = true;
+		else if (errno != EEXIST)
+			break;
+	}
+	if (fd < 0 && (errno == ENOENT || errno == EEXIST))
+		fd = open(path, flags | O_CLOEXEC | O_CREAT, 0666);
+	return fd < 0 ? -errno : fd;
+}
+
+/* An output file (--joblog, --results) opened for writing, its contents not yet touched, so
+ * that a start that fails later leaves it as it was (and removes it if *created). With append,
+ * in append mode, and readable when allowed: joblog_fdopen looks at the tail. Returns the fd
+ * or -errno. */
+static int batch_output_open(const char *path, bool append, bool *created)
+{
+	if (!append)
+		return batch_output_try(path, O_WRONLY, created);
+	int fd = batch_output_try(path, O_RDWR | O_APPEND, created);
+	if (fd == -EACCES)
+		fd = batch_output_try(path, O_WRONLY | O_APPEND, created);
+	return fd;
+}
+
+/* Whether fds a and c are the same regular file (devices such as /dev/null may be shared). */
+static bool batch_same_file(int a, int c)
+{
+	struct stat sa, sc;
+	return a >= 0 && c >= 0 && fstat(a, &sa) == 0 && fstat(c, &sc) == 0 &&
+	       S_ISREG(sa.st_mode) && sa.st_dev == sc.st_dev && sa.st_ino == sc.st_ino;
+}
+
+/* The input, the joblog and the results must be three files: an output that is the input
+ * would be truncated before it is read, two outputs would write over each other. */
+static int batch_check_files(const struct batch *b, int jl_fd, int res_fd, char *err, size_t errlen)
+{
+	const struct config *c = b->cfg;
+	int in_fd = b->in ? b->in_fd : -1;
+	if (batch_same_file(jl_fd, in_fd) || batch_same_file(res_fd, in_fd)) {
+		bool jl = batch_same_file(jl_fd, in_fd);
+		snprintf(err, errlen, "%s %s: that is the file the items are read from",
+			 jl ? "--joblog" : "--results", jl ? c->joblog : c->results);
+		return -EINVAL;
+	}
+	if (batch_same_file(jl_fd, res_fd)) {
+		snprintf(err, errlen,
+			 "--joblog %s and --results %s are the same file: give each its own",
+			 c->joblog, c->results);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* An output file when the start failed: its fd closed (if still ours), the file removed if
+ * this run made it. */
+static void batch_output_abandon(const char *path, int fd, bool created)
+{
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(path);
 }
 
 int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
@@ -558,35 +648,44 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 	b->show_output = show_output;
 	b->ro_next = 1;
 	b->in_fd = -1;
+	bool append = cfg->resume || cfg->resume_failed;
+	int jl_fd = -1, res_fd = -1;
+	bool jl_created = false, res_created = false;
 	int r;
 
-	if (cfg->resume || cfg->resume_failed) {
-		r = joblog_read(cfg->joblog, resume_row_cb, b, err, errlen);
+	/* Everything that can fail comes before anything is written: a bad start leaves an
+	 * existing joblog or results file as it was and creates neither. */
+	if ((r = batch_open_input(b, err, errlen)) < 0)
+		goto fail;
+	if (append) {
+		char why[512];
+		r = joblog_read(cfg->joblog, resume_row_cb, b, why, sizeof(why));
 		if (r == -ENOENT) {
 			r = 0; /* nothing to resume: a first run */
+		} else if (r == -EINVAL) {
+			snprintf(err, errlen, "--joblog %s", why); /* why names the file and line */
+			goto fail;
 		} else if (r < 0) {
-			if (r != -EINVAL)
-				snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
+			snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
 			goto fail;
 		}
 	}
 	if (cfg->joblog) {
-		r = joblog_open(cfg->joblog, cfg->resume || cfg->resume_failed, &b->joblog);
+		jl_fd = r = batch_output_open(cfg->joblog, append, &jl_created);
 		if (r < 0) {
 			snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
 			goto fail;
 		}
 	}
 	if (cfg->results) {
-		r = results_open(cfg->results, &b->results);
+		res_fd = r = batch_output_open(cfg->results, false, &res_created);
 		if (r < 0) {
 			snprintf(err, errlen, "--results %s: %s", cfg->results, strerror(-r));
 			goto fail;
 		}
 	}
-	if ((r = batch_open_input(b, err, errlen)) < 0)
+	if ((r = batch_check_files(b, jl_fd, res_fd, err, errlen)) < 0)
 		goto fail;
-
 	struct pool_config pc = {
 		.workers = cfg->jobs,
 		.job = *job,
@@ -610,6 +709,24 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 	if (!b->pool) {
 		snprintf(err, errlen, "cannot set up the pool: %s", strerror(-r));
 		goto fail;
+	}
+	/* All is well: now the files may change (a joblog is truncated, or its cut-short last
+	 * line cut off). Each call takes its fd, also when it fails. */
+	if (jl_fd >= 0) {
+		r = joblog_fdopen(jl_fd, append, &b->joblog);
+		jl_fd = -1;
+		if (r < 0) {
+			snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
+			goto fail;
+		}
+	}
+	if (res_fd >= 0) {
+		r = results_fdopen(res_fd, &b->results);
+		res_fd = -1;
+		if (r < 0) {
+			snprintf(err, errlen, "--results %s: %s", cfg->results, strerror(-r));
+			goto fail;
+		}
 	}
 	uv_idle_init(loop, &b->in_idle);
 	uv_check_init(loop, &b->flush_check);
@@ -635,6 +752,8 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 
 fail:
 	batch_free(b);
+	batch_output_abandon(cfg->results, res_fd, res_created);
+	batch_output_abandon(cfg->joblog, jl_fd, jl_created);
 	return r < 0 ? r : -EINVAL;
 }
 
@@ -677,6 +796,7 @@ void batch_summary(const struct batch *b, struct batch_summary *s)
 	s->input_complete = b->input_eof;
 	s->output_closed = b->output_closed;
 	s->write_error = b->write_error;
+	s->write_error_text = b->write_error ? b->write_error_text : NULL;
 	struct batch_code_count codes[MAX_CODES];
 	memcpy(codes, b->codes, b->ncodes * sizeof(codes[0]));
 	qsort(codes, b->ncodes, sizeof(codes[0]), code_cmp);

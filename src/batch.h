@@ -33,11 +33,13 @@ struct batch_summary {
 	bool input_complete;		   /* all of the input was read */
 	struct batch_code_count codes[16]; /* failures by exit code, most frequent first */
 	size_t ncodes;
-	uint64_t other_codes; /* failures with codes beyond the first 16 */
-	double elapsed;	      /* seconds */
-	double rate;	      /* items per second */
-	bool output_closed;   /* stdout went away (EPIPE): the batch was stopped */
-	int write_error;      /* the first -errno writing the joblog or results, or 0 */
+	uint64_t other_codes;	      /* failures with codes beyond the first 16 */
+	double elapsed;		      /* seconds */
+	double rate;		      /* items per second */
+	bool output_closed;	      /* stdout went away (EPIPE): the batch was stopped */
+	int write_error;	      /* the first -errno writing the joblog or results, or 0 */
+	const char *write_error_text; /* its one-line message (as the event said it), or NULL;
+					 borrowed from the batch */
 };
 
 /* A batch for cfg running job. Opens the input and the files; reads the joblog for --resume.

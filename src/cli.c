@@ -359,7 +359,8 @@ static int cli_parse_demo(int argc, char **argv, struct config *c, struct cli_sc
 	int rc;
 
 	c->mode = CLI_DEMO;
-	if (argc > 1 && argv[1][0] != '-') {
+	/* ":::" is not a demo's name but items, refused below with the other arguments. */
+	if (argc > 1 && argv[1][0] != '-' && strcmp(argv[1], ":::") != 0) {
 		if (strcmp(argv[1], "exitcodes") != 0)
 			return cli_fail(err, errlen,
 					"demo: unknown demo '%s' (try: pooltop demo, pooltop demo "

@@ -76,8 +76,20 @@ int joblog_open(const char *path, bool append, struct joblog **out)
 	}
 	if (fd < 0)
 		return -errno;
+	return joblog_fdopen(fd, append, out);
+}
 
-	off_t size = append ? joblog_cut_partial(fd) : 0;
+int joblog_fdopen(int fd, bool append, struct joblog **out)
+{
+	off_t size = 0;
+	struct stat st;
+	if (append) {
+		size = joblog_cut_partial(fd);
+	} else if (fstat(fd, &st) < 0) {
+		size = -errno;
+	} else if (S_ISREG(st.st_mode) && st.st_size > 0 && ftruncate(fd, 0) < 0) {
+		size = -errno;
+	}
 	if (size < 0) {
 		close(fd);
 		return (int)size;

@@ -27,6 +27,11 @@ struct joblog_row {
  * header is written; otherwise the file is created/truncated and the header written.
  * Returns 0, or -errno. */
 int joblog_open(const char *path, bool append, struct joblog **out);
+/* As joblog_open, on fd, open for writing (with O_APPEND when append; readable too, so that a
+ * cut-short last line can be found). Takes fd: it is closed on failure and by joblog_close.
+ * Without append a regular file is truncated here, not before: a caller can open its files
+ * first and change none of them until all opened. */
+int joblog_fdopen(int fd, bool append, struct joblog **out);
 /* Write one row and flush it. 0 or -errno (e.g. -ENOSPC). */
 int joblog_write(struct joblog *jl, const struct joblog_row *row);
 /* Flush and close; NULL is a no-op. 0 or -errno from the final flush/close. */

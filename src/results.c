@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Buffered lines are written once they pass this many bytes. */
@@ -156,6 +157,17 @@ int results_open(const char *path, struct results **out)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0)
 		return -errno;
+	return results_fdopen(fd, out);
+}
+
+int results_fdopen(int fd, struct results **out)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && st.st_size > 0 && ftruncate(fd, 0) < 0)) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
 	struct results *res = xcalloc(1, sizeof(*res));
 	res->fd = fd;
 	*out = res;

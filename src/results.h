@@ -37,6 +37,10 @@ void results_format(struct buf *b, const struct results_record *r);
 
 /* Open (create/truncate) path. 0 or -errno. */
 int results_open(const char *path, struct results **out);
+/* As results_open, on fd, open for writing. Takes fd: it is closed on failure and by
+ * results_close. A regular file is truncated here, not before: a caller can open its files
+ * first and change none of them until all opened. */
+int results_fdopen(int fd, struct results **out);
 /* Append one record (buffered; flushed at least every 64 KiB and on close). 0 or -errno. */
 int results_write(struct results *res, const struct results_record *r);
 int results_flush(struct results *res);

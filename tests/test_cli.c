@@ -845,6 +845,10 @@ static void test_cli_demo_with_items_is_an_error(void **state)
 		"demo", "exitcodes", ":::", "a");
 	assert_parse_fails(
 		f,
+		"demo: unexpected argument ':::' (the demo runs its own workers on its own items)",
+		"demo", ":::", "a");
+	assert_parse_fails(
+		f,
 		"demo: unexpected argument 'more' (the demo runs its own workers on its own items)",
 		"demo", "exitcodes", "more");
 	assert_parse_fails(

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -279,6 +280,24 @@ static void test_joblog_read_stops_when_callback_returns_nonzero(void **state)
 	assert_int_equal(rows.n, 2);
 }
 
+static void test_joblog_fdopen_changes_the_file_only_when_called(void **state)
+{
+	struct fixture *fx = *state;
+	write_file(fx->path, "an earlier joblog\n");
+	int fd = open(fx->path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	char *text = read_text(fx->path);
+	assert_string_equal(text, "an earlier joblog\n");
+	free(text);
+
+	struct joblog *jl;
+	assert_int_equal(joblog_fdopen(fd, false, &jl), 0);
+	assert_int_equal(joblog_close(jl), 0);
+	text = read_text(fx->path);
+	assert_string_equal(text, HEADER);
+	free(text);
+}
+
 static void test_joblog_open_append_does_not_repeat_header(void **state)
 {
 	struct fixture *fx = *state;
@@ -385,6 +404,7 @@ int main(void)
 		T(test_joblog_read_empty_or_cut_header_has_no_rows),
 		T(test_joblog_read_missing_file_is_enoent),
 		T(test_joblog_read_stops_when_callback_returns_nonzero),
+		T(test_joblog_fdopen_changes_the_file_only_when_called),
 		T(test_joblog_open_append_does_not_repeat_header),
 		T(test_joblog_open_append_on_missing_or_empty_file_writes_header),
 		T(test_joblog_open_append_cuts_partial_last_line),

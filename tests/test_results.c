@@ -2,6 +2,7 @@
 #include "results.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -253,6 +254,26 @@ static void test_results_open_truncates(void **state)
 	assert_int_equal(results_close(NULL), 0);
 }
 
+static void test_results_fdopen_truncates_only_when_called(void **state)
+{
+	struct fixture *fx = *state;
+	FILE *f = fopen(fx->path, "w");
+	assert_non_null(f);
+	fputs("old contents kept until the start is sure\n", f);
+	fclose(f);
+	int fd = open(fx->path, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	struct stat st;
+	assert_int_equal(stat(fx->path, &st), 0);
+	assert_true(st.st_size > 0);
+
+	struct results *res;
+	assert_int_equal(results_fdopen(fd, &res), 0);
+	assert_int_equal(stat(fx->path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(results_close(res), 0);
+}
+
 static void test_results_open_missing_directory_is_enoent(void **state)
 {
 	struct fixture *fx = *state;
@@ -298,6 +319,7 @@ int main(void)
 		T(test_results_lines_parse_as_json),
 		T(test_results_write_flushes_past_64k),
 		T(test_results_open_truncates),
+		T(test_results_fdopen_truncates_only_when_called),
 		T(test_results_open_missing_directory_is_enoent),
 		T(test_results_full_disk_reports_enospc),
 	};

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <unistd.h>
 
@@ -16,6 +17,49 @@
 #include "headless.h"
 #include "job.h"
 #include "util.h"
+
+/* A standard stream the caller closed (pooltop ... >&-) would be the number of the next file
+ * opened, as the event loop's own, which libuv then refuses to close (an assertion). /dev/null
+ * holds each closed one; returns a bit (1 << fd) per stream that was closed. */
+static unsigned app_hold_std_fds(void)
+{
+	unsigned closed = 0;
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		closed |= 1u << fd;
+		/* The lowest free number: fd, as the ones below it are open by now. */
+		int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+	return closed;
+}
+
+static bool app_items_on_stdin(const struct config *cfg)
+{
+	return !cfg->items && !cfg->arg_file;
+}
+
+/* A run needs its standard output, and its standard input when the items come there. */
+static int app_check_std_fds(const struct config *cfg, unsigned closed)
+{
+	if (closed & 1u << 1) {
+		fputs("pooltop: standard output is closed: the items' outputs go there (give "
+		      ">/dev/null to drop them)\n",
+		      stderr);
+		return -EBADF;
+	}
+	if (closed & 1u << 0 && app_items_on_stdin(cfg)) {
+		fputs("pooltop: standard input is closed: give the items there, in -a FILE or "
+		      "after :::\n",
+		      stderr);
+		return -EBADF;
+	}
+	return 0;
+}
 
 /* The dashboard when a terminal is available (also when the items come on stdin: it reads
  * the keys from /dev/tty); otherwise headless, saying so when a terminal was expected. */
@@ -29,6 +73,15 @@ static int app_run(struct config *cfg, const char *what, bool demo)
 		return 255;
 	}
 	int status;
+	if (cfg->frontend == CLI_FRONTEND_AUTO && !demo && app_items_on_stdin(cfg) && isatty(0)) {
+		/* The dashboard reads its keys there: it and the items would take each other's
+		 * bytes. */
+		fputs("pooltop: standard input is the terminal the dashboard uses: give the items "
+		      "on a pipe, in -a FILE or after ::: (or type them with --headless)\n",
+		      stderr);
+		job_release(&job);
+		return 255;
+	}
 	if (cfg->frontend == CLI_FRONTEND_AUTO) {
 		char why[256];
 		r = dashboard_available(why, sizeof(why));
@@ -56,6 +109,7 @@ int app_main(int argc, char **argv)
 {
 	/* A closed stdout is an EPIPE to handle, not a signal to die of. */
 	signal(SIGPIPE, SIG_IGN);
+	unsigned closed = app_hold_std_fds();
 
 	struct config cfg;
 	char err[512];
@@ -79,6 +133,10 @@ int app_main(int argc, char **argv)
 	case CLI_DEMO_EXITCODES:
 		return demo_exitcodes(cfg.jobs);
 	case CLI_RUN: {
+		if (app_check_std_fds(&cfg, closed) < 0) {
+			cli_config_free(&cfg);
+			return 255;
+		}
 		struct buf what = {0};
 		struct job none = {0};
 		job_describe(&none, &cfg, &what);

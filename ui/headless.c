@@ -101,6 +101,9 @@ static void print_summary(struct headless *h)
 {
 	struct batch_summary s;
 	batch_summary(h->batch, &s);
+	/* --quiet drops the events, but not the reason for an exit status of 255. */
+	if (h->cfg->quiet && s.write_error_text)
+		fprintf(stderr, "pooltop: %s\n", s.write_error_text);
 	if (h->cfg->quiet && s.failed == 0 && s.not_run == 0 && !pool_fatal(batch_pool(h->batch)))
 		return;
 	summary_print(stderr, h->batch);
