@@ -58,15 +58,14 @@ start_error same 255 "--joblog $T/twice.log and --results $T/twice.log are the s
 start_error stdin 255 "standard input is the terminal the dashboard uses: give the items on a pipe, in -a FILE or after ::: (or type them with --headless)" \
 	--builtin square
 
-# A full disk found while the dashboard runs: exit 255; its reason is in the event log, but
-# after the dashboard closes only the summary is on stderr (ui/summary.c does not print
-# batch_summary's write_error_text yet).
+# A full disk found while the dashboard runs: exit 255; its reason was in the event log, and
+# is said again on stderr after the dashboard closes.
 tm_start full --builtin square --results /dev/full ::: 1
 wait_exit 10
 if [ "$RC" = 255 ] && grep -q '^pooltop: --results /dev/full: No space left on device' "$R/err"; then
 	ok "--results /dev/full on the dashboard: exit 255, the reason on stderr after it closes"
 else
-	not_ok "--results /dev/full on the dashboard: exit 255, the reason on stderr after it closes # TODO summary.c"
+	not_ok "--results /dev/full on the dashboard: exit 255, the reason on stderr after it closes"
 	diag "status $RC, stderr: $(cat "$R/err")"
 fi
 tm_stop

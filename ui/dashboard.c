@@ -438,7 +438,12 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 	dashboard_redraw(b);
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 	terminal_close();
-	/* stderr: stdout may be the results, redirected to a file. */
+	/* stderr: stdout may be the results, redirected to a file. A write error was said in
+	 * the event log, which went with the screen: say it again. */
+	struct batch_summary sum;
+	batch_summary(d->batch, &sum);
+	if (sum.write_error_text)
+		fprintf(stderr, "pooltop: %s\n", sum.write_error_text);
 	summary_print(stderr, d->batch);
 	status = batch_exit_status(d->batch);
 out_batch:
