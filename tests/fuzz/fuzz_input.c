@@ -7,8 +7,9 @@
  *           with input_fill, else hand them over with input_feed in chunks
  *   byte 1  max_item: 0..127 bytes as is, 128..254 that many KiB past 128, 255 unlimited
  *           (what the batch uses)
- *   byte 2  the body is repeated 1 + b * b times (at most FUZZ_INPUT_MAX bytes in all), so
- *           that a small input crosses the 64 KiB read chunk and the buffer's growth
+ *   byte 2  0..191: the body once; 192..255: repeated 2^((b - 192) / 4) times (at most
+ *           FUZZ_INPUT_MAX bytes in all), so that a small input crosses the 64 KiB read
+ *           chunk and the buffer's growth, while most inputs stay small and quick
  *   byte 3  seeds the chunk sizes for input_feed */
 #include "input.h"
 
@@ -19,7 +20,7 @@
 #include "fuzz.h"
 #include "util.h"
 
-#define FUZZ_INPUT_MAX	 (1024 * 1024)
+#define FUZZ_INPUT_MAX	 (256 * 1024)
 #define FUZZ_INPUT_CHUNK (64 * 1024) /* input.c's read chunk, as the bound in input.h says */
 
 /* The reference: the input as it is, and how far the items returned so far have covered it. */
@@ -135,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct expect e = {.sep = mode & 1 ? '\0' : '\n'};
 
 	e.max_item = max < 128 ? max : max < 255 ? (size_t)(max - 128) * 1024 : SIZE_MAX;
-	size_t times = 1 + (size_t)rep * rep;
+	size_t times = rep < 192 ? 1 : (size_t)1 << ((rep - 192) / 4);
 	if (blen > 0 && times > FUZZ_INPUT_MAX / blen)
 		times = FUZZ_INPUT_MAX / blen;
 	if (!bytes)
