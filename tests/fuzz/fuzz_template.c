@@ -89,8 +89,22 @@ static bool model_expand(struct buf *b, const char *w, const char *item, size_t 
 	return any;
 }
 
+/* The words that sh (or bash, which GNU parallel's --retry-failed may run the joblog's
+ * Command with) reads as a keyword in a command's place, if left bare. */
+static bool shell_keyword(const char *w)
+{
+	static const char *const keywords[] = {
+		"case", "do",	"done",	 "elif",  "else",     "esac",	"fi",	"for",	  "if",
+		"in",	"then", "until", "while", "function", "select", "time", "coproc", NULL,
+	};
+	for (const char *const *k = keywords; *k; k++)
+		if (strcmp(w, *k) == 0)
+			return true;
+	return false;
+}
+
 /* Read line as sh reads a line of bare words, '...' and \' into words, and check that they
- * are argv's. */
+ * are argv's, and that the first one is not an assignment or a keyword to sh. */
 static void check_shell_words(const char *line, size_t n, char *const *argv)
 {
 	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -100,6 +114,7 @@ static void check_shell_words(const char *line, size_t n, char *const *argv)
 
 	FUZZ_CHECK(strlen(line) == n, "a NUL in the quoted line");
 	for (;;) {
+		bool bare = true;
 		buf_reserve(&w, 0); /* so that w.data is a string, "" at least */
 		buf_reset(&w);
 		while (i < n && line[i] != ' ') {
@@ -108,10 +123,12 @@ static void check_shell_words(const char *line, size_t n, char *const *argv)
 				FUZZ_CHECK(end, "an unclosed quote in <%s>", line);
 				buf_append(&w, line + i + 1, (size_t)(end - line) - i - 1);
 				i = (size_t)(end - line) + 1;
+				bare = false;
 			} else if (line[i] == '\\') {
 				FUZZ_CHECK(i + 1 < n, "a backslash at the end of <%s>", line);
 				buf_putc(&w, line[i + 1]);
 				i += 2;
+				bare = false;
 			} else {
 				FUZZ_CHECK(memchr(safe, line[i], sizeof(safe) - 1),
 					   "'%c' unquoted in <%s>", line[i], line);
@@ -121,6 +138,9 @@ static void check_shell_words(const char *line, size_t n, char *const *argv)
 		FUZZ_CHECK(argv[k], "more words than arguments in <%s>", line);
 		FUZZ_CHECK(w.len == strlen(argv[k]) && memcmp(w.data, argv[k], w.len) == 0,
 			   "word %zu of <%s> reads as <%s>, not <%s>", k, line, w.data, argv[k]);
+		FUZZ_CHECK(k > 0 || !bare || (!strchr(w.data, '=') && !shell_keyword(w.data)),
+			   "the command <%s> is bare in <%s>: sh reads an assignment or a keyword",
+			   w.data, line);
 		k++;
 		if (i == n)
 			break;
