@@ -119,7 +119,7 @@ static void check_rewrite(const struct rows *r)
 /* A row appended to the file at path, which read cleanly into r, reads back after r's rows. */
 static void check_append(const char *path, const struct rows *r)
 {
-	static const char command[] = "sha256sum 'a\tb\nc'";
+	static const char command[] = "sha256sum 'a\tb\nc\\d\re'"; /* every escape */
 	const struct joblog_row extra = {
 		.seq = 4242,
 		.start = 1700000000.125,
@@ -135,6 +135,17 @@ static void check_append(const char *path, const struct rows *r)
 	FUZZ_CHECK(joblog_open(path, true, &jl) == 0, "joblog_open %s to append", path);
 	FUZZ_CHECK(joblog_write(jl, &extra) == 0, "joblog_write");
 	FUZZ_CHECK(joblog_close(jl) == 0, "joblog_close");
+
+	/* The command ends the last line, escaped onto it. */
+	static const char escaped[] = "\tsha256sum 'a\\tb\\nc\\\\d\\re'\n";
+	char tail[sizeof(escaped) - 1];
+	FILE *f = fopen(path, "r");
+	FUZZ_CHECK(f && fseek(f, -(long)sizeof(tail), SEEK_END) == 0 &&
+			   fread(tail, 1, sizeof(tail), f) == sizeof(tail),
+		   "the joblog's tail: %s", strerror(errno));
+	fclose(f);
+	FUZZ_CHECK(memcmp(tail, escaped, sizeof(tail)) == 0, "the last line ends <%.*s>",
+		   (int)sizeof(tail), tail);
 
 	FUZZ_CHECK(read_rows(path, &back) == 0, "the joblog does not read after an append");
 	FUZZ_CHECK(back.n == r->n + 1, "%zu rows and one appended, %zu read back", r->n, back.n);
