@@ -89,6 +89,11 @@ static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
+		/* The words quoted may hold anything: keep the message one line, and the
+		 * terminal's state ours, by showing control characters as '?'. */
+		for (char *p = err; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 	}
 	return -EINVAL;
 }

@@ -54,7 +54,8 @@ struct config {
 };
 
 /* Parse argv into *cfg (filled with defaults first). Returns 0, or -EINVAL with a one-line
- * message naming the option in err, e.g. "-j: '0' is not a number from 1 to 1024".
+ * message naming the option in err, e.g. "-j: '0' is not a number from 1 to 1024" (control
+ * characters of the words it quotes show as '?').
  * The caller prints "pooltop: <err>" and exits 255. cfg->command, when set, is allocated:
  * cli_config_free releases it. */
 int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);

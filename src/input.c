@@ -135,7 +135,9 @@ void input_feed(struct input *in, const void *p, size_t n)
 {
 	if (!n)
 		return;
-	input_reserve(in, n, SIZE_MAX);
+	/* Capped at the limit like input_fill, so that growth by doubling keeps input.h's bound;
+	 * a caller who feeds more than it allows still gets room for all of it. */
+	input_reserve(in, n, in->limit);
 	memcpy(in->buf + in->end, p, n);
 	in->end += n;
 }

@@ -221,6 +221,23 @@ void template_args_free(struct template_args *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* True when sh (or bash) would read w, bare in a command's place, as an assignment or a
+ * keyword rather than as the command. */
+static bool shell_reads_otherwise(const char *w)
+{
+	static const char *const keywords[] = {
+		"case", "do",	"done",	 "elif",  "else",     "esac",	"fi",	"for",	  "if",
+		"in",	"then", "until", "while", "function", "select", "time", "coproc",
+	};
+
+	if (strchr(w, '='))
+		return true;
+	for (size_t k = 0; k < ARRAY_SIZE(keywords); k++)
+		if (strcmp(w, keywords[k]) == 0)
+			return true;
+	return false;
+}
+
 void template_quote_argv(struct buf *b, char *const *argv)
 {
 	static const char safe[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -230,7 +247,7 @@ void template_quote_argv(struct buf *b, char *const *argv)
 		const char *w = argv[i];
 		if (i > 0)
 			buf_putc(b, ' ');
-		if (*w && w[strspn(w, safe)] == '\0') {
+		if (*w && w[strspn(w, safe)] == '\0' && (i > 0 || !shell_reads_otherwise(w))) {
 			buf_append(b, w, strlen(w));
 			continue;
 		}

@@ -48,7 +48,8 @@ void template_expand(const struct template *t, const char *item, size_t len, uin
 void template_args_free(struct template_args *a);
 
 /* Append argv as a shell would read it back: words separated by spaces, each quoted with
- * single quotes when it holds anything but [A-Za-z0-9_./:=@%+,-] (the joblog's Command). */
+ * single quotes when it holds anything but [A-Za-z0-9_./:=@%+,-] (the joblog's Command); the
+ * first also when sh or bash would read it as an assignment or a keyword (FOO=1, time). */
 void template_quote_argv(struct buf *b, char *const *argv);
 
 #endif

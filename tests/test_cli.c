@@ -745,6 +745,22 @@ static void test_cli_unknown_short_option_is_an_error(void **state)
 	assert_parse_fails(f, "unknown option '-x' (pooltop --help lists the options)", "-kx");
 }
 
+/* A word quoted in an error may hold a newline (-$'\n', an argument "1<newline>2"); the
+ * message stays one line, control characters shown as '?'. */
+static void test_cli_error_quoting_control_characters_stays_one_line(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "unknown option '-?' (pooltop --help lists the options)", "-\n");
+	assert_parse_fails(f, "-j: '1?2' is not a number from 1 to 1024", "-j", "1\n2");
+	assert_parse_fails(f,
+			   "unexpected argument 'a??b?c' (items go on stdin, in -a FILE, or after "
+			   ":::; a COMMAND goes after --)",
+			   "a\r\nb\033c");
+	assert_parse_fails(f, "--term-seq: 'TERM?,5': 'TERM?' is not a signal", "--term-seq",
+			   "TERM\n,5");
+}
+
 static void test_cli_argument_to_a_flag_is_an_error(void **state)
 {
 	struct fixture *f = *state;
@@ -1027,6 +1043,7 @@ int main(void)
 		T(test_cli_version_in_both_forms),
 		T(test_cli_unknown_long_option_is_an_error),
 		T(test_cli_unknown_short_option_is_an_error),
+		T(test_cli_error_quoting_control_characters_stays_one_line),
 		T(test_cli_argument_to_a_flag_is_an_error),
 		T(test_cli_unique_abbreviation_is_accepted),
 		T(test_cli_ambiguous_abbreviation_is_an_error),

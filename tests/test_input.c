@@ -303,6 +303,36 @@ static void test_input_fill_long_line_keeps_buffer_bounded(void **state)
 	buf_free(&got);
 }
 
+/* input.h's bound holds for input_feed too: chunks of at most 64 KiB, drained in between,
+ * never grow the buffer past max_item + 64 KiB (a growth by doubling went to 256 KiB here). */
+static void test_input_feed_in_chunks_keeps_buffer_bounded(void **state)
+{
+	(void)state;
+	enum { CHUNK = 64 * 1024, MAX_ITEM = 100 * 1024 };
+	static char chunk[CHUNK];
+	memset(chunk, 'x', sizeof(chunk));
+	struct input *in = input_new(-1, '\n', MAX_ITEM);
+	struct buf log = {0};
+	size_t biggest = 0;
+
+	/* A line of 100 KiB (just within max_item) in two chunks, then 64 KiB more of it. */
+	const size_t chunks[] = {CHUNK, MAX_ITEM - CHUNK, CHUNK};
+	for (size_t i = 0; i < ARRAY_SIZE(chunks); i++) {
+		input_feed(in, chunk, chunks[i]);
+		drain(in, &log);
+		biggest = MAX(biggest, input_buffer_size(in));
+	}
+	input_feed(in, "\nz\n", 3);
+	input_finish(in);
+	drain(in, &log);
+	char want[64];
+	snprintf(want, sizeof(want), "1:-7:%d:\n2:1:1:z\n", MAX_ITEM + CHUNK);
+	assert_string_equal(log.data, want);
+	assert_true(biggest <= MAX_ITEM + CHUNK);
+	input_free(in);
+	buf_free(&log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_input_fill_reads_items_from_pipe),
 		cmocka_unit_test(test_input_fill_reports_read_error),
 		cmocka_unit_test(test_input_fill_long_line_keeps_buffer_bounded),
+		cmocka_unit_test(test_input_feed_in_chunks_keeps_buffer_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,26 @@ static void test_template_quote_argv_reads_back_in_a_shell(void **state)
 	buf_free(&b);
 }
 
+/* GNU parallel's --retry-failed runs the joblog's Command through a shell: a command word
+ * the shell would take as an assignment or a keyword (bash's time) is quoted. */
+static void test_template_quote_argv_quotes_command_read_as_assignment_or_keyword(void **state)
+{
+	struct buf b = {0};
+	(void)state;
+	template_quote_argv(&b, (char *const[]){"FOO=bar", "x=1", NULL});
+	assert_string_equal(b.data, "'FOO=bar' x=1");
+	buf_reset(&b);
+	template_quote_argv(&b, (char *const[]){"time", "-v", "time", NULL});
+	assert_string_equal(b.data, "'time' -v time");
+	buf_reset(&b);
+	template_quote_argv(&b, (char *const[]){"if", NULL});
+	assert_string_equal(b.data, "'if'");
+	buf_reset(&b);
+	template_quote_argv(&b, (char *const[]){"timeout", "1", NULL});
+	assert_string_equal(b.data, "timeout 1");
+	buf_free(&b);
+}
+
 static void test_termseq_default_is_gnu_parallels(void **state)
 {
 	struct termseq t;
@@ -195,6 +215,8 @@ int main(void)
 		cmocka_unit_test(test_template_args_are_reused_from_item_to_item),
 		cmocka_unit_test(test_template_fixed_command_is_known_before_the_run),
 		cmocka_unit_test(test_template_quote_argv_reads_back_in_a_shell),
+		cmocka_unit_test(
+			test_template_quote_argv_quotes_command_read_as_assignment_or_keyword),
 		cmocka_unit_test(test_termseq_default_is_gnu_parallels),
 		cmocka_unit_test(test_termseq_names_numbers_and_errors),
 	};
