@@ -540,7 +540,6 @@ static int batch_open_input(struct batch *b, char *err, size_t errlen)
 		return -e;
 	}
 	b->in_file = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
-	b->in = input_new(b->in_fd, b->cfg->null_sep ? '\0' : '\n', (size_t)-1);
 	return 0;
 }
 
@@ -611,6 +610,10 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 		snprintf(err, errlen, "cannot set up the pool: %s", strerror(-r));
 		goto fail;
 	}
+	/* The splitter drops an item longer than the pool takes as it streams: a line of any
+	 * length costs no more memory than the longest item that can run. */
+	if (b->in_fd >= 0)
+		b->in = input_new(b->in_fd, cfg->null_sep ? '\0' : '\n', pool_max_item(b->pool));
 	uv_idle_init(loop, &b->in_idle);
 	uv_check_init(loop, &b->flush_check);
 	b->in_idle.data = b->flush_check.data = b;
