@@ -5,7 +5,12 @@
  * holds at most the pool's queue and one read buffer, whatever the input's length. Regular files
  * cannot be polled (epoll refuses them) and never block for long: they are read directly.
  * Sequence numbers are input positions (1-based), also for items skipped by --resume, so that a
- * joblog's Seq means the same line in every run. */
+ * joblog's Seq means the same line in every run.
+ *
+ * Output never blocks the loop (output.c): what a slow reader of stdout has not taken waits in a
+ * buffer, and above OUTPUT_HIGH no new item is submitted until the reader catches up (the same
+ * stop as a full pool). When the pool has finished, the batch finishes once that buffer is
+ * written, or dropped (batch_drop_output). */
 #include "batch.h"
 
 #include <errno.h>
@@ -19,11 +24,11 @@
 #include "exitcode.h"
 #include "input.h"
 #include "joblog.h"
+#include "output.h"
 #include "results.h"
 #include "template.h"
 
-#define OUT_FLUSH_AT (64 * 1024)
-#define MAX_CODES    64
+#define MAX_CODES 64
 
 struct reorder_entry {
 	bool have;
@@ -60,8 +65,12 @@ struct batch {
 	/* output */
 	int out_fd;
 	bool show_output;
-	struct buf out;
+	struct output *out; /* NULL when !show_output */
 	bool output_closed;
+	bool out_throttled;  /* feeding stopped: the output buffer is full */
+	bool draining;	     /* the pool has finished; the output buffer has not */
+	bool output_dropped; /* batch_drop_output: nothing more is written */
+	uint64_t dropped_bytes;
 	struct reorder_entry *ro;
 	size_t ro_cap;
 	uint64_t ro_next;
@@ -135,30 +144,51 @@ static int resume_row_cb(void *data, const struct joblog_row *row)
 
 /* --- output --- */
 
+static void batch_finish(struct batch *b);
+
 static void out_flush(struct batch *b)
 {
-	if (!b->out.len || b->output_closed)
-		return;
-	int r = write_all(b->out_fd, b->out.data, b->out.len);
-	buf_reset(&b->out);
-	if (r == -EPIPE) {
-		b->output_closed = true;
-		batch_notice(b, "standard output was closed: stopping the batch");
-		b->input_stopped = true;
-		pool_terminate_all(b->pool);
-	} else if (r < 0 && !b->write_error) {
-		b->write_error = r;
-		batch_notice(b, "writing standard output: %s", strerror(-r));
-	}
+	if (b->out)
+		output_flush(b->out);
 }
 
 static void out_append(struct batch *b, const char *p, size_t n)
 {
-	if (b->output_closed)
-		return;
-	buf_append(&b->out, p, n);
-	if (b->out.len >= OUT_FLUSH_AT)
-		out_flush(b);
+	if (b->out && !b->output_dropped)
+		output_append(b->out, p, n);
+}
+
+/* Whether the output buffer (or the pool's end) lets the batch go on. */
+static void out_settle(struct batch *b)
+{
+	if (b->out_throttled && !output_full(b->out)) {
+		b->out_throttled = false;
+		batch_feed(b);
+	}
+	if (b->draining && !output_pending(b->out))
+		batch_finish(b);
+}
+
+static void out_progress_cb(void *data)
+{
+	out_settle(data);
+}
+
+static void out_failed_cb(void *data, int err)
+{
+	struct batch *b = data;
+	if (err == -EPIPE) {
+		b->output_closed = true;
+		batch_notice(b, "standard output was closed: stopping the batch");
+		b->input_stopped = true;
+		pool_terminate_all(b->pool);
+	} else if (!b->write_error) {
+		b->write_error = err;
+		batch_notice(b, "writing standard output: %s (further output is not written)",
+			     strerror(-err));
+	}
+	/* Everything written from now on is dropped: nothing to wait for. */
+	out_settle(b);
 }
 
 /* -k: hold outputs until every earlier sequence number has finished. */
@@ -342,21 +372,33 @@ static void batch_finish_files(struct batch *b)
 	}
 }
 
+/* Every item finished and the output written (or given up): tell the front end. */
+static void batch_finish(struct batch *b)
+{
+	if (!b->draining)
+		return;
+	b->draining = false;
+	b->end_ns = now_ns();
+	if (b->hooks.finished)
+		b->hooks.finished(b->hooks.data);
+}
+
 static void pool_finished_cb(void *data)
 {
 	struct batch *b = data;
 	if (b->finished)
 		return;
 	b->finished = true;
-	b->end_ns = now_ns();
 	if (b->in_polling) {
 		uv_poll_stop(&b->in_poll);
 		b->in_polling = false;
 	}
 	uv_idle_stop(&b->in_idle);
 	batch_finish_files(b);
-	if (b->hooks.finished)
-		b->hooks.finished(b->hooks.data);
+	/* A slow reader may not have taken all of the output yet: finish when it has. */
+	b->draining = true;
+	if (!b->out || !output_pending(b->out))
+		batch_finish(b);
 }
 
 /* --- input --- */
@@ -434,6 +476,12 @@ static void batch_feed(struct batch *b)
 		return;
 	b->feeding = true;
 	while (!b->input_eof && !b->input_stopped) {
+		if (b->out && output_full(b->out)) {
+			/* A slow reader: take no more until it catches up (out_settle). */
+			b->out_throttled = true;
+			in_pause(b);
+			break;
+		}
 		if (!b->have_item) {
 			const char *item;
 			size_t len;
@@ -514,6 +562,8 @@ static void flush_check_cb(uv_check_t *h)
 	out_flush(b);
 	if (b->results && !b->write_error)
 		note_write_error(b, "--results", b->cfg->results, results_flush(b->results));
+	if (b->out)
+		out_settle(b);
 }
 
 /* --- life --- */
@@ -618,6 +668,15 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 	uv_check_init(loop, &b->flush_check);
 	b->in_idle.data = b->flush_check.data = b;
 	b->open_handles = 2;
+	if (show_output) {
+		struct output_callbacks ocb = {
+			.progress = out_progress_cb,
+			.failed = out_failed_cb,
+			.data = b,
+		};
+		b->out = output_new(loop, out_fd, &ocb);
+		b->open_handles++;
+	}
 	if (b->in && !b->in_file) {
 		r = uv_poll_init(loop, &b->in_poll, b->in_fd);
 		if (r == 0) {
@@ -680,6 +739,7 @@ void batch_summary(const struct batch *b, struct batch_summary *s)
 	s->input_complete = b->input_eof;
 	s->output_closed = b->output_closed;
 	s->write_error = b->write_error;
+	s->dropped_bytes = b->dropped_bytes;
 	struct batch_code_count codes[MAX_CODES];
 	memcpy(codes, b->codes, b->ncodes * sizeof(codes[0]));
 	qsort(codes, b->ncodes, sizeof(codes[0]), code_cmp);
@@ -698,16 +758,50 @@ int batch_exit_status(const struct batch *b)
 	struct batch_summary s;
 	batch_summary(b, &s);
 	uint64_t bad = s.failed + s.not_run;
-	if ((bad == 0 && s.write_error) || pool_fatal(b->pool))
+	bool lost = s.write_error || s.output_closed || s.dropped_bytes;
+	if ((bad == 0 && lost) || pool_fatal(b->pool))
 		return 255;
 	return bad == 0 ? 0 : bad > 100 ? 101 : (int)bad;
 }
 
-static void batch_handle_closed_cb(uv_handle_t *h)
+size_t batch_output_pending(const struct batch *b)
 {
-	struct batch *b = h->data;
+	return b->out ? output_pending(b->out) : 0;
+}
+
+bool batch_output_blocked(const struct batch *b)
+{
+	return b->out_throttled || (b->draining && batch_output_pending(b));
+}
+
+void batch_drop_output(struct batch *b)
+{
+	if (!b->out || b->output_dropped)
+		return;
+	b->output_dropped = true;
+	size_t n = output_drop(b->out);
+	b->dropped_bytes = n;
+	if (n)
+		batch_notice(
+			b, "standard output: %zu bytes not written (the reader had not taken them)",
+			n);
+	out_settle(b);
+}
+
+static void batch_handle_gone(struct batch *b)
+{
 	if (--b->open_handles == 0 && b->closed)
 		b->closed(b->closed_data);
+}
+
+static void batch_handle_closed_cb(uv_handle_t *h)
+{
+	batch_handle_gone(h->data);
+}
+
+static void batch_output_closed_cb(void *data)
+{
+	batch_handle_gone(data);
 }
 
 static void batch_pool_closed_cb(void *data)
@@ -717,6 +811,8 @@ static void batch_pool_closed_cb(void *data)
 	uv_close((uv_handle_t *)&b->flush_check, batch_handle_closed_cb);
 	if (b->in_poll_init)
 		uv_close((uv_handle_t *)&b->in_poll, batch_handle_closed_cb);
+	if (b->out)
+		output_close(b->out, batch_output_closed_cb, b);
 }
 
 void batch_close(struct batch *b, void (*closed)(void *data), void *data)
@@ -741,7 +837,7 @@ void batch_free(struct batch *b)
 		free(b->ro[i].data);
 	free(b->ro);
 	free(b->skip);
-	buf_free(&b->out);
+	output_free(b->out);
 	buf_free(&b->line);
 	template_args_free(&b->args);
 	pool_free(b->pool);

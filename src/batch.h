@@ -33,11 +33,12 @@ struct batch_summary {
 	bool input_complete;		   /* all of the input was read */
 	struct batch_code_count codes[16]; /* failures by exit code, most frequent first */
 	size_t ncodes;
-	uint64_t other_codes; /* failures with codes beyond the first 16 */
-	double elapsed;	      /* seconds */
-	double rate;	      /* items per second */
-	bool output_closed;   /* stdout went away (EPIPE): the batch was stopped */
-	int write_error;      /* the first -errno writing the joblog or results, or 0 */
+	uint64_t other_codes;	/* failures with codes beyond the first 16 */
+	double elapsed;		/* seconds */
+	double rate;		/* items per second */
+	bool output_closed;	/* stdout went away (EPIPE): the batch was stopped */
+	int write_error;	/* the first -errno writing stdout, the joblog or results, or 0 */
+	uint64_t dropped_bytes; /* output given up by batch_drop_output */
 };
 
 /* A batch for cfg running job. Opens the input and the files; reads the joblog for --resume.
@@ -50,8 +51,18 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 int batch_start(struct batch *b, char *err, size_t errlen);
 struct pool *batch_pool(struct batch *b);
 void batch_summary(const struct batch *b, struct batch_summary *s);
-/* GNU parallel's rule: 0 all done; 1-100 the number of failed (or not run) items; 101 more. */
+/* GNU parallel's rule: 0 all done; 1-100 the number of failed (or not run) items; 101 more;
+ * 255 when all were done but a file could not be written, stdout was closed (the items not read
+ * cannot be counted) or output was dropped. */
 int batch_exit_status(const struct batch *b);
+/* Output waiting for a slow reader of stdout, in bytes. */
+size_t batch_output_pending(const struct batch *b);
+/* True while a slow reader of stdout holds the batch up: no new item is taken until it reads,
+ * or the pool has finished and the batch waits for it to take the rest. */
+bool batch_output_blocked(const struct batch *b);
+/* Give up on the output a slow reader has not taken (quitting, a signal): it is dropped and said
+ * once, nothing more is written, and when the pool has finished the batch finishes now. */
+void batch_drop_output(struct batch *b);
 /* Close everything (kills workers still alive); closed(data) when done, then batch_free. */
 void batch_close(struct batch *b, void (*closed)(void *data), void *data);
 void batch_free(struct batch *b);

@@ -95,6 +95,8 @@ static void signal_cb(uv_signal_t *s, int sig)
 	progress_clear(h);
 	fprintf(stderr, "pooltop: %s: terminating all workers\n", strsignal(sig));
 	pool_terminate_all(p);
+	/* Stop now: output a slow reader has not taken does not hold pooltop up. */
+	batch_drop_output(h->batch);
 }
 
 static void print_summary(struct headless *h)
