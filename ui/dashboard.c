@@ -147,8 +147,9 @@ static void draw_main(struct dash *d, int rows, int cols)
 		attroff(A_BOLD);
 	} else {
 		const char *keys =
-			d->finished
-				? "batch finished  q:quit  Enter:detail  ?:help"
+			d->finished ? "batch finished  q:quit  Enter:detail  ?:help"
+			: d->totals.finished
+				? "writing the output for a slow reader  q:drop it and quit  ?:help"
 				: "t:term k:kill j:join J:join-all T:term-all r:restart +/-:size "
 				  "p:pause Space:tag Enter:detail ?:help q:quit";
 		attron(dash_attr(d, DASH_COLOR_DIM));
@@ -240,11 +241,16 @@ static void tty_readable_cb(uv_poll_t *h, int status, int events)
 		uv_poll_stop(h);
 		b->d.quitting = true;
 		pool_terminate_all(b->d.pool);
+		batch_drop_output(b->d.batch);
+		dashboard_maybe_end(b);
 		return;
 	}
 	int flags = 0, key;
-	while ((key = getch()) != ERR)
+	/* A key may end the dashboard (the curses screen is then gone): read no further. */
+	while (!b->closing && (key = getch()) != ERR)
 		flags |= dash_key(&b->d, key);
+	if (b->closing)
+		return;
 	if (flags & DASH_QUIT) {
 		b->d.quitting = true;
 		if (b->d.finished) {
@@ -281,13 +287,15 @@ static void signal_cb(uv_signal_t *s, int sig)
 		dashboard_redraw(b);
 		return;
 	}
-	/* SIGTERM, SIGHUP: stop everything, restore the terminal, leave. */
+	/* SIGTERM, SIGHUP: stop everything, restore the terminal, leave; output a slow reader
+	 * has not taken does not hold pooltop up. */
 	b->d.quitting = true;
 	pool_terminate_all(b->d.pool);
 	if (sig == SIGHUP && b->terminal_open) {
 		/* The terminal may be gone: stop drawing on it. */
 		uv_poll_stop(&b->tty_poll);
 	}
+	batch_drop_output(b->d.batch);
 	dashboard_maybe_end(b);
 }
 
