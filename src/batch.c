@@ -10,7 +10,8 @@
  * Output never blocks the loop (output.c): what a slow reader of stdout has not taken waits in a
  * buffer, and above OUTPUT_HIGH no new item is submitted until the reader catches up (the same
  * stop as a full pool). When the pool has finished, the batch finishes once that buffer is
- * written, or dropped (batch_drop_output). */
+ * written, or dropped (batch_drop_output). Each file (stdout, joblog, results) reports its first
+ * write error once and is not written again; the others go on, and so does the batch. */
 #include "batch.h"
 
 #include <errno.h>
@@ -77,7 +78,11 @@ struct batch {
 	uv_check_t flush_check;
 	struct joblog *joblog;
 	struct results *results;
-	int write_error;
+	int write_error;		    /* the first write error of any file */
+	int joblog_error, results_error;    /* each file's first */
+	int read_error;			    /* reading the items failed */
+	char errors[BATCH_MAX_ERRORS][240]; /* their lines, for batch_errors */
+	unsigned nerrors;
 	struct buf line;
 	struct template_args args; /* the joblog's Command for command kinds */
 
@@ -95,22 +100,42 @@ struct batch {
 
 static void batch_feed(struct batch *b);
 
+static void batch_vnotice(struct batch *b, bool error, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 static void batch_notice(struct batch *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+static void batch_error(struct batch *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
-static void batch_notice(struct batch *b, const char *fmt, ...)
+static void batch_vnotice(struct batch *b, bool error, const char *fmt, va_list ap)
 {
 	struct pool_event ev;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = POOL_EVENT_NOTICE;
 	ev.slot = -1;
 	ev.time_ns = now_ns();
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
-	va_end(ap);
+	if (error && b->nerrors < BATCH_MAX_ERRORS)
+		snprintf(b->errors[b->nerrors++], sizeof(b->errors[0]), "%s", ev.text);
 	if (b->hooks.event)
 		b->hooks.event(b->hooks.data, &ev);
+}
+
+static void batch_notice(struct batch *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	batch_vnotice(b, false, fmt, ap);
+	va_end(ap);
+}
+
+/* A notice that is also kept for batch_errors. */
+static void batch_error(struct batch *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	batch_vnotice(b, true, fmt, ap);
+	va_end(ap);
 }
 
 /* --- --resume --- */
@@ -179,13 +204,14 @@ static void out_failed_cb(void *data, int err)
 	struct batch *b = data;
 	if (err == -EPIPE) {
 		b->output_closed = true;
-		batch_notice(b, "standard output was closed: stopping the batch");
+		batch_error(b, "standard output was closed: stopping the batch");
 		b->input_stopped = true;
 		pool_terminate_all(b->pool);
-	} else if (!b->write_error) {
-		b->write_error = err;
-		batch_notice(b, "writing standard output: %s (further output is not written)",
-			     strerror(-err));
+	} else {
+		if (!b->write_error)
+			b->write_error = err;
+		batch_error(b, "writing standard output: %s (further output is not written)",
+			    strerror(-err));
 	}
 	/* Everything written from now on is dropped: nothing to wait for. */
 	out_settle(b);
@@ -245,12 +271,16 @@ static void output_item(struct batch *b, uint64_t seq, const char *p, size_t n)
 		out_append(b, p, n);
 }
 
-static void note_write_error(struct batch *b, const char *what, const char *path, int r)
+/* A file's first write error: said once; *file_error keeps the file from being written again. */
+static void note_write_error(struct batch *b, int *file_error, const char *what, const char *path,
+			     int r)
 {
-	if (r >= 0 || b->write_error)
+	if (r >= 0 || *file_error)
 		return;
-	b->write_error = r;
-	batch_notice(b, "%s %s: %s (further rows are not written)", what, path, strerror(-r));
+	*file_error = r;
+	if (!b->write_error)
+		b->write_error = r;
+	batch_error(b, "%s %s: %s (further rows are not written)", what, path, strerror(-r));
 }
 
 static void record_code(struct batch *b, int code)
@@ -298,7 +328,7 @@ static void batch_record(struct batch *b, const struct pool_result *r, const cha
 		b->failed++;
 		record_code(b, r->exitcode);
 	}
-	if (b->joblog && !b->write_error) {
+	if (b->joblog && !b->joblog_error) {
 		batch_command_line(b, r, &b->line);
 		struct joblog_row row = {
 			.seq = r->seq,
@@ -313,9 +343,10 @@ static void batch_record(struct batch *b, const struct pool_result *r, const cha
 			.command = b->line.data,
 			.command_len = b->line.len,
 		};
-		note_write_error(b, "--joblog", b->cfg->joblog, joblog_write(b->joblog, &row));
+		note_write_error(b, &b->joblog_error, "--joblog", b->cfg->joblog,
+				 joblog_write(b->joblog, &row));
 	}
-	if (b->results && !b->write_error) {
+	if (b->results && !b->results_error) {
 		struct results_record rec = {
 			.seq = r->seq,
 			.item = r->item,
@@ -333,7 +364,8 @@ static void batch_record(struct batch *b, const struct pool_result *r, const cha
 			.timed_out = r->timed_out,
 			.error = error,
 		};
-		note_write_error(b, "--results", b->cfg->results, results_write(b->results, &rec));
+		note_write_error(b, &b->results_error, "--results", b->cfg->results,
+				 results_write(b->results, &rec));
 	}
 	output_item(b, r->seq, r->output, r->output_len);
 }
@@ -363,12 +395,12 @@ static void batch_finish_files(struct batch *b)
 	if (b->joblog) {
 		int r = joblog_close(b->joblog);
 		b->joblog = NULL;
-		note_write_error(b, "--joblog", b->cfg->joblog, r);
+		note_write_error(b, &b->joblog_error, "--joblog", b->cfg->joblog, r);
 	}
 	if (b->results) {
 		int r = results_close(b->results);
 		b->results = NULL;
-		note_write_error(b, "--results", b->cfg->results, r);
+		note_write_error(b, &b->results_error, "--results", b->cfg->results, r);
 	}
 }
 
@@ -466,7 +498,9 @@ static void in_pause(struct batch *b)
 
 static void input_read_error(struct batch *b, ssize_t n)
 {
-	batch_notice(b, "reading the items: %s; no more items are read", strerror((int)-n));
+	if (!b->read_error)
+		b->read_error = (int)n;
+	batch_error(b, "reading the items: %s; no more items are read", strerror((int)-n));
 	b->input_eof = true;
 }
 
@@ -560,8 +594,9 @@ static void flush_check_cb(uv_check_t *h)
 {
 	struct batch *b = h->data;
 	out_flush(b);
-	if (b->results && !b->write_error)
-		note_write_error(b, "--results", b->cfg->results, results_flush(b->results));
+	if (b->results && !b->results_error)
+		note_write_error(b, &b->results_error, "--results", b->cfg->results,
+				 results_flush(b->results));
 	if (b->out)
 		out_settle(b);
 }
@@ -739,6 +774,7 @@ void batch_summary(const struct batch *b, struct batch_summary *s)
 	s->input_complete = b->input_eof;
 	s->output_closed = b->output_closed;
 	s->write_error = b->write_error;
+	s->read_error = b->read_error;
 	s->dropped_bytes = b->dropped_bytes;
 	struct batch_code_count codes[MAX_CODES];
 	memcpy(codes, b->codes, b->ncodes * sizeof(codes[0]));
@@ -758,10 +794,17 @@ int batch_exit_status(const struct batch *b)
 	struct batch_summary s;
 	batch_summary(b, &s);
 	uint64_t bad = s.failed + s.not_run;
-	bool lost = s.write_error || s.output_closed || s.dropped_bytes;
+	bool lost = s.write_error || s.read_error || s.output_closed || s.dropped_bytes;
 	if ((bad == 0 && lost) || pool_fatal(b->pool))
 		return 255;
 	return bad == 0 ? 0 : bad > 100 ? 101 : (int)bad;
+}
+
+unsigned batch_errors(const struct batch *b, const char *lines[BATCH_MAX_ERRORS])
+{
+	for (unsigned i = 0; i < b->nerrors; i++)
+		lines[i] = b->errors[i];
+	return b->nerrors;
 }
 
 size_t batch_output_pending(const struct batch *b)
@@ -782,7 +825,7 @@ void batch_drop_output(struct batch *b)
 	size_t n = output_drop(b->out);
 	b->dropped_bytes = n;
 	if (n)
-		batch_notice(
+		batch_error(
 			b, "standard output: %zu bytes not written (the reader had not taken them)",
 			n);
 	out_settle(b);

@@ -38,8 +38,12 @@ struct batch_summary {
 	double rate;		/* items per second */
 	bool output_closed;	/* stdout went away (EPIPE): the batch was stopped */
 	int write_error;	/* the first -errno writing stdout, the joblog or results, or 0 */
+	int read_error;		/* the -errno that stopped reading the items, or 0 */
 	uint64_t dropped_bytes; /* output given up by batch_drop_output */
 };
+
+/* At most this many lines kept by batch_errors. */
+#define BATCH_MAX_ERRORS 8
 
 /* A batch for cfg running job. Opens the input and the files; reads the joblog for --resume.
  * Returns 0, or a negative errno with a one-line message in err ("--joblog x: Permission
@@ -53,8 +57,13 @@ struct pool *batch_pool(struct batch *b);
 void batch_summary(const struct batch *b, struct batch_summary *s);
 /* GNU parallel's rule: 0 all done; 1-100 the number of failed (or not run) items; 101 more;
  * 255 when all were done but a file could not be written, stdout was closed (the items not read
- * cannot be counted) or output was dropped. */
+ * cannot be counted), output was dropped or the input could not be read. */
 int batch_exit_status(const struct batch *b);
+/* The run's errors so far, one line each without "pooltop: " (a file that could not be written,
+ * the items that could not be read, stdout closed), also sent as notices when they happened:
+ * for a front end that could not show those then (the dashboard, -q). lines[i] are borrowed
+ * until batch_free. Returns how many. */
+unsigned batch_errors(const struct batch *b, const char *lines[BATCH_MAX_ERRORS]);
 /* Output waiting for a slow reader of stdout, in bytes. */
 size_t batch_output_pending(const struct batch *b);
 /* True while a slow reader of stdout holds the batch up: no new item is taken until it reads,

@@ -446,7 +446,12 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 	dashboard_redraw(b);
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 	terminal_close();
-	/* stderr: stdout may be the results, redirected to a file. */
+	/* stderr: stdout may be the results, redirected to a file. The errors were in the event
+	 * log, gone with the screen: they are said again here. */
+	const char *errors[BATCH_MAX_ERRORS];
+	unsigned nerrors = batch_errors(d->batch, errors);
+	for (unsigned i = 0; i < nerrors; i++)
+		fprintf(stderr, "pooltop: %s\n", errors[i]);
 	summary_print(stderr, d->batch);
 	status = batch_exit_status(d->batch);
 out_batch:

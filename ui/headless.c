@@ -101,9 +101,14 @@ static void signal_cb(uv_signal_t *s, int sig)
 
 static void print_summary(struct headless *h)
 {
-	struct batch_summary s;
-	batch_summary(h->batch, &s);
-	if (h->cfg->quiet && s.failed == 0 && s.not_run == 0 && !pool_fatal(batch_pool(h->batch)))
+	/* -q shows no events: the errors among them are still said. */
+	if (h->cfg->quiet) {
+		const char *errors[BATCH_MAX_ERRORS];
+		unsigned n = batch_errors(h->batch, errors);
+		for (unsigned i = 0; i < n; i++)
+			fprintf(stderr, "pooltop: %s\n", errors[i]);
+	}
+	if (h->cfg->quiet && batch_exit_status(h->batch) == 0)
 		return;
 	summary_print(stderr, h->batch);
 }
