@@ -210,8 +210,12 @@ static void out_failed_cb(void *data, int err)
 	} else {
 		if (!b->write_error)
 			b->write_error = err;
-		batch_error(b, "writing standard output: %s (further output is not written)",
-			    strerror(-err));
+		if (err == -EBADF)
+			batch_error(b, "standard output is closed: the outputs are not written");
+		else
+			batch_error(b,
+				    "writing standard output: %s (further output is not written)",
+				    strerror(-err));
 	}
 	/* Everything written from now on is dropped: nothing to wait for. */
 	out_settle(b);
@@ -617,6 +621,13 @@ static int batch_open_input(struct batch *b, char *err, size_t errlen)
 		b->in_owned = true;
 	} else {
 		b->in_fd = 0;
+		int fl = fcntl(0, F_GETFL);
+		if (fl >= 0 && (fl & O_ACCMODE) == O_WRONLY) {
+			snprintf(err, errlen,
+				 "reading the items: standard input is closed "
+				 "(give them with -a FILE or ::: ITEM...)");
+			return -EBADF;
+		}
 	}
 	struct stat st;
 	if (fstat(b->in_fd, &st) < 0) {

@@ -196,6 +196,10 @@ static void output_setup_poll(struct output *o, uv_loop_t *loop, const struct st
 		o->poll_init = true;
 		return;
 	}
+	/* Reopening for writing what is not open for writing would make a closed stdout work. */
+	int fl = fcntl(o->fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+		return;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", o->fd);
 	/* ENXIO on a pipe whose reader has already gone: the first write says EPIPE. */

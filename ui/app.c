@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <unistd.h>
 
@@ -52,8 +53,26 @@ static int app_run(struct config *cfg, const char *what, bool demo)
 	return status;
 }
 
+/* A standard descriptor closed by the caller (pooltop <&-, >&-) would be the next one opened:
+ * results written into the joblog, libuv's own descriptors on 0-2 (which it refuses, aborting).
+ * Each closed one is held by /dev/null opened the other way round, so that it stays as unusable
+ * as it was: reading a closed stdin, or writing a closed stdout, fails with EBADF. */
+static void hold_closed_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int n = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (n >= 0 && n != fd) {
+			dup2(n, fd);
+			close(n);
+		}
+	}
+}
+
 int app_main(int argc, char **argv)
 {
+	hold_closed_std_fds();
 	/* A closed stdout is an EPIPE to handle, not a signal to die of. */
 	signal(SIGPIPE, SIG_IGN);
 
