@@ -183,16 +183,38 @@ static void draw_confirm_quit(struct dash *d, int rows, int cols)
 	(void)d;
 }
 
+/* The longest of texts (longest first) that fits in cols, centred on row y. */
+static void draw_fitting(int y, int cols, const char *const *texts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int len = (int)strlen(texts[i]);
+		if (len <= cols || i + 1 == n) {
+			mvaddnstr(y, MAX(0, (cols - len) / 2), texts[i], cols);
+			return;
+		}
+	}
+}
+
+/* Below 40x10 the layout does not fit: say so in what room there is, and how to leave. */
+static void draw_too_small(int rows, int cols)
+{
+	char full[64], size[32];
+	snprintf(full, sizeof(full), "terminal too small (%dx%d)", cols, rows);
+	snprintf(size, sizeof(size), "%dx%d", cols, rows);
+	const char *what[] = {full, "too small", size};
+	const char *hint[] = {"need 40x10; q quits", "q quits", "q"};
+	int y = rows > 2 ? rows / 2 - 1 : 0;
+	draw_fitting(y, cols, what, ARRAY_SIZE(what));
+	if (y + 1 < rows)
+		draw_fitting(y + 1, cols, hint, ARRAY_SIZE(hint));
+}
+
 static void dash_draw(struct dash *d)
 {
 	int rows = LINES, cols = COLS;
 	erase();
 	if (cols < 40 || rows < 10) {
-		char msg[64];
-		snprintf(msg, sizeof(msg), "terminal too small (%dx%d)", cols, rows);
-		mvaddnstr(rows / 2, MAX(0, (cols - (int)strlen(msg)) / 2), msg, cols);
-		if (rows > 1)
-			mvaddnstr(rows / 2 + 1, 0, "need 40x10; q quits", cols);
+		draw_too_small(rows, cols);
 	} else {
 		switch (d->mode) {
 		case DASH_MODE_HELP:

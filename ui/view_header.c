@@ -40,9 +40,13 @@ void view_header_draw(struct dash *d, int y, int x, int h, int w)
 	attron(dash_attr(d, DASH_COLOR_TITLE));
 	addnstr("pooltop", w);
 	attroff(dash_attr(d, DASH_COLOR_TITLE));
-	snprintf(line, sizeof(line), "  %s  [%s]", d->what, run_state(d));
-	addnstr(line, MAX(0, w - 8));
+	addnstr("  ", MAX(0, w - 7));
+	/* What runs holds the user's arguments: escaped like any item. */
 	int col = getcurx(stdscr) - x;
+	col += dash_put_clean(d->what, strlen(d->what), MAX(0, w - col));
+	snprintf(line, sizeof(line), "  [%s]", run_state(d));
+	addnstr(line, MAX(0, w - col));
+	col = getcurx(stdscr) - x;
 	if (batch_output_blocked(d->batch) && w - col > 0) {
 		/* A slow reader of stdout holds the batch up: no new item starts until it reads. */
 		double kib = (double)batch_output_pending(d->batch) / 1024;
