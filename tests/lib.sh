@@ -24,6 +24,7 @@
 #   children PID, nchildren PID process helpers (see below)
 #   storm N JOBS INTERVAL_S TIMEOUT_S MAX_S   the kill storm (storm.sh, soak.sh)
 #   T                           a private temp dir, removed on exit
+#   sanitized                   true when $POOLTOP is built with ASan (memory figures void)
 #   json_* helpers (python3)    see below
 # shellcheck disable=SC2016 # wait_for takes code in single quotes, evaluated later.
 set -u
@@ -169,6 +170,10 @@ wait_binary() {
 		return 1
 	}
 }
+
+# sanitized: true when $POOLTOP is built with AddressSanitizer: its memory figures then mean
+# nothing (shadow memory, the quarantine of freed blocks).
+sanitized() { grep -aq __asan_init "$POOLTOP" 2>/dev/null; }
 
 # --- running pooltop ---------------------------------------------------------------------
 # pt TIMEOUT_S ARGS...: run pooltop, bounded. Exit status as pooltop's, 124 on a timeout.
