@@ -123,7 +123,7 @@ seq 1000000 | awk '{ printf "%.0f\n", $1 * $1 }' >"$T/squares"
 reader='e=$1; for i in $(seq 750); do grep -q "ran past --timeout" "$e" && { echo seen >"$e.reader"; break; }; sleep 0.02; done; [ -s "$e.reader" ] || echo "not seen" >"$e.reader"; cat'
 t0=$(now_us)
 # shellcheck disable=SC2094 # the reader watches pooltop's stderr: that is the point
-/usr/bin/time -f %M -o "$T/rss" timeout -k 5 60 "$PT" --headless -j 2 --timeout 1s --term-seq KILL,1 \
+peak_rss "$T/rss" timeout -k 5 60 "$PT" --headless -j 2 --timeout 1s --term-seq KILL,1 \
 	--builtin demo -a "$T/items" 2>"$T/err" | bash -c "$reader" _ "$T/err" >"$T/out"
 st=("${PIPESTATUS[@]}")
 diag "slow reader: pooltop's status ${st[0]}, $(ms_since "$t0") ms, peak RSS $(tail -1 "$T/rss") KiB"
@@ -205,7 +205,7 @@ is "$(tail -n +2 "$T/jo" | cut -f1 | sort -n | paste -sd' ')" "1 2 3 4 5" \
 # of output waiting meanwhile must not cost 60 MB of memory.
 cp "$T/big" "$T/afile"
 rm -f "$T/go"
-/usr/bin/time -f %M -o "$T/rss" timeout -k 5 60 "$PT" --headless -j 2 --builtin echo -k \
+peak_rss "$T/rss" timeout -k 5 60 "$PT" --headless -j 2 --builtin echo -k \
 	-a "$T/afile" 2>"$T/err" |
 	bash -c 'while [ ! -e "$1" ]; do sleep 0.02; done; cat' _ "$T/go" >"$T/out" &
 # afile_pos: how far pooltop has read the file (its fd's offset), empty until it has it open.
@@ -252,7 +252,7 @@ sys.stdout.write("a\n")
 for _ in range(100):
     sys.stdout.write("x" * 1000000)
 sys.stdout.write("\nb\n")' |
-	/usr/bin/time -f %M -o "$T/rss" timeout -k 5 60 "$PT" --headless -j 2 --builtin echo -k \
+	peak_rss "$T/rss" timeout -k 5 60 "$PT" --headless -j 2 --builtin echo -k \
 		--results "$T/r" \
 		>"$T/out" 2>"$T/err"
 st=("${PIPESTATUS[@]}")
