@@ -5,7 +5,13 @@
  * holds at most the pool's queue and one read buffer, whatever the input's length. Regular files
  * cannot be polled (epoll refuses them) and never block for long: they are read directly.
  * Sequence numbers are input positions (1-based), also for items skipped by --resume, so that a
- * joblog's Seq means the same line in every run. */
+ * joblog's Seq means the same line in every run.
+ *
+ * Output never blocks the loop (output.c): what a slow reader of stdout has not taken waits in a
+ * buffer, and above OUTPUT_HIGH no new item is submitted until the reader catches up (the same
+ * stop as a full pool). When the pool has finished, the batch finishes once that buffer is
+ * written, or dropped (batch_drop_output). Each file (stdout, joblog, results) reports its first
+ * write error once and is not written again; the others go on, and so does the batch. */
 #include "batch.h"
 
 #include <errno.h>
@@ -19,11 +25,11 @@
 #include "exitcode.h"
 #include "input.h"
 #include "joblog.h"
+#include "output.h"
 #include "results.h"
 #include "template.h"
 
-#define OUT_FLUSH_AT (64 * 1024)
-#define MAX_CODES    64
+#define MAX_CODES 64
 
 struct reorder_entry {
 	bool have;
@@ -60,16 +66,23 @@ struct batch {
 	/* output */
 	int out_fd;
 	bool show_output;
-	struct buf out;
+	struct output *out; /* NULL when !show_output */
 	bool output_closed;
+	bool out_throttled;  /* feeding stopped: the output buffer is full */
+	bool draining;	     /* the pool has finished; the output buffer has not */
+	bool output_dropped; /* batch_drop_output: nothing more is written */
+	uint64_t dropped_bytes;
 	struct reorder_entry *ro;
 	size_t ro_cap;
 	uint64_t ro_next;
 	uv_check_t flush_check;
 	struct joblog *joblog;
 	struct results *results;
-	int write_error;
-	char write_error_text[512]; /* what batch_notice said of it */
+	int write_error;		    /* the first write error of any file */
+	int joblog_error, results_error;    /* each file's first */
+	int read_error;			    /* reading the items failed */
+	char errors[BATCH_MAX_ERRORS][240]; /* their lines, for batch_errors */
+	unsigned nerrors;
 	struct buf line;
 	struct template_args args; /* the joblog's Command for command kinds */
 
@@ -87,22 +100,42 @@ struct batch {
 
 static void batch_feed(struct batch *b);
 
+static void batch_vnotice(struct batch *b, bool error, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 static void batch_notice(struct batch *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+static void batch_error(struct batch *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
-static void batch_notice(struct batch *b, const char *fmt, ...)
+static void batch_vnotice(struct batch *b, bool error, const char *fmt, va_list ap)
 {
 	struct pool_event ev;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = POOL_EVENT_NOTICE;
 	ev.slot = -1;
 	ev.time_ns = now_ns();
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
-	va_end(ap);
+	if (error && b->nerrors < BATCH_MAX_ERRORS)
+		snprintf(b->errors[b->nerrors++], sizeof(b->errors[0]), "%s", ev.text);
 	if (b->hooks.event)
 		b->hooks.event(b->hooks.data, &ev);
+}
+
+static void batch_notice(struct batch *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	batch_vnotice(b, false, fmt, ap);
+	va_end(ap);
+}
+
+/* A notice that is also kept for batch_errors. */
+static void batch_error(struct batch *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	batch_vnotice(b, true, fmt, ap);
+	va_end(ap);
 }
 
 /* --- --resume --- */
@@ -136,32 +169,56 @@ static int resume_row_cb(void *data, const struct joblog_row *row)
 
 /* --- output --- */
 
+static void batch_finish(struct batch *b);
+
 static void out_flush(struct batch *b)
 {
-	if (!b->out.len || b->output_closed)
-		return;
-	int r = write_all(b->out_fd, b->out.data, b->out.len);
-	buf_reset(&b->out);
-	if (r == -EPIPE) {
-		b->output_closed = true;
-		batch_notice(b, "standard output was closed: stopping the batch");
-		b->input_stopped = true;
-		pool_terminate_all(b->pool);
-	} else if (r < 0 && !b->write_error) {
-		b->write_error = r;
-		snprintf(b->write_error_text, sizeof(b->write_error_text),
-			 "writing standard output: %s", strerror(-r));
-		batch_notice(b, "%s", b->write_error_text);
-	}
+	if (b->out)
+		output_flush(b->out);
 }
 
 static void out_append(struct batch *b, const char *p, size_t n)
 {
-	if (b->output_closed)
-		return;
-	buf_append(&b->out, p, n);
-	if (b->out.len >= OUT_FLUSH_AT)
-		out_flush(b);
+	if (b->out && !b->output_dropped)
+		output_append(b->out, p, n);
+}
+
+/* Whether the output buffer (or the pool's end) lets the batch go on. */
+static void out_settle(struct batch *b)
+{
+	if (b->out_throttled && !output_full(b->out)) {
+		b->out_throttled = false;
+		batch_feed(b);
+	}
+	if (b->draining && !output_pending(b->out))
+		batch_finish(b);
+}
+
+static void out_progress_cb(void *data)
+{
+	out_settle(data);
+}
+
+static void out_failed_cb(void *data, int err)
+{
+	struct batch *b = data;
+	if (err == -EPIPE) {
+		b->output_closed = true;
+		batch_error(b, "standard output was closed: stopping the batch");
+		b->input_stopped = true;
+		pool_terminate_all(b->pool);
+	} else {
+		if (!b->write_error)
+			b->write_error = err;
+		if (err == -EBADF)
+			batch_error(b, "standard output is closed: the outputs are not written");
+		else
+			batch_error(b,
+				    "writing standard output: %s (further output is not written)",
+				    strerror(-err));
+	}
+	/* Everything written from now on is dropped: nothing to wait for. */
+	out_settle(b);
 }
 
 /* -k: hold outputs until every earlier sequence number has finished. */
@@ -218,14 +275,16 @@ static void output_item(struct batch *b, uint64_t seq, const char *p, size_t n)
 		out_append(b, p, n);
 }
 
-static void note_write_error(struct batch *b, const char *what, const char *path, int r)
+/* A file's first write error: said once; *file_error keeps the file from being written again. */
+static void note_write_error(struct batch *b, int *file_error, const char *what, const char *path,
+			     int r)
 {
-	if (r >= 0 || b->write_error)
+	if (r >= 0 || *file_error)
 		return;
-	b->write_error = r;
-	snprintf(b->write_error_text, sizeof(b->write_error_text),
-		 "%s %s: %s (further rows are not written)", what, path, strerror(-r));
-	batch_notice(b, "%s", b->write_error_text);
+	*file_error = r;
+	if (!b->write_error)
+		b->write_error = r;
+	batch_error(b, "%s %s: %s (further rows are not written)", what, path, strerror(-r));
 }
 
 static void record_code(struct batch *b, int code)
@@ -273,7 +332,7 @@ static void batch_record(struct batch *b, const struct pool_result *r, const cha
 		b->failed++;
 		record_code(b, r->exitcode);
 	}
-	if (b->joblog && !b->write_error) {
+	if (b->joblog && !b->joblog_error) {
 		batch_command_line(b, r, &b->line);
 		struct joblog_row row = {
 			.seq = r->seq,
@@ -288,9 +347,10 @@ static void batch_record(struct batch *b, const struct pool_result *r, const cha
 			.command = b->line.data,
 			.command_len = b->line.len,
 		};
-		note_write_error(b, "--joblog", b->cfg->joblog, joblog_write(b->joblog, &row));
+		note_write_error(b, &b->joblog_error, "--joblog", b->cfg->joblog,
+				 joblog_write(b->joblog, &row));
 	}
-	if (b->results && !b->write_error) {
+	if (b->results && !b->results_error) {
 		struct results_record rec = {
 			.seq = r->seq,
 			.item = r->item,
@@ -308,7 +368,8 @@ static void batch_record(struct batch *b, const struct pool_result *r, const cha
 			.timed_out = r->timed_out,
 			.error = error,
 		};
-		note_write_error(b, "--results", b->cfg->results, results_write(b->results, &rec));
+		note_write_error(b, &b->results_error, "--results", b->cfg->results,
+				 results_write(b->results, &rec));
 	}
 	output_item(b, r->seq, r->output, r->output_len);
 }
@@ -338,13 +399,24 @@ static void batch_finish_files(struct batch *b)
 	if (b->joblog) {
 		int r = joblog_close(b->joblog);
 		b->joblog = NULL;
-		note_write_error(b, "--joblog", b->cfg->joblog, r);
+		note_write_error(b, &b->joblog_error, "--joblog", b->cfg->joblog, r);
 	}
 	if (b->results) {
 		int r = results_close(b->results);
 		b->results = NULL;
-		note_write_error(b, "--results", b->cfg->results, r);
+		note_write_error(b, &b->results_error, "--results", b->cfg->results, r);
 	}
+}
+
+/* Every item finished and the output written (or given up): tell the front end. */
+static void batch_finish(struct batch *b)
+{
+	if (!b->draining)
+		return;
+	b->draining = false;
+	b->end_ns = now_ns();
+	if (b->hooks.finished)
+		b->hooks.finished(b->hooks.data);
 }
 
 static void pool_finished_cb(void *data)
@@ -353,15 +425,16 @@ static void pool_finished_cb(void *data)
 	if (b->finished)
 		return;
 	b->finished = true;
-	b->end_ns = now_ns();
 	if (b->in_polling) {
 		uv_poll_stop(&b->in_poll);
 		b->in_polling = false;
 	}
 	uv_idle_stop(&b->in_idle);
 	batch_finish_files(b);
-	if (b->hooks.finished)
-		b->hooks.finished(b->hooks.data);
+	/* A slow reader may not have taken all of the output yet: finish when it has. */
+	b->draining = true;
+	if (!b->out || !output_pending(b->out))
+		batch_finish(b);
 }
 
 /* --- input --- */
@@ -429,7 +502,9 @@ static void in_pause(struct batch *b)
 
 static void input_read_error(struct batch *b, ssize_t n)
 {
-	batch_notice(b, "reading the items: %s; no more items are read", strerror((int)-n));
+	if (!b->read_error)
+		b->read_error = (int)n;
+	batch_error(b, "reading the items: %s; no more items are read", strerror((int)-n));
 	b->input_eof = true;
 }
 
@@ -439,6 +514,12 @@ static void batch_feed(struct batch *b)
 		return;
 	b->feeding = true;
 	while (!b->input_eof && !b->input_stopped) {
+		if (b->out && output_full(b->out)) {
+			/* A slow reader: take no more until it catches up (out_settle). */
+			b->out_throttled = true;
+			in_pause(b);
+			break;
+		}
 		if (!b->have_item) {
 			const char *item;
 			size_t len;
@@ -517,8 +598,11 @@ static void flush_check_cb(uv_check_t *h)
 {
 	struct batch *b = h->data;
 	out_flush(b);
-	if (b->results && !b->write_error)
-		note_write_error(b, "--results", b->cfg->results, results_flush(b->results));
+	if (b->results && !b->results_error)
+		note_write_error(b, &b->results_error, "--results", b->cfg->results,
+				 results_flush(b->results));
+	if (b->out)
+		out_settle(b);
 }
 
 /* --- life --- */
@@ -537,6 +621,13 @@ static int batch_open_input(struct batch *b, char *err, size_t errlen)
 		b->in_owned = true;
 	} else {
 		b->in_fd = 0;
+		int fl = fcntl(0, F_GETFL);
+		if (fl >= 0 && (fl & O_ACCMODE) == O_WRONLY) {
+			snprintf(err, errlen,
+				 "reading the items: standard input is closed "
+				 "(give them with -a FILE or ::: ITEM...)");
+			return -EBADF;
+		}
 	}
 	struct stat st;
 	if (fstat(b->in_fd, &st) < 0) {
@@ -553,7 +644,6 @@ static int batch_open_input(struct batch *b, char *err, size_t errlen)
 		return -EISDIR;
 	}
 	b->in_file = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
-	b->in = input_new(b->in_fd, b->cfg->null_sep ? '\0' : '\n', (size_t)-1);
 	return 0;
 }
 
@@ -608,7 +698,7 @@ static bool batch_same_file(int a, int c)
 static int batch_check_files(const struct batch *b, int jl_fd, int res_fd, char *err, size_t errlen)
 {
 	const struct config *c = b->cfg;
-	int in_fd = b->in ? b->in_fd : -1;
+	int in_fd = b->in_fd;
 	if (batch_same_file(jl_fd, in_fd) || batch_same_file(res_fd, in_fd)) {
 		bool jl = batch_same_file(jl_fd, in_fd);
 		snprintf(err, errlen, "%s %s: that is the file the items are read from",
@@ -728,10 +818,23 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 			goto fail;
 		}
 	}
+	/* The splitter drops an item longer than the pool takes as it streams: a line of any
+	 * length costs no more memory than the longest item that can run. */
+	if (b->in_fd >= 0)
+		b->in = input_new(b->in_fd, cfg->null_sep ? '\0' : '\n', pool_max_item(b->pool));
 	uv_idle_init(loop, &b->in_idle);
 	uv_check_init(loop, &b->flush_check);
 	b->in_idle.data = b->flush_check.data = b;
 	b->open_handles = 2;
+	if (show_output) {
+		struct output_callbacks ocb = {
+			.progress = out_progress_cb,
+			.failed = out_failed_cb,
+			.data = b,
+		};
+		b->out = output_new(loop, out_fd, &ocb);
+		b->open_handles++;
+	}
 	if (b->in && !b->in_file) {
 		r = uv_poll_init(loop, &b->in_poll, b->in_fd);
 		if (r == 0) {
@@ -796,7 +899,8 @@ void batch_summary(const struct batch *b, struct batch_summary *s)
 	s->input_complete = b->input_eof;
 	s->output_closed = b->output_closed;
 	s->write_error = b->write_error;
-	s->write_error_text = b->write_error ? b->write_error_text : NULL;
+	s->read_error = b->read_error;
+	s->dropped_bytes = b->dropped_bytes;
 	struct batch_code_count codes[MAX_CODES];
 	memcpy(codes, b->codes, b->ncodes * sizeof(codes[0]));
 	qsort(codes, b->ncodes, sizeof(codes[0]), code_cmp);
@@ -815,16 +919,57 @@ int batch_exit_status(const struct batch *b)
 	struct batch_summary s;
 	batch_summary(b, &s);
 	uint64_t bad = s.failed + s.not_run;
-	if ((bad == 0 && s.write_error) || pool_fatal(b->pool))
+	bool lost = s.write_error || s.read_error || s.output_closed || s.dropped_bytes;
+	if ((bad == 0 && lost) || pool_fatal(b->pool))
 		return 255;
 	return bad == 0 ? 0 : bad > 100 ? 101 : (int)bad;
 }
 
-static void batch_handle_closed_cb(uv_handle_t *h)
+unsigned batch_errors(const struct batch *b, const char *lines[BATCH_MAX_ERRORS])
 {
-	struct batch *b = h->data;
+	for (unsigned i = 0; i < b->nerrors; i++)
+		lines[i] = b->errors[i];
+	return b->nerrors;
+}
+
+size_t batch_output_pending(const struct batch *b)
+{
+	return b->out ? output_pending(b->out) : 0;
+}
+
+bool batch_output_blocked(const struct batch *b)
+{
+	return b->out_throttled || (b->draining && batch_output_pending(b));
+}
+
+void batch_drop_output(struct batch *b)
+{
+	if (!b->out || b->output_dropped)
+		return;
+	b->output_dropped = true;
+	size_t n = output_drop(b->out);
+	b->dropped_bytes = n;
+	if (n)
+		batch_error(
+			b, "standard output: %zu bytes not written (the reader had not taken them)",
+			n);
+	out_settle(b);
+}
+
+static void batch_handle_gone(struct batch *b)
+{
 	if (--b->open_handles == 0 && b->closed)
 		b->closed(b->closed_data);
+}
+
+static void batch_handle_closed_cb(uv_handle_t *h)
+{
+	batch_handle_gone(h->data);
+}
+
+static void batch_output_closed_cb(void *data)
+{
+	batch_handle_gone(data);
 }
 
 static void batch_pool_closed_cb(void *data)
@@ -834,6 +979,8 @@ static void batch_pool_closed_cb(void *data)
 	uv_close((uv_handle_t *)&b->flush_check, batch_handle_closed_cb);
 	if (b->in_poll_init)
 		uv_close((uv_handle_t *)&b->in_poll, batch_handle_closed_cb);
+	if (b->out)
+		output_close(b->out, batch_output_closed_cb, b);
 }
 
 void batch_close(struct batch *b, void (*closed)(void *data), void *data)
@@ -858,7 +1005,7 @@ void batch_free(struct batch *b)
 		free(b->ro[i].data);
 	free(b->ro);
 	free(b->skip);
-	buf_free(&b->out);
+	output_free(b->out);
 	buf_free(&b->line);
 	template_args_free(&b->args);
 	pool_free(b->pool);

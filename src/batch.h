@@ -33,14 +33,17 @@ struct batch_summary {
 	bool input_complete;		   /* all of the input was read */
 	struct batch_code_count codes[16]; /* failures by exit code, most frequent first */
 	size_t ncodes;
-	uint64_t other_codes;	      /* failures with codes beyond the first 16 */
-	double elapsed;		      /* seconds */
-	double rate;		      /* items per second */
-	bool output_closed;	      /* stdout went away (EPIPE): the batch was stopped */
-	int write_error;	      /* the first -errno writing the joblog or results, or 0 */
-	const char *write_error_text; /* its one-line message (as the event said it), or NULL;
-					 borrowed from the batch */
+	uint64_t other_codes;	/* failures with codes beyond the first 16 */
+	double elapsed;		/* seconds */
+	double rate;		/* items per second */
+	bool output_closed;	/* stdout went away (EPIPE): the batch was stopped */
+	int write_error;	/* the first -errno writing stdout, the joblog or results, or 0 */
+	int read_error;		/* the -errno that stopped reading the items, or 0 */
+	uint64_t dropped_bytes; /* output given up by batch_drop_output */
 };
+
+/* At most this many lines kept by batch_errors. */
+#define BATCH_MAX_ERRORS 8
 
 /* A batch for cfg running job. Opens the input and the files; reads the joblog for --resume.
  * Returns 0, or a negative errno with a one-line message in err ("--joblog x: Permission
@@ -52,8 +55,23 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 int batch_start(struct batch *b, char *err, size_t errlen);
 struct pool *batch_pool(struct batch *b);
 void batch_summary(const struct batch *b, struct batch_summary *s);
-/* GNU parallel's rule: 0 all done; 1-100 the number of failed (or not run) items; 101 more. */
+/* GNU parallel's rule: 0 all done; 1-100 the number of failed (or not run) items; 101 more;
+ * 255 when all were done but a file could not be written, stdout was closed (the items not read
+ * cannot be counted), output was dropped or the input could not be read. */
 int batch_exit_status(const struct batch *b);
+/* The run's errors so far, one line each without "pooltop: " (a file that could not be written,
+ * the items that could not be read, stdout closed), also sent as notices when they happened:
+ * for a front end that could not show those then (the dashboard, -q). lines[i] are borrowed
+ * until batch_free. Returns how many. */
+unsigned batch_errors(const struct batch *b, const char *lines[BATCH_MAX_ERRORS]);
+/* Output waiting for a slow reader of stdout, in bytes. */
+size_t batch_output_pending(const struct batch *b);
+/* True while a slow reader of stdout holds the batch up: no new item is taken until it reads,
+ * or the pool has finished and the batch waits for it to take the rest. */
+bool batch_output_blocked(const struct batch *b);
+/* Give up on the output a slow reader has not taken (quitting, a signal): it is dropped and said
+ * once, nothing more is written, and when the pool has finished the batch finishes now. */
+void batch_drop_output(struct batch *b);
 /* Close everything (kills workers still alive); closed(data) when done, then batch_free. */
 void batch_close(struct batch *b, void (*closed)(void *data), void *data);
 void batch_free(struct batch *b);

@@ -268,7 +268,7 @@ full_disk "--joblog /dev/full, -q: the one line, exit 255" "1|" \
 	--headless -q --joblog /dev/full --builtin square ::: 1
 if [ -w /dev/full ]; then
 	pt 20 --headless -q --builtin square ::: 1 </dev/null >/dev/full 2>"$T/err"
-	is "$?:$(cat "$T/err")" "255:pooltop: writing standard output: No space left on device" \
+	is "$?:$(cat "$T/err")" "255:pooltop: writing standard output: No space left on device (further output is not written)" \
 		"standard output on a full disk, -q: the one line, exit 255"
 else
 	ok "standard output on a full disk # SKIP no /dev/full"

@@ -24,6 +24,8 @@
 #   children PID, nchildren PID process helpers (see below)
 #   storm N JOBS INTERVAL_S TIMEOUT_S MAX_S   the kill storm (storm.sh, soak.sh)
 #   T                           a private temp dir, removed on exit
+#   sanitized                   true when $POOLTOP is built with ASan (memory figures void)
+#   peak_rss FILE CMD...        run CMD; its peak RSS in KiB to FILE; CMD's exit status
 #   json_* helpers (python3)    see below
 # shellcheck disable=SC2016 # wait_for takes code in single quotes, evaluated later.
 set -u
@@ -171,6 +173,30 @@ wait_binary() {
 		diag "$POOLTOP did not appear within 60 s"
 		return 1
 	}
+}
+
+# sanitized: true when $POOLTOP is built with AddressSanitizer: its memory figures then mean
+# nothing (shadow memory, the quarantine of freed blocks).
+sanitized() { grep -aq __asan_init "$POOLTOP" 2>/dev/null; }
+
+# peak_rss FILE CMD...: run CMD and write its peak resident set in KiB (the largest of it and of
+# the descendants it waited for) to FILE. Exit status: CMD's (128+N for signal N). python3 rather
+# than /usr/bin/time, which bootstrap does not install.
+peak_rss() {
+	python3 -c '
+import os, resource, signal, sys
+pid = os.fork()
+if pid == 0:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, st = os.waitpid(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st))
+' "$@"
 }
 
 # --- running pooltop ---------------------------------------------------------------------

@@ -17,6 +17,11 @@
 #                             TM_STDIN a command (bash -c) whose output is pooltop's
 #                                      stdin, e.g. 'seq 20' or 'seq 4; exec sleep 60' (input
 #                                      kept open); its pid in $R/feeder.pid, killed by tm_stop
+#                             TM_STDOUT a command (bash -c, run in $R) that pooltop's stdout
+#                                      is piped into instead of the file out, e.g.
+#                                      'head -1 >out'; status is still pooltop's
+#                           The pane's shell outlives a hangup (the pane or the server
+#                           killed): it then still writes status, and leaves.
 #                           Returns 1 (with diagnostics) if pooltop did not start.
 #   tm ARGS...              tmux on the current private socket
 #   tm_keys KEY...          send-keys to the pane (tmux key names: Up, Enter, Space, C-c)
@@ -111,7 +116,7 @@ tm_keys() { tm send-keys -t "$TM_TARGET" "$@"; }
 
 # tm_start NAME ARGS...
 tm_start() {
-	local name=$1 args a stdin
+	local name=$1 args a stdin stdout
 	shift
 	tm_stop
 	_tm_n=$((_tm_n + 1))
@@ -135,6 +140,8 @@ tm_start() {
 	fi
 	# The pane: TERM set here, the terminal's modes and O_NONBLOCK recorded around the run,
 	# pooltop's pid written by the shell that then becomes pooltop, the status file last.
+	stdout=">out"
+	[ -n "${TM_STDOUT:-}" ] && stdout="| $(printf '%q' "$BASH_BIN") -c $(printf '%q' "$TM_STDOUT")"
 	cat >"$R/pane.sh" <<EOF
 cd $(printf '%q' "$R") || exit 1
 awk '{ print \$6 }' /proc/\$\$/stat >pane.sid
@@ -142,13 +149,16 @@ export TERM=$(printf '%q' "${TM_TERM:-xterm-256color}")
 nonblock() { $(printf '%q' "$PYTHON3") -c 'import fcntl,os; print(1 if fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK else 0)'; }
 stty -g >before
 nonblock >nonblock.before
-/bin/sh -c 'echo \$\$ >pid; exec "\$0" "\$@"' $(printf '%q' "$PT")$args >out 2>err $stdin
-rc=\$?
+# A hangup (the terminal closed under pooltop) must not take this shell before the status.
+trap 'hup=1' HUP
+/bin/sh -c 'echo \$\$ >pid; exec "\$0" "\$@"' $(printf '%q' "$PT")$args 2>err $stdin $stdout
+rc=\${PIPESTATUS[0]}
 stty -g >after
 nonblock >nonblock
 echo \$rc >status
 # Keep the pane alive: tmux's modes of a dead pane are not reliable (it may hide the cursor).
 # Bounded, so that a server leaked by a killed test ends by itself.
+[ -n "\${hup:-}" ] && exit 0
 exec sleep 600
 EOF
 	tm new-session -d -s "$TM_TARGET" -x 120 -y 36 "$BASH_BIN $(printf '%q' "$R/pane.sh")" || {

@@ -147,8 +147,9 @@ static void draw_main(struct dash *d, int rows, int cols)
 		attroff(A_BOLD);
 	} else {
 		const char *keys =
-			d->finished
-				? "batch finished  q:quit  Enter:detail  ?:help"
+			d->finished ? "batch finished  q:quit  Enter:detail  ?:help"
+			: d->totals.finished
+				? "writing the output for a slow reader  q:drop it and quit  ?:help"
 				: "t:term k:kill j:join J:join-all T:term-all r:restart +/-:size "
 				  "p:pause Space:tag Enter:detail ?:help q:quit";
 		attron(dash_attr(d, DASH_COLOR_DIM));
@@ -182,16 +183,38 @@ static void draw_confirm_quit(struct dash *d, int rows, int cols)
 	(void)d;
 }
 
+/* The longest of texts (longest first) that fits in cols, centred on row y. */
+static void draw_fitting(int y, int cols, const char *const *texts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int len = (int)strlen(texts[i]);
+		if (len <= cols || i + 1 == n) {
+			mvaddnstr(y, MAX(0, (cols - len) / 2), texts[i], cols);
+			return;
+		}
+	}
+}
+
+/* Below 40x10 the layout does not fit: say so in what room there is, and how to leave. */
+static void draw_too_small(int rows, int cols)
+{
+	char full[64], size[32];
+	snprintf(full, sizeof(full), "terminal too small (%dx%d)", cols, rows);
+	snprintf(size, sizeof(size), "%dx%d", cols, rows);
+	const char *what[] = {full, "too small", size};
+	const char *hint[] = {"need 40x10; q quits", "q quits", "q"};
+	int y = rows > 2 ? rows / 2 - 1 : 0;
+	draw_fitting(y, cols, what, ARRAY_SIZE(what));
+	if (y + 1 < rows)
+		draw_fitting(y + 1, cols, hint, ARRAY_SIZE(hint));
+}
+
 static void dash_draw(struct dash *d)
 {
 	int rows = LINES, cols = COLS;
 	erase();
 	if (cols < 40 || rows < 10) {
-		char msg[64];
-		snprintf(msg, sizeof(msg), "terminal too small (%dx%d)", cols, rows);
-		mvaddnstr(rows / 2, MAX(0, (cols - (int)strlen(msg)) / 2), msg, cols);
-		if (rows > 1)
-			mvaddnstr(rows / 2 + 1, 0, "need 40x10; q quits", cols);
+		draw_too_small(rows, cols);
 	} else {
 		switch (d->mode) {
 		case DASH_MODE_HELP:
@@ -240,11 +263,16 @@ static void tty_readable_cb(uv_poll_t *h, int status, int events)
 		uv_poll_stop(h);
 		b->d.quitting = true;
 		pool_terminate_all(b->d.pool);
+		batch_drop_output(b->d.batch);
+		dashboard_maybe_end(b);
 		return;
 	}
 	int flags = 0, key;
-	while ((key = getch()) != ERR)
+	/* A key may end the dashboard (the curses screen is then gone): read no further. */
+	while (!b->closing && (key = getch()) != ERR)
 		flags |= dash_key(&b->d, key);
+	if (b->closing)
+		return;
 	if (flags & DASH_QUIT) {
 		b->d.quitting = true;
 		if (b->d.finished) {
@@ -281,13 +309,15 @@ static void signal_cb(uv_signal_t *s, int sig)
 		dashboard_redraw(b);
 		return;
 	}
-	/* SIGTERM, SIGHUP: stop everything, restore the terminal, leave. */
+	/* SIGTERM, SIGHUP: stop everything, restore the terminal, leave; output a slow reader
+	 * has not taken does not hold pooltop up. */
 	b->d.quitting = true;
 	pool_terminate_all(b->d.pool);
 	if (sig == SIGHUP && b->terminal_open) {
 		/* The terminal may be gone: stop drawing on it. */
 		uv_poll_stop(&b->tty_poll);
 	}
+	batch_drop_output(b->d.batch);
 	dashboard_maybe_end(b);
 }
 
@@ -438,12 +468,12 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 	dashboard_redraw(b);
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 	terminal_close();
-	/* stderr: stdout may be the results, redirected to a file. A write error was said in
-	 * the event log, which went with the screen: say it again. */
-	struct batch_summary sum;
-	batch_summary(d->batch, &sum);
-	if (sum.write_error_text)
-		fprintf(stderr, "pooltop: %s\n", sum.write_error_text);
+	/* stderr: stdout may be the results, redirected to a file. The errors were in the event
+	 * log, gone with the screen: they are said again here. */
+	const char *errors[BATCH_MAX_ERRORS];
+	unsigned nerrors = batch_errors(d->batch, errors);
+	for (unsigned i = 0; i < nerrors; i++)
+		fprintf(stderr, "pooltop: %s\n", errors[i]);
 	summary_print(stderr, d->batch);
 	status = batch_exit_status(d->batch);
 out_batch:

@@ -95,16 +95,23 @@ static void signal_cb(uv_signal_t *s, int sig)
 	progress_clear(h);
 	fprintf(stderr, "pooltop: %s: terminating all workers\n", strsignal(sig));
 	pool_terminate_all(p);
+	/* Stop now: output a slow reader has not taken does not hold pooltop up. */
+	batch_drop_output(h->batch);
 }
 
 static void print_summary(struct headless *h)
 {
-	struct batch_summary s;
-	batch_summary(h->batch, &s);
-	/* --quiet drops the events, but not the reason for an exit status of 255. */
-	if (h->cfg->quiet && s.write_error_text)
-		fprintf(stderr, "pooltop: %s\n", s.write_error_text);
-	if (h->cfg->quiet && s.failed == 0 && s.not_run == 0 && !pool_fatal(batch_pool(h->batch)))
+	/* -q shows no events: the errors among them are still said. */
+	if (h->cfg->quiet) {
+		const char *errors[BATCH_MAX_ERRORS];
+		unsigned n = batch_errors(h->batch, errors);
+		for (unsigned i = 0; i < n; i++)
+			fprintf(stderr, "pooltop: %s\n", errors[i]);
+	}
+	/* ...and the summary only when items failed or did not run. */
+	struct batch_summary sum;
+	batch_summary(h->batch, &sum);
+	if (h->cfg->quiet && sum.failed == 0 && sum.not_run == 0 && !pool_fatal(batch_pool(h->batch)))
 		return;
 	summary_print(stderr, h->batch);
 }

@@ -224,6 +224,12 @@ static int key_quit(struct dash *d, int key)
 	(void)key;
 	if (d->finished)
 		return DASH_QUIT;
+	if (d->totals.finished) {
+		/* Only output for a slow reader is left: q does not wait for it. */
+		d->quitting = true;
+		batch_drop_output(d->batch);
+		return DASH_REDRAW | DASH_QUIT;
+	}
 	d->mode = DASH_MODE_CONFIRM_QUIT;
 	return DASH_REDRAW;
 }
@@ -241,6 +247,7 @@ static int key_ctrl_c(struct dash *d, int key)
 		break;
 	case 1:
 		pool_terminate_all(d->pool);
+		batch_drop_output(d->batch);
 		dash_message(d, "Ctrl-C: terminating all workers (again: kill all)");
 		break;
 	default:
@@ -288,6 +295,7 @@ static int key_other_mode(struct dash *d, int key)
 			dash_message(d, "joining all workers, then quitting");
 		} else if (key == 't' || key == 'T') {
 			pool_terminate_all(d->pool);
+			batch_drop_output(d->batch);
 			d->quitting = true;
 			dash_message(d, "terminating all workers, then quitting");
 		} else if (key != KEY_ESC && key != 'n' && key != 'c' && key != 'q') {

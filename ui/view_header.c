@@ -22,6 +22,8 @@ static const char *run_state(const struct dash *d)
 	const struct pool_totals *t = &d->totals;
 	if (d->finished)
 		return "FINISHED";
+	if (t->finished)
+		return "WRITING OUTPUT";
 	if (t->closing)
 		return t->paused ? "CLOSING, PAUSED" : "CLOSING";
 	if (t->paused)
@@ -38,8 +40,24 @@ void view_header_draw(struct dash *d, int y, int x, int h, int w)
 	attron(dash_attr(d, DASH_COLOR_TITLE));
 	addnstr("pooltop", w);
 	attroff(dash_attr(d, DASH_COLOR_TITLE));
-	snprintf(line, sizeof(line), "  %s  [%s]", d->what, run_state(d));
-	addnstr(line, MAX(0, w - 8));
+	addnstr("  ", MAX(0, w - 7));
+	/* What runs holds the user's arguments: escaped like any item. */
+	int col = getcurx(stdscr) - x;
+	col += dash_put_clean(d->what, strlen(d->what), MAX(0, w - col));
+	snprintf(line, sizeof(line), "  [%s]", run_state(d));
+	addnstr(line, MAX(0, w - col));
+	col = getcurx(stdscr) - x;
+	if (batch_output_blocked(d->batch) && w - col > 0) {
+		/* A slow reader of stdout holds the batch up: no new item starts until it reads. */
+		double kib = (double)batch_output_pending(d->batch) / 1024;
+		if (kib >= 1024)
+			snprintf(line, sizeof(line), "  stdout blocked: %.1fM waiting", kib / 1024);
+		else
+			snprintf(line, sizeof(line), "  stdout blocked: %.0fK waiting", kib);
+		attron(dash_attr(d, DASH_COLOR_EXIT));
+		addnstr(line, w - col);
+		attroff(dash_attr(d, DASH_COLOR_EXIT));
+	}
 	/* Line 2: workers and items. */
 	snprintf(line, sizeof(line),
 		 "workers %u alive, %u busy, %u hung (size %u) | items %llu done, %llu failed, "
