@@ -111,7 +111,8 @@ static void print_summary(struct headless *h)
 	/* ...and the summary only when items failed or did not run. */
 	struct batch_summary sum;
 	batch_summary(h->batch, &sum);
-	if (h->cfg->quiet && sum.failed == 0 && sum.not_run == 0 && !pool_fatal(batch_pool(h->batch)))
+	if (h->cfg->quiet && sum.failed == 0 && sum.not_run == 0 &&
+	    !pool_fatal(batch_pool(h->batch)))
 		return;
 	summary_print(stderr, h->batch);
 }
