@@ -6,7 +6,7 @@
 # same checks as storm.sh and storm_kinds.sh. Prints TAP.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 60
+plan 50
 
 ptname
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
