@@ -30,25 +30,6 @@
 #define BUILTIN_QUOTE(item, len)                                                                   \
 	(int)MIN((len), (size_t)BUILTIN_QUOTE_MAX), (item), ((len) > BUILTIN_QUOTE_MAX ? "..." : "")
 
-/* Write "pooltop: MESSAGE\n" to stderr in one write, so that lines of workers sharing a pipe
- * do not interleave. */
-static void builtin_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void builtin_complain(const char *fmt, ...)
-{
-	struct buf b = {0};
-	va_list ap;
-
-	buf_printf(&b, "pooltop: ");
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	buf_putc(&b, '\n');
-	/* Nowhere left to report a failing stderr. */
-	(void)write_all(STDERR_FILENO, b.data, b.len);
-	buf_free(&b);
-}
-
 /* Parse the n bytes at p as a decimal integer: an optional '-' when negative_ok, then digits
  * and nothing else. Returns 0 and *v, -EINVAL when not an integer, -ERANGE when it is one but
  * does not fit a long long. */
@@ -101,11 +82,11 @@ static int square_run(struct job *job, const char *item, size_t len, struct buf 
 
 	(void)job;
 	if (r == -EINVAL) {
-		builtin_complain("square: not an integer: '%.*s%s'", BUILTIN_QUOTE(item, len));
+		complain("square: not an integer: '%.*s%s'", BUILTIN_QUOTE(item, len));
 		return 1;
 	}
 	if (r == -ERANGE || __builtin_mul_overflow(x, x, &sq)) {
-		builtin_complain("square: overflows: '%.*s%s'", BUILTIN_QUOTE(item, len));
+		complain("square: overflows: '%.*s%s'", BUILTIN_QUOTE(item, len));
 		return 1;
 	}
 	/* By hand: printf's machinery was a fifth of a trivial item's cost. */
@@ -144,8 +125,7 @@ static int sleep_run(struct job *job, const char *item, size_t len, struct buf *
 
 	(void)out;
 	if (ms < 0 && builtin_parse_ll(item, len, false, &ms) < 0) {
-		builtin_complain("sleep: not a number of milliseconds: '%.*s%s'",
-				 BUILTIN_QUOTE(item, len));
+		complain("sleep: not a number of milliseconds: '%.*s%s'", BUILTIN_QUOTE(item, len));
 		return 1;
 	}
 	builtin_sleep_ms(ms);
@@ -199,7 +179,7 @@ static int sha512_run(struct job *job, const char *item, size_t len, struct buf 
 		if (!EVP_DigestInit_ex(st->ctx, st->md, NULL) ||
 		    !EVP_DigestUpdate(st->ctx, in, inlen) ||
 		    !EVP_DigestFinal_ex(st->ctx, md, &mdlen)) {
-			builtin_complain("worker %d: sha512: the digest failed", job->slot);
+			complain("worker %d: sha512: the digest failed", job->slot);
 			return 1;
 		}
 		for (unsigned i = 0; i < mdlen; i++) {
@@ -245,8 +225,8 @@ static int exit_run(struct job *job, const char *item, size_t len, struct buf *o
 static int raises_run(struct job *job, const char *item, size_t len, struct buf *out)
 {
 	(void)out;
-	builtin_complain("worker %d: raises: RuntimeError: There was an error! (item '%.*s%s')",
-			 job->slot, BUILTIN_QUOTE(item, len));
+	complain("worker %d: raises: RuntimeError: There was an error! (item '%.*s%s')", job->slot,
+		 BUILTIN_QUOTE(item, len));
 	_exit(1);
 }
 
@@ -456,13 +436,11 @@ static int demo_run(struct job *job, const char *item, size_t len, struct buf *o
 	} else {
 		int r = builtin_lookup(item, len, false, &kind, &arg, err, sizeof(err));
 		if (r == -ENOENT) {
-			builtin_complain("demo: unknown instruction '%.*s%s'",
-					 BUILTIN_QUOTE(item, len));
+			complain("demo: unknown instruction '%.*s%s'", BUILTIN_QUOTE(item, len));
 			return 2;
 		}
 		if (r < 0) {
-			builtin_complain("demo: instruction '%.*s%s': %s", BUILTIN_QUOTE(item, len),
-					 err);
+			complain("demo: instruction '%.*s%s': %s", BUILTIN_QUOTE(item, len), err);
 			return 2;
 		}
 	}
@@ -475,8 +453,8 @@ static int demo_run(struct job *job, const char *item, size_t len, struct buf *o
 		if (kind->init) {
 			int r = kind->init(sub);
 			if (r < 0) {
-				builtin_complain("worker %d: demo: cannot start %s: %s", job->slot,
-						 kind->name, strerror(-r));
+				complain("worker %d: demo: cannot start %s: %s", job->slot,
+					 kind->name, strerror(-r));
 				return 1;
 			}
 		}

@@ -94,17 +94,8 @@ static int command_wait(struct job *job, struct command_state *st, pid_t pid, in
 
 	while (!exited) {
 		uint64_t timeout = job->timeout_ns ? atomic_load(job->timeout_ns) : 0;
-		int wait_ms = -1;
-		uint64_t now = now_ns();
-		if (timeout || stop.stage) {
-			uint64_t due = stop.stage ? stop.next_ns : start + timeout;
-			if (now >= due) {
-				spawn_stop_step(&stop, pid, now);
-				job->timed_out = true;
-				continue;
-			}
-			wait_ms = (int)MIN((due - now + NS_PER_MS - 1) / NS_PER_MS, 1000);
-		}
+		int wait_ms = spawn_stop_poll(&stop, pid, start, timeout);
+		job->timed_out = stop.stage > 0;
 		if (pidfd < 0)
 			wait_ms = wait_ms < 0 ? 100 : MIN(wait_ms, 100);
 		int r = poll(pf, 3, wait_ms);

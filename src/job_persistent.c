@@ -60,22 +60,6 @@ struct persistent_state {
 	char tmp[65536];
 };
 
-static void persistent_complain(struct job *job, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void persistent_complain(struct job *job, const char *fmt, ...)
-{
-	struct buf b = {0};
-	va_list ap;
-	buf_printf(&b, "pooltop: worker %d: ", job->slot);
-	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
-	buf_putc(&b, '\n');
-	(void)write_all(STDERR_FILENO, b.data, b.len);
-	buf_free(&b);
-}
-
 static int persistent_start(struct job *job, struct persistent_state *st)
 {
 	int in[2], out[2];
@@ -156,9 +140,8 @@ static void persistent_died(struct job *job, struct persistent_state *st, int co
 		if (!st->q[(st->head + i) % PERSISTENT_IN_FLIGHT_MAX].decided)
 			held++;
 	if (held && code == 0) {
-		persistent_complain(job,
-				    "the program exited 0 without answering %u item%s: %s fail",
-				    held, held == 1 ? "" : "s", held == 1 ? "it" : "they");
+		complain("worker %d: the program exited 0 without answering %u item%s: %s fail",
+			 job->slot, held, held == 1 ? "" : "s", held == 1 ? "it" : "they");
 		code = 1;
 	}
 	for (unsigned i = 0; i < st->n; i++) {
@@ -213,11 +196,10 @@ static int persistent_submit(struct job *job, const char *item, size_t len)
 	struct pending *p = &st->q[(st->head + st->n++) % PERSISTENT_IN_FLIGHT_MAX];
 	*p = (struct pending){.seq = job->seq, .submit_ns = now_ns()};
 	if (memchr(item, '\n', len)) {
-		persistent_complain(
-			job,
-			"item %llu holds a newline: a persistent program reads one item "
+		complain(
+			"worker %d: item %llu holds a newline: a persistent program reads one item "
 			"per line",
-			(unsigned long long)job->seq);
+			job->slot, (unsigned long long)job->seq);
 		p->decided = true;
 		p->code = 1;
 		return -EINVAL;
@@ -225,7 +207,7 @@ static int persistent_submit(struct job *job, const char *item, size_t len)
 	if (st->pid == 0) {
 		int r = persistent_start(job, st);
 		if (r < 0) {
-			persistent_complain(job, "%s", job->why ? job->why : "cannot start");
+			complain("worker %d: %s", job->slot, job->why ? job->why : "cannot start");
 			p->decided = true;
 			p->code = spawn_failure_code(r);
 			return r;
@@ -295,17 +277,9 @@ static int persistent_collect(struct job *job, struct buf *out)
 			break;
 		}
 		uint64_t timeout = job->timeout_ns ? atomic_load(job->timeout_ns) : 0;
-		uint64_t now = now_ns();
-		int wait_ms = -1;
-		if (timeout || stop.stage) {
-			uint64_t due = stop.stage ? stop.next_ns : start + timeout;
-			if (now >= due) {
-				spawn_stop_step(&stop, st->pid, now);
-				p->timed_out = true;
-				continue;
-			}
-			wait_ms = (int)MIN((due - now + NS_PER_MS - 1) / NS_PER_MS, 1000);
-		}
+		int wait_ms = spawn_stop_poll(&stop, st->pid, start, timeout);
+		if (stop.stage)
+			p->timed_out = true;
 		persistent_flush(st);
 		bool writing = st->wpos < st->wbuf.len;
 		struct pollfd pf[3] = {{.fd = st->out_fd, .events = POLLIN},

@@ -147,3 +147,16 @@ void spawn_stop_step(struct spawn_stop *s, pid_t pgid, uint64_t now)
 		kill(-pgid, SIGCONT); /* a stopped job acts on it only once continued */
 	s->next_ns = now + MAX(wait_ms, 1) * NS_PER_MS;
 }
+
+int spawn_stop_poll(struct spawn_stop *s, pid_t pgid, uint64_t start, uint64_t timeout_ns)
+{
+	if (!timeout_ns && !s->stage)
+		return -1;
+	uint64_t now = now_ns();
+	uint64_t due = s->stage ? s->next_ns : start + timeout_ns;
+	if (now >= due) {
+		spawn_stop_step(s, pgid, now);
+		due = s->next_ns;
+	}
+	return (int)MIN((due - now + NS_PER_MS - 1) / NS_PER_MS, 1000);
+}

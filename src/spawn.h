@@ -40,4 +40,9 @@ struct spawn_stop {
  * is over) and set s->next_ns. now: CLOCK_MONOTONIC ns. */
 void spawn_stop_step(struct spawn_stop *s, pid_t pgid, uint64_t now);
 
+/* A job that started at start against timeout_ns (0: none): sends the sequence's next signal
+ * to pgid when one is due (s->stage > 0 once the job was stopped). Returns how long to wait
+ * before asking again, in ms, for poll: -1 when there is no deadline, at most 1000. */
+int spawn_stop_poll(struct spawn_stop *s, pid_t pgid, uint64_t start, uint64_t timeout_ns);
+
 #endif

@@ -141,3 +141,17 @@ int write_all(int fd, const void *p, size_t n)
 	}
 	return 0;
 }
+
+void complain(const char *fmt, ...)
+{
+	struct buf b = {0};
+	va_list ap;
+
+	buf_printf(&b, "pooltop: ");
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	buf_putc(&b, '\n');
+	(void)write_all(STDERR_FILENO, b.data, b.len);
+	buf_free(&b);
+}

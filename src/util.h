@@ -54,4 +54,8 @@ double wall_s(void);
 /* Write all of p to fd, retrying EINTR and short writes. 0 or -errno. */
 int write_all(int fd, const void *p, size_t n);
 
+/* Write "pooltop: MESSAGE\n" to stderr in one write, so that the lines of processes sharing a
+ * pipe (workers) do not interleave. For code in a worker: a failing stderr is not reported. */
+void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif
