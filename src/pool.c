@@ -71,7 +71,7 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s);
 
 static struct shm_slot *sh(struct pool *p, const struct pool_slot *s)
 {
-	return shm_slot(&p->shm, s->index);
+	return shm_slot(&p->shm, slot_no(p, s));
 }
 
 static bool slot_has_process(const struct pool_slot *s)
@@ -270,7 +270,7 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 
 	struct worker_args args = {
 		.shm = &p->shm,
-		.slot = s->index,
+		.slot = slot_no(p, s),
 		.job = p->cfg.job,
 		.notify_fd = p->efd,
 		.parent = getpid(),
@@ -303,11 +303,11 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 		s->life = LIFE_BACKOFF;
 		s->backoff_until_ns = now_ns() + BACKOFF_FIRST_NS;
 		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u: fork failed: %s; retrying",
-			  s->index, strerror(err));
+			  slot_no(p, s), strerror(err));
 		return;
 	}
-	if (s->index >= p->nslots_used)
-		p->nslots_used = s->index + 1;
+	if (slot_no(p, s) >= p->nslots_used)
+		p->nslots_used = slot_no(p, s) + 1;
 	if (s->life == LIFE_EXITED || s->life == LIFE_BACKOFF || s->life == LIFE_REAPED)
 		s->restarts += s->has_exit ? 1 : 0;
 	s->pid = pid;
@@ -318,7 +318,8 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 	s->stop_signal = 0;
 	s->join_stage = 0;
 	s->started_ns = now_ns();
-	pool_emit(p, POOL_EVENT_WORKER_STARTED, s, 0, "worker %u pid %d started", s->index, pid);
+	pool_emit(p, POOL_EVENT_WORKER_STARTED, s, 0, "worker %u pid %d started", slot_no(p, s),
+		  pid);
 }
 
 static unsigned pool_active(const struct pool *p)
@@ -393,15 +394,15 @@ static void slot_escalate(struct pool *p, struct pool_slot *s, uint64_t now)
 	uint64_t grace = MAX(p->cfg.join_timeout_ns, NS_PER_S);
 	if (s->join_stage == 0) {
 		pool_emit(p, POOL_EVENT_NOTICE, s, 0,
-			  "worker %u pid %d did not finish joining in time: terminating", s->index,
-			  s->pid);
+			  "worker %u pid %d did not finish joining in time: terminating",
+			  slot_no(p, s), s->pid);
 		slot_signal(p, s, SIGTERM, POOL_CAUSE_JOIN_TIMEOUT);
 		s->stop_cause = POOL_CAUSE_JOIN_TIMEOUT;
 		s->join_stage = 1;
 		s->deadline_ns = now + grace;
 	} else if (s->join_stage == 1) {
 		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u pid %d ignored SIGTERM: killing",
-			  s->index, s->pid);
+			  slot_no(p, s), s->pid);
 		slot_signal(p, s, SIGKILL, POOL_CAUSE_JOIN_TIMEOUT);
 		s->stop_cause = POOL_CAUSE_JOIN_TIMEOUT;
 		s->join_stage = 2;
@@ -431,7 +432,7 @@ static void slot_after_exit(struct pool *p, struct pool_slot *s)
 		s->backoff_until_ns = now + delay;
 		pool_emit(p, POOL_EVENT_NOTICE, s, 0,
 			  "worker %u keeps dying at start (%u in a row): next start in %.2f s",
-			  s->index, s->quick_deaths, (double)delay / 1e9);
+			  slot_no(p, s), s->quick_deaths, (double)delay / 1e9);
 		return;
 	}
 	slot_spawn(p, s);
@@ -478,7 +479,7 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 	if (queue_lock(p->q, RECLAIM_LOCK_NS) != 0)
 		return;
 	struct queue_ref refs[QUEUE_BATCH_MAX];
-	uint32_t n = queue_client_reclaim(p->q, s->index, refs);
+	uint32_t n = queue_client_reclaim(p->q, slot_no(p, s), refs);
 	queue_unlock(p->q);
 
 	int code = s->last_exit;
@@ -513,11 +514,12 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 			pool_describe_item(&b, it->seq, it->data, it->len);
 			buf_printf(&fate, "; %s done", b.data);
 			buf_free(&b);
-			item_finish(p, h, &ran, (int)s->index, s->reap_pid, 0, false, s->last_cause,
-				    NULL, 0);
+			item_finish(p, h, &ran, (int)slot_no(p, s), s->reap_pid, 0, false,
+				    s->last_cause, NULL, 0);
 		} else {
-			item_failed(p, h, &ran, (int)s->index, s->reap_pid, code ? code : -SIGTERM,
-				    s->last_core, s->last_cause, NULL, 0, &fate);
+			item_failed(p, h, &ran, (int)slot_no(p, s), s->reap_pid,
+				    code ? code : -SIGTERM, s->last_core, s->last_cause, NULL, 0,
+				    &fate);
 		}
 	}
 	if (n > 0 && fate.len == 0 && !p->terminating)
@@ -525,7 +527,7 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 	const char *fini = s->fini_ran ? "; fini ran" : (code != 0 ? "; fini did not run" : "");
 	/* The item's fate comes before the cause and the fini: a narrow log still shows it. */
 	pool_emit(p, POOL_EVENT_WORKER_EXITED, s, s->reap_phase == SHM_PHASE_BUSY ? s->reap_seq : 0,
-		  "worker %u pid %d %s%s; %s%s", s->index, s->reap_pid, desc,
+		  "worker %u pid %d %s%s; %s%s", slot_no(p, s), s->reap_pid, desc,
 		  fate.data ? fate.data : "", pool_cause_words(s), fini);
 	buf_free(&fate);
 	slot_after_exit(p, s);
@@ -541,12 +543,12 @@ static void slot_steal(struct pool *p, struct pool_slot *s, uint64_t now)
 	struct shm_slot *ss = sh(p, s);
 	if (s->life != LIFE_ALIVE || atomic_load(&ss->phase) != SHM_PHASE_BUSY ||
 	    now - atomic_load(&ss->cur_start_ns) < STEAL_AFTER_NS ||
-	    !queue_client_has_unstarted(p->q, s->index))
+	    !queue_client_has_unstarted(p->q, slot_no(p, s)))
 		return;
 	if (queue_lock(p->q, RECLAIM_LOCK_NS) != 0)
 		return;
 	struct queue_ref refs[QUEUE_BATCH_MAX];
-	uint32_t n = queue_client_steal(p->q, s->index, refs);
+	uint32_t n = queue_client_steal(p->q, slot_no(p, s), refs);
 	queue_unlock(p->q);
 	for (uint32_t k = 0; k < n; k++)
 		if (item_get(p, &refs[k]))
@@ -578,7 +580,7 @@ static void pool_reap(struct pool *p)
 static void pool_give_up(struct pool *p, const struct pool_slot *s)
 {
 	struct buf b = {0};
-	buf_printf(&b, "worker %u could not start: %.*s", s->index,
+	buf_printf(&b, "worker %u could not start: %.*s", slot_no(p, s),
 		   (int)sizeof(sh(p, s)->init_error), sh(p, s)->init_error);
 	p->fatal = xstrdup(b.data);
 	buf_free(&b);
@@ -632,7 +634,7 @@ static void timeout_cb(uv_timer_t *h)
 		pool_emit(p, POOL_EVENT_NOTICE, s, seq,
 			  "worker %u pid %d: item %llu ran past --timeout (%.3f s): stopping the "
 			  "worker",
-			  s->index, s->pid, (unsigned long long)seq, (double)limit / 1e9);
+			  slot_no(p, s), s->pid, (unsigned long long)seq, (double)limit / 1e9);
 		spawn_stop_step(&s->tstop, s->pid, now);
 		s->stop_cause = POOL_CAUSE_TIMEOUT;
 		s->stop_signal = s->tstop.first_sig;
@@ -847,8 +849,6 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_config *cfg,
 	if (cb)
 		p->cb = *cb;
 	p->slots = xcalloc(POOLTOP_MAX_WORKERS, sizeof(*p->slots));
-	for (unsigned i = 0; i < POOLTOP_MAX_WORKERS; i++)
-		p->slots[i].index = i;
 	int r = shm_create(POOLTOP_MAX_WORKERS, INPUT_RING_CAP, RESULT_RING_CAP, &p->shm);
 	if (r)
 		goto fail_free;
@@ -1198,7 +1198,7 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 {
 	memset(v, 0, sizeof(*v));
 	struct shm_slot *ss = sh(p, s);
-	v->index = s->index;
+	v->index = slot_no(p, s);
 	v->pid = s->pid;
 	v->job_pid = s->pid > 0 ? atomic_load(&ss->job_pid) : 0;
 	v->generation = s->generation;

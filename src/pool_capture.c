@@ -82,7 +82,7 @@ int pool_capture_open(struct pool *p, struct pool_slot *s, struct pool_capture *
 	struct pool_capture *c = xcalloc(1, sizeof(*c));
 	c->fd = fds[0];
 	c->pool = p;
-	c->slot = s->index;
+	c->slot = slot_no(p, s);
 	*out = c;
 	return fds[1];
 }

@@ -15,7 +15,7 @@ void pool_emit(struct pool *p, enum pool_event_kind kind, const struct pool_slot
 	ev->id = ++p->last_event_id;
 	ev->time_ns = now_ns();
 	ev->kind = kind;
-	ev->slot = s ? (int)s->index : -1;
+	ev->slot = s ? (int)slot_no(p, s) : -1;
 	ev->seq = seq;
 	if (s) {
 		ev->pid = kind == POOL_EVENT_WORKER_EXITED ? s->reap_pid : s->pid;

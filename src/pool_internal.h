@@ -23,7 +23,6 @@ enum pool_life {
 };
 
 struct pool_slot {
-	unsigned index;
 	enum pool_life life;
 	pid_t pid;
 	uint64_t generation;
@@ -142,6 +141,14 @@ struct pool {
 	char *fatal;		 /* pool_fatal */
 	uint64_t timeout_pct_ns; /* --timeout N%: the limit at the last timer tick, 0 before */
 };
+
+/* A slot's number, from its place in the array: slots hold no index of their own, so that the
+ * pages of the 1024 slots are touched only when a slot is used (a worker forked while they
+ * were would carry them all in its resident set). */
+static inline unsigned slot_no(const struct pool *p, const struct pool_slot *s)
+{
+	return (unsigned)(s - p->slots);
+}
 
 /* pool_capture.c */
 /* Make a stderr pipe for a worker about to be forked in s: returns the write end for the
