@@ -39,6 +39,8 @@ struct stats_rate {
 	uint64_t last_count;
 	bool primed;
 };
+/* e^-x for x >= 0 (0 for NaN and huge x), without libm. */
+double stats_exp_neg(double x);
 void stats_rate_update(struct stats_rate *r, uint64_t count, uint64_t now_ns);
 
 #endif

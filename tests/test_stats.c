@@ -1,6 +1,7 @@
 /* The STATS queue (lossy, never blocking) and smoothed rates. */
 #include "stats.h"
 
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,6 +49,20 @@ static void test_stats_push_on_full_ring_drops_and_counts(void **state)
 	free(r);
 }
 
+static void test_stats_exp_neg_matches_libm(void **state)
+{
+	(void)state;
+	for (double x = 0; x < 60; x += 0.01) {
+		double want = exp(-x), got = stats_exp_neg(x);
+		if (fabs(got - want) > 1e-12 * want + 1e-300)
+			fail_msg("exp(-%g): %.17g, want %.17g", x, got, want);
+	}
+	assert_true(stats_exp_neg(0) == 1.0);
+	assert_true(stats_exp_neg(800) == 0.0);
+	assert_true(stats_exp_neg(1e308) == 0.0);
+	assert_true(stats_exp_neg(NAN) == 0.0);
+}
+
 static void test_stats_rate_converges_to_a_steady_rate(void **state)
 {
 	(void)state;
@@ -67,6 +82,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stats_drain_returns_records_in_order),
 		cmocka_unit_test(test_stats_push_on_full_ring_drops_and_counts),
+		cmocka_unit_test(test_stats_exp_neg_matches_libm),
 		cmocka_unit_test(test_stats_rate_converges_to_a_steady_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
