@@ -760,7 +760,7 @@ static void pool_pump(struct pool *p)
 
 static bool pool_results_pending(const struct pool *p)
 {
-	return atomic_load(&p->q->result.tail) != atomic_load(&p->q->result.head);
+	return queue_result_ready(p->q);
 }
 
 static void idle_cb(uv_idle_t *h)

@@ -25,17 +25,26 @@ struct queue_ref {
 };
 
 /* One ring: a byte buffer of variable-length records indexed by ever-growing 64-bit byte
- * positions. Consumers advance head, producers advance tail; head <= tail <= head + cap. */
+ * positions. Consumers advance head, producers advance tail; head <= tail <= head + cap. The
+ * consumers' words, the producers' words and the futex words each have their own cache line:
+ * the parent writes one side of each ring while the workers write the other. */
 struct queue_ring {
-	_Atomic uint64_t head;
-	_Atomic uint64_t tail;
-	_Atomic uint64_t pushed; /* records pushed (items, not pads), ever */
+	_Alignas(64) _Atomic uint64_t head;
 	_Atomic uint64_t popped; /* records popped, ever */
-	uint64_t cap;		 /* bytes, a power of two */
-	uint64_t data_off;	 /* of the data, from the start of struct queue */
+	/* RESULT only, the parent's alone: the next record to read. The parent frees records
+	 * by moving head up to it once per group of releases (queue_result_wake). */
+	uint64_t cursor;
+	uint64_t cursor_popped;
+	uint32_t unpublished;
+
+	_Alignas(64) _Atomic uint64_t tail;
+	_Atomic uint64_t pushed; /* records pushed (items, not pads), ever */
+
+	_Alignas(64) uint64_t cap; /* bytes, a power of two */
+	uint64_t data_off;	   /* of the data, from the start of struct queue */
 	/* Futex words. *_seq changes on every event; *_sleepers is changed only by sleepers
 	 * (incremented before they sleep, decremented after), so a waker never loses one. */
-	_Atomic uint32_t data_seq;
+	_Alignas(64) _Atomic uint32_t data_seq;
 	_Atomic uint32_t data_sleepers;
 	_Atomic uint32_t space_seq;
 	_Atomic uint32_t space_sleepers;
@@ -125,10 +134,14 @@ uint64_t queue_input_count(const struct queue *q);
 /* Peek at the next result: 1 and *res, *out (borrowed until queue_result_release), or 0 when
  * the ring is empty. */
 int queue_result_peek(struct queue *q, struct queue_result *res, const char **out);
-/* Release the result returned by the last peek. */
+/* Release the result returned by the last peek. Its space is freed for the workers in groups,
+ * and at the latest by queue_result_wake. */
 void queue_result_release(struct queue *q);
-/* Wake workers waiting for RESULT space, after a series of releases. */
+/* Free the space of every released result, and wake workers waiting for it: after a series of
+ * releases. */
 void queue_result_wake(struct queue *q);
+/* True when RESULT holds a record the parent has not peeked at. */
+bool queue_result_ready(const struct queue *q);
 
 /* --- a worker (client i) --- */
 

@@ -189,6 +189,7 @@ static void test_queue_wraps_around_with_variable_sizes(void **state)
 			assert_memory_equal(out, "ok", 2);
 			queue_result_release(f->q);
 		}
+		queue_result_wake(f->q);
 	}
 	assert_true(atomic_load(&f->q->input.head) > 3 * CAP); /* many laps */
 	buf_free(&data);
@@ -321,6 +322,7 @@ static void test_queue_claims_racing_a_steal_split_every_batch_exactly(void **st
 			ran++;
 			queue_result_release(f->q);
 		}
+		queue_result_wake(f->q);
 		for (int i = 1; i <= 40; i++)
 			assert_int_equal(seen[i], 1);
 		assert_int_equal(ran + stolen, 40);
@@ -412,6 +414,8 @@ static void test_queue_push_results_publishes_the_prefix_that_fits(void **state)
 	const char *gout;
 	assert_int_equal(queue_result_peek(f->q, &got, &gout), 1);
 	queue_result_release(f->q);
+	/* Released space is handed back by the wake at the latest. */
+	queue_result_wake(f->q);
 	assert_int_equal(queue_push_results(f->q, 0, 3, res + 2, outs + 2), 1);
 	assert_int_equal(queue_client(f->q, 0)->published, 3);
 	buf_free(&data);
@@ -435,6 +439,7 @@ static void test_queue_steal_after_a_pop_cut_short_takes_nothing(void **state)
 		const char *out;
 		while (queue_result_peek(f->q, &res, &out) == 1)
 			queue_result_release(f->q);
+		queue_result_wake(f->q);
 		fill3(f->q);
 		child_step_until_killed(f->q, points[p], false);
 		assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
@@ -450,6 +455,7 @@ static void test_queue_steal_after_a_pop_cut_short_takes_nothing(void **state)
 		publish_all(f->q, 2, 3, "");
 		while (queue_result_peek(f->q, &res, &out) == 1)
 			queue_result_release(f->q);
+		queue_result_wake(f->q);
 		buf_free(&data);
 	}
 }
@@ -626,6 +632,7 @@ static void test_queue_sleeping_consumer_always_wakes(void **state)
 		const char *out;
 		while (queue_result_peek(f->q, &res, &out) == 1)
 			queue_result_release(f->q);
+		queue_result_wake(f->q);
 	}
 	int status;
 	waitpid(pid, &status, 0);
