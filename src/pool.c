@@ -88,13 +88,19 @@ static bool pool_work_remains(const struct pool *p)
 
 /* --- in-flight items --- */
 
+static struct pool_item *item_at(struct pool *p, uint32_t h)
+{
+	return &p->item_chunks[h / POOL_ITEM_CHUNK][h % POOL_ITEM_CHUNK];
+}
+
 static uint32_t item_alloc(struct pool *p)
 {
 	if (p->nfree == 0) {
 		uint32_t old = p->items_cap;
-		uint32_t cap = old ? old * 2 : 1024;
-		p->items = xrealloc(p->items, cap * sizeof(*p->items));
-		memset(p->items + old, 0, (cap - old) * sizeof(*p->items));
+		uint32_t cap = old + POOL_ITEM_CHUNK;
+		uint32_t nchunks = cap / POOL_ITEM_CHUNK;
+		p->item_chunks = xrealloc(p->item_chunks, nchunks * sizeof(*p->item_chunks));
+		p->item_chunks[nchunks - 1] = xcalloc(POOL_ITEM_CHUNK, sizeof(struct pool_item));
 		p->free_handles = xrealloc(p->free_handles, cap * sizeof(*p->free_handles));
 		for (uint32_t i = cap; i > old; i--)
 			p->free_handles[p->nfree++] = i - 1;
@@ -105,9 +111,12 @@ static uint32_t item_alloc(struct pool *p)
 
 static void item_free(struct pool *p, uint32_t h)
 {
-	struct pool_item *it = &p->items[h];
-	free(it->data);
-	memset(it, 0, sizeof(*it));
+	struct pool_item *it = item_at(p, h);
+	if (it->len >= POOL_ITEM_INLINE)
+		free(it->u.heap);
+	it->live = false;
+	it->seq = 0;
+	it->len = 0;
 	p->free_handles[p->nfree++] = h;
 	p->inflight--;
 }
@@ -116,7 +125,7 @@ static struct pool_item *item_get(struct pool *p, const struct queue_ref *ref)
 {
 	if (ref->handle >= p->items_cap)
 		return NULL;
-	struct pool_item *it = &p->items[ref->handle];
+	struct pool_item *it = item_at(p, ref->handle);
 	if (!it->live || it->seq != ref->seq)
 		return NULL;
 	return it;
@@ -135,7 +144,7 @@ static void requeue_push(struct pool *p, uint32_t h)
 		p->rq_head = 0;
 	}
 	p->requeue[(p->rq_head + p->rq_len) % p->rq_cap] =
-		(struct pool_requeue){.handle = h, .seq = p->items[h].seq};
+		(struct pool_requeue){.handle = h, .seq = item_at(p, h)->seq};
 	p->rq_len++;
 }
 
@@ -145,7 +154,7 @@ static void requeue_flush(struct pool *p)
 	bool pushed = false;
 	while (p->rq_len) {
 		uint32_t h = p->requeue[p->rq_head].handle;
-		struct pool_item *it = &p->items[h];
+		struct pool_item *it = item_at(p, h);
 		if (!it->live || it->seq != p->requeue[p->rq_head].seq) {
 			/* Finished meanwhile (and maybe its handle reused): nothing to requeue. */
 			p->rq_head = (p->rq_head + 1) % p->rq_cap;
@@ -153,7 +162,7 @@ static void requeue_flush(struct pool *p)
 			continue;
 		}
 		struct queue_ref ref = {.seq = it->seq, .handle = h, .attempt = it->attempt};
-		if (queue_input_push(p->q, &ref, it->data, it->len) != 0)
+		if (queue_input_push(p->q, &ref, pool_item_data(it), it->len) != 0)
 			break;
 		p->rq_head = (p->rq_head + 1) % p->rq_cap;
 		p->rq_len--;
@@ -170,10 +179,10 @@ static void item_finish(struct pool *p, uint32_t h, const struct queue_result *r
 			pid_t pid, int code, bool core, enum pool_cause cause, const char *out,
 			size_t out_len)
 {
-	struct pool_item *it = &p->items[h];
+	struct pool_item *it = item_at(p, h);
 	struct pool_result r = {
 		.seq = it->seq,
-		.item = it->data,
+		.item = pool_item_data(it),
 		.item_len = it->len,
 		.attempts = it->attempt,
 		.slot = slot,
@@ -215,7 +224,7 @@ static bool item_failed(struct pool *p, uint32_t h, const struct queue_result *r
 			pid_t pid, int code, bool core, enum pool_cause cause, const char *out,
 			size_t out_len, struct buf *fate)
 {
-	struct pool_item *it = &p->items[h];
+	struct pool_item *it = item_at(p, h);
 	char codes[96];
 	int n = exitcode_format(code, core, codes, sizeof(codes));
 	if (res && (res->flags & QUEUE_RESULT_TIMEOUT) && n > 0 && (size_t)n < sizeof(codes))
@@ -226,11 +235,11 @@ static bool item_failed(struct pool *p, uint32_t h, const struct queue_result *r
 		requeue_push(p, h);
 		if (fate) {
 			buf_printf(fate, "; ");
-			pool_describe_item(fate, it->seq, it->data, it->len);
+			pool_describe_item(fate, it->seq, pool_item_data(it), it->len);
 			buf_printf(fate, " requeued %u/%u", it->attempt - 1, p->cfg.retries);
 		} else {
 			struct buf b = {0};
-			pool_describe_item(&b, it->seq, it->data, it->len);
+			pool_describe_item(&b, it->seq, pool_item_data(it), it->len);
 			pool_emit(p, POOL_EVENT_ITEM_RETRIED, slot >= 0 ? &p->slots[slot] : NULL,
 				  it->seq, "%s failed with %s on worker %d; retry %u/%u", b.data,
 				  codes, slot, it->attempt - 1, p->cfg.retries);
@@ -239,7 +248,7 @@ static bool item_failed(struct pool *p, uint32_t h, const struct queue_result *r
 		return true;
 	}
 	struct buf b = {0};
-	pool_describe_item(&b, it->seq, it->data, it->len);
+	pool_describe_item(&b, it->seq, pool_item_data(it), it->len);
 	if (fate)
 		buf_printf(fate, "; %s failed", b.data);
 	else
@@ -511,7 +520,7 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 		if (code == 0 && !ran.flags) {
 			/* The item ended the process with exit status 0: a success, as Python. */
 			struct buf b = {0};
-			pool_describe_item(&b, it->seq, it->data, it->len);
+			pool_describe_item(&b, it->seq, pool_item_data(it), it->len);
 			buf_printf(&fate, "; %s done", b.data);
 			buf_free(&b);
 			item_finish(p, h, &ran, (int)slot_no(p, s), s->reap_pid, 0, false,
@@ -687,7 +696,7 @@ static void pool_check_end(struct pool *p)
 			return;
 		/* Items never started when the pool was terminated: report them not run. */
 		for (uint32_t h = 0; h < p->items_cap; h++) {
-			if (p->items[h].live) {
+			if (item_at(p, h)->live) {
 				p->not_run++;
 				item_free(p, h);
 			}
@@ -928,13 +937,18 @@ int pool_submit(struct pool *p, uint64_t seq, const void *item, size_t len)
 		atomic_store(&p->q->parent_wants_space, 1);
 		return -EAGAIN;
 	}
-	struct pool_item *it = &p->items[h];
+	struct pool_item *it = item_at(p, h);
 	it->seq = seq;
 	it->attempt = 1;
 	it->live = true;
 	it->len = len;
-	it->data = xmemdup(item, len + 1);
-	it->data[len] = '\0';
+	if (len < POOL_ITEM_INLINE) {
+		memcpy(it->u.inline_, item, len);
+		it->u.inline_[len] = '\0';
+	} else {
+		it->u.heap = xmemdup(item, len + 1);
+		it->u.heap[len] = '\0';
+	}
 	p->inflight++;
 	p->submitted++;
 	if (++p->unwoken >= WAKE_EVERY) {
@@ -1001,8 +1015,11 @@ void pool_free(struct pool *p)
 	if (!p)
 		return;
 	for (uint32_t h = 0; h < p->items_cap; h++)
-		free(p->items[h].data);
-	free(p->items);
+		if (item_at(p, h)->live && item_at(p, h)->len >= POOL_ITEM_INLINE)
+			free(item_at(p, h)->u.heap);
+	for (uint32_t c = 0; c < p->items_cap / POOL_ITEM_CHUNK; c++)
+		free(p->item_chunks[c]);
+	free(p->item_chunks);
 	free(p->free_handles);
 	free(p->requeue);
 	free(p->slots);

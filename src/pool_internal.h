@@ -82,13 +82,27 @@ struct pool_requeue {
 	uint64_t seq;
 };
 
+/* Items shorter than this are kept in their pool_item, saving a malloc and a free each. */
+#define POOL_ITEM_INLINE 24
+
 struct pool_item {
 	uint64_t seq;
 	uint32_t attempt; /* the run being made: 1, then 2 for the first retry... */
 	bool live;
 	size_t len;
-	char *data;
+	union {
+		char *heap;			/* len >= POOL_ITEM_INLINE */
+		char inline_[POOL_ITEM_INLINE]; /* otherwise */
+	} u;
 };
+
+#define POOL_ITEM_CHUNK 1024 /* items per chunk of the table, a power of two */
+
+/* The item's bytes, NUL-terminated. */
+static inline char *pool_item_data(struct pool_item *it)
+{
+	return it->len < POOL_ITEM_INLINE ? it->u.inline_ : it->u.heap;
+}
 
 struct pool {
 	uv_loop_t *loop;
@@ -112,7 +126,9 @@ struct pool {
 	unsigned target;
 
 	/* In-flight items by handle. */
-	struct pool_item *items;
+	/* In-flight items by handle, in chunks that never move: a result callback may submit
+	 * (and so grow the table) while it holds the item it is given. */
+	struct pool_item **item_chunks;
 	uint32_t items_cap;
 	uint32_t *free_handles;
 	uint32_t nfree;
