@@ -284,10 +284,12 @@ int queue_input_push(struct queue *q, const struct queue_ref *ref, const void *d
 		return -E2BIG;
 	uint64_t sz = align8(sizeof(struct rec_header) + sizeof(*ref) + len);
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
 	uint64_t pad = ring_pad_before(r, tail, sz);
-	if (tail + pad + sz - head > r->cap)
-		return -ENOSPC;
+	if (tail + pad + sz - r->head_cache > r->cap) {
+		r->head_cache = atomic_load_explicit(&r->head, memory_order_acquire);
+		if (tail + pad + sz - r->head_cache > r->cap)
+			return -ENOSPC;
+	}
 	if (pad) {
 		ring_write_pad(q, r, tail, pad);
 		tail += pad;
@@ -314,6 +316,16 @@ void queue_input_wake(struct queue *q)
 		futex_wake_u32(&r->data_seq, INT_MAX);
 }
 
+bool queue_input_below(struct queue *q, uint64_t n)
+{
+	struct queue_ring *r = &q->input;
+	uint64_t pushed = atomic_load_explicit(&r->pushed, memory_order_relaxed);
+	if (pushed - r->popped_cache < n)
+		return true;
+	r->popped_cache = atomic_load_explicit(&r->popped, memory_order_relaxed);
+	return pushed - r->popped_cache < n;
+}
+
 uint64_t queue_input_count(const struct queue *q)
 {
 	uint64_t pushed = atomic_load_explicit(&q->input.pushed, memory_order_relaxed);
@@ -337,10 +349,11 @@ static uint64_t result_skip_pads(struct queue *q, uint64_t head, uint64_t tail)
 int queue_result_peek(struct queue *q, struct queue_result *res, const char **out)
 {
 	struct queue_ring *r = &q->result;
-	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-	uint64_t pos = result_skip_pads(q, r->cursor, tail);
+	if (r->cursor >= r->tail_cache)
+		r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+	uint64_t pos = result_skip_pads(q, r->cursor, r->tail_cache);
 	r->cursor = pos;
-	if (pos >= tail)
+	if (pos >= r->tail_cache)
 		return 0;
 	struct rec_header *h = ring_at(q, r, pos);
 	memcpy(res, h + 1, sizeof(*res));

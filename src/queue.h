@@ -36,9 +36,14 @@ struct queue_ring {
 	uint64_t cursor;
 	uint64_t cursor_popped;
 	uint32_t unpublished;
+	uint64_t tail_cache; /* RESULT's tail when the parent last read it */
 
 	_Alignas(64) _Atomic uint64_t tail;
 	_Atomic uint64_t pushed; /* records pushed (items, not pads), ever */
+	/* INPUT only, the parent's alone: head and popped when it last read them. Stale values
+	 * only understate the room, so the workers' line is read only when it looks full. */
+	uint64_t head_cache;
+	uint64_t popped_cache;
 
 	_Alignas(64) uint64_t cap; /* bytes, a power of two */
 	uint64_t data_off;	   /* of the data, from the start of struct queue */
@@ -130,6 +135,8 @@ int queue_input_push(struct queue *q, const struct queue_ref *ref, const void *d
 void queue_input_wake(struct queue *q);
 /* Items pushed and not yet popped. */
 uint64_t queue_input_count(const struct queue *q);
+/* Whether INPUT holds fewer than n items: the parent's check before a push. */
+bool queue_input_below(struct queue *q, uint64_t n);
 
 /* Peek at the next result: 1 and *res, *out (borrowed until queue_result_release), or 0 when
  * the ring is empty. */
