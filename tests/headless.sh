@@ -3,7 +3,7 @@
 # the joblog, --resume, --resume-failed, --retries, and stdout closed early.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 34
+plan 36
 
 ptname
 
@@ -18,6 +18,30 @@ sort "$T/out" >"$T/out.sorted"
 check "square over seq 1000 gives exactly the 1000 squares" cmp -s "$T/out.sorted" "$T/squares.sorted"
 check "--results: every line a JSON object with the documented keys" json_valid "$T/r1"
 check_squares "$T/r1" 1000 "--results: every seq 1..1000 once, done, output seq^2"
+
+# --- item times: slow items timed one by one, fast ones in groups (worker.c) ------------
+ptu 20 --headless -q --builtin sleep -j 1 --joblog "$T/jl-slow" ::: 40 300 40 300 40 300 \
+	</dev/null >/dev/null 2>"$T/err"
+# Each item's own time: 0.04 s items under 0.25 s, 0.3 s items over 0.295 s (an average over
+# the batch would put them all near 0.17 s).
+bad=$(awk -F '\t' 'NR > 1 && ($1 % 2 ? ($4 < 0.039 || $4 > 0.25) : ($4 < 0.295 || $4 > 1.5)) {
+	print $1 ":" $4 }' "$T/jl-slow")
+is "$(($(wc -l <"$T/jl-slow") - 1)):$bad" "6:" "sleep items of 40 and 300 ms: each JobRuntime its own"
+seq 30000 | ptu 30 --headless -q --builtin square -j 2 --results "$T/r-fast" >/dev/null 2>"$T/err"
+# Per worker, in start order: runtimes >= 0, and each item starts no earlier than the end of
+# the one before it (start and runtime are each rounded to the microsecond: 2 us of slack).
+bad=$(python3 -c '
+import json, sys
+rows = sorted((o["worker"], o["start"], o["runtime"]) for o in map(json.loads, open(sys.argv[1])))
+bad, prev = 0, None
+for w, start, rt in rows:
+    bad += rt < 0
+    if prev and prev[0] == w and start + 2e-6 < prev[1]:
+        bad += 1
+    prev = (w, start + rt)
+print(bad, "yes" if sum(r[2] for r in rows) > 0 else "no", len(rows))
+' "$T/r-fast" 2>&1)
+is "$bad" "0 yes 30000" "square x 30000: per worker, times never negative or overlapping, and not all 0"
 
 # --- -k keeps input order ------------------------------------------------------------
 seq 1000 | ptu 30 --headless --builtin square -j 3 -k >"$T/out" 2>"$T/err"
