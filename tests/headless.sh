@@ -1,9 +1,10 @@
 #!/bin/bash
-# headless.sh: the headless runner end to end: outputs, order, input forms, long items,
-# the joblog, --resume, --resume-failed, --retries, and stdout closed early.
+# headless.sh: the headless runner end to end: outputs, order, input forms, the sha512 builtin
+# against sha512sum, long items, the joblog, --resume, --resume-failed, --retries, and stdout
+# closed early.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 36
+plan 39
 
 ptname
 
@@ -58,6 +59,40 @@ printf '5\n6\n7\n' >"$T/items"
 out=$(ptu 10 --headless --builtin square -j 2 -k -a "$T/items" </dev/null 2>"$T/err")
 rc=$?
 is "$rc:$(printf '%s' "$out" | tr '\n' ' ')" "0:25 36 49" "-a FILE: items read from the file"
+
+# --- sha512: the digests sha512sum prints ------------------------------------------------------
+# sha_rounds ITEM ROUNDS: what --builtin sha512:ROUNDS prints for ITEM, by sha512sum: each round
+# hashes the lowercase hex of the round before.
+sha_rounds() {
+	local h=$1 i
+	for ((i = 0; i < $2; i++)); do
+		h=$(printf '%s' "$h" | sha512sum | cut -d' ' -f1)
+	done
+	printf '%s\n' "$h"
+}
+
+out=$(ptu 10 --headless -q -j 2 -k --builtin sha512:3 ::: x y </dev/null 2>"$T/err")
+rc=$?
+is "$rc:$out" "0:$(sha_rounds x 3)
+$(sha_rounds y 3)" "sha512:3 ::: x y prints what sha512sum computes, three rounds deep"
+
+# Items on each side of the padding's boundaries (112 and 128 bytes, and a block on), and one
+# of many blocks.
+python3 -c '
+for n in (0, 1, 111, 112, 113, 127, 128, 129, 239, 240, 100000):
+    print("".join(chr(33 + i % 94) for i in range(n)))' >"$T/shaitems"
+while IFS= read -r line; do
+	sha_rounds "$line" 1
+done <"$T/shaitems" >"$T/sha.expected"
+ptu 30 --headless -q -j 2 -k --builtin sha512 -a "$T/shaitems" >"$T/out" 2>"$T/err"
+rc=$?
+is "$rc" 0 "sha512 over items of 0 to 100000 bytes exits 0"
+if cmp -s "$T/out" "$T/sha.expected"; then
+	ok "sha512 over items of 0 to 100000 bytes prints sha512sum's digests"
+else
+	not_ok "sha512 over items of 0 to 100000 bytes prints sha512sum's digests"
+	diag "$(diff "$T/out" "$T/sha.expected" | head -6)"
+fi
 
 # --- -0: NUL-separated items with newlines in them ------------------------------------
 printf 'one\ntwo\0three\0\nfour\n\0' >"$T/nul"
