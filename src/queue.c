@@ -210,17 +210,29 @@ static void queue_repair(struct queue *q)
 	atomic_fetch_add(&q->repairs, 1);
 }
 
-int queue_lock(struct queue *q, uint64_t timeout_ns)
+/* A lock attempt's result: 1 when the lock is ours (repaired if its owner died), 0 to try
+ * again, or -errno. */
+static int lock_taken(struct queue *q, int r)
 {
-	/* The common case costs no clock reads. */
-	int r = pthread_mutex_trylock(&q->lock);
 	if (r == 0)
-		return 0;
+		return 1;
 	if (r == EOWNERDEAD) {
 		queue_repair(q);
 		pthread_mutex_consistent(&q->lock);
-		return 0;
+		return 1;
 	}
+	if (r == EBUSY || r == ETIMEDOUT || r == EINTR || r == EAGAIN)
+		return 0;
+	/* ENOTRECOVERABLE cannot happen: every EOWNERDEAD is made consistent. */
+	return -r;
+}
+
+int queue_lock(struct queue *q, uint64_t timeout_ns)
+{
+	/* The common case costs no clock reads. */
+	int r = lock_taken(q, pthread_mutex_trylock(&q->lock));
+	if (r)
+		return r < 0 ? r : 0;
 	uint64_t deadline = now_ns() + timeout_ns;
 	for (;;) {
 		struct timespec ts;
@@ -230,21 +242,11 @@ int queue_lock(struct queue *q, uint64_t timeout_ns)
 		ts.tv_nsec += (long)slice;
 		ts.tv_sec += ts.tv_nsec / (long)NS_PER_S;
 		ts.tv_nsec %= (long)NS_PER_S;
-		r = pthread_mutex_timedlock(&q->lock, &ts);
-		if (r == 0)
-			return 0;
-		if (r == EOWNERDEAD) {
-			queue_repair(q);
-			pthread_mutex_consistent(&q->lock);
-			return 0;
-		}
-		if (r == ETIMEDOUT || r == EINTR || r == EAGAIN) {
-			if (now_ns() >= deadline)
-				return -ETIMEDOUT;
-			continue;
-		}
-		/* ENOTRECOVERABLE cannot happen: every EOWNERDEAD is made consistent. */
-		return -r;
+		r = lock_taken(q, pthread_mutex_timedlock(&q->lock, &ts));
+		if (r)
+			return r < 0 ? r : 0;
+		if (now_ns() >= deadline)
+			return -ETIMEDOUT;
 	}
 }
 
