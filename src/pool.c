@@ -948,13 +948,11 @@ int pool_submit(struct pool *p, uint64_t seq, const void *item, size_t len)
 	it->attempt = 1;
 	it->live = true;
 	it->len = len;
-	if (len < POOL_ITEM_INLINE) {
-		memcpy(it->u.inline_, item, len);
-		it->u.inline_[len] = '\0';
-	} else {
-		it->u.heap = xmemdup(item, len + 1);
-		it->u.heap[len] = '\0';
-	}
+	if (len >= POOL_ITEM_INLINE)
+		it->u.heap = xmalloc(len + 1);
+	char *data = pool_item_data(it);
+	memcpy(data, item, len);
+	data[len] = '\0';
 	p->inflight++;
 	p->submitted++;
 	if (++p->unwoken >= WAKE_EVERY) {
@@ -1021,7 +1019,7 @@ void pool_free(struct pool *p)
 	if (!p)
 		return;
 	for (uint32_t h = 0; h < p->items_cap; h++)
-		if (item_at(p, h)->live && item_at(p, h)->len >= POOL_ITEM_INLINE)
+		if (item_at(p, h)->len >= POOL_ITEM_INLINE) /* 0 once freed */
 			free(item_at(p, h)->u.heap);
 	for (uint32_t c = 0; c < p->items_cap / POOL_ITEM_CHUNK; c++)
 		free(p->item_chunks[c]);
