@@ -107,8 +107,10 @@ static int app_run(struct config *cfg, const char *what, bool demo)
 
 int app_main(int argc, char **argv)
 {
-	/* A closed stdout is an EPIPE to handle, not a signal to die of. */
+	/* A closed stdout is an EPIPE to handle, not a signal to die of; a file past ulimit -f
+	 * is an EFBIG, said like any other failed write. (Workers put both back to default.) */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	unsigned closed = app_hold_std_fds();
 
 	struct config cfg;

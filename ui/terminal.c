@@ -18,8 +18,20 @@ static SCREEN *screen;
 static struct termios saved_modes;
 static int saved_flags = -1;
 static volatile sig_atomic_t active;
-/* pooltop crashing: the terminal is put back before the process dies of it. */
-static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+/* Signals that would end pooltop with no handler of its own (the loop handles SIGTERM, SIGHUP,
+ * SIGINT, SIGUSR1 and SIGUSR2; SIGXFSZ is ignored, so a write fails with EFBIG instead): the
+ * terminal is put back before the process dies of it. The real-time signals too, below. */
+static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE,	SIGILL,	 SIGABRT, SIGQUIT, SIGALRM,
+			    SIGXCPU, SIGSYS, SIGVTALRM, SIGPROF, SIGTRAP, SIGPWR,  SIGSTKFLT};
+
+/* Install handler for every fatal signal. */
+static void fatal_handlers(void (*handler)(int))
+{
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], handler);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		signal(sig, handler);
+}
 
 /* Leave the alternate screen, show the cursor, stop mouse reports. */
 static const char reset_seq[] = "\033[?1000l\033[?1006l\033[?1049l\033[?25h\033[0m\r\n";
@@ -92,8 +104,7 @@ int terminal_open(char *why, size_t len)
 	}
 	set_term(screen);
 	active = 1;
-	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-		signal(fatal[i], crash_handler);
+	fatal_handlers(crash_handler);
 	return 0;
 }
 
@@ -123,6 +134,5 @@ void terminal_close(void)
 	fclose(tty_fp);
 	tty_fp = NULL;
 	tty = -1;
-	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
-		signal(fatal[i], SIG_DFL);
+	fatal_handlers(SIG_DFL);
 }
