@@ -7,11 +7,20 @@
  * Sequence numbers are input positions (1-based), also for items skipped by --resume, so that a
  * joblog's Seq means the same line in every run.
  *
- * Output never blocks the loop (output.c): what a slow reader of stdout has not taken waits in a
- * buffer, and above OUTPUT_HIGH no new item is submitted until the reader catches up (the same
- * stop as a full pool). When the pool has finished, the batch finishes once that buffer is
- * written, or dropped (batch_drop_output). Each file (stdout, joblog, results) reports its first
- * write error once and is not written again; the others go on, and so does the batch. */
+ * Output never blocks the loop (output.c): stdout, the joblog and the results file are each an
+ * output, whose bytes a slow reader has not taken wait in a buffer; above OUTPUT_HIGH in any of
+ * them no new item is submitted until the reader catches up (the same stop as a full pool).
+ * A finished item is recorded (its joblog row, its results line, its count) only once its
+ * output has been written to stdout (ledger.h): what the joblog calls done has its output.
+ * When the pool has finished, the batch finishes once every buffer is written, or given up.
+ * Each file reports its first write error once and is not written again; the others go on,
+ * and so does the batch.
+ *
+ * Stopping (batch_stop): join (no more input; what was read is finished), terminate (every
+ * worker gets --term-seq), kill. After a terminate, output the reader has not taken waits
+ * STOP_GRACE_MS at most once the pool has finished; after a kill it is given up at once: what
+ * the fd takes without waiting (a file, /dev/null, a pipe with room) is written, the rest is
+ * dropped, and the items it belonged to are left out of the joblog, so --resume runs them. */
 #include "batch.h"
 
 #include <errno.h>
@@ -25,16 +34,32 @@
 #include "exitcode.h"
 #include "input.h"
 #include "joblog.h"
+#include "ledger.h"
 #include "output.h"
 #include "results.h"
 #include "template.h"
 
 #define MAX_CODES 64
+/* After a terminate, how long output a reader has not taken may hold the end up. */
+#define STOP_GRACE_MS 1000
 
+/* -k: an item's output held until every earlier one is out, with its ledger entry and text
+ * (its output, then its joblog row, then its results line, in data). */
 struct reorder_entry {
 	bool have;
+	bool record; /* rec is to be entered once the output is appended (not a --resume skip) */
 	char *data;
 	size_t len;
+	struct ledger_entry rec;
+};
+
+/* One of the three files written: stdout, the joblog, the results. */
+struct batch_file {
+	struct batch *b;
+	struct output *out; /* NULL when not written */
+	const char *what;   /* "--joblog" */
+	const char *path;
+	int error; /* its first write error */
 };
 
 struct batch {
@@ -64,34 +89,36 @@ struct batch {
 	size_t skip_words;
 
 	/* output */
-	int out_fd;
 	bool show_output;
-	struct output *out; /* NULL when !show_output */
-	bool output_closed;
-	bool out_throttled;  /* feeding stopped: the output buffer is full */
-	bool draining;	     /* the pool has finished; the output buffer has not */
-	bool output_dropped; /* batch_drop_output: nothing more is written */
-	uint64_t dropped_bytes;
+	struct batch_file stdout_f, joblog_f, results_f;
+	uint64_t appended;    /* bytes appended to stdout, ever: the ledger's positions */
+	struct ledger ledger; /* finished items waiting for their output to be written */
+	bool output_closed;   /* stdout's reader left while outputs were still to come */
+	bool out_idle_closed; /* ...left after every output was written: fine unless more come */
+	bool out_throttled;   /* feeding stopped: an output buffer is full */
+	size_t ro_held;	      /* -k: outputs held in ro */
+	bool draining;	      /* the pool has finished; the output buffers have not */
+	bool gave_up;	      /* output was given up (batch_give_up) */
+	uv_timer_t grace;     /* STOP_GRACE_MS after the pool finished stopping */
 	struct reorder_entry *ro;
 	size_t ro_cap;
 	uint64_t ro_next;
 	uv_check_t flush_check;
-	struct joblog *joblog;
-	struct results *results;
 	int write_error;		    /* the first write error of any file */
-	int joblog_error, results_error;    /* each file's first */
 	int read_error;			    /* reading the items failed */
 	char errors[BATCH_MAX_ERRORS][240]; /* their lines, for batch_errors */
 	unsigned nerrors;
-	struct buf line;
-	struct template_args args; /* the joblog's Command for command kinds */
+	struct buf line;	      /* scratch: a joblog's Command */
+	struct buf jl_text, res_text; /* scratch: an item's joblog row and results line */
+	struct template_args args;    /* the joblog's Command for command kinds */
 
-	/* counts */
-	uint64_t done, failed, skipped, too_long;
+	/* counts: of items recorded, and of those whose output was never written */
+	uint64_t done, failed, skipped, too_long, unwritten;
 	struct batch_code_count codes[MAX_CODES];
 	size_t ncodes;
 	uint64_t other_codes;
 	uint64_t start_ns, end_ns;
+	enum batch_stop stop;
 	bool finished;
 	int open_handles;
 	void (*closed)(void *data);
@@ -100,18 +127,19 @@ struct batch {
 
 static void batch_feed(struct batch *b);
 
-static void batch_vnotice(struct batch *b, bool error, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+static void batch_vnotice(struct batch *b, enum pool_event_kind kind, bool error, const char *fmt,
+			  va_list ap) __attribute__((format(printf, 4, 0)));
 static void batch_notice(struct batch *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void batch_error(struct batch *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void batch_vnotice(struct batch *b, bool error, const char *fmt, va_list ap)
+static void batch_vnotice(struct batch *b, enum pool_event_kind kind, bool error, const char *fmt,
+			  va_list ap)
 {
 	struct pool_event ev;
 	memset(&ev, 0, sizeof(ev));
-	ev.kind = POOL_EVENT_NOTICE;
+	ev.kind = kind;
 	ev.slot = -1;
 	ev.time_ns = now_ns();
 	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
@@ -125,7 +153,7 @@ static void batch_notice(struct batch *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	batch_vnotice(b, false, fmt, ap);
+	batch_vnotice(b, POOL_EVENT_NOTICE, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -134,7 +162,7 @@ static void batch_error(struct batch *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	batch_vnotice(b, true, fmt, ap);
+	batch_vnotice(b, POOL_EVENT_NOTICE, true, fmt, ap);
 	va_end(ap);
 }
 
@@ -167,49 +195,162 @@ static int resume_row_cb(void *data, const struct joblog_row *row)
 	return 0;
 }
 
-/* --- output --- */
+/* --- the files --- */
 
-static void batch_finish(struct batch *b);
+static void batch_try_finish(struct batch *b);
 
-static void out_flush(struct batch *b)
+#define BATCH_FILES(b)                                                                             \
+	{                                                                                          \
+		&(b)->stdout_f, &(b)->joblog_f, &(b)->results_f                                    \
+	}
+
+/* Whether f is written and its last write did not fail. */
+static bool file_writable(const struct batch_file *f)
 {
-	if (b->out)
-		output_flush(b->out);
+	return f->out && !f->error;
 }
 
-static void out_append(struct batch *b, const char *p, size_t n)
+static void file_append(struct batch_file *f, const char *p, size_t n)
 {
-	if (b->out && !b->output_dropped)
-		output_append(b->out, p, n);
+	if (file_writable(f))
+		output_append(f->out, p, n);
 }
 
-/* Whether the output buffer (or the pool's end) lets the batch go on. */
+static bool batch_out_full(const struct batch *b)
+{
+	const struct batch_file *files[] = BATCH_FILES(b);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (files[i]->out && output_full(files[i]->out))
+			return true;
+	return false;
+}
+
+static size_t batch_out_pending(const struct batch *b)
+{
+	const struct batch_file *files[] = BATCH_FILES(b);
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (files[i]->out)
+			n += output_pending(files[i]->out);
+	return n;
+}
+
+/* Stdout will write nothing more: a write failed, its reader left, or it was given up and
+ * had to drop something. */
+static bool stdout_dead(const struct batch *b)
+{
+	const struct output *o = b->stdout_f.out;
+	return o && (output_failed(o) || output_dropped(o));
+}
+
+static void record_code(struct batch *b, int code)
+{
+	for (size_t i = 0; i < b->ncodes; i++) {
+		if (b->codes[i].exitcode == code) {
+			b->codes[i].n++;
+			return;
+		}
+	}
+	if (b->ncodes < MAX_CODES)
+		b->codes[b->ncodes++] = (struct batch_code_count){.exitcode = code, .n = 1};
+	else
+		b->other_codes++;
+}
+
+/* Record what the ledger holds whose output is written. Once stdout is dead, what it still
+ * holds never will be: those items are counted, in --results with "stdout_written": false
+ * (the record holds the output), and left out of the joblog, so --resume runs them again. */
+static void batch_commit(struct batch *b)
+{
+	uint64_t written = b->stdout_f.out ? output_written(b->stdout_f.out) : UINT64_MAX;
+	bool dead = stdout_dead(b);
+	struct ledger_entry e;
+	const char *jl, *res;
+	while (ledger_take(&b->ledger, dead ? UINT64_MAX : written, &e, &jl, &res)) {
+		if (e.done) {
+			b->done++;
+		} else {
+			b->failed++;
+			record_code(b, e.exitcode);
+		}
+		if (e.end <= written) {
+			file_append(&b->joblog_f, jl, e.joblog_len);
+			file_append(&b->results_f, res, e.results_len);
+			continue;
+		}
+		b->unwritten++;
+		if (e.results_len && file_writable(&b->results_f)) {
+			buf_reset(&b->res_text);
+			results_format_unwritten(&b->res_text, res, e.results_len);
+			file_append(&b->results_f, b->res_text.data, b->res_text.len);
+		}
+	}
+}
+
+/* A file's first write error: said once; from then on the file is not written. */
+static void file_failed(struct batch_file *f, int err)
+{
+	struct batch *b = f->b;
+	if (f->error)
+		return;
+	f->error = err;
+	if (!b->write_error)
+		b->write_error = err;
+	batch_error(b, "%s %s: %s (further rows are not written)", f->what, f->path,
+		    strerror(-err));
+}
+
+/* Whether the outputs let the batch go on (feeding, finishing). */
 static void out_settle(struct batch *b)
 {
-	if (b->out_throttled && !output_full(b->out)) {
+	batch_commit(b);
+	if (b->out_throttled && !batch_out_full(b)) {
 		b->out_throttled = false;
 		batch_feed(b);
 	}
-	if (b->draining && !output_pending(b->out))
-		batch_finish(b);
+	batch_try_finish(b);
 }
 
 static void out_progress_cb(void *data)
 {
-	out_settle(data);
+	struct batch_file *f = data;
+	out_settle(f->b);
+}
+
+/* Whether every output still to come is known to be none: stdout's reader may leave then
+ * without loss. */
+static bool batch_outputs_all_written(struct batch *b)
+{
+	return ledger_len(&b->ledger) == 0 && !b->have_item && !pool_busy(b->pool) &&
+	       b->ro_held == 0;
 }
 
 static void out_failed_cb(void *data, int err)
 {
-	struct batch *b = data;
+	struct batch_file *f = data;
+	struct batch *b = f->b;
+	if (f != &b->stdout_f) {
+		file_failed(f, err);
+		out_settle(b);
+		return;
+	}
 	if (err == -EPIPE) {
-		b->output_closed = true;
-		batch_error(b, "standard output was closed: stopping the batch");
-		b->input_stopped = true;
-		pool_terminate_all(b->pool);
+		/* Whatever its writes took before is recorded first. */
+		b->stdout_f.error = err;
+		batch_commit(b);
+		if (batch_outputs_all_written(b)) {
+			/* A reader that took everything and left (| head -n N): nothing is lost
+			 * unless more input comes (batch_feed sees to that). */
+			b->out_idle_closed = true;
+		} else {
+			b->output_closed = true;
+			batch_error(b, "standard output was closed: stopping the batch");
+			batch_stop(b, BATCH_TERMINATE, NULL);
+		}
 	} else {
 		if (!b->write_error)
 			b->write_error = err;
+		b->stdout_f.error = err;
 		if (err == -EBADF)
 			batch_error(b, "standard output is closed: the outputs are not written");
 		else
@@ -217,12 +358,27 @@ static void out_failed_cb(void *data, int err)
 				    "writing standard output: %s (further output is not written)",
 				    strerror(-err));
 	}
-	/* Everything written from now on is dropped: nothing to wait for. */
 	out_settle(b);
 }
 
-/* -k: hold outputs until every earlier sequence number has finished. */
-static void reorder_put(struct batch *b, uint64_t seq, const char *p, size_t n)
+/* Append an item's output to stdout; its record waits in the ledger until that is written. */
+static void out_item(struct batch *b, const char *p, size_t n, struct ledger_entry *rec,
+		     const char *jl, const char *res)
+{
+	if (n && b->stdout_f.out) {
+		output_append(b->stdout_f.out, p, n);
+		b->appended += n;
+	}
+	if (rec) {
+		rec->end = b->appended;
+		ledger_add(&b->ledger, rec, jl, res);
+	}
+}
+
+/* -k: hold outputs until every earlier sequence number has finished. rec (with its text jl and
+ * res) is NULL for an item skipped by --resume. */
+static void reorder_put(struct batch *b, uint64_t seq, const char *p, size_t n,
+			const struct ledger_entry *rec, const char *jl, const char *res)
 {
 	if (seq < b->ro_next)
 		return;
@@ -241,15 +397,26 @@ static void reorder_put(struct batch *b, uint64_t seq, const char *p, size_t n)
 	}
 	struct reorder_entry *e = &b->ro[seq % b->ro_cap];
 	e->have = true;
-	e->data = n ? xmemdup(p, n) : NULL;
 	e->len = n;
+	b->ro_held++;
+	if (rec) {
+		e->record = true;
+		e->rec = *rec;
+		size_t total = n + rec->joblog_len + rec->results_len;
+		e->data = xmalloc(total ? total : 1);
+		memcpy(e->data, p, n);
+		memcpy(e->data + n, jl, rec->joblog_len);
+		memcpy(e->data + n + rec->joblog_len, res, rec->results_len);
+	}
 	while (b->ro_cap && b->ro[b->ro_next % b->ro_cap].have) {
 		e = &b->ro[b->ro_next % b->ro_cap];
-		if (e->len)
-			out_append(b, e->data, e->len);
+		if (e->record)
+			out_item(b, e->data, e->len, &e->rec, e->data + e->len,
+				 e->data + e->len + e->rec.joblog_len);
 		free(e->data);
 		memset(e, 0, sizeof(*e));
 		b->ro_next++;
+		b->ro_held--;
 	}
 }
 
@@ -258,47 +425,13 @@ static void reorder_drain(struct batch *b)
 {
 	for (size_t i = 0; i < b->ro_cap; i++) {
 		struct reorder_entry *e = &b->ro[(b->ro_next + i) % b->ro_cap];
-		if (e->have && e->len)
-			out_append(b, e->data, e->len);
+		if (e->have && e->record)
+			out_item(b, e->data, e->len, &e->rec, e->data + e->len,
+				 e->data + e->len + e->rec.joblog_len);
 		free(e->data);
 		memset(e, 0, sizeof(*e));
 	}
-}
-
-static void output_item(struct batch *b, uint64_t seq, const char *p, size_t n)
-{
-	if (!b->show_output)
-		return;
-	if (b->cfg->keep_order)
-		reorder_put(b, seq, p, n);
-	else if (n)
-		out_append(b, p, n);
-}
-
-/* A file's first write error: said once; *file_error keeps the file from being written again. */
-static void note_write_error(struct batch *b, int *file_error, const char *what, const char *path,
-			     int r)
-{
-	if (r >= 0 || *file_error)
-		return;
-	*file_error = r;
-	if (!b->write_error)
-		b->write_error = r;
-	batch_error(b, "%s %s: %s (further rows are not written)", what, path, strerror(-r));
-}
-
-static void record_code(struct batch *b, int code)
-{
-	for (size_t i = 0; i < b->ncodes; i++) {
-		if (b->codes[i].exitcode == code) {
-			b->codes[i].n++;
-			return;
-		}
-	}
-	if (b->ncodes < MAX_CODES)
-		b->codes[b->ncodes++] = (struct batch_code_count){.exitcode = code, .n = 1};
-	else
-		b->other_codes++;
+	b->ro_held = 0;
 }
 
 /* The joblog's Command: the command line a command kind ran, quoted as a shell would read it
@@ -323,16 +456,18 @@ static void batch_command_line(struct batch *b, const struct pool_result *r, str
 	buf_append(line, r->item, r->item_len);
 }
 
-/* One finished item: the files, the counts, stdout. */
+/* One finished item: its output to stdout, its joblog row and results line into the ledger,
+ * recorded once the output is written. */
 static void batch_record(struct batch *b, const struct pool_result *r, const char *error)
 {
-	if (r->done) {
-		b->done++;
-	} else {
-		b->failed++;
-		record_code(b, r->exitcode);
-	}
-	if (b->joblog && !b->joblog_error) {
+	struct ledger_entry rec = {
+		.seq = r->seq,
+		.exitcode = r->exitcode,
+		.done = r->done,
+	};
+	buf_reset(&b->jl_text);
+	buf_reset(&b->res_text);
+	if (file_writable(&b->joblog_f)) {
 		batch_command_line(b, r, &b->line);
 		struct joblog_row row = {
 			.seq = r->seq,
@@ -347,11 +482,11 @@ static void batch_record(struct batch *b, const struct pool_result *r, const cha
 			.command = b->line.data,
 			.command_len = b->line.len,
 		};
-		note_write_error(b, &b->joblog_error, "--joblog", b->cfg->joblog,
-				 joblog_write(b->joblog, &row));
+		joblog_format_row(&b->jl_text, &row);
+		rec.joblog_len = (uint32_t)b->jl_text.len;
 	}
-	if (b->results && !b->results_error) {
-		struct results_record rec = {
+	if (file_writable(&b->results_f)) {
+		struct results_record res = {
 			.seq = r->seq,
 			.item = r->item,
 			.item_len = r->item_len,
@@ -368,10 +503,16 @@ static void batch_record(struct batch *b, const struct pool_result *r, const cha
 			.timed_out = r->timed_out,
 			.error = error,
 		};
-		note_write_error(b, &b->results_error, "--results", b->cfg->results,
-				 results_write(b->results, &rec));
+		results_format(&b->res_text, &res);
+		rec.results_len = (uint32_t)b->res_text.len;
 	}
-	output_item(b, r->seq, r->output, r->output_len);
+	if (b->show_output && b->cfg->keep_order)
+		reorder_put(b, r->seq, r->output, r->output_len, &rec, b->jl_text.data,
+			    b->res_text.data);
+	else
+		out_item(b, r->output, b->show_output ? r->output_len : 0, &rec, b->jl_text.data,
+			 b->res_text.data);
+	batch_commit(b);
 }
 
 static void pool_result_cb(void *data, const struct pool_result *r)
@@ -391,30 +532,69 @@ static void pool_space_cb(void *data)
 	batch_feed(data);
 }
 
-static void batch_finish_files(struct batch *b)
+static void flush_all(struct batch *b)
 {
-	if (b->cfg->keep_order)
-		reorder_drain(b);
-	out_flush(b);
-	if (b->joblog) {
-		int r = joblog_close(b->joblog);
-		b->joblog = NULL;
-		note_write_error(b, &b->joblog_error, "--joblog", b->cfg->joblog, r);
-	}
-	if (b->results) {
-		int r = results_close(b->results);
-		b->results = NULL;
-		note_write_error(b, &b->results_error, "--results", b->cfg->results, r);
-	}
+	struct batch_file *files[] = BATCH_FILES(b);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (files[i]->out)
+			output_flush(files[i]->out);
 }
 
-/* Every item finished and the output written (or given up): tell the front end. */
-static void batch_finish(struct batch *b)
+/* Stop waiting for readers: what each file takes now is written, the rest dropped (and the
+ * items whose output that was are left out of the joblog). */
+static void batch_give_up(struct batch *b)
+{
+	if (b->gave_up)
+		return;
+	b->gave_up = true;
+	uv_timer_stop(&b->grace);
+	struct batch_file *files[] = BATCH_FILES(b);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (files[i]->out)
+			output_give_up(files[i]->out);
+	out_settle(b);
+}
+
+static void grace_cb(uv_timer_t *t)
+{
+	batch_give_up(t->data);
+}
+
+/* What was lost, said once at the end. */
+static void batch_say_losses(struct batch *b)
+{
+	const struct batch_file *files[] = BATCH_FILES(b);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		const struct batch_file *f = files[i];
+		uint64_t n = f->out ? output_dropped(f->out) : 0;
+		if (n)
+			batch_error(b, "%s: %llu bytes not written (the reader had not taken them)",
+				    f == &b->stdout_f ? "standard output" : f->path,
+				    (unsigned long long)n);
+	}
+	/* Why the output was not written was said when it happened; what it means for the joblog
+	 * is said here. */
+	uint64_t n = b->unwritten;
+	if (n && b->joblog_f.out)
+		batch_error(b,
+			    "%llu finished item%s not in the joblog: %s output was not written "
+			    "(--resume runs %s)",
+			    (unsigned long long)n, n == 1 ? " is" : "s are",
+			    n == 1 ? "its" : "their", n == 1 ? "it" : "them");
+}
+
+/* Every item finished and every output written (or given up): tell the front end. */
+static void batch_try_finish(struct batch *b)
 {
 	if (!b->draining)
 		return;
+	batch_commit(b);
+	if (batch_out_pending(b) || ledger_len(&b->ledger))
+		return;
 	b->draining = false;
+	uv_timer_stop(&b->grace);
 	b->end_ns = now_ns();
+	batch_say_losses(b);
 	if (b->hooks.finished)
 		b->hooks.finished(b->hooks.data);
 }
@@ -430,11 +610,17 @@ static void pool_finished_cb(void *data)
 		b->in_polling = false;
 	}
 	uv_idle_stop(&b->in_idle);
-	batch_finish_files(b);
-	/* A slow reader may not have taken all of the output yet: finish when it has. */
+	if (b->cfg->keep_order)
+		reorder_drain(b);
+	flush_all(b);
+	/* A slow reader may not have taken all of the output yet: finish when it has (after a
+	 * stop, STOP_GRACE_MS at most). */
 	b->draining = true;
-	if (!b->out || !output_pending(b->out))
-		batch_finish(b);
+	if (b->stop >= BATCH_TERMINATE)
+		uv_timer_start(&b->grace, grace_cb, STOP_GRACE_MS, 0);
+	if (b->stop >= BATCH_KILL)
+		batch_give_up(b);
+	out_settle(b);
 }
 
 /* --- input --- */
@@ -514,7 +700,7 @@ static void batch_feed(struct batch *b)
 		return;
 	b->feeding = true;
 	while (!b->input_eof && !b->input_stopped) {
-		if (b->out && output_full(b->out)) {
+		if (batch_out_full(b)) {
 			/* A slow reader: take no more until it catches up (out_settle). */
 			b->out_throttled = true;
 			in_pause(b);
@@ -544,8 +730,16 @@ static void batch_feed(struct batch *b)
 			if (skip_has(b, seq)) {
 				b->skipped++;
 				if (b->cfg->keep_order && b->show_output)
-					reorder_put(b, seq, NULL, 0);
+					reorder_put(b, seq, NULL, 0, NULL, NULL, NULL);
 				continue;
+			}
+			if (b->out_idle_closed) {
+				/* Stdout's reader left when every output so far was written, and
+				 * here comes more: it cannot go anywhere. */
+				b->output_closed = true;
+				batch_error(b, "standard output was closed: stopping the batch");
+				batch_stop(b, BATCH_TERMINATE, NULL);
+				break;
 			}
 			b->have_item = true;
 			b->item = item;
@@ -597,12 +791,8 @@ static void in_idle_cb(uv_idle_t *h)
 static void flush_check_cb(uv_check_t *h)
 {
 	struct batch *b = h->data;
-	out_flush(b);
-	if (b->results && !b->results_error)
-		note_write_error(b, &b->results_error, "--results", b->cfg->results,
-				 results_flush(b->results));
-	if (b->out)
-		out_settle(b);
+	flush_all(b);
+	out_settle(b);
 }
 
 /* --- life --- */
@@ -657,17 +847,17 @@ static int batch_output_try(const char *path, int flags, bool *created)
 	 * once; a dangling symlink (ENOENT, then EEXIST) ends in a plain O_CREAT, which makes
 	 * its target. */
 	for (int i = 0; i < 2 && fd < 0; i++) {
-		fd = open(path, flags | O_CLOEXEC);
+		fd = open(path, flags);
 		if (fd >= 0 || errno != ENOENT)
 			break;
-		fd = open(path, flags | O_CLOEXEC | O_CREAT | O_EXCL, 0666);
+		fd = open(path, flags | O_CREAT | O_EXCL, 0666);
 		if (fd >= 0)
 			*created = true;
 		else if (errno != EEXIST)
 			break;
 	}
 	if (fd < 0 && (errno == ENOENT || errno == EEXIST))
-		fd = open(path, flags | O_CLOEXEC | O_CREAT, 0666);
+		fd = open(path, flags | O_CREAT, 0666);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -677,28 +867,58 @@ static int batch_output_try(const char *path, int flags, bool *created)
  * or -errno. */
 static int batch_output_open(const char *path, bool append, bool *created)
 {
-	if (!append)
-		return batch_output_try(path, O_WRONLY, created);
-	int fd = batch_output_try(path, O_RDWR | O_APPEND, created);
-	if (fd == -EACCES)
-		fd = batch_output_try(path, O_WRONLY | O_APPEND, created);
+	/* Non-blocking, so that a FIFO nobody reads fails (ENXIO) instead of holding the open
+	 * for ever; the writes are made non-blocking by output.c, on a description of its own. */
+	int base = O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	int fd;
+	if (!append) {
+		fd = batch_output_try(path, base | O_WRONLY, created);
+	} else {
+		fd = batch_output_try(path, base | O_RDWR | O_APPEND, created);
+		if (fd == -EACCES)
+			fd = batch_output_try(path, base | O_WRONLY | O_APPEND, created);
+	}
+	if (fd >= 0) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	}
 	return fd;
 }
 
-/* Whether fds a and c are the same regular file (devices such as /dev/null may be shared). */
+/* The reason an output file could not be opened, in words. */
+static const char *batch_output_why(const char *path, int r)
+{
+	struct stat st;
+	if (r == -ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+		return "a FIFO that nobody reads";
+	return strerror(-r);
+}
+
+/* Whether fds a and c are the same file, pipe or socket (devices such as /dev/null or a
+ * terminal may be shared). */
 static bool batch_same_file(int a, int c)
 {
 	struct stat sa, sc;
 	return a >= 0 && c >= 0 && fstat(a, &sa) == 0 && fstat(c, &sc) == 0 &&
-	       S_ISREG(sa.st_mode) && sa.st_dev == sc.st_dev && sa.st_ino == sc.st_ino;
+	       !S_ISCHR(sa.st_mode) && !S_ISBLK(sa.st_mode) && sa.st_dev == sc.st_dev &&
+	       sa.st_ino == sc.st_ino;
 }
 
-/* The input, the joblog and the results must be three files: an output that is the input
- * would be truncated before it is read, two outputs would write over each other. */
-static int batch_check_files(const struct batch *b, int jl_fd, int res_fd, char *err, size_t errlen)
+/* The input, stdout, the joblog and the results must be four files: an output that is the
+ * input would be truncated before it is read, two outputs would write over each other. */
+static int batch_check_files(const struct batch *b, int out_fd, int jl_fd, int res_fd, char *err,
+			     size_t errlen)
 {
 	const struct config *c = b->cfg;
 	int in_fd = b->in_fd;
+	if (batch_same_file(jl_fd, out_fd) || batch_same_file(res_fd, out_fd)) {
+		bool jl = batch_same_file(jl_fd, out_fd);
+		snprintf(err, errlen,
+			 "%s %s: that is standard output, where the outputs go (give another file)",
+			 jl ? "--joblog" : "--results", jl ? c->joblog : c->results);
+		return -EINVAL;
+	}
 	if (batch_same_file(jl_fd, in_fd) || batch_same_file(res_fd, in_fd)) {
 		bool jl = batch_same_file(jl_fd, in_fd);
 		snprintf(err, errlen, "%s %s: that is the file the items are read from",
@@ -724,20 +944,46 @@ static void batch_output_abandon(const char *path, int fd, bool created)
 		unlink(path);
 }
 
+static void batch_file_init(struct batch *b, struct batch_file *f, const char *what,
+			    const char *path)
+{
+	f->b = b;
+	f->what = what;
+	f->path = path;
+}
+
+/* Write f to fd (taken when own) from now on. */
+static void batch_file_open(struct batch *b, struct batch_file *f, int fd, bool own)
+{
+	struct output_callbacks ocb = {
+		.progress = out_progress_cb,
+		.failed = out_failed_cb,
+		.data = f,
+	};
+	f->out = output_new(b->loop, fd, own, &ocb);
+	b->open_handles++;
+}
+
 int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 	      const struct batch_hooks *hooks, int out_fd, bool show_output, struct batch **out,
 	      char *err, size_t errlen)
 {
-	struct batch *b = xcalloc(1, sizeof(*b));
+	struct batch *b = calloc(1, sizeof(*b));
+	if (!b) {
+		snprintf(err, errlen, "cannot start: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
 	b->loop = loop;
 	b->cfg = cfg;
 	b->job = *job;
 	if (hooks)
 		b->hooks = *hooks;
-	b->out_fd = out_fd;
 	b->show_output = show_output;
 	b->ro_next = 1;
 	b->in_fd = -1;
+	batch_file_init(b, &b->stdout_f, "standard output", "standard output");
+	batch_file_init(b, &b->joblog_f, "--joblog", cfg->joblog);
+	batch_file_init(b, &b->results_f, "--results", cfg->results);
 	bool append = cfg->resume || cfg->resume_failed;
 	int jl_fd = -1, res_fd = -1;
 	bool jl_created = false, res_created = false;
@@ -763,18 +1009,20 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 	if (cfg->joblog) {
 		jl_fd = r = batch_output_open(cfg->joblog, append, &jl_created);
 		if (r < 0) {
-			snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
+			snprintf(err, errlen, "--joblog %s: %s", cfg->joblog,
+				 batch_output_why(cfg->joblog, r));
 			goto fail;
 		}
 	}
 	if (cfg->results) {
 		res_fd = r = batch_output_open(cfg->results, false, &res_created);
 		if (r < 0) {
-			snprintf(err, errlen, "--results %s: %s", cfg->results, strerror(-r));
+			snprintf(err, errlen, "--results %s: %s", cfg->results,
+				 batch_output_why(cfg->results, r));
 			goto fail;
 		}
 	}
-	if ((r = batch_check_files(b, jl_fd, res_fd, err, errlen)) < 0)
+	if ((r = batch_check_files(b, show_output ? out_fd : -1, jl_fd, res_fd, err, errlen)) < 0)
 		goto fail;
 	struct pool_config pc = {
 		.workers = cfg->jobs,
@@ -801,22 +1049,30 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 		goto fail;
 	}
 	/* All is well: now the files may change (a joblog is truncated, or its cut-short last
-	 * line cut off). Each call takes its fd, also when it fails. */
+	 * line cut off). */
+	int header = 0;
+	if (jl_fd >= 0 && (header = joblog_prepare(jl_fd, append)) < 0) {
+		r = header;
+		snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
+		goto fail;
+	}
+	if (res_fd >= 0 && (r = results_prepare(res_fd)) < 0) {
+		snprintf(err, errlen, "--results %s: %s", cfg->results, strerror(-r));
+		goto fail;
+	}
 	if (jl_fd >= 0) {
-		r = joblog_fdopen(jl_fd, append, &b->joblog);
+		batch_file_open(b, &b->joblog_f, jl_fd, true);
 		jl_fd = -1;
-		if (r < 0) {
-			snprintf(err, errlen, "--joblog %s: %s", cfg->joblog, strerror(-r));
-			goto fail;
+		/* The header goes out with the first rows (or at the end), so a full disk shows
+		 * up like any other failed write. */
+		if (header) {
+			joblog_format_header(&b->jl_text);
+			output_append(b->joblog_f.out, b->jl_text.data, b->jl_text.len);
 		}
 	}
 	if (res_fd >= 0) {
-		r = results_fdopen(res_fd, &b->results);
+		batch_file_open(b, &b->results_f, res_fd, true);
 		res_fd = -1;
-		if (r < 0) {
-			snprintf(err, errlen, "--results %s: %s", cfg->results, strerror(-r));
-			goto fail;
-		}
 	}
 	/* The splitter drops an item longer than the pool takes as it streams: a line of any
 	 * length costs no more memory than the longest item that can run. */
@@ -824,17 +1080,11 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 		b->in = input_new(b->in_fd, cfg->null_sep ? '\0' : '\n', pool_max_item(b->pool));
 	uv_idle_init(loop, &b->in_idle);
 	uv_check_init(loop, &b->flush_check);
-	b->in_idle.data = b->flush_check.data = b;
-	b->open_handles = 2;
-	if (show_output) {
-		struct output_callbacks ocb = {
-			.progress = out_progress_cb,
-			.failed = out_failed_cb,
-			.data = b,
-		};
-		b->out = output_new(loop, out_fd, &ocb);
-		b->open_handles++;
-	}
+	uv_timer_init(loop, &b->grace);
+	b->in_idle.data = b->flush_check.data = b->grace.data = b;
+	b->open_handles += 3;
+	if (show_output)
+		batch_file_open(b, &b->stdout_f, out_fd, false);
 	if (b->in && !b->in_file) {
 		r = uv_poll_init(loop, &b->in_poll, b->in_fd);
 		if (r == 0) {
@@ -894,13 +1144,17 @@ void batch_summary(const struct batch *b, struct batch_summary *s)
 	s->done = b->done;
 	s->failed = b->failed;
 	s->not_run = t.not_run;
+	s->unwritten = b->unwritten;
 	s->skipped = b->skipped;
 	s->too_long = b->too_long;
 	s->input_complete = b->input_eof;
 	s->output_closed = b->output_closed;
 	s->write_error = b->write_error;
 	s->read_error = b->read_error;
-	s->dropped_bytes = b->dropped_bytes;
+	const struct batch_file *files[] = BATCH_FILES(b);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (files[i]->out)
+			s->dropped_bytes += output_dropped(files[i]->out);
 	struct batch_code_count codes[MAX_CODES];
 	memcpy(codes, b->codes, b->ncodes * sizeof(codes[0]));
 	qsort(codes, b->ncodes, sizeof(codes[0]), code_cmp);
@@ -919,7 +1173,8 @@ int batch_exit_status(const struct batch *b)
 	struct batch_summary s;
 	batch_summary(b, &s);
 	uint64_t bad = s.failed + s.not_run;
-	bool lost = s.write_error || s.read_error || s.output_closed || s.dropped_bytes;
+	bool lost =
+		s.write_error || s.read_error || s.output_closed || s.dropped_bytes || s.unwritten;
 	if ((bad == 0 && lost) || pool_fatal(b->pool))
 		return 255;
 	return bad == 0 ? 0 : bad > 100 ? 101 : (int)bad;
@@ -934,7 +1189,7 @@ unsigned batch_errors(const struct batch *b, const char *lines[BATCH_MAX_ERRORS]
 
 size_t batch_output_pending(const struct batch *b)
 {
-	return b->out ? output_pending(b->out) : 0;
+	return batch_out_pending(b);
 }
 
 bool batch_output_blocked(const struct batch *b)
@@ -942,18 +1197,65 @@ bool batch_output_blocked(const struct batch *b)
 	return b->out_throttled || (b->draining && batch_output_pending(b));
 }
 
-void batch_drop_output(struct batch *b)
+static const char *const stop_words[] = {
+	[BATCH_RUN] = "",
+	[BATCH_JOIN] = "joining all workers: no more input is read, the items read are finished "
+		       "(again: terminate)",
+	[BATCH_TERMINATE] = "terminating all workers (again: kill)",
+	[BATCH_KILL] = "killing all workers",
+};
+
+static void batch_stop_notice(struct batch *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void batch_stop_notice(struct batch *b, const char *fmt, ...)
 {
-	if (!b->out || b->output_dropped)
+	va_list ap;
+	va_start(ap, fmt);
+	batch_vnotice(b, POOL_EVENT_STOP, false, fmt, ap);
+	va_end(ap);
+}
+
+void batch_stop(struct batch *b, enum batch_stop how, const char *why)
+{
+	if (how <= b->stop)
 		return;
-	b->output_dropped = true;
-	size_t n = output_drop(b->out);
-	b->dropped_bytes = n;
-	if (n)
-		batch_error(
-			b, "standard output: %zu bytes not written (the reader had not taken them)",
-			n);
-	out_settle(b);
+	b->stop = how;
+	if (why && !b->finished)
+		batch_stop_notice(b, "%s: %s", why, stop_words[how]);
+	switch (how) {
+	case BATCH_RUN:
+		return;
+	case BATCH_JOIN:
+		pool_join_all(b->pool);
+		return;
+	case BATCH_TERMINATE:
+		pool_terminate_all(b->pool);
+		/* Output a reader has not taken waits a little once the pool has finished. */
+		if (b->draining && !uv_is_active((uv_handle_t *)&b->grace) && !b->gave_up)
+			uv_timer_start(&b->grace, grace_cb, STOP_GRACE_MS, 0);
+		return;
+	case BATCH_KILL:
+		pool_kill_all(b->pool);
+		batch_give_up(b);
+		return;
+	}
+}
+
+enum batch_stop batch_escalate(struct batch *b, enum batch_stop first, const char *why)
+{
+	enum batch_stop next = b->stop == BATCH_RUN ? first : b->stop + 1;
+	if (next < first)
+		next = first;
+	if (next > BATCH_KILL)
+		next = BATCH_KILL;
+	batch_stop(b, next, why);
+	return b->stop;
+}
+
+enum batch_stop batch_stopping(const struct batch *b)
+{
+	return b->stop;
 }
 
 static void batch_handle_gone(struct batch *b)
@@ -977,18 +1279,25 @@ static void batch_pool_closed_cb(void *data)
 	struct batch *b = data;
 	uv_close((uv_handle_t *)&b->in_idle, batch_handle_closed_cb);
 	uv_close((uv_handle_t *)&b->flush_check, batch_handle_closed_cb);
+	uv_close((uv_handle_t *)&b->grace, batch_handle_closed_cb);
 	if (b->in_poll_init)
 		uv_close((uv_handle_t *)&b->in_poll, batch_handle_closed_cb);
-	if (b->out)
-		output_close(b->out, batch_output_closed_cb, b);
+	struct batch_file *files[] = BATCH_FILES(b);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (files[i]->out)
+			output_close(files[i]->out, batch_output_closed_cb, b);
 }
 
 void batch_close(struct batch *b, void (*closed)(void *data), void *data)
 {
 	b->closed = closed;
 	b->closed_data = data;
-	if (!b->finished)
-		batch_finish_files(b);
+	if (!b->finished) {
+		/* Abandoned before its end: nothing waits for anyone. */
+		if (b->cfg->keep_order)
+			reorder_drain(b);
+		batch_give_up(b);
+	}
 	pool_close(b->pool, batch_pool_closed_cb, b);
 }
 
@@ -996,8 +1305,6 @@ void batch_free(struct batch *b)
 {
 	if (!b)
 		return;
-	joblog_close(b->joblog);
-	results_close(b->results);
 	input_free(b->in);
 	if (b->in_owned && b->in_fd >= 0)
 		close(b->in_fd);
@@ -1005,8 +1312,13 @@ void batch_free(struct batch *b)
 		free(b->ro[i].data);
 	free(b->ro);
 	free(b->skip);
-	output_free(b->out);
+	struct batch_file *files[] = BATCH_FILES(b);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		output_free(files[i]->out);
+	ledger_free(&b->ledger);
 	buf_free(&b->line);
+	buf_free(&b->jl_text);
+	buf_free(&b->res_text);
 	template_args_free(&b->args);
 	pool_free(b->pool);
 	free(b);

@@ -29,8 +29,10 @@ struct batch_code_count {
 };
 
 struct batch_summary {
-	uint64_t done, failed, not_run, skipped, too_long, unread;
-	bool input_complete;		   /* all of the input was read */
+	uint64_t done, failed, not_run, skipped, too_long;
+	uint64_t unwritten;  /* of done and failed: their output never reached stdout, so they
+				are not in the joblog */
+	bool input_complete; /* all of the input was read */
 	struct batch_code_count codes[16]; /* failures by exit code, most frequent first */
 	size_t ncodes;
 	uint64_t other_codes;	/* failures with codes beyond the first 16 */
@@ -39,7 +41,7 @@ struct batch_summary {
 	bool output_closed;	/* stdout went away (EPIPE): the batch was stopped */
 	int write_error;	/* the first -errno writing stdout, the joblog or results, or 0 */
 	int read_error;		/* the -errno that stopped reading the items, or 0 */
-	uint64_t dropped_bytes; /* output given up by batch_drop_output */
+	uint64_t dropped_bytes; /* output given up when a reader did not take it (a stop) */
 };
 
 /* At most this many lines kept by batch_errors. */
@@ -69,9 +71,26 @@ size_t batch_output_pending(const struct batch *b);
 /* True while a slow reader of stdout holds the batch up: no new item is taken until it reads,
  * or the pool has finished and the batch waits for it to take the rest. */
 bool batch_output_blocked(const struct batch *b);
-/* Give up on the output a slow reader has not taken (quitting, a signal): it is dropped and said
- * once, nothing more is written, and when the pool has finished the batch finishes now. */
-void batch_drop_output(struct batch *b);
+/* How a batch is stopped, weakest first. */
+enum batch_stop {
+	BATCH_RUN,	 /* not stopped */
+	BATCH_JOIN,	 /* read no more input; the items read are finished (a running item is
+			    stopped past --join-timeout, see pool_join_all) */
+	BATCH_TERMINATE, /* every worker gets --term-seq; items never started are not run; output
+			    a reader has not taken waits a second at most once the pool ends */
+	BATCH_KILL,	 /* SIGKILL every worker; output a reader has not taken is given up */
+};
+/* Stop the batch at least as hard as how (a weaker stop than the one in force does nothing).
+ * why begins the event that says so ("SIGTERM: terminating all workers"); NULL when the caller
+ * has said why itself.
+ * Output given up is written as far as the fd takes it without waiting; the items whose
+ * output was dropped are left out of the joblog and --results, so --resume runs them. */
+void batch_stop(struct batch *b, enum batch_stop how, const char *why);
+/* One step harder than the stop in force, and at least first: Ctrl-C is first=BATCH_JOIN
+ * (join, terminate, kill), SIGTERM first=BATCH_TERMINATE (terminate, kill). Returns the stop
+ * now in force. */
+enum batch_stop batch_escalate(struct batch *b, enum batch_stop first, const char *why);
+enum batch_stop batch_stopping(const struct batch *b);
 /* Close everything (kills workers still alive); closed(data) when done, then batch_free. */
 void batch_close(struct batch *b, void (*closed)(void *data), void *data);
 void batch_free(struct batch *b);

@@ -1,6 +1,6 @@
 /* GNU parallel's joblog: written one flushed row per finished item, read back for --resume.
- * Rows are written whole with one fwrite and flushed, so a kill leaves at most one cut-short
- * last line, which the reader ignores and an appending writer cuts off. */
+ * A kill of pooltop in the middle of a write leaves at most one cut-short last line, which the
+ * reader ignores and joblog_prepare cuts off before appending. */
 #include "joblog.h"
 
 #include <errno.h>
@@ -16,17 +16,6 @@
 
 #define JOBLOG_HEADER "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
 #define JOBLOG_FIELDS 9
-
-struct joblog {
-	FILE *f;
-	struct buf line; /* the row being formatted, reused */
-};
-
-/* errno as a negative code, or -EIO when a stdio failure left errno unset. */
-static int joblog_errno(void)
-{
-	return errno ? -errno : -EIO;
-}
 
 /* With append on a regular file whose last line was cut short (no '\n': a kill in the middle
  * of a write), drop that fragment so the next row starts on a line of its own. Returns the
@@ -63,55 +52,25 @@ static off_t joblog_cut_partial(int fd)
 	return end;
 }
 
-int joblog_open(const char *path, bool append, struct joblog **out)
+int joblog_prepare(int fd, bool append)
 {
-	int fd;
-	if (append) {
-		/* Read access lets joblog_cut_partial look at the tail; without it, write only. */
-		fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-		if (fd < 0 && errno == EACCES)
-			fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-	} else {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	}
-	if (fd < 0)
+	struct stat st;
+	if (fstat(fd, &st) < 0)
 		return -errno;
-	return joblog_fdopen(fd, append, out);
+	if (append) {
+		off_t size = joblog_cut_partial(fd);
+		if (size < 0)
+			return (int)size;
+		return size == 0;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > 0 && ftruncate(fd, 0) < 0)
+		return -errno;
+	return 1;
 }
 
-int joblog_fdopen(int fd, bool append, struct joblog **out)
+void joblog_format_header(struct buf *b)
 {
-	off_t size = 0;
-	struct stat st;
-	if (append) {
-		size = joblog_cut_partial(fd);
-	} else if (fstat(fd, &st) < 0) {
-		size = -errno;
-	} else if (S_ISREG(st.st_mode) && st.st_size > 0 && ftruncate(fd, 0) < 0) {
-		size = -errno;
-	}
-	if (size < 0) {
-		close(fd);
-		return (int)size;
-	}
-	FILE *f = fdopen(fd, append ? "a" : "w");
-	if (!f) {
-		int rc = -errno;
-		close(fd);
-		return rc;
-	}
-	/* The header goes out with the first row's flush (or at close), so a full disk shows up
-	 * in joblog_write or joblog_close like any other failed write. */
-	errno = 0;
-	if (size == 0 && fputs(JOBLOG_HEADER, f) == EOF) {
-		int rc = joblog_errno();
-		fclose(f);
-		return rc;
-	}
-	struct joblog *jl = xcalloc(1, sizeof(*jl));
-	jl->f = f;
-	*out = jl;
-	return 0;
+	buf_append(b, JOBLOG_HEADER, sizeof(JOBLOG_HEADER) - 1);
 }
 
 /* Append s escaped so that it stays on one line and within one field. */
@@ -139,38 +98,13 @@ static void joblog_escape(struct buf *b, const char *s, size_t n)
 	}
 }
 
-int joblog_write(struct joblog *jl, const struct joblog_row *row)
+void joblog_format_row(struct buf *b, const struct joblog_row *row)
 {
-	struct buf *b = &jl->line;
-	buf_reset(b);
 	buf_printf(b, "%llu\t:\t%.3f\t%10.3f\t%llu\t%llu\t%d\t%d\t", (unsigned long long)row->seq,
 		   row->start, row->runtime, (unsigned long long)row->send,
 		   (unsigned long long)row->receive, row->exitval, row->signal);
 	joblog_escape(b, row->command ? row->command : "", row->command ? row->command_len : 0);
 	buf_putc(b, '\n');
-
-	errno = 0;
-	if (fwrite(b->data, 1, b->len, jl->f) != b->len)
-		return joblog_errno();
-	if (fflush(jl->f) == EOF)
-		return joblog_errno();
-	return 0;
-}
-
-int joblog_close(struct joblog *jl)
-{
-	if (!jl)
-		return 0;
-	int rc = 0;
-	errno = 0;
-	if (fflush(jl->f) == EOF)
-		rc = joblog_errno();
-	errno = 0;
-	if (fclose(jl->f) == EOF && rc == 0)
-		rc = joblog_errno();
-	buf_free(&jl->line);
-	free(jl);
-	return rc;
 }
 
 /* Parse an unsigned decimal field. */
@@ -248,9 +182,28 @@ int joblog_read(const char *path, int (*cb)(void *data, const struct joblog_row 
 	}
 	err[0] = '\0';
 
-	FILE *f = fopen(path, "re");
+	/* Non-blocking, so that a FIFO with no writer cannot hold the open; only a regular file
+	 * is read: a pipe, a FIFO or a terminal would be read until someone else writes to it,
+	 * and /dev/stdout may be pooltop's own output. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a regular file (--resume reads the joblog back)",
+			 path);
+		return -EINVAL;
+	}
+	FILE *f = fdopen(fd, "r");
 	if (!f) {
 		int rc = -errno;
+		close(fd);
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
@@ -264,7 +217,7 @@ int joblog_read(const char *path, int (*cb)(void *data, const struct joblog_row 
 		ssize_t n = getline(&line, &cap, f);
 		if (n < 0) {
 			if (ferror(f)) {
-				rc = joblog_errno();
+				rc = errno ? -errno : -EIO;
 				snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 			}
 			break;

@@ -1,6 +1,7 @@
 /* GNU parallel's joblog: tab-separated, with its header
  *   Seq Host Starttime JobRuntime Send Receive Exitval Signal Command
- * one row per finished item, flushed per row, so that a killed run leaves a usable log. */
+ * one row per finished item. This module formats rows and reads them back; the batch writes
+ * them (a row only once its item's output is written, see ledger.h). */
 #ifndef POOLTOP_JOBLOG_H
 #define POOLTOP_JOBLOG_H
 
@@ -8,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct joblog;
+#include "util.h"
 
 struct joblog_row {
 	uint64_t seq;	     /* 1-based input position */
@@ -23,25 +24,24 @@ struct joblog_row {
 	size_t command_len;
 };
 
-/* Open path for writing rows. With append and a non-empty file, rows are appended and no
- * header is written; otherwise the file is created/truncated and the header written.
- * Returns 0, or -errno. */
-int joblog_open(const char *path, bool append, struct joblog **out);
-/* As joblog_open, on fd, open for writing (with O_APPEND when append; readable too, so that a
- * cut-short last line can be found). Takes fd: it is closed on failure and by joblog_close.
- * Without append a regular file is truncated here, not before: a caller can open its files
- * first and change none of them until all opened. */
-int joblog_fdopen(int fd, bool append, struct joblog **out);
-/* Write one row and flush it. 0 or -errno (e.g. -ENOSPC). */
-int joblog_write(struct joblog *jl, const struct joblog_row *row);
-/* Flush and close; NULL is a no-op. 0 or -errno from the final flush/close. */
-int joblog_close(struct joblog *jl);
+/* Make fd (open for writing: with O_APPEND when append, and readable, so that a cut-short last
+ * line can be found) ready for rows. With append a cut-short last line of a regular file (a
+ * kill in the middle of a write) is cut off; without, a regular file is truncated here, not
+ * before: a caller can open its files first and change none of them until all opened. Returns
+ * 1 when the header must be written first (the file is not a regular file we append to, or is
+ * empty), 0 when it is there, or -errno. */
+int joblog_prepare(int fd, bool append);
+/* Append the header line to b. */
+void joblog_format_header(struct buf *b);
+/* Append one row, a whole line, to b. */
+void joblog_format_row(struct buf *b, const struct joblog_row *row);
 
 /* Read a joblog for --resume: calls cb for every row (command not filled). The header must be
  * GNU parallel's; rows must have 9 tab-separated fields with numeric Seq, Exitval, Signal.
  * A last line cut short by a kill (no trailing newline) is ignored.
  * Returns 0, -errno for I/O errors (-ENOENT if missing), -EINVAL for a file that is not a
- * joblog, with a one-line reason (naming the line number) in err; cb returning non-zero stops
+ * joblog or not a regular file (a FIFO, a pipe, a terminal: never read, it could block), with
+ * a one-line reason (naming the line number) in err; cb returning non-zero stops
  * the read and that value is returned. */
 int joblog_read(const char *path, int (*cb)(void *data, const struct joblog_row *row), void *data,
 		char *err, size_t errlen);

@@ -47,9 +47,15 @@ enum output_mode {
 
 struct output {
 	enum output_mode mode;
-	int fd;	     /* what is written to */
-	bool own_fd; /* fd is our private description: closed by output_free */
-	bool fifo;   /* a pipe: watched for its reader leaving */
+	int fd;		  /* what is written to */
+	bool own_fd;	  /* fd is our private description: closed by output_free */
+	int given_fd;	  /* the fd output_new was given */
+	bool own_given;	  /* ...and it is ours to close */
+	bool fifo;	  /* a pipe: watched for its reader leaving */
+	bool gave_up;	  /* output_give_up: nothing waits for the reader any more */
+	bool stalled;	  /* ...and something was dropped: so is everything after it */
+	uint64_t written; /* bytes handed to the fd, ever */
+	uint64_t dropped; /* bytes given up, ever */
 	uv_poll_t poll;
 	bool poll_init;
 	int poll_events; /* what the poll watches now, 0 when stopped */
@@ -137,10 +143,13 @@ static void output_write_out(struct output *o)
 	if (o->err || !output_pending(o))
 		return;
 	if (o->mode == OUTPUT_DIRECT) {
-		int r = write_all(o->fd, o->out.data + o->head, output_pending(o));
+		size_t n = output_pending(o);
+		int r = write_all(o->fd, o->out.data + o->head, n);
 		output_discard(o);
 		if (r < 0)
 			output_fail(o, r);
+		else
+			o->written += n;
 		return;
 	}
 	while (output_pending(o)) {
@@ -152,6 +161,7 @@ static void output_write_out(struct output *o)
 			return;
 		}
 		o->head += (size_t)w;
+		o->written += (uint64_t)w;
 	}
 	if (!output_pending(o)) {
 		output_discard(o);
@@ -220,10 +230,11 @@ static void output_setup_poll(struct output *o, uv_loop_t *loop, const struct st
 	output_watch(o);
 }
 
-struct output *output_new(uv_loop_t *loop, int fd, const struct output_callbacks *cb)
+struct output *output_new(uv_loop_t *loop, int fd, bool own, const struct output_callbacks *cb)
 {
 	struct output *o = xcalloc(1, sizeof(*o));
-	o->fd = fd;
+	o->fd = o->given_fd = fd;
+	o->own_given = own;
 	o->mode = OUTPUT_DIRECT;
 	if (cb)
 		o->cb = *cb;
@@ -234,11 +245,33 @@ struct output *output_new(uv_loop_t *loop, int fd, const struct output_callbacks
 	return o;
 }
 
+/* Drop what waits, and (once given up) everything after it. */
+static size_t output_stall(struct output *o)
+{
+	size_t n = output_pending(o);
+	o->dropped += n;
+	o->stalled = true;
+	output_discard(o);
+	output_watch(o);
+	return n;
+}
+
 void output_append(struct output *o, const void *p, size_t n)
 {
 	if (o->err || !n)
 		return;
+	if (o->stalled) {
+		o->dropped += n;
+		return;
+	}
 	buf_append(&o->out, p, n);
+	if (o->gave_up) {
+		/* Nobody waits for the reader now: what it does not take at once is dropped. */
+		output_write_out(o);
+		if (output_pending(o))
+			output_stall(o);
+		return;
+	}
 	/* While the poll waits for writability, the loop writes when the fd is ready. */
 	if (output_pending(o) >= OUTPUT_FLUSH_AT && !(o->poll_events & UV_WRITABLE))
 		output_write_out(o);
@@ -250,12 +283,23 @@ void output_flush(struct output *o)
 		output_write_out(o);
 }
 
-size_t output_drop(struct output *o)
+uint64_t output_written(const struct output *o)
 {
-	size_t n = output_pending(o);
-	output_discard(o);
-	output_watch(o);
-	return n;
+	return o->written;
+}
+
+uint64_t output_dropped(const struct output *o)
+{
+	return o->dropped;
+}
+
+size_t output_give_up(struct output *o)
+{
+	o->gave_up = true;
+	if (o->stalled)
+		return 0;
+	output_write_out(o);
+	return output_pending(o) ? output_stall(o) : 0;
 }
 
 static void output_poll_closed_cb(uv_handle_t *h)
@@ -284,6 +328,8 @@ void output_free(struct output *o)
 		return;
 	if (o->own_fd)
 		close(o->fd);
+	if (o->own_given)
+		close(o->given_fd);
 	buf_free(&o->out);
 	free(o);
 }

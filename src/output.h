@@ -27,10 +27,10 @@ struct output_callbacks {
 	void *data;
 };
 
-/* An output writing to fd (borrowed: never closed; its open file description is left as it
- * was, blocking). cb is copied. Never fails: an fd that cannot be written without blocking is
- * written directly. */
-struct output *output_new(uv_loop_t *loop, int fd, const struct output_callbacks *cb);
+/* An output writing to fd: borrowed (never closed) unless own, when output_free closes it. Its
+ * open file description is left as it was, blocking. cb is copied. Never fails: an fd that
+ * cannot be written without blocking is written directly. */
+struct output *output_new(uv_loop_t *loop, int fd, bool own, const struct output_callbacks *cb);
 /* Queue n bytes (copied) and write what the fd takes once enough is queued. Never blocks,
  * except for descriptors that never wait on a reader (regular files; see output.c). */
 void output_append(struct output *o, const void *p, size_t n);
@@ -42,8 +42,17 @@ size_t output_pending(const struct output *o);
 bool output_full(const struct output *o);
 /* True once a write failed (failed() was called). */
 bool output_failed(const struct output *o);
-/* Give up on the bytes queued (the user quits, a signal): returns how many were dropped. */
-size_t output_drop(struct output *o);
+/* Bytes handed to the fd so far, ever: an appended byte at position n (counting from 0) has
+ * been written once output_written() > n. */
+uint64_t output_written(const struct output *o);
+/* Stop waiting for the reader (the user quits, a signal): write what the fd takes now without
+ * waiting (a regular file takes all), drop the rest. From then on what is appended is written
+ * at once if the fd takes it whole, and dropped otherwise, with everything after it: a reader
+ * never sees an output cut short followed by another. Returns the bytes dropped by this call;
+ * output_dropped() counts them all. */
+size_t output_give_up(struct output *o);
+/* Bytes dropped by output_give_up and after it, ever. */
+uint64_t output_dropped(const struct output *o);
 /* Close the loop's handle; closed(data) when done (maybe before output_close returns), then
  * output_free. What is still queued is not written. */
 void output_close(struct output *o, void (*closed)(void *data), void *data);

@@ -280,6 +280,7 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 	atomic_store(&ss->init_failed, 0);
 	atomic_store(&ss->generation, s->generation);
 	s->timeout_seq = 0;
+	s->tstop = (struct spawn_stop){0};
 
 	struct worker_args args = {
 		.shm = &p->shm,
@@ -364,14 +365,16 @@ static void slot_signal_job(struct pool *p, const struct pool_slot *s, int sig)
 		kill(-job, SIGCONT);
 }
 
+/* Signal the slot's process: its process group (a worker leads one, so what a plugin forked
+ * goes with it) and its job's. */
 static int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum pool_cause cause)
 {
 	if (!slot_has_process(s) || s->pid <= 0)
 		return -ESRCH;
-	if (kill(s->pid, sig) < 0)
+	if (kill(-s->pid, sig) < 0 && kill(s->pid, sig) < 0)
 		return -errno;
 	if (sig != SIGKILL)
-		kill(s->pid, SIGCONT); /* a stopped process acts on SIGTERM only once continued */
+		kill(-s->pid, SIGCONT); /* a stopped process acts on SIGTERM only once continued */
 	slot_signal_job(p, s, sig);
 	if (s->life == LIFE_ALIVE || s->stop_cause == POOL_CAUSE_NONE ||
 	    s->stop_cause == POOL_CAUSE_JOIN || s->stop_cause == POOL_CAUSE_END)
@@ -379,6 +382,36 @@ static int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum pool_c
 	s->stop_signal = sig;
 	s->life = LIFE_STOPPING;
 	return 0;
+}
+
+static void timeout_cb(uv_timer_t *h);
+
+/* The next signal of the slot's --term-seq. */
+static void slot_stop_step(struct pool *p, struct pool_slot *s, enum pool_cause cause, uint64_t now)
+{
+	slot_signal(p, s, spawn_stop_next(&s->tstop, now), cause);
+}
+
+/* Stop the slot's process with --term-seq (TERM, ..., KILL): the first signal now, the next
+ * ones from the fine timer until it is reaped, so that it ends whatever it ignores. */
+static void slot_stop(struct pool *p, struct pool_slot *s, enum pool_cause cause, uint64_t now)
+{
+	if (!slot_has_process(s) || s->tstop.seq)
+		return; /* gone, or a sequence runs already */
+	s->tstop = (struct spawn_stop){.seq = &p->cfg.job.termseq};
+	slot_stop_step(p, s, cause, now);
+	if (!uv_is_active((uv_handle_t *)&p->timeout_timer))
+		uv_timer_start(&p->timeout_timer, timeout_cb, TIMEOUT_TICK_MS, TIMEOUT_TICK_MS);
+}
+
+/* Send what is due of every running --term-seq. */
+static void pool_step_stops(struct pool *p, uint64_t now)
+{
+	for (unsigned i = 0; i < p->nslots_used; i++) {
+		struct pool_slot *s = &p->slots[i];
+		if (slot_has_process(s) && s->tstop.seq && now >= s->tstop.next_ns)
+			slot_stop_step(p, s, s->stop_cause, now);
+	}
 }
 
 static void slot_request_join(struct pool *p, struct pool_slot *s, enum pool_cause cause)
@@ -625,17 +658,12 @@ static void timeout_cb(uv_timer_t *h)
 	struct pool *p = h->data;
 	uint64_t limit = pool_timeout(p);
 	uint64_t now = now_ns();
-	for (unsigned i = 0; i < p->nslots_used; i++) {
+	pool_step_stops(p, now);
+	for (unsigned i = 0; limit && i < p->nslots_used; i++) {
 		struct pool_slot *s = &p->slots[i];
 		struct shm_slot *ss = sh(p, s);
-		if (!slot_has_process(s) || s->pid <= 0)
-			continue;
-		if (s->timeout_seq) {
-			if (now >= s->tstop.next_ns)
-				spawn_stop_step(&s->tstop, s->pid, now);
-			continue;
-		}
-		if (!limit || atomic_load(&ss->phase) != SHM_PHASE_BUSY)
+		if (s->life != LIFE_ALIVE || s->pid <= 0 ||
+		    atomic_load(&ss->phase) != SHM_PHASE_BUSY)
 			continue;
 		uint64_t seq = atomic_load(&ss->cur_seq);
 		uint64_t start = atomic_load(&ss->cur_start_ns);
@@ -643,15 +671,35 @@ static void timeout_cb(uv_timer_t *h)
 		    now < start || now - start < limit)
 			continue;
 		s->timeout_seq = seq;
-		s->tstop = (struct spawn_stop){.seq = &p->cfg.job.termseq};
 		pool_emit(p, POOL_EVENT_NOTICE, s, seq,
 			  "worker %u pid %d: item %llu ran past --timeout (%.3f s): stopping the "
 			  "worker",
 			  slot_no(p, s), s->pid, (unsigned long long)seq, (double)limit / 1e9);
-		spawn_stop_step(&s->tstop, s->pid, now);
-		s->stop_cause = POOL_CAUSE_TIMEOUT;
-		s->stop_signal = s->tstop.first_sig;
-		s->life = LIFE_STOPPING;
+		slot_stop(p, s, POOL_CAUSE_TIMEOUT, now);
+	}
+}
+
+/* After join all, an item still running --join-timeout after the join (or after its start,
+ * when later) has its worker stopped with --term-seq: a join always ends. */
+static void pool_join_deadlines(struct pool *p, uint64_t now)
+{
+	if (!p->join_all_ns || p->terminating)
+		return;
+	for (unsigned i = 0; i < p->nslots_used; i++) {
+		struct pool_slot *s = &p->slots[i];
+		struct shm_slot *ss = sh(p, s);
+		if (s->life != LIFE_ALIVE || s->pid <= 0 ||
+		    atomic_load(&ss->phase) != SHM_PHASE_BUSY)
+			continue;
+		uint64_t since = MAX(atomic_load(&ss->cur_start_ns), p->join_all_ns);
+		if (now < since || now - since < p->cfg.join_timeout_ns)
+			continue;
+		pool_emit(p, POOL_EVENT_NOTICE, s, atomic_load(&ss->cur_seq),
+			  "worker %u pid %d: item %llu still running %.1f s after join all "
+			  "(--join-timeout): stopping it",
+			  slot_no(p, s), s->pid, (unsigned long long)atomic_load(&ss->cur_seq),
+			  (double)(now - since) / 1e9);
+		slot_stop(p, s, POOL_CAUSE_JOIN_TIMEOUT, now);
 	}
 }
 
@@ -844,6 +892,7 @@ static void timer_cb(uv_timer_t *h)
 	}
 	stats_rate_update(&p->rate, p->done + p->failed, now);
 	pool_update_timeout(p);
+	pool_join_deadlines(p, now);
 	pool_pump(p);
 }
 
@@ -856,13 +905,21 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_config *cfg,
 		*err = -EINVAL;
 		return NULL;
 	}
-	struct pool *p = xcalloc(1, sizeof(*p));
+	/* Not the x-allocators: a start under a tight memory limit (ulimit -v) is a one-line
+	 * error, not an abort. */
+	int r = -ENOMEM;
+	struct pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		goto fail;
 	p->loop = loop;
 	p->cfg = *cfg;
 	if (cb)
 		p->cb = *cb;
-	p->slots = xcalloc(POOLTOP_MAX_WORKERS, sizeof(*p->slots));
-	int r = shm_create(POOLTOP_MAX_WORKERS, INPUT_RING_CAP, RESULT_RING_CAP, &p->shm);
+	p->efd = -1;
+	p->slots = calloc(POOLTOP_MAX_WORKERS, sizeof(*p->slots));
+	if (!p->slots)
+		goto fail_free;
+	r = shm_create(POOLTOP_MAX_WORKERS, INPUT_RING_CAP, RESULT_RING_CAP, &p->shm);
 	if (r)
 		goto fail_free;
 	p->q = p->shm.q;
@@ -874,34 +931,43 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_config *cfg,
 	/* Enough queued for every worker's next batch; small enough that the in-flight table
 	 * stays in cache (4096 cost the parent about a fifth more per trivial item). */
 	p->max_queued = MIN(16384u, MAX(1024u, 64u * cfg->workers));
-	if ((r = uv_poll_init(loop, &p->efd_poll, p->efd)) != 0)
-		goto fail_efd;
-	uv_signal_init(loop, &p->sigchld);
-	uv_timer_init(loop, &p->timer);
-	uv_timer_init(loop, &p->timeout_timer);
-	uv_prepare_init(loop, &p->prepare);
-	uv_idle_init(loop, &p->idle);
-	p->efd_poll.data = p->sigchld.data = p->timer.data = p->prepare.data = p->idle.data = p;
-	p->timeout_timer.data = p;
-	p->open_handles = 6;
 	p->start_ns = p->mono0 = now_ns();
 	p->wall0 = wall_s();
 	return p;
 
-fail_efd:
-	close(p->efd);
 fail_shm:
 	shm_destroy(&p->shm);
 fail_free:
 	free(p->slots);
 	free(p);
+fail:
 	*err = r;
 	return NULL;
+}
+
+/* The loop's handles: made by pool_start, so that a pool that never started holds none and
+ * pool_free alone disposes of it. */
+static int pool_init_handles(struct pool *p)
+{
+	int r = uv_poll_init(p->loop, &p->efd_poll, p->efd);
+	if (r)
+		return r;
+	uv_signal_init(p->loop, &p->sigchld);
+	uv_timer_init(p->loop, &p->timer);
+	uv_timer_init(p->loop, &p->timeout_timer);
+	uv_prepare_init(p->loop, &p->prepare);
+	uv_idle_init(p->loop, &p->idle);
+	p->efd_poll.data = p->sigchld.data = p->timer.data = p->prepare.data = p->idle.data = p;
+	p->timeout_timer.data = p;
+	p->open_handles = 6;
+	return 0;
 }
 
 int pool_start(struct pool *p)
 {
 	int r;
+	if ((r = pool_init_handles(p)) != 0)
+		return r;
 	if ((r = uv_signal_start(&p->sigchld, sigchld_cb, SIGCHLD)) != 0 ||
 	    (r = uv_poll_start(&p->efd_poll, UV_READABLE, efd_cb)) != 0 ||
 	    (r = uv_timer_start(&p->timer, timer_cb, TIMER_MS, TIMER_MS)) != 0 ||
@@ -978,6 +1044,11 @@ const char *pool_fatal(const struct pool *p)
 	return p->fatal;
 }
 
+bool pool_busy(const struct pool *p)
+{
+	return p->inflight > 0;
+}
+
 bool pool_closing(const struct pool *p)
 {
 	return p->closing || p->terminating || p->input_ended;
@@ -1006,6 +1077,12 @@ void pool_close(struct pool *p, void (*closed)(void *data), void *data)
 	p->closed = closed;
 	p->closed_data = data;
 	pool_capture_close_all(p);
+	if (!p->open_handles) {
+		/* Never started: no handle to close. */
+		if (closed)
+			closed(data);
+		return;
+	}
 	uv_close((uv_handle_t *)&p->efd_poll, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->sigchld, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->timer, handle_closed_cb);
@@ -1104,8 +1181,7 @@ void pool_join_all(struct pool *p)
 	if (p->closing)
 		return;
 	p->closing = true;
-	pool_emit(p, POOL_EVENT_NOTICE, NULL, 0,
-		  "joining all workers: no more input is read; items in hand are finished");
+	p->join_all_ns = now_ns();
 	if (p->want_space && p->cb.space) {
 		p->want_space = false;
 		p->cb.space(p->cb.data);
@@ -1113,21 +1189,23 @@ void pool_join_all(struct pool *p)
 	pool_check_end(p);
 }
 
+/* Stop every worker: with --term-seq (sig SIGTERM) or SIGKILL now; nothing is respawned. */
 static void pool_signal_all(struct pool *p, int sig)
 {
-	bool first = !p->terminating;
 	p->closing = true;
 	p->terminating = true;
-	if (first)
-		pool_emit(p, POOL_EVENT_NOTICE, NULL, 0, "%s all workers",
-			  sig == SIGKILL ? "killing" : "terminating");
+	uint64_t now = now_ns();
 	for (unsigned i = 0; i < p->nslots_used; i++) {
 		struct pool_slot *s = &p->slots[i];
 		s->retire = true;
-		if (slot_has_process(s))
-			slot_signal(p, s, sig, POOL_CAUSE_SHUTDOWN);
-		else if (s->life == LIFE_BACKOFF)
-			s->life = LIFE_EXITED;
+		if (!slot_has_process(s)) {
+			if (s->life == LIFE_BACKOFF)
+				s->life = LIFE_EXITED;
+		} else if (sig == SIGKILL) {
+			slot_signal(p, s, SIGKILL, POOL_CAUSE_SHUTDOWN);
+		} else {
+			slot_stop(p, s, POOL_CAUSE_SHUTDOWN, now);
+		}
 	}
 	if (p->want_space && p->cb.space) {
 		p->want_space = false;

@@ -46,6 +46,7 @@ enum pool_event_kind {
 	POOL_EVENT_ITEM_FAILED,
 	POOL_EVENT_ITEM_RETRIED,
 	POOL_EVENT_NOTICE,
+	POOL_EVENT_STOP, /* the batch is being stopped: joined, terminated, killed (batch_stop) */
 };
 
 struct pool_event {
@@ -141,6 +142,8 @@ int pool_resize(struct pool *p, unsigned n);
 void pool_pause(struct pool *p, bool paused);
 /* True once the pool takes no more items (joined, terminated or input ended). */
 bool pool_closing(const struct pool *p);
+/* True while items submitted have not finished (queued, running, or waiting to be requeued). */
+bool pool_busy(const struct pool *p);
 /* Why the pool gave up, or NULL: no worker could ever start ("worker 0: init failed: ..."). The
  * pool then terminates itself and finishes; the caller reports this and exits 255. */
 const char *pool_fatal(const struct pool *p);

@@ -44,9 +44,10 @@ struct pool_slot {
 	uint64_t reap_items_run; /* items it ran, by its own count */
 	uint64_t reap_start_ns;	 /* when its current item started */
 	uint64_t reap_ns;	 /* when it was reaped */
-	/* --timeout for kinds that run items inside the worker: the worker is stopped. */
+	/* A --term-seq running on the process (tstop.seq set): --timeout for kinds that run items
+	 * inside the worker, terminate all, a join-all past --join-timeout. */
 	struct spawn_stop tstop;
-	uint64_t timeout_seq; /* the item it was stopped for, 0 when none */
+	uint64_t timeout_seq; /* the item it was stopped for by --timeout, 0 when none */
 	/* Respawns. */
 	unsigned restarts;
 	unsigned quick_deaths;
@@ -143,6 +144,7 @@ struct pool {
 
 	uint64_t submitted, done, failed, retried, requeued, not_run, duplicates;
 	bool input_ended, closing, terminating, end_joined, finished, want_space;
+	uint64_t join_all_ns; /* when pool_join_all was called, 0 before */
 	uint64_t start_ns;
 	double wall0;
 	uint64_t mono0;

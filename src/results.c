@@ -1,6 +1,6 @@
-/* --results FILE: one JSON object per finished item (JSON Lines), buffered and written with
- * write_all. Every line is valid JSON whatever bytes an item or its output holds: valid UTF-8
- * is copied, each byte of an invalid sequence becomes \u00XX. */
+/* --results FILE: one JSON object per finished item (JSON Lines). Every line is valid JSON whatever
+ * bytes an item or its output holds: valid UTF-8 is copied, each byte of an invalid sequence
+ * becomes \u00XX. */
 #include "results.h"
 
 #include <errno.h>
@@ -10,15 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Buffered lines are written once they pass this many bytes. */
-#define RESULTS_FLUSH_AT (64 * 1024)
-
-struct results {
-	int fd;
-	struct buf out; /* formatted lines not yet written */
-	int err;	/* the first write error: later calls return it */
-};
 
 /* The length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not one:
  * overlong forms, surrogates and code points past U+10FFFF are invalid (RFC 3629). */
@@ -152,61 +143,23 @@ void results_format(struct buf *b, const struct results_record *r)
 	buf_append(b, "}\n", 2);
 }
 
-int results_open(const char *path, struct results **out)
+void results_format_unwritten(struct buf *b, const char *line, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return -errno;
-	return results_fdopen(fd, out);
+	static const char tail[] = "}\n";
+	static const char key[] = ",\"stdout_written\":false}\n";
+	/* Every line results_format writes ends with the object's closing brace. */
+	if (len < 2 || memcmp(line + len - 2, tail, 2) != 0) {
+		buf_append(b, line, len);
+		return;
+	}
+	buf_append(b, line, len - 2);
+	buf_append(b, key, sizeof(key) - 1);
 }
 
-int results_fdopen(int fd, struct results **out)
+int results_prepare(int fd)
 {
 	struct stat st;
-	if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && st.st_size > 0 && ftruncate(fd, 0) < 0)) {
-		int rc = -errno;
-		close(fd);
-		return rc;
-	}
-	struct results *res = xcalloc(1, sizeof(*res));
-	res->fd = fd;
-	*out = res;
+	if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && st.st_size > 0 && ftruncate(fd, 0) < 0))
+		return -errno;
 	return 0;
-}
-
-int results_write(struct results *res, const struct results_record *r)
-{
-	if (res->err)
-		return res->err;
-	results_format(&res->out, r);
-	if (res->out.len >= RESULTS_FLUSH_AT)
-		return results_flush(res);
-	return 0;
-}
-
-int results_flush(struct results *res)
-{
-	if (res->err)
-		return res->err;
-	if (res->out.len == 0)
-		return 0;
-	int rc = write_all(res->fd, res->out.data, res->out.len);
-	/* After a failed write the file may end in part of a line: keep the first error and
-	 * write nothing more, rather than buffer without bound. */
-	buf_reset(&res->out);
-	if (rc < 0)
-		res->err = rc;
-	return rc;
-}
-
-int results_close(struct results *res)
-{
-	if (!res)
-		return 0;
-	int rc = results_flush(res);
-	if (close(res->fd) < 0 && rc == 0)
-		rc = -errno;
-	buf_free(&res->out);
-	free(res);
-	return rc;
 }

@@ -1,4 +1,5 @@
-/* --results FILE: one JSON object per finished item (JSON Lines), for jq. */
+/* --results FILE: one JSON object per finished item (JSON Lines), for jq. This module formats
+ * them; the batch writes them (once the item's output is written, see ledger.h). */
 #ifndef POOLTOP_RESULTS_H
 #define POOLTOP_RESULTS_H
 
@@ -8,8 +9,6 @@
 #include <sys/types.h>
 
 #include "util.h"
-
-struct results;
 
 struct results_record {
 	uint64_t seq; /* 1-based input position */
@@ -34,18 +33,15 @@ struct results_record {
  * are JSON; bytes that are not valid UTF-8 are written as \u00XX of the byte (so a line is always
  * valid JSON), control characters escaped. */
 void results_format(struct buf *b, const struct results_record *r);
+/* Append line (one record from results_format, len bytes with its newline) to b with the key
+ * "stdout_written": false added last: the item's output never reached standard output (a
+ * reader that left or stalled, a failed write); it is in the record, and the joblog has no row
+ * for the item, so --resume runs it again. */
+void results_format_unwritten(struct buf *b, const char *line, size_t len);
 
-/* Open (create/truncate) path. 0 or -errno. */
-int results_open(const char *path, struct results **out);
-/* As results_open, on fd, open for writing. Takes fd: it is closed on failure and by
- * results_close. A regular file is truncated here, not before: a caller can open its files
- * first and change none of them until all opened. */
-int results_fdopen(int fd, struct results **out);
-/* Append one record (buffered; flushed at least every 64 KiB and on close). 0 or -errno. */
-int results_write(struct results *res, const struct results_record *r);
-int results_flush(struct results *res);
-/* Flush and close; NULL is a no-op. 0 or -errno. */
-int results_close(struct results *res);
+/* Make fd, open for writing, ready for records: a regular file is truncated here, not before,
+ * so a caller can open its files first and change none of them until all opened. 0 or -errno. */
+int results_prepare(int fd);
 
 /* JSON string escaping as above, appended to b with the surrounding quotes. */
 void json_escape(struct buf *b, const char *s, size_t n);

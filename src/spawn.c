@@ -131,7 +131,7 @@ int spawn_check_command(const char *name)
 	return found;
 }
 
-void spawn_stop_step(struct spawn_stop *s, pid_t pgid, uint64_t now)
+int spawn_stop_next(struct spawn_stop *s, uint64_t now)
 {
 	int sig = SIGKILL;
 	uint64_t wait_ms = 25;
@@ -142,10 +142,16 @@ void spawn_stop_step(struct spawn_stop *s, pid_t pgid, uint64_t now)
 	s->stage++;
 	if (!s->first_sig)
 		s->first_sig = sig;
+	s->next_ns = now + MAX(wait_ms, 1) * NS_PER_MS;
+	return sig;
+}
+
+void spawn_stop_step(struct spawn_stop *s, pid_t pgid, uint64_t now)
+{
+	int sig = spawn_stop_next(s, now);
 	kill(-pgid, sig);
 	if (sig != SIGKILL && sig != SIGCONT)
 		kill(-pgid, SIGCONT); /* a stopped job acts on it only once continued */
-	s->next_ns = now + MAX(wait_ms, 1) * NS_PER_MS;
 }
 
 int spawn_stop_poll(struct spawn_stop *s, pid_t pgid, uint64_t start, uint64_t timeout_ns)

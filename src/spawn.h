@@ -36,8 +36,10 @@ struct spawn_stop {
 	int first_sig;	  /* the first signal sent, 0 before */
 };
 
-/* Send the next signal of the sequence to the process group pgid (SIGKILL once the sequence
- * is over) and set s->next_ns. now: CLOCK_MONOTONIC ns. */
+/* The next signal of the sequence (SIGKILL once it is over), counted as sent at now
+ * (CLOCK_MONOTONIC ns): s->next_ns is when the one after is due. */
+int spawn_stop_next(struct spawn_stop *s, uint64_t now);
+/* Send the next signal of the sequence to the process group pgid (spawn_stop_next). */
 void spawn_stop_step(struct spawn_stop *s, pid_t pgid, uint64_t now);
 
 /* A job that started at start against timeout_ns (0: none): sends the sequence's next signal

@@ -150,7 +150,9 @@ rm -f "$T/go"
 	ptu 30 --headless -j 2 --builtin echo --results "$T/r" -a "$T/some" 2>"$T/err"
 	echo $? >"$T/rc"
 ) | bash -c 'while [ ! -e "$1" ]; do sleep 0.02; done; cat >/dev/null' _ "$T/go" &
-if wait_for '[ "$(json_count "$T/r" 2>/dev/null)" = 5000 ] && [ -n "$(main_pid)" ]' 10; then
+# The results wait for the outputs, which wait for the reader: pooltop's status line (SIGUSR1)
+# says when every item is done.
+if wait_for '[ -n "$(main_pid)" ] && kill -USR1 "$(main_pid)" && grep -q "^pooltop: 5000 done" "$T/err"' 10; then
 	t0=$(now_us)
 	kill -TERM "$(main_pid)"
 	wait_for '[ -s "$T/rc" ]' 5

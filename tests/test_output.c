@@ -95,7 +95,7 @@ static void setup(struct ctx *c, int wfd, int rfd)
 	c->wfd = wfd;
 	c->rfd = rfd;
 	struct output_callbacks cb = {.progress = progress_cb, .failed = failed_cb, .data = c};
-	c->out = output_new(&c->loop, wfd, &cb);
+	c->out = output_new(&c->loop, wfd, false, &cb);
 	assert_non_null(c->out);
 }
 
@@ -297,7 +297,7 @@ static void test_output_full_device_fails_once_with_enospc(void **state)
 	teardown(&c);
 }
 
-static void test_output_drop_gives_up_what_waits(void **state)
+static void test_output_give_up_on_a_pipe_writes_what_fits_and_drops_the_rest(void **state)
 {
 	(void)state;
 	int p[2];
@@ -306,12 +306,61 @@ static void test_output_drop_gives_up_what_waits(void **state)
 	setup(&c, p[1], p[0]);
 	append_big(&c);
 	output_flush(c.out);
+	/* The pipe took its fill; the rest waits for a reader that never comes. */
+	uint64_t written = output_written(c.out);
 	size_t pending = output_pending(c.out);
+	assert_true(written > 0);
 	assert_true(pending > 0);
-	assert_int_equal(output_drop(c.out), pending);
+	assert_int_equal(written + pending, BIG);
+	assert_int_equal(output_give_up(c.out), pending);
+	assert_int_equal(output_dropped(c.out), pending);
 	assert_int_equal(output_pending(c.out), 0);
 	assert_false(output_full(c.out));
+	/* Once something was dropped, everything after is: no output follows a cut one. */
+	/* ...even when the reader has made room since. */
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	char drain[65536];
+	while (read(p[0], drain, sizeof(drain)) > 0)
+		continue;
+	output_append(c.out, "late\n", 5);
+	assert_int_equal(output_written(c.out), written);
+	assert_int_equal(output_dropped(c.out), pending + 5);
 	assert_int_equal(c.failed, 0);
+	teardown(&c);
+}
+
+static void test_output_give_up_with_room_writes_everything_then_and_after(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct ctx c;
+	setup(&c, p[1], p[0]);
+	output_append(c.out, "one\n", 4);
+	assert_int_equal(output_give_up(c.out), 0);
+	assert_int_equal(output_written(c.out), 4);
+	output_append(c.out, "two\n", 4);
+	assert_int_equal(output_written(c.out), 8);
+	assert_int_equal(output_dropped(c.out), 0);
+	char back[16] = "";
+	assert_int_equal(read(p[0], back, sizeof(back)), 8);
+	assert_memory_equal(back, "one\ntwo\n", 8);
+	teardown(&c);
+}
+
+static void test_output_give_up_on_a_regular_file_drops_nothing(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/pooltop-test-output.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	struct ctx c;
+	setup(&c, fd, -1);
+	append_big(&c);
+	assert_int_equal(output_give_up(c.out), 0);
+	assert_int_equal(output_written(c.out), BIG);
+	assert_int_equal(output_dropped(c.out), 0);
 	teardown(&c);
 }
 
@@ -326,7 +375,9 @@ int main(void)
 		cmocka_unit_test(test_output_socket_never_blocks_and_keeps_the_socket_blocking),
 		cmocka_unit_test(test_output_regular_file_is_written_directly),
 		cmocka_unit_test(test_output_full_device_fails_once_with_enospc),
-		cmocka_unit_test(test_output_drop_gives_up_what_waits),
+		cmocka_unit_test(test_output_give_up_on_a_pipe_writes_what_fits_and_drops_the_rest),
+		cmocka_unit_test(test_output_give_up_with_room_writes_everything_then_and_after),
+		cmocka_unit_test(test_output_give_up_on_a_regular_file_drops_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,8 +83,7 @@ struct dash {
 	unsigned ntagged;
 	char message[200]; /* a transient line under the table */
 	uint64_t message_until_ns;
-	unsigned interrupts; /* Ctrl-C presses */
-	bool quitting;	     /* exit once the batch is over */
+	bool quitting; /* exit once the batch is over */
 	bool finished;
 	bool stay; /* keep the screen after the batch ends, until q */
 

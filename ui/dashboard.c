@@ -29,7 +29,7 @@ struct dashboard {
 	uv_loop_t loop;
 	uv_poll_t tty_poll;
 	uv_timer_t refresh;
-	uv_signal_t sigwinch, sigterm, sighup, sigint;
+	uv_signal_t sigwinch, sigterm, sighup, sigint, sigusr1, sigusr2;
 	bool closing;
 	bool terminal_open;
 };
@@ -262,8 +262,7 @@ static void tty_readable_cb(uv_poll_t *h, int status, int events)
 		/* The terminal went away: stop the workers as for quit. */
 		uv_poll_stop(h);
 		b->d.quitting = true;
-		pool_terminate_all(b->d.pool);
-		batch_drop_output(b->d.batch);
+		batch_escalate(b->d.batch, BATCH_TERMINATE, "the terminal went away");
 		dashboard_maybe_end(b);
 		return;
 	}
@@ -304,21 +303,28 @@ static void sigwinch_cb(uv_signal_t *s, int sig)
 static void signal_cb(uv_signal_t *s, int sig)
 {
 	struct dashboard *b = s->data;
-	if (sig == SIGINT) {
+	switch (sig) {
+	case SIGINT:
 		dash_key(&b->d, 3); /* as Ctrl-C pressed */
 		dashboard_redraw(b);
 		return;
+	case SIGUSR1:
+	case SIGUSR2:
+		/* A headless run's status line and progress toggle: the screen shows both. */
+		dash_message(&b->d, "%s: the dashboard shows the status", strsignal(sig));
+		dashboard_redraw(b);
+		return;
+	default:
+		/* SIGTERM, SIGHUP: stop everything (again: kill), restore the terminal, leave. */
+		b->d.quitting = true;
+		batch_escalate(b->d.batch, BATCH_TERMINATE, strsignal(sig));
+		if (sig == SIGHUP && b->terminal_open) {
+			/* The terminal may be gone: stop drawing on it. */
+			uv_poll_stop(&b->tty_poll);
+		}
+		dashboard_maybe_end(b);
+		return;
 	}
-	/* SIGTERM, SIGHUP: stop everything, restore the terminal, leave; output a slow reader
-	 * has not taken does not hold pooltop up. */
-	b->d.quitting = true;
-	pool_terminate_all(b->d.pool);
-	if (sig == SIGHUP && b->terminal_open) {
-		/* The terminal may be gone: stop drawing on it. */
-		uv_poll_stop(&b->tty_poll);
-	}
-	batch_drop_output(b->d.batch);
-	dashboard_maybe_end(b);
 }
 
 static void event_cb(void *data, const struct pool_event *ev)
@@ -358,6 +364,8 @@ static void batch_closed_cb(void *data)
 	uv_close((uv_handle_t *)&b->sigterm, handles_closed_cb);
 	uv_close((uv_handle_t *)&b->sighup, handles_closed_cb);
 	uv_close((uv_handle_t *)&b->sigint, handles_closed_cb);
+	uv_close((uv_handle_t *)&b->sigusr1, handles_closed_cb);
+	uv_close((uv_handle_t *)&b->sigusr2, handles_closed_cb);
 	uv_close((uv_handle_t *)&b->tty_poll, handles_closed_cb);
 }
 
@@ -449,8 +457,11 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 	uv_signal_init(&b->loop, &b->sigterm);
 	uv_signal_init(&b->loop, &b->sighup);
 	uv_signal_init(&b->loop, &b->sigint);
+	uv_signal_init(&b->loop, &b->sigusr1);
+	uv_signal_init(&b->loop, &b->sigusr2);
 	b->tty_poll.data = b->refresh.data = b->sigwinch.data = b;
 	b->sigterm.data = b->sighup.data = b->sigint.data = b;
+	b->sigusr1.data = b->sigusr2.data = b;
 	uv_poll_start(&b->tty_poll, UV_READABLE | UV_DISCONNECT, tty_readable_cb);
 	unsigned refresh_ms = cfg->refresh_ms ? cfg->refresh_ms : 250;
 	uv_timer_start(&b->refresh, refresh_cb, refresh_ms, refresh_ms);
@@ -458,6 +469,8 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 	uv_signal_start(&b->sigterm, signal_cb, SIGTERM);
 	uv_signal_start(&b->sighup, signal_cb, SIGHUP);
 	uv_signal_start(&b->sigint, signal_cb, SIGINT);
+	uv_signal_start(&b->sigusr1, signal_cb, SIGUSR1);
+	uv_signal_start(&b->sigusr2, signal_cb, SIGUSR2);
 
 	if (batch_start(d->batch, err, sizeof(err)) < 0) {
 		dashboard_close(b);

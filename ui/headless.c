@@ -1,6 +1,8 @@
 /* The headless front end: the batch's results on stdout, events and (on a terminal) a progress
- * line on stderr, a summary on stderr at the end. Signals to pooltop: the first SIGINT joins all
- * (what was read is finished), a second terminates all; SIGTERM and SIGHUP terminate all. */
+ * line on stderr, a summary on stderr at the end. Signals to pooltop: SIGINT joins all (what was
+ * read is finished), again terminates all, a third time kills all; SIGTERM and SIGHUP terminate
+ * all, again kill all (batch_escalate). SIGUSR1 prints a status line, SIGUSR2 turns the progress
+ * line on or off (GNU parallel's --progress toggle). */
 #include "headless.h"
 
 #include <signal.h>
@@ -21,10 +23,10 @@ struct headless {
 	uv_loop_t loop;
 	struct batch *batch;
 	uv_timer_t progress;
-	uv_signal_t sigint, sigterm, sighup;
-	bool tty; /* stderr is a terminal: show a progress line */
+	uv_signal_t sigint, sigterm, sighup, sigusr1, sigusr2;
+	bool tty; /* show a progress line (stderr is a terminal, or SIGUSR2 asked) */
 	bool progress_shown;
-	unsigned interrupts;
+	bool finished;
 };
 
 static void progress_clear(struct headless *h)
@@ -38,7 +40,8 @@ static void progress_clear(struct headless *h)
 static void event_cb(void *data, const struct pool_event *ev)
 {
 	struct headless *h = data;
-	if (h->cfg->quiet)
+	/* -q hides the events, not why the batch is stopping. */
+	if (h->cfg->quiet && ev->kind != POOL_EVENT_STOP)
 		return;
 	/* Workers starting are routine: only the noteworthy reach the user. */
 	if (ev->kind == POOL_EVENT_WORKER_STARTED)
@@ -50,17 +53,23 @@ static void event_cb(void *data, const struct pool_event *ev)
 	fprintf(stderr, "pooltop: %s\n", ev->text);
 }
 
-static void progress_cb(uv_timer_t *t)
+/* The batch in one line: counts, workers, rate. */
+static void status_line(struct headless *h, const char *prefix, const char *suffix)
 {
-	struct headless *h = t->data;
 	struct pool_totals tot;
 	pool_snapshot(batch_pool(h->batch), &tot, NULL, 0);
 	fprintf(stderr,
-		"\r\033[Kpooltop: %llu done, %llu failed, %llu running, %llu queued%s | %u/%u "
-		"workers | %.0f/s",
-		(unsigned long long)tot.done, (unsigned long long)tot.failed,
+		"%spooltop: %llu done, %llu failed, %llu running, %llu queued%s | %u/%u "
+		"workers | %.0f/s%s",
+		prefix, (unsigned long long)tot.done, (unsigned long long)tot.failed,
 		(unsigned long long)tot.running, (unsigned long long)tot.queued,
-		tot.input_ended ? "" : "+", tot.alive, tot.size, tot.rate_now);
+		tot.input_ended ? "" : "+", tot.alive, tot.size, tot.rate_now, suffix);
+}
+
+static void progress_cb(uv_timer_t *t)
+{
+	struct headless *h = t->data;
+	status_line(h, "\r\033[K", "");
 	h->progress_shown = true;
 }
 
@@ -71,11 +80,14 @@ static void batch_closed_cb(void *data)
 	uv_close((uv_handle_t *)&h->sigint, NULL);
 	uv_close((uv_handle_t *)&h->sigterm, NULL);
 	uv_close((uv_handle_t *)&h->sighup, NULL);
+	uv_close((uv_handle_t *)&h->sigusr1, NULL);
+	uv_close((uv_handle_t *)&h->sigusr2, NULL);
 }
 
 static void finished_cb(void *data)
 {
 	struct headless *h = data;
+	h->finished = true;
 	uv_timer_stop(&h->progress);
 	progress_clear(h);
 	batch_close(h->batch, batch_closed_cb, h);
@@ -84,19 +96,27 @@ static void finished_cb(void *data)
 static void signal_cb(uv_signal_t *s, int sig)
 {
 	struct headless *h = s->data;
-	struct pool *p = batch_pool(h->batch);
-	if (sig == SIGINT && h->interrupts++ == 0) {
-		progress_clear(h);
-		fprintf(stderr, "pooltop: interrupted: finishing the items in hand (again to "
-				"terminate)\n");
-		pool_join_all(p);
+	if (h->finished)
+		return;
+	progress_clear(h);
+	switch (sig) {
+	case SIGUSR1:
+		status_line(h, "", "\n");
+		return;
+	case SIGUSR2:
+		h->tty = !h->tty;
+		if (h->tty)
+			uv_timer_start(&h->progress, progress_cb, PROGRESS_MS, PROGRESS_MS);
+		else
+			uv_timer_stop(&h->progress);
+		return;
+	case SIGINT:
+		batch_escalate(h->batch, BATCH_JOIN, "interrupted");
+		return;
+	default:
+		batch_escalate(h->batch, BATCH_TERMINATE, strsignal(sig));
 		return;
 	}
-	progress_clear(h);
-	fprintf(stderr, "pooltop: %s: terminating all workers\n", strsignal(sig));
-	pool_terminate_all(p);
-	/* Stop now: output a slow reader has not taken does not hold pooltop up. */
-	batch_drop_output(h->batch);
 }
 
 static void print_summary(struct headless *h)
@@ -140,10 +160,15 @@ int headless_run(const struct config *cfg, const struct job *job)
 	uv_signal_init(&h.loop, &h.sigint);
 	uv_signal_init(&h.loop, &h.sigterm);
 	uv_signal_init(&h.loop, &h.sighup);
+	uv_signal_init(&h.loop, &h.sigusr1);
+	uv_signal_init(&h.loop, &h.sigusr2);
 	h.progress.data = h.sigint.data = h.sigterm.data = h.sighup.data = &h;
+	h.sigusr1.data = h.sigusr2.data = &h;
 	uv_signal_start(&h.sigint, signal_cb, SIGINT);
 	uv_signal_start(&h.sigterm, signal_cb, SIGTERM);
 	uv_signal_start(&h.sighup, signal_cb, SIGHUP);
+	uv_signal_start(&h.sigusr1, signal_cb, SIGUSR1);
+	uv_signal_start(&h.sigusr2, signal_cb, SIGUSR2);
 	if (h.tty)
 		uv_timer_start(&h.progress, progress_cb, PROGRESS_MS, PROGRESS_MS);
 

@@ -134,7 +134,7 @@ static int key_join(struct dash *d, int key)
 static int key_join_all(struct dash *d, int key)
 {
 	(void)key;
-	pool_join_all(d->pool);
+	batch_stop(d->batch, BATCH_JOIN, "J");
 	dash_message(d, "joining all: no more input; items in hand are finished");
 	return DASH_REDRAW;
 }
@@ -142,8 +142,10 @@ static int key_join_all(struct dash *d, int key)
 static int key_terminate_all(struct dash *d, int key)
 {
 	(void)key;
-	pool_terminate_all(d->pool);
-	dash_message(d, "terminating all workers (SIGTERM)");
+	if (batch_escalate(d->batch, BATCH_TERMINATE, "T") == BATCH_KILL)
+		dash_message(d, "killing all workers (SIGKILL)");
+	else
+		dash_message(d, "terminating all workers (--term-seq: SIGTERM, then SIGKILL)");
 	return DASH_REDRAW;
 }
 
@@ -227,7 +229,7 @@ static int key_quit(struct dash *d, int key)
 	if (d->totals.finished) {
 		/* Only output for a slow reader is left: q does not wait for it. */
 		d->quitting = true;
-		batch_drop_output(d->batch);
+		batch_stop(d->batch, BATCH_KILL, "q");
 		return DASH_REDRAW | DASH_QUIT;
 	}
 	d->mode = DASH_MODE_CONFIRM_QUIT;
@@ -239,19 +241,16 @@ static int key_ctrl_c(struct dash *d, int key)
 	(void)key;
 	d->quitting = true;
 	d->mode = DASH_MODE_MAIN;
-	switch (d->interrupts++) {
-	case 0:
-		pool_join_all(d->pool);
+	switch (batch_escalate(d->batch, BATCH_JOIN, "Ctrl-C")) {
+	case BATCH_RUN:
+	case BATCH_JOIN:
 		dash_message(d, "Ctrl-C: joining all workers, then quitting (Ctrl-C again: "
 				"terminate all)");
 		break;
-	case 1:
-		pool_terminate_all(d->pool);
-		batch_drop_output(d->batch);
+	case BATCH_TERMINATE:
 		dash_message(d, "Ctrl-C: terminating all workers (again: kill all)");
 		break;
-	default:
-		pool_kill_all(d->pool);
+	case BATCH_KILL:
 		dash_message(d, "Ctrl-C: killing all workers");
 		break;
 	}
@@ -270,7 +269,8 @@ const struct dash_binding dash_bindings[] = {
 	{'k', "k", "kill: SIGKILL (Process.kill(); exits -9)", key_kill},
 	{'j', "j", "join: finish the item, run fini, exit 0, not respawned", key_join},
 	{'J', "J", "join all: read no more input, finish what was read, quit", key_join_all},
-	{'T', "T", "terminate all (Pool.terminate())", key_terminate_all},
+	{'T', "T", "terminate all (Pool.terminate(); --term-seq); again: kill all",
+	 key_terminate_all},
 	{'r', "r", "restart the worker (or start one in an exited slot)", key_restart},
 	{'+', "+ -", "grow / shrink the pool", key_resize},
 	{'-', NULL, NULL, key_resize},
@@ -281,7 +281,7 @@ const struct dash_binding dash_bindings[] = {
 	{KEY_ENTER, NULL, NULL, key_detail},
 	{'?', "?", "this help", key_help},
 	{'q', "q", "quit (asks when work remains)", key_quit},
-	{CTRL_C, "Ctrl-C", "join all; again: terminate all", key_ctrl_c},
+	{CTRL_C, "Ctrl-C", "join all; again: terminate all; a third time: kill all", key_ctrl_c},
 	{0, NULL, NULL, NULL},
 };
 
@@ -290,12 +290,11 @@ static int key_other_mode(struct dash *d, int key)
 	switch (d->mode) {
 	case DASH_MODE_CONFIRM_QUIT:
 		if (key == 'j' || key == 'J') {
-			pool_join_all(d->pool);
+			batch_stop(d->batch, BATCH_JOIN, "q");
 			d->quitting = true;
 			dash_message(d, "joining all workers, then quitting");
 		} else if (key == 't' || key == 'T') {
-			pool_terminate_all(d->pool);
-			batch_drop_output(d->batch);
+			batch_escalate(d->batch, BATCH_TERMINATE, "q");
 			d->quitting = true;
 			dash_message(d, "terminating all workers, then quitting");
 		} else if (key != KEY_ESC && key != 'n' && key != 'c' && key != 'q') {
