@@ -183,6 +183,11 @@ static int cli_timeout(const char *name, const char *arg, struct config *c, char
 	}
 	if (duration_parse(arg, &c->timeout_ns) < 0 || c->timeout_ns == 0)
 		goto bad;
+	/* Shown to the millisecond ("ran past --timeout (0.250 s)"): what rounds to zero there
+	 * is refused as 0 is. */
+	if (c->timeout_ns < NS_PER_MS)
+		return cli_fail(err, errlen,
+				"%s: '%s' is under a millisecond (the shortest is 1ms)", name, arg);
 	c->timeout_pct = 0;
 	return 0;
 bad:

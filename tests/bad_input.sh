@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 85
+plan 91
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -41,7 +41,12 @@ bad() {
 	case ${BAD_CLOSE:-} in
 	stdin) pt 20 "${files[@]}" "$@" <&- >"$T/out" 2>"$T/err" ;;
 	stdout) pt 20 "${files[@]}" "$@" <"${BAD_IN:-/dev/null}" >&- 2>"$T/err" ;;
-	*) pt 20 "${files[@]}" "$@" <"${BAD_IN:-/dev/null}" >"$T/out" 2>"$T/err" ;;
+	*)
+		(
+			[ -n "${BAD_ULIMIT_V:-}" ] && ulimit -v "$BAD_ULIMIT_V"
+			pt 20 "${files[@]}" "$@" <"${BAD_IN:-/dev/null}" >"$T/out" 2>"$T/err"
+		)
+		;;
 	esac
 	rc=$?
 	[ "${BAD_CLOSE:-}" = stdout ] && : >"$T/out"
@@ -117,6 +122,9 @@ bad "--timeout abc" 255 \
 bad "--timeout 0" 255 \
 	"--timeout: '0' is not a duration $DUR or a percentage of the median item time (as 200%)" \
 	--timeout 0 --builtin square
+bad "--timeout 0.0001" 255 \
+	"--timeout: '0.0001' is under a millisecond (the shortest is 1ms)" \
+	--timeout 0.0001 --builtin square
 bad "--timeout 5%%" 255 \
 	"--timeout: '5%%' is not a duration $DUR or a percentage of the median item time (as 200%)" \
 	--timeout 5%% --builtin square
@@ -208,6 +216,24 @@ bad "--results a directory" 255 "--results $T/dir: Is a directory" \
 	--headless --results "$T/dir" --builtin square ::: 1
 bad "--results under a file" 255 "--results $T/items/r: Not a directory" \
 	--headless --results "$T/items/r" --builtin square ::: 1
+# Files that would block: a FIFO nobody reads, a joblog to read back that is not a file.
+mkfifo "$T/fifo"
+bad "--joblog a FIFO nobody reads" 255 "--joblog $T/fifo: a FIFO that nobody reads" \
+	--headless --joblog "$T/fifo" --builtin square ::: 1
+bad "--results a FIFO nobody reads" 255 "--results $T/fifo: a FIFO that nobody reads" \
+	--headless --results "$T/fifo" --builtin square ::: 1
+bad "--resume with --joblog a FIFO" 255 \
+	"--joblog $T/fifo: not a regular file (--resume reads the joblog back)" \
+	--headless --joblog "$T/fifo" --resume --builtin square ::: 1
+# Too little memory to start (ulimit -v): one line, no file touched. (Not under ASan, whose
+# shadow memory needs far more address space than any limit that lets pooltop start.)
+if ! sanitized; then
+	BAD_ULIMIT_V=12000 bad "ulimit -v too tight to start" 255 \
+		"cannot set up the pool: Cannot allocate memory" \
+		--headless --builtin square ::: 1
+else
+	ok "ulimit -v too tight to start # SKIP under AddressSanitizer"
+fi
 printf 'Seq\tExitval\n1\t0\n' >"$T/foreign.joblog"
 {
 	head -2 "$KEEP.orig"
@@ -231,6 +257,9 @@ BAD_IN=$T/items bad "--results the file on stdin" 255 \
 	"--results $T/items: that is the file the items are read from" \
 	--headless --results "$T/items" --builtin square
 BAD_FILES=0
+bad "--joblog standard output (a file)" 255 \
+	"--joblog /dev/stdout: that is standard output, where the outputs go (give another file)" \
+	--headless --joblog /dev/stdout --builtin square ::: 1
 bad "--joblog and --results the same file" 255 \
 	"--joblog $T/same and --results $T/same are the same file: give each its own" \
 	--headless --joblog "$T/same" --results "$T/same" --builtin square ::: 1

@@ -6,7 +6,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 48
+plan 61
 
 # no_worker_points NAME TIMEOUT_S: a point: no live process of this run is left.
 no_worker_points() {
@@ -112,6 +112,39 @@ for sig in TERM HUP; do
 	terminal_points "SIG$sig"
 	no_worker_points "SIG$sig" 0
 done
+
+# --- (h) T against workers that ignore SIGTERM: --term-seq ends in SIGKILL ----------------------
+STUBBORN=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_stubborn.so
+tm_start stubborn -j 2 --plugin "$STUBBORN" ::: stuck stuck
+wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
+tm_keys T
+wait_exit 5
+if [ "$RC" != timeout ] && [ "$RC" -ne 0 ]; then
+	ok "T, workers ignore SIGTERM: pooltop ends, non-zero ($RC)"
+else
+	not_ok "T, workers ignore SIGTERM: pooltop ends, non-zero ($RC)"
+	diag_screen
+fi
+like "$(cat "$R/err")" '^pooltop: 0 done, 2 failed \(2 with -9 SIGKILL\)' \
+	"T, workers ignore SIGTERM: both items failed with -9 SIGKILL (the end of --term-seq)"
+terminal_points "T, workers ignore SIGTERM"
+no_worker_points "T, workers ignore SIGTERM" 3
+
+# --- (i) signals pooltop has no use for: SIGUSR1 goes by, SIGALRM kills it cleanly -------------
+tm_start usr1 -j 2 --builtin sleep:1500 ::: 1 2 3 4
+wait_until '[ "$(row_state 0)" = BUSY ]' 5
+kill -USR1 "$PID"
+screen_like 'User defined signal 1: the dashboard shows the status' 3 \
+	"SIGUSR1: the footer says so, and the dashboard goes on"
+wait_exit 10
+is "$RC" 0 "SIGUSR1: the batch ends normally, exit 0"
+tm_start alrm -j 2 --builtin sleep:5000 ::: 1 2 3 4
+wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
+kill -ALRM "$PID"
+wait_exit 5
+is "$RC" 142 "SIGALRM: pooltop dies of the signal (the shell sees 142 = 128+14)"
+terminal_points SIGALRM
+no_worker_points SIGALRM 3
 
 # --- (g) pooltop crashing: SIGSEGV -------------------------------------------------------------
 tm_start segv -j 2 --builtin sleep:5000 ::: 1 2 3 4
