@@ -40,6 +40,8 @@
 #include "template.h"
 
 #define MAX_CODES 64
+/* Bytes of a spooled output a --results record holds (its first ones). */
+#define RESULTS_SPOOL_MAX (1024 * 1024)
 /* After a terminate, how long output a reader has not taken may hold the end up. */
 #define STOP_GRACE_MS 1000
 
@@ -49,7 +51,8 @@ struct reorder_entry {
 	bool have;
 	bool record; /* rec is to be entered once the output is appended (not a --resume skip) */
 	char *data;
-	size_t len;
+	size_t len;   /* of the output in data, or of the spool file */
+	int spool_fd; /* the output in a spool file (ours), or -1 */
 	struct ledger_entry rec;
 };
 
@@ -110,6 +113,7 @@ struct batch {
 	unsigned nerrors;
 	struct buf line;	      /* scratch: a joblog's Command */
 	struct buf jl_text, res_text; /* scratch: an item's joblog row and results line */
+	struct buf spool_text;	      /* scratch: a spooled output read into memory */
 	struct template_args args;    /* the joblog's Command for command kinds */
 
 	/* counts: of items recorded, and of those whose output was never written */
@@ -361,11 +365,17 @@ static void out_failed_cb(void *data, int err)
 	out_settle(b);
 }
 
-/* Append an item's output to stdout; its record waits in the ledger until that is written. */
-static void out_item(struct batch *b, const char *p, size_t n, struct ledger_entry *rec,
-		     const char *jl, const char *res)
+/* Append an item's output to stdout (n bytes at p, or of spool_fd, taken, when not -1); its
+ * record waits in the ledger until that is written. */
+static void out_item(struct batch *b, const char *p, size_t n, int spool_fd,
+		     struct ledger_entry *rec, const char *jl, const char *res)
 {
-	if (n && b->stdout_f.out) {
+	if (spool_fd >= 0 && b->stdout_f.out) {
+		output_append_file(b->stdout_f.out, spool_fd, n);
+		b->appended += n;
+	} else if (spool_fd >= 0) {
+		close(spool_fd);
+	} else if (n && b->stdout_f.out) {
 		output_append(b->stdout_f.out, p, n);
 		b->appended += n;
 	}
@@ -375,9 +385,19 @@ static void out_item(struct batch *b, const char *p, size_t n, struct ledger_ent
 	}
 }
 
+/* -k: a held output goes out, its record into the ledger. */
+static void reorder_release(struct batch *b, struct reorder_entry *e)
+{
+	size_t mem = e->spool_fd >= 0 ? 0 : e->len;
+	out_item(b, e->data, e->len, e->spool_fd, &e->rec, e->data + mem,
+		 e->data + mem + e->rec.joblog_len);
+	e->spool_fd = -1;
+}
+
 /* -k: hold outputs until every earlier sequence number has finished. rec (with its text jl and
- * res) is NULL for an item skipped by --resume. */
-static void reorder_put(struct batch *b, uint64_t seq, const char *p, size_t n,
+ * res) is NULL for an item skipped by --resume; spool_fd (taken) holds an output of n bytes
+ * too large for memory, or is -1. */
+static void reorder_put(struct batch *b, uint64_t seq, const char *p, size_t n, int spool_fd,
 			const struct ledger_entry *rec, const char *jl, const char *res)
 {
 	if (seq < b->ro_next)
@@ -398,21 +418,23 @@ static void reorder_put(struct batch *b, uint64_t seq, const char *p, size_t n,
 	struct reorder_entry *e = &b->ro[seq % b->ro_cap];
 	e->have = true;
 	e->len = n;
+	e->spool_fd = spool_fd;
 	b->ro_held++;
 	if (rec) {
+		/* The output (unless spooled), then the row and the line. */
+		size_t mem = spool_fd >= 0 ? 0 : n;
 		e->record = true;
 		e->rec = *rec;
-		size_t total = n + rec->joblog_len + rec->results_len;
+		size_t total = mem + rec->joblog_len + rec->results_len;
 		e->data = xmalloc(total ? total : 1);
-		memcpy(e->data, p, n);
-		memcpy(e->data + n, jl, rec->joblog_len);
-		memcpy(e->data + n + rec->joblog_len, res, rec->results_len);
+		memcpy(e->data, p, mem);
+		memcpy(e->data + mem, jl, rec->joblog_len);
+		memcpy(e->data + mem + rec->joblog_len, res, rec->results_len);
 	}
 	while (b->ro_cap && b->ro[b->ro_next % b->ro_cap].have) {
 		e = &b->ro[b->ro_next % b->ro_cap];
 		if (e->record)
-			out_item(b, e->data, e->len, &e->rec, e->data + e->len,
-				 e->data + e->len + e->rec.joblog_len);
+			reorder_release(b, e);
 		free(e->data);
 		memset(e, 0, sizeof(*e));
 		b->ro_next++;
@@ -426,8 +448,7 @@ static void reorder_drain(struct batch *b)
 	for (size_t i = 0; i < b->ro_cap; i++) {
 		struct reorder_entry *e = &b->ro[(b->ro_next + i) % b->ro_cap];
 		if (e->have && e->record)
-			out_item(b, e->data, e->len, &e->rec, e->data + e->len,
-				 e->data + e->len + e->rec.joblog_len);
+			reorder_release(b, e);
 		free(e->data);
 		memset(e, 0, sizeof(*e));
 	}
@@ -456,10 +477,36 @@ static void batch_command_line(struct batch *b, const struct pool_result *r, str
 	buf_append(line, r->item, r->item_len);
 }
 
+/* Read up to max bytes of fd from offset 0 into b (reset first). */
+static void spool_read(int fd, size_t max, struct buf *b)
+{
+	buf_reset(b);
+	buf_reserve(b, max);
+	while (b->len < max) {
+		ssize_t n = pread(fd, b->data + b->len, max - b->len, (off_t)b->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		b->len += (size_t)n;
+	}
+}
+
 /* One finished item: its output to stdout, its joblog row and results line into the ledger,
  * recorded once the output is written. */
 static void batch_record(struct batch *b, const struct pool_result *r, const char *error)
 {
+	/* An output in a spool file stays there: stdout copies it from a descriptor of ours (or,
+	 * when none can be had, from memory). */
+	const char *output = r->output;
+	int spool = -1;
+	if (r->spool_fd >= 0 && b->show_output) {
+		spool = fcntl(r->spool_fd, F_DUPFD_CLOEXEC, 3);
+		if (spool < 0) {
+			spool_read(r->spool_fd, r->output_len, &b->spool_text);
+			output = b->spool_text.data;
+		}
+	}
 	struct ledger_entry rec = {
 		.seq = r->seq,
 		.exitcode = r->exitcode,
@@ -503,15 +550,26 @@ static void batch_record(struct batch *b, const struct pool_result *r, const cha
 			.timed_out = r->timed_out,
 			.error = error,
 		};
-		results_format(&b->res_text, &res);
+		if (r->spool_fd >= 0) {
+			/* The record holds the output's first part; stdout gets it whole. */
+			struct buf head = {0};
+			spool_read(r->spool_fd, MIN(r->output_len, RESULTS_SPOOL_MAX), &head);
+			res.output = head.data;
+			res.output_len = head.len;
+			res.output_total = r->output_len;
+			results_format(&b->res_text, &res);
+			buf_free(&head);
+		} else {
+			results_format(&b->res_text, &res);
+		}
 		rec.results_len = (uint32_t)b->res_text.len;
 	}
 	if (b->show_output && b->cfg->keep_order)
-		reorder_put(b, r->seq, r->output, r->output_len, &rec, b->jl_text.data,
+		reorder_put(b, r->seq, output, r->output_len, spool, &rec, b->jl_text.data,
 			    b->res_text.data);
 	else
-		out_item(b, r->output, b->show_output ? r->output_len : 0, &rec, b->jl_text.data,
-			 b->res_text.data);
+		out_item(b, output, b->show_output ? r->output_len : 0, spool, &rec,
+			 b->jl_text.data, b->res_text.data);
 	batch_commit(b);
 }
 
@@ -636,6 +694,7 @@ static void item_too_long(struct batch *b, uint64_t seq, size_t len)
 		.seq = seq,
 		.item = "",
 		.slot = -1,
+		.spool_fd = -1,
 		.exitcode = 1,
 		.start = wall_s(),
 	};
@@ -730,7 +789,7 @@ static void batch_feed(struct batch *b)
 			if (skip_has(b, seq)) {
 				b->skipped++;
 				if (b->cfg->keep_order && b->show_output)
-					reorder_put(b, seq, NULL, 0, NULL, NULL, NULL);
+					reorder_put(b, seq, NULL, 0, -1, NULL, NULL, NULL);
 				continue;
 			}
 			if (b->out_idle_closed) {
@@ -1034,6 +1093,7 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 		.timeout_ns = cfg->timeout_ns,
 		.timeout_pct = cfg->timeout_pct,
 		.worker_stderr_fd = -1,
+		.spool_parent = getenv("TMPDIR"),
 		.capture_stderr = cfg->capture_stderr,
 	};
 	struct pool_callbacks pcb = {
@@ -1308,8 +1368,11 @@ void batch_free(struct batch *b)
 	input_free(b->in);
 	if (b->in_owned && b->in_fd >= 0)
 		close(b->in_fd);
-	for (size_t i = 0; i < b->ro_cap; i++)
+	for (size_t i = 0; i < b->ro_cap; i++) {
 		free(b->ro[i].data);
+		if (b->ro[i].have && b->ro[i].spool_fd >= 0)
+			close(b->ro[i].spool_fd);
+	}
 	free(b->ro);
 	free(b->skip);
 	struct batch_file *files[] = BATCH_FILES(b);
@@ -1319,6 +1382,7 @@ void batch_free(struct batch *b)
 	buf_free(&b->line);
 	buf_free(&b->jl_text);
 	buf_free(&b->res_text);
+	buf_free(&b->spool_text);
 	template_args_free(&b->args);
 	pool_free(b->pool);
 	free(b);

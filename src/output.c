@@ -39,6 +39,17 @@
 /* Bytes gathered before a write is tried from output_append (output_flush writes any). */
 #define OUTPUT_FLUSH_AT (64 * 1024)
 
+/* Bytes of a spool file read and written at a time. */
+#define OUTPUT_BOUNCE (64 * 1024)
+
+/* A run of bytes waiting: in memory (fd -1: bytes [off, buf.len) of buf), or a file's (bytes
+ * [off, end) of fd, which is closed once written or dropped). */
+struct output_chunk {
+	int fd;
+	struct buf buf;
+	uint64_t off, end;
+};
+
 enum output_mode {
 	OUTPUT_DIRECT,	/* blocking writes to the fd given */
 	OUTPUT_PRIVATE, /* a non-blocking description of our own */
@@ -60,9 +71,12 @@ struct output {
 	bool poll_init;
 	int poll_events; /* what the poll watches now, 0 when stopped */
 	bool closing;
-	struct buf out; /* bytes [head, out.len) wait to be written */
-	size_t head;
-	int err; /* the first write error, then everything is dropped */
+	/* What waits to be written, in order: a ring of chunks. */
+	struct output_chunk *chunks;
+	size_t chead, clen, ccap;
+	uint64_t pending; /* bytes in all of them */
+	char *bounce;	  /* OUTPUT_BOUNCE bytes read from a spool file, then written */
+	int err;	  /* the first write error, then everything is dropped */
 	struct output_callbacks cb;
 	void (*closed)(void *data);
 	void *closed_data;
@@ -72,7 +86,7 @@ static void output_poll_cb(uv_poll_t *h, int status, int events);
 
 size_t output_pending(const struct output *o)
 {
-	return o->out.len - o->head;
+	return (size_t)o->pending;
 }
 
 bool output_full(const struct output *o)
@@ -107,10 +121,60 @@ static void output_watch(struct output *o)
 		uv_poll_stop(&o->poll);
 }
 
+static struct output_chunk *chunk_at(const struct output *o, size_t i)
+{
+	return &o->chunks[(o->chead + i) % o->ccap];
+}
+
+/* A new chunk at the end, in memory and empty. */
+static struct output_chunk *chunk_push(struct output *o)
+{
+	if (o->clen == o->ccap) {
+		size_t cap = o->ccap ? o->ccap * 2 : 4;
+		struct output_chunk *c = xcalloc(cap, sizeof(*c));
+		for (size_t i = 0; i < o->clen; i++)
+			c[i] = *chunk_at(o, i);
+		free(o->chunks);
+		o->chunks = c;
+		o->ccap = cap;
+		o->chead = 0;
+	}
+	struct output_chunk *c = chunk_at(o, o->clen++);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	return c;
+}
+
+/* The first chunk is done (or dropped). The last memory chunk stays, emptied, for the next
+ * bytes: the common case of one chunk costs no allocation per write. */
+static void chunk_pop(struct output *o)
+{
+	struct output_chunk *c = chunk_at(o, 0);
+	if (c->fd < 0 && o->clen == 1) {
+		buf_reset(&c->buf);
+		c->off = 0;
+		return;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	buf_free(&c->buf);
+	o->chead = (o->chead + 1) % o->ccap;
+	o->clen--;
+}
+
+static bool chunk_empty(const struct output_chunk *c)
+{
+	return c->fd < 0 ? c->off == c->buf.len : c->off == c->end;
+}
+
+/* Drop everything waiting (the last memory chunk stays, empty). */
 static void output_discard(struct output *o)
 {
-	buf_reset(&o->out);
-	o->head = 0;
+	while (o->clen > 1 || (o->clen == 1 && chunk_at(o, 0)->fd >= 0))
+		chunk_pop(o);
+	if (o->clen)
+		chunk_pop(o);
+	o->pending = 0;
 }
 
 static void output_fail(struct output *o, int err)
@@ -137,39 +201,73 @@ static ssize_t output_write_some(struct output *o, const char *p, size_t n)
 	return w < 0 ? -errno : w;
 }
 
-/* Write from the buffer until it is empty or the descriptor would block. */
-static void output_write_out(struct output *o)
+/* Write n bytes at p: all of them (DIRECT), or what the fd takes now. Returns the count
+ * written, -EAGAIN when it took nothing, or -errno. */
+static ssize_t output_write_bytes(struct output *o, const char *p, size_t n)
 {
-	if (o->err || !output_pending(o))
-		return;
 	if (o->mode == OUTPUT_DIRECT) {
-		size_t n = output_pending(o);
-		int r = write_all(o->fd, o->out.data + o->head, n);
-		output_discard(o);
-		if (r < 0)
-			output_fail(o, r);
-		else
-			o->written += n;
-		return;
+		int r = write_all(o->fd, p, n);
+		return r < 0 ? r : (ssize_t)n;
 	}
-	while (output_pending(o)) {
-		ssize_t w = output_write_some(o, o->out.data + o->head, output_pending(o));
+	return output_write_some(o, p, n);
+}
+
+/* Write from chunk c until it is done (true) or the descriptor would block (false); an error
+ * fails the output. */
+static bool output_write_chunk(struct output *o, struct output_chunk *c)
+{
+	while (!chunk_empty(c)) {
+		const char *p;
+		size_t n;
+		if (c->fd < 0) {
+			p = c->buf.data + c->off;
+			n = c->buf.len - c->off;
+		} else {
+			if (!o->bounce)
+				o->bounce = xmalloc(OUTPUT_BOUNCE);
+			n = (size_t)MIN(c->end - c->off, (uint64_t)OUTPUT_BOUNCE);
+			ssize_t r = pread(c->fd, o->bounce, n, (off_t)c->off);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				/* A spool file that cannot be read back: what it held is lost. */
+				output_fail(o, r < 0 ? -errno : -EIO);
+				return false;
+			}
+			p = o->bounce;
+			n = (size_t)r;
+		}
+		ssize_t w = output_write_bytes(o, p, n);
 		if (w == -EAGAIN)
-			break;
+			return false;
 		if (w < 0) {
 			output_fail(o, (int)w);
-			return;
+			return false;
 		}
-		o->head += (size_t)w;
+		c->off += (uint64_t)w;
+		o->pending -= (uint64_t)w;
 		o->written += (uint64_t)w;
 	}
-	if (!output_pending(o)) {
-		output_discard(o);
-	} else if (o->head >= OUTPUT_FLUSH_AT) {
-		/* Keep the buffer from creeping: what was written goes. */
-		memmove(o->out.data, o->out.data + o->head, output_pending(o));
-		o->out.len -= o->head;
-		o->head = 0;
+	return true;
+}
+
+/* Write the chunks until none is left or the descriptor would block. */
+static void output_write_out(struct output *o)
+{
+	if (o->err || !o->pending)
+		return;
+	while (o->clen && o->pending) {
+		struct output_chunk *c = chunk_at(o, 0);
+		if (!output_write_chunk(o, c)) {
+			if (!o->err && c->fd < 0 && c->off >= OUTPUT_FLUSH_AT) {
+				/* Keep the buffer from creeping: what was written goes. */
+				memmove(c->buf.data, c->buf.data + c->off, c->buf.len - c->off);
+				c->buf.len -= c->off;
+				c->off = 0;
+			}
+			break;
+		}
+		chunk_pop(o);
 	}
 	output_watch(o);
 }
@@ -256,6 +354,8 @@ static size_t output_stall(struct output *o)
 	return n;
 }
 
+static void output_after_append(struct output *o);
+
 void output_append(struct output *o, const void *p, size_t n)
 {
 	if (o->err || !n)
@@ -264,7 +364,31 @@ void output_append(struct output *o, const void *p, size_t n)
 		o->dropped += n;
 		return;
 	}
-	buf_append(&o->out, p, n);
+	struct output_chunk *c = o->clen ? chunk_at(o, o->clen - 1) : NULL;
+	if (!c || c->fd >= 0)
+		c = chunk_push(o);
+	buf_append(&c->buf, p, n);
+	o->pending += n;
+	output_after_append(o);
+}
+
+void output_append_file(struct output *o, int fd, uint64_t len)
+{
+	if (o->err || o->stalled || !len) {
+		if (o->stalled)
+			o->dropped += len;
+		close(fd);
+		return;
+	}
+	struct output_chunk *c = chunk_push(o);
+	c->fd = fd;
+	c->end = len;
+	o->pending += len;
+	output_after_append(o);
+}
+
+static void output_after_append(struct output *o)
+{
 	if (o->gave_up) {
 		/* Nobody waits for the reader now: what it does not take at once is dropped. */
 		output_write_out(o);
@@ -330,6 +454,10 @@ void output_free(struct output *o)
 		close(o->fd);
 	if (o->own_given)
 		close(o->given_fd);
-	buf_free(&o->out);
+	output_discard(o);
+	if (o->clen)
+		buf_free(&chunk_at(o, 0)->buf);
+	free(o->chunks);
+	free(o->bounce);
 	free(o);
 }

@@ -34,6 +34,10 @@ struct output *output_new(uv_loop_t *loop, int fd, bool own, const struct output
 /* Queue n bytes (copied) and write what the fd takes once enough is queued. Never blocks,
  * except for descriptors that never wait on a reader (regular files; see output.c). */
 void output_append(struct output *o, const void *p, size_t n);
+/* Queue len bytes of the file fd (a spool file, read from offset 0 with pread; taken: closed
+ * once written or dropped) after what is queued. Memory stays bounded: the file is copied
+ * through a 64 KiB buffer as the fd takes it. */
+void output_append_file(struct output *o, int fd, uint64_t len);
 /* Write what the fd takes now; the rest is written by the loop as the fd allows. */
 void output_flush(struct output *o);
 /* Bytes queued and not yet written. */

@@ -33,13 +33,16 @@
  */
 #include "pool_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,6 +75,8 @@ static void pool_give_up(struct pool *p, const struct pool_slot *s);
 static uint64_t pool_median_runtime(const struct pool *p);
 static void pool_consume_results(struct pool *p);
 static void slot_reclaim(struct pool *p, struct pool_slot *s);
+static void pool_spool_take(struct pool *p, struct queue_result *res, struct pool_out *o);
+static void pool_spool_forget(struct pool *p, uint64_t seq, uint32_t attempt);
 
 static struct shm_slot *sh(struct pool *p, const struct pool_slot *s)
 {
@@ -180,8 +185,8 @@ static void requeue_flush(struct pool *p)
 }
 
 static void item_finish(struct pool *p, uint32_t h, const struct queue_result *res, int slot,
-			pid_t pid, int code, bool core, enum pool_cause cause, const char *out,
-			size_t out_len)
+			pid_t pid, int code, bool core, enum pool_cause cause,
+			const struct pool_out *out)
 {
 	struct pool_item *it = item_at(p, h);
 	struct pool_result r = {
@@ -195,8 +200,9 @@ static void item_finish(struct pool *p, uint32_t h, const struct queue_result *r
 		.core = core,
 		.done = code == 0,
 		.cause = cause,
-		.output = out,
-		.output_len = out_len,
+		.output = out ? out->data : NULL,
+		.output_len = out ? (size_t)out->len : 0,
+		.spool_fd = out ? out->spool_fd : -1,
 	};
 	if (res) {
 		r.start = p->wall0 + ((double)res->start_ns - (double)p->mono0) / 1e9;
@@ -225,8 +231,8 @@ static void item_finish(struct pool *p, uint32_t h, const struct queue_result *r
 /* An item ended in failure with code: retry it if it may, else fail it for good. Returns true
  * when it was requeued. */
 static bool item_failed(struct pool *p, uint32_t h, const struct queue_result *res, int slot,
-			pid_t pid, int code, bool core, enum pool_cause cause, const char *out,
-			size_t out_len, struct buf *fate)
+			pid_t pid, int code, bool core, enum pool_cause cause,
+			const struct pool_out *out, struct buf *fate)
 {
 	struct pool_item *it = item_at(p, h);
 	char codes[96];
@@ -260,7 +266,7 @@ static bool item_failed(struct pool *p, uint32_t h, const struct queue_result *r
 			  "%s failed with %s on worker %d%s", b.data, codes, slot,
 			  it->attempt > 1 ? " (no retry left)" : "");
 	buf_free(&b);
-	item_finish(p, h, res, slot, pid, code, core, cause, out, out_len);
+	item_finish(p, h, res, slot, pid, code, core, cause, out);
 	return false;
 }
 
@@ -290,6 +296,7 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 		.parent = getpid(),
 		.max_items = p->cfg.max_items_per_worker,
 		.stderr_fd = p->cfg.worker_stderr_fd,
+		.spool_dir = p->spool_dir,
 	};
 	struct pool_capture *cap = NULL;
 	if (p->cfg.capture_stderr) {
@@ -544,6 +551,8 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 			continue;
 		uint32_t h = refs[k].handle;
 		bool blamed = s->reap_phase == SHM_PHASE_BUSY && refs[k].seq == s->reap_seq;
+		if (blamed)
+			pool_spool_forget(p, it->seq, it->attempt);
 		if (!blamed) {
 			if (p->terminating) {
 				p->not_run++;
@@ -561,10 +570,10 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 			buf_printf(&fate, "; %s done", b.data);
 			buf_free(&b);
 			item_finish(p, h, &ran, (int)slot_no(p, s), s->reap_pid, 0, false,
-				    s->last_cause, NULL, 0);
+				    s->last_cause, NULL);
 		} else {
 			item_failed(p, h, &ran, (int)slot_no(p, s), s->reap_pid,
-				    code ? code : -SIGTERM, s->last_core, s->last_cause, NULL, 0,
+				    code ? code : -SIGTERM, s->last_core, s->last_cause, NULL,
 				    &fate);
 		}
 	}
@@ -760,6 +769,88 @@ static void pool_check_end(struct pool *p)
 		p->cb.finished(p->cb.data);
 }
 
+/* --- the spool: outputs too large for the RESULT ring --- */
+
+/* The run's spool directory, made in TMPDIR (or /tmp), private to us. Failing is not fatal:
+ * outputs larger than the ring are then cut, and said so. */
+static void pool_spool_init(struct pool *p)
+{
+	const char *parent =
+		p->cfg.spool_parent && *p->cfg.spool_parent ? p->cfg.spool_parent : "/tmp";
+	struct buf b = {0};
+	buf_printf(&b, "%s/pooltop-spool.XXXXXX", parent);
+	if (!mkdtemp(b.data)) {
+		pool_emit(
+			p, POOL_EVENT_NOTICE, NULL, 0,
+			"cannot make a spool directory in %s: %s (outputs over %llu bytes are cut)",
+			parent, strerror(errno), (unsigned long long)queue_max_output(p->q));
+		buf_free(&b);
+		return;
+	}
+	p->spool_dirfd = open(b.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->spool_dirfd < 0) {
+		rmdir(b.data);
+		buf_free(&b);
+		return;
+	}
+	p->spool_dir = b.data;
+}
+
+static void spool_name(char *name, size_t len, uint64_t seq, uint32_t attempt)
+{
+	snprintf(name, len, "%llu.%u", (unsigned long long)seq, attempt);
+}
+
+/* The spool file of a result marked SPOOLED: opened, unlinked (the fd keeps it), into *o. A
+ * file that cannot be read is an output lost: the result says truncated. */
+static void pool_spool_take(struct pool *p, struct queue_result *res, struct pool_out *o)
+{
+	char name[48];
+	spool_name(name, sizeof(name), res->ref.seq, res->ref.attempt);
+	int fd = p->spool_dir ? openat(p->spool_dirfd, name, O_RDONLY | O_CLOEXEC) : -1;
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		res->flags |= QUEUE_RESULT_TRUNCATED;
+		return;
+	}
+	unlinkat(p->spool_dirfd, name, 0);
+	o->data = NULL;
+	o->len = (uint64_t)st.st_size;
+	o->spool_fd = fd;
+}
+
+/* What a worker that died left of an item's output. */
+static void pool_spool_forget(struct pool *p, uint64_t seq, uint32_t attempt)
+{
+	char name[48];
+	if (!p->spool_dir)
+		return;
+	spool_name(name, sizeof(name), seq, attempt);
+	unlinkat(p->spool_dirfd, name, 0);
+}
+
+/* The directory and whatever is left in it. */
+static void pool_spool_remove(struct pool *p)
+{
+	if (!p->spool_dir)
+		return;
+	DIR *d = fdopendir(p->spool_dirfd);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				unlinkat(p->spool_dirfd, e->d_name, 0);
+		closedir(d); /* closes spool_dirfd */
+	} else {
+		close(p->spool_dirfd);
+	}
+	rmdir(p->spool_dir);
+	free(p->spool_dir);
+	p->spool_dir = NULL;
+}
+
 /* --- the loop --- */
 
 static void pool_consume_results(struct pool *p)
@@ -782,12 +873,16 @@ static void pool_consume_results(struct pool *p)
 			continue;
 		}
 		uint32_t h = res.ref.handle;
+		struct pool_out o = {.data = out, .len = res.out_len, .spool_fd = -1};
+		if (res.flags & QUEUE_RESULT_SPOOLED)
+			pool_spool_take(p, &res, &o);
 		if (res.exitcode == 0)
-			item_finish(p, h, &res, res.slot, res.pid, 0, false, POOL_CAUSE_NONE, out,
-				    res.out_len);
+			item_finish(p, h, &res, res.slot, res.pid, 0, false, POOL_CAUSE_NONE, &o);
 		else
 			item_failed(p, h, &res, res.slot, res.pid, res.exitcode, false,
-				    POOL_CAUSE_NONE, out, res.out_len, NULL);
+				    POOL_CAUSE_NONE, &o, NULL);
+		if (o.spool_fd >= 0)
+			close(o.spool_fd);
 		queue_result_release(p->q);
 	}
 	if (n)
@@ -916,6 +1011,7 @@ struct pool *pool_new(uv_loop_t *loop, const struct pool_config *cfg,
 	if (cb)
 		p->cb = *cb;
 	p->efd = -1;
+	p->spool_dirfd = -1;
 	p->slots = calloc(POOLTOP_MAX_WORKERS, sizeof(*p->slots));
 	if (!p->slots)
 		goto fail_free;
@@ -968,6 +1064,7 @@ int pool_start(struct pool *p)
 	int r;
 	if ((r = pool_init_handles(p)) != 0)
 		return r;
+	pool_spool_init(p);
 	if ((r = uv_signal_start(&p->sigchld, sigchld_cb, SIGCHLD)) != 0 ||
 	    (r = uv_poll_start(&p->efd_poll, UV_READABLE, efd_cb)) != 0 ||
 	    (r = uv_timer_start(&p->timer, timer_cb, TIMER_MS, TIMER_MS)) != 0 ||
@@ -1105,6 +1202,7 @@ void pool_free(struct pool *p)
 	free(p->requeue);
 	free(p->slots);
 	free(p->fatal);
+	pool_spool_remove(p);
 	if (p->efd >= 0)
 		close(p->efd);
 	shm_destroy(&p->shm);

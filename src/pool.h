@@ -73,13 +73,16 @@ struct pool_result {
 	int exitcode;
 	bool core;
 	bool done;
-	bool truncated;	       /* output cut at the ring's limit */
+	bool truncated;	       /* the output is not whole (its spool could not be written
+				  or read back) */
 	bool timed_out;	       /* stopped for running past --timeout */
 	enum pool_cause cause; /* for an item that failed because its worker died */
 	double start;	       /* seconds since the epoch */
 	double runtime;	       /* seconds */
-	const char *output;    /* borrowed for the callback */
+	const char *output;    /* borrowed for the callback; NULL when spool_fd holds it */
 	size_t output_len;
+	int spool_fd; /* an output too large for memory: in this file (read it with pread from
+			 offset 0; borrowed for the callback: dup it to keep it), or -1 */
 };
 
 struct pool_config {
@@ -92,6 +95,7 @@ struct pool_config {
 	uint64_t timeout_ns;	  /* --timeout: an item running longer is stopped; 0 = none */
 	unsigned timeout_pct;	  /* --timeout N%: of the median item time (after 3 items) */
 	int worker_stderr_fd;	  /* -1: workers keep pooltop's stderr */
+	const char *spool_parent; /* where the run's spool directory goes (TMPDIR); NULL: /tmp */
 	bool capture_stderr;	  /* a pipe per worker for its stderr, kept for the detail view
 				     (worker_stderr_fd is then ignored) */
 };

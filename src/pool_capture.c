@@ -127,7 +127,16 @@ void pool_history_add(struct pool *p, const struct pool_result *r)
 	s->hist_pos = (s->hist_pos + 1) % POOL_HISTORY;
 	if (s->hist_n < POOL_HISTORY)
 		s->hist_n++;
-	if (r->output_len) {
+	if (r->output_len && r->spool_fd >= 0) {
+		/* Only the tail is kept: read it from the end of the spool file. */
+		char tail[POOL_TAIL];
+		size_t n = MIN(r->output_len, sizeof(tail));
+		ssize_t got = pread(r->spool_fd, tail, n, (off_t)(r->output_len - n));
+		s->out_seq = r->seq;
+		s->out_len = 0;
+		if (got > 0)
+			tail_append(s->out, &s->out_len, tail, (size_t)got);
+	} else if (r->output_len) {
 		s->out_seq = r->seq;
 		s->out_len = 0;
 		tail_append(s->out, &s->out_len, r->output, r->output_len);

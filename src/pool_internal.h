@@ -156,6 +156,11 @@ struct pool {
 	uint64_t last_event_id;
 
 	struct pool_capture *captures;
+	/* Outputs too large for the RESULT ring: files "SEQ.ATTEMPT" the workers write here,
+	 * which the parent opens and unlinks at once (made at pool_start; NULL if it could not
+	 * be made: such outputs are then cut). */
+	char *spool_dir;
+	int spool_dirfd;
 	char *fatal;		 /* pool_fatal */
 	uint64_t timeout_pct_ns; /* --timeout N%: the limit at the last timer tick, 0 before */
 };
@@ -178,6 +183,13 @@ void pool_capture_start(struct pool *p, struct pool_capture *c, int write_fd);
 void pool_capture_close_all(struct pool *p);
 /* Record a finished item in its slot's history and keep its output's tail. */
 void pool_history_add(struct pool *p, const struct pool_result *r);
+
+/* An item's output as the parent hands it on: bytes, or a spool file. */
+struct pool_out {
+	const char *data;
+	uint64_t len;
+	int spool_fd; /* -1 for bytes */
+};
 
 /* pool_event.c */
 void pool_emit(struct pool *p, enum pool_event_kind kind, const struct pool_slot *s, uint64_t seq,

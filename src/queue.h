@@ -109,6 +109,9 @@ struct queue_result {
 
 #define QUEUE_RESULT_TRUNCATED 1u /* output longer than QUEUE_MAX_OUTPUT was cut */
 #define QUEUE_RESULT_TIMEOUT   2u /* stopped for running past --timeout */
+/* The output is in the run's spool directory, in the file "SEQ.ATTEMPT" (out_len is 0): it was
+ * larger than the ring takes. */
+#define QUEUE_RESULT_SPOOLED 4u
 
 /* Bytes needed for a queue with nclients clients and rings of the given capacities (powers
  * of two, at least 4 KiB). */

@@ -134,6 +134,9 @@ void results_format(struct buf *b, const struct results_record *r)
 	json_seconds(b, r->runtime);
 	buf_append(b, ",\"output\":", 10);
 	json_escape(b, r->output ? r->output : "", r->output ? r->output_len : 0);
+	if (r->output_total > r->output_len)
+		buf_printf(b, ",\"output_cut\":true,\"output_bytes\":%llu",
+			   (unsigned long long)r->output_total);
 	if (r->timed_out)
 		buf_append(b, ",\"timeout\":true", 15);
 	if (r->error) {

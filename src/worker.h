@@ -14,9 +14,10 @@ struct worker_args {
 	struct job job; /* the kind to run; its init runs in the worker */
 	int notify_fd;	/* the parent's eventfd: written when the parent sleeps */
 	pid_t parent;
-	uint64_t max_items;  /* leave gracefully after this many items; 0 = never */
-	int stderr_fd;	     /* the worker's stderr, or -1 to keep the parent's */
-	bool stderr_private; /* stderr_fd is this worker's alone */
+	uint64_t max_items;    /* leave gracefully after this many items; 0 = never */
+	int stderr_fd;	       /* the worker's stderr, or -1 to keep the parent's */
+	bool stderr_private;   /* stderr_fd is this worker's alone */
+	const char *spool_dir; /* where outputs too large for RESULT go ("SEQ.ATTEMPT"), or NULL */
 };
 
 /* Run a worker in a freshly forked child. Never returns: leaves with _exit() — 0 after a join

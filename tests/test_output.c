@@ -30,6 +30,7 @@ struct ctx {
 	uv_poll_t reader;  /* reads rfd when started */
 	uv_timer_t guard;  /* ends a loop run that would go on forever */
 	size_t nread;	   /* bytes the reader took */
+	size_t want;	   /* bytes all_read waits for, 0 for BIG */
 	uint64_t sum;	   /* of what it read: the stream's bytes weighted by position */
 	unsigned progress; /* progress() calls */
 	unsigned failed;   /* failed() calls */
@@ -156,7 +157,7 @@ static bool nonblocking(int fd)
 
 static bool all_read(const struct ctx *c)
 {
-	return c->nread == BIG && !output_pending(c->out);
+	return c->nread == (c->want ? c->want : BIG) && !output_pending(c->out);
 }
 
 static void test_output_pipe_nobody_reads_never_blocks_and_says_full(void **state)
@@ -364,6 +365,85 @@ static void test_output_give_up_on_a_regular_file_drops_nothing(void **state)
 	teardown(&c);
 }
 
+/* A file of n pattern bytes starting at stream position pos, unlinked; its fd. */
+static int spool_file(size_t pos, size_t n, uint64_t *sum)
+{
+	char path[] = "/tmp/pooltop-test-spool.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	char piece[4096];
+	for (size_t done = 0; done < n;) {
+		size_t k = MIN(sizeof(piece), n - done);
+		for (size_t i = 0; i < k; i++)
+			piece[i] = pattern(pos + done + i);
+		*sum = weigh(*sum, pos + done, piece, k);
+		assert_int_equal(write_all(fd, piece, k), 0);
+		done += k;
+	}
+	return fd;
+}
+
+/* Memory, a 3 MB file, memory, a file: a reader that comes late gets every byte, in order. */
+static void test_output_files_and_bytes_come_out_in_order(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct ctx c;
+	setup(&c, p[1], p[0]);
+	uint64_t sum = 0;
+	size_t pos = 0;
+	const size_t sizes[] = {1000, 3 << 20, 70000, 5};
+	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
+		if (k % 2 == 0) {
+			char *b = xmalloc(sizes[k]);
+			for (size_t i = 0; i < sizes[k]; i++)
+				b[i] = pattern(pos + i);
+			sum = weigh(sum, pos, b, sizes[k]);
+			output_append(c.out, b, sizes[k]);
+			free(b);
+		} else {
+			output_append_file(c.out, spool_file(pos, sizes[k], &sum), sizes[k]);
+		}
+		pos += sizes[k];
+	}
+	output_flush(c.out);
+	assert_true(output_pending(c.out) > 0);
+	assert_true(output_full(c.out));
+	c.want = pos;
+	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+	uv_poll_init(&c.loop, &c.reader, p[0]);
+	c.reader.data = &c;
+	uv_poll_start(&c.reader, UV_READABLE, reader_cb);
+	run_until(&c, all_read, 20000);
+	assert_false(c.timed_out);
+	assert_int_equal(c.nread, pos);
+	assert_true(c.sum == sum);
+	assert_int_equal(output_written(c.out), pos);
+	assert_int_equal(output_pending(c.out), 0);
+	teardown(&c);
+}
+
+/* Given up: a file not written is dropped (and closed), and counted. */
+static void test_output_give_up_drops_a_file_and_closes_it(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct ctx c;
+	setup(&c, p[1], p[0]);
+	uint64_t sum = 0;
+	int fd = spool_file(0, 1 << 20, &sum);
+	output_append_file(c.out, fd, 1 << 20);
+	output_flush(c.out);
+	uint64_t written = output_written(c.out);
+	assert_true(written < (1 << 20));
+	assert_int_equal(output_give_up(c.out), (1 << 20) - written);
+	assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed */
+	teardown(&c);
+}
+
 int main(void)
 {
 	/* A write to a pipe whose reader left is an error to report, not a signal to die of. */
@@ -378,6 +458,8 @@ int main(void)
 		cmocka_unit_test(test_output_give_up_on_a_pipe_writes_what_fits_and_drops_the_rest),
 		cmocka_unit_test(test_output_give_up_with_room_writes_everything_then_and_after),
 		cmocka_unit_test(test_output_give_up_on_a_regular_file_drops_nothing),
+		cmocka_unit_test(test_output_files_and_bytes_come_out_in_order),
+		cmocka_unit_test(test_output_give_up_drops_a_file_and_closes_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
