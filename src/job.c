@@ -1,10 +1,12 @@
-/* Which kind a run uses, from its configuration. */
+/* Which kind a run uses, from its configuration; an item's output as kinds write it. */
 #include "job.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "template.h"
@@ -59,4 +61,78 @@ void job_describe(const struct job *job, const struct config *c, struct buf *b)
 	} else {
 		buf_printf(b, "--builtin %s", c->builtin ? c->builtin : job->kind->name);
 	}
+}
+
+/* --- an item's output --- */
+
+/* Bytes gathered before a write to the spool file. */
+#define JOB_SPOOL_WRITE (64u * 1024u)
+
+void job_output_reset(struct job_output *o, int spool_dirfd, uint64_t seq, uint32_t attempt)
+{
+	buf_reset(&o->mem);
+	o->fd = -1;
+	o->len = 0;
+	o->err = 0;
+	o->last = '\n';
+	o->spool_dirfd = spool_dirfd;
+	snprintf(o->spool_name, sizeof(o->spool_name), "%llu.%u", (unsigned long long)seq, attempt);
+}
+
+/* Write what waits in mem to the spool file; the first failure cuts the output there. */
+static void job_output_flush(struct job_output *o)
+{
+	if (o->fd >= 0 && o->mem.len && !o->err) {
+		int r = write_all(o->fd, o->mem.data, o->mem.len);
+		if (r < 0)
+			o->err = r;
+	}
+	buf_reset(&o->mem);
+}
+
+void job_output_spill(struct job_output *o, const void *p, size_t n)
+{
+	if (o->err || !n)
+		return; /* cut: what comes after the failure is dropped */
+	if (o->fd < 0) {
+		o->fd = o->spool_dirfd < 0 ? -1
+					   : openat(o->spool_dirfd, o->spool_name,
+						    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (o->fd < 0) {
+			/* Nowhere to spill: the output is cut at what memory holds. */
+			o->err = o->spool_dirfd < 0 ? -ENOENT : -errno;
+			return;
+		}
+	}
+	buf_append(&o->mem, p, n);
+	o->len += n;
+	o->last = ((const char *)p)[n - 1];
+	if (o->mem.len >= JOB_SPOOL_WRITE)
+		job_output_flush(o);
+}
+
+bool job_output_finish(struct job_output *o)
+{
+	/* A cut output ends with a newline, so that the next item's is not glued on. */
+	bool unended = o->err && o->last != '\n';
+	o->last = '\n';
+	if (o->fd < 0) {
+		if (unended)
+			buf_putc(&o->mem, '\n');
+		return false;
+	}
+	job_output_flush(o);
+	if (unended)
+		(void)write_all(o->fd, "\n", 1); /* as far as the disk lets it */
+	close(o->fd);
+	o->fd = -1;
+	return true;
+}
+
+void job_output_free(struct job_output *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	buf_free(&o->mem);
 }

@@ -17,6 +17,43 @@
 struct job;
 struct template;
 
+/* An item's output as a kind writes it: in memory while small, and past JOB_OUTPUT_MEM spilled
+ * to a spool file of its own, so an output of any size costs bounded memory (the worker sets
+ * where the spool goes before each item, and hands the output on after it). */
+struct job_output {
+	struct buf mem; /* the output while in memory; once spilled, bytes not yet in the file */
+	int fd;		/* the spool file once spilled, -1 before */
+	uint64_t len;	/* bytes written, in all */
+	int err;	/* the first error spilling (-errno): the output is cut where it happened */
+	char last;	/* the last byte kept */
+	int spool_dirfd; /* set by the worker: the spool directory, -1 when there is none */
+	char spool_name[48];
+};
+
+/* Bytes of an output kept in memory before it spills; less than the RESULT ring takes. */
+#define JOB_OUTPUT_MEM (1024u * 1024u)
+
+void job_output_spill(struct job_output *o, const void *p, size_t n);
+/* Append n bytes at p to the item's output. */
+static inline void job_output_write(struct job_output *o, const void *p, size_t n)
+{
+	if (o->fd < 0 && o->mem.len + n <= JOB_OUTPUT_MEM && !o->err) {
+		buf_append(&o->mem, p, n);
+		o->len += n;
+		if (n)
+			o->last = ((const char *)p)[n - 1];
+		return;
+	}
+	job_output_spill(o, p, n);
+}
+/* Start an item's output: empty, in memory, spilling (if it must) to spool_name in the spool
+ * directory. */
+void job_output_reset(struct job_output *o, int spool_dirfd, uint64_t seq, uint32_t attempt);
+/* The item is over: what waits is written to the spool file, which is closed. Returns true
+ * when the output is in the file (spool_name), false when it is in mem. */
+bool job_output_finish(struct job_output *o);
+void job_output_free(struct job_output *o);
+
 struct job_kind {
 	const char *name;
 	const char *summary; /* one line for --help */
@@ -27,11 +64,11 @@ struct job_kind {
 	/* Once per worker, before the first item. 0, or a negative errno (the worker then
 	 * exits with status 1 after printing why). May be NULL. */
 	int (*init)(struct job *job);
-	/* Once per item. Appends the item's output to out (which the caller resets between
-	 * items). Returns the item's exit code: 0 success, N>0 the item failed with N and the
-	 * worker lives on. A kind may also end the whole process (exit, abort, a signal): the
-	 * item then ends with the process's exit code. */
-	int (*run)(struct job *job, const char *item, size_t len, struct buf *out);
+	/* Once per item. Appends the item's output to out (job_output_write; the caller resets
+	 * it between items). Returns the item's exit code: 0 success, N>0 the item failed with N
+	 * and the worker lives on. A kind may also end the whole process (exit, abort, a signal):
+	 * the item then ends with the process's exit code. */
+	int (*run)(struct job *job, const char *item, size_t len, struct job_output *out);
 	/* Once, on a graceful exit. May be NULL. */
 	void (*fini)(struct job *job);
 	/* A pipelined kind (persistent) has submit and collect instead of run. submit hands one
@@ -39,14 +76,11 @@ struct job_kind {
 	 * collect waits for the result of the oldest item submitted and returns its exit code,
 	 * its output appended to out. The worker keeps up to job->in_flight items submitted. */
 	int (*submit)(struct job *job, const char *item, size_t len);
-	int (*collect)(struct job *job, struct buf *out);
+	int (*collect)(struct job *job, struct job_output *out);
 	/* The kind stops an item past --timeout itself (it runs the item in a child process and
 	 * sets job->timed_out). Otherwise the parent stops the whole worker. */
 	bool own_timeout;
 };
-
-/* Bytes of one item's output a kind keeps; the rest is read and dropped. */
-#define JOB_OUTPUT_MAX (4u << 20)
 
 enum { JOB_ARG_NONE, JOB_ARG_OPTIONAL, JOB_ARG_REQUIRED };
 

@@ -75,7 +75,7 @@ static void builtin_sleep_ms(long long ms)
 
 /* ---- the kinds ------------------------------------------------------------------------------ */
 
-static int square_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int square_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	long long x, sq;
 	int r = builtin_parse_ll(item, len, true, &x);
@@ -97,11 +97,11 @@ static int square_run(struct job *job, const char *item, size_t len, struct buf 
 	do
 		*--d = (char)('0' + u % 10);
 	while ((u /= 10) != 0);
-	buf_append(out, d, (size_t)(digits + sizeof(digits) - d));
+	job_output_write(out, d, (size_t)(digits + sizeof(digits) - d));
 	return 0;
 }
 
-static int noop_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int noop_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	(void)job;
 	(void)item;
@@ -110,16 +110,16 @@ static int noop_run(struct job *job, const char *item, size_t len, struct buf *o
 	return 0;
 }
 
-static int echo_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int echo_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	(void)job;
-	buf_append(out, item, len);
-	buf_putc(out, '\n');
+	job_output_write(out, item, len);
+	job_output_write(out, "\n", 1);
 	return 0;
 }
 
 /* job->arg is the milliseconds, or -1 (the default) for "the item is the milliseconds". */
-static int sleep_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int sleep_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	long long ms = job->arg;
 
@@ -134,7 +134,7 @@ static int sleep_run(struct job *job, const char *item, size_t len, struct buf *
 
 /* h = item; job->arg times: h = lowercase hex of SHA-512(h). Prints h. The kind keeps no state
  * between items: sha512() holds its context on the stack, and setting one up costs nothing. */
-static int sha512_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int sha512_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[SHA512_DIGEST_LEN];
@@ -151,12 +151,12 @@ static int sha512_run(struct job *job, const char *item, size_t len, struct buf 
 		in = hex;
 		inlen = sizeof(hex);
 	}
-	buf_append(out, in, inlen);
-	buf_putc(out, '\n');
+	job_output_write(out, in, inlen);
+	job_output_write(out, "\n", 1);
 	return 0;
 }
 
-static int fail_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int fail_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	(void)job;
 	(void)item;
@@ -165,7 +165,7 @@ static int fail_run(struct job *job, const char *item, size_t len, struct buf *o
 	return 1;
 }
 
-static int exit_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int exit_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	(void)item;
 	(void)len;
@@ -174,7 +174,7 @@ static int exit_run(struct job *job, const char *item, size_t len, struct buf *o
 }
 
 /* What an uncaught exception does to a Python worker: a message, then exit status 1. */
-static int raises_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int raises_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	(void)out;
 	complain("worker %d: raises: RuntimeError: There was an error! (item '%.*s%s')", job->slot,
@@ -182,7 +182,7 @@ static int raises_run(struct job *job, const char *item, size_t len, struct buf 
 	_exit(1);
 }
 
-static int abort_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int abort_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	(void)job;
 	(void)item;
@@ -194,7 +194,7 @@ static int abort_run(struct job *job, const char *item, size_t len, struct buf *
 /* A genuine fault: a store to a read-only page. A NULL store would be reported by UBSan, and a
  * store to a page without access by valgrind, before the kernel saw it: the item is meant to die
  * of SIGSEGV, not to be an error in pooltop. */
-static int segv_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int segv_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	void *page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -227,7 +227,7 @@ static _Noreturn void builtin_spin(void)
 		spins++;
 }
 
-static int hang_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int hang_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	(void)job;
 	(void)item;
@@ -236,7 +236,7 @@ static int hang_run(struct job *job, const char *item, size_t len, struct buf *o
 	builtin_hang();
 }
 
-static int spin_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int spin_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	(void)job;
 	(void)item;
@@ -246,7 +246,7 @@ static int spin_run(struct job *job, const char *item, size_t len, struct buf *o
 }
 
 /* PyMOTW's exit_error: sys.exit(1). */
-static int exit_error_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int exit_error_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	(void)job;
 	(void)item;
@@ -256,17 +256,17 @@ static int exit_error_run(struct job *job, const char *item, size_t len, struct 
 }
 
 /* PyMOTW's return_value: prints and returns 1; Python discards the return value. */
-static int return_value_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int return_value_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	(void)job;
 	(void)item;
 	(void)len;
-	buf_append(out, "1\n", 2);
+	job_output_write(out, "1\n", 2);
 	return 0;
 }
 
 /* PyMOTW's terminated: sleeps long enough for the parent to terminate it. */
-static int terminated_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int terminated_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	(void)job;
 	(void)item;
@@ -374,7 +374,7 @@ static int demo_init(struct job *job)
 }
 
 /* The item is the instruction, and also the item the instructed kind runs on. */
-static int demo_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int demo_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	struct demo_state *st = job->state;
 	const struct job_kind *kind;

@@ -48,17 +48,22 @@ static void command_fini(struct job *job)
 	job->state = NULL;
 }
 
-/* Read what fd has into b, up to max bytes kept. Returns false at the end of the pipe. */
-static bool command_drain(int fd, struct buf *b, size_t max, char *tmp, size_t tmplen,
-			  bool *dropped)
+/* Read what the job's stdout (out_fd, into out: any size) or stderr (into st->err, up to
+ * COMMAND_STDERR_MAX, *dropped when more came) has. Returns false at the end of the pipe. */
+static bool command_drain(struct command_state *st, int fd, struct job_output *out, bool *dropped)
 {
-	ssize_t n = read(fd, tmp, tmplen);
+	ssize_t n = read(fd, st->buf, sizeof(st->buf));
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN;
 	if (n == 0)
 		return false;
-	size_t keep = b->len < max ? MIN((size_t)n, max - b->len) : 0;
-	buf_append(b, tmp, keep);
+	if (out) {
+		job_output_write(out, st->buf, (size_t)n);
+		return true;
+	}
+	struct buf *b = &st->err;
+	size_t keep = b->len < COMMAND_STDERR_MAX ? MIN((size_t)n, COMMAND_STDERR_MAX - b->len) : 0;
+	buf_append(b, st->buf, keep);
 	if (keep < (size_t)n)
 		*dropped = true;
 	return true;
@@ -80,7 +85,7 @@ static void command_complain(struct buf *err, const char *fmt, ...)
 /* Wait for the job pid, reading its stdout into out and its stderr into st->err, and stop it
  * with the termination sequence past the timeout. Returns its wait status. */
 static int command_wait(struct job *job, struct command_state *st, pid_t pid, int out_fd,
-			int err_fd, uint64_t start, struct buf *out)
+			int err_fd, uint64_t start, struct job_output *out)
 {
 	int pidfd = (int)pidfd_open(pid, 0);
 	struct pollfd pf[3] = {
@@ -89,7 +94,7 @@ static int command_wait(struct job *job, struct command_state *st, pid_t pid, in
 		{.fd = pidfd, .events = POLLIN},
 	};
 	struct spawn_stop stop = {.seq = &job->termseq};
-	bool dropped_out = false, dropped_err = false, exited = false;
+	bool dropped_err = false, exited = false;
 	int status = 0;
 
 	while (!exited) {
@@ -101,11 +106,9 @@ static int command_wait(struct job *job, struct command_state *st, pid_t pid, in
 		int r = poll(pf, 3, wait_ms);
 		if (r < 0 && errno != EINTR)
 			break;
-		if (pf[0].revents && !command_drain(out_fd, out, JOB_OUTPUT_MAX, st->buf,
-						    sizeof(st->buf), &dropped_out))
+		if (pf[0].revents && !command_drain(st, out_fd, out, NULL))
 			pf[0].fd = -1;
-		if (pf[1].revents && !command_drain(err_fd, &st->err, COMMAND_STDERR_MAX, st->buf,
-						    sizeof(st->buf), &dropped_err))
+		if (pf[1].revents && !command_drain(st, err_fd, NULL, &dropped_err))
 			pf[1].fd = -1;
 		if (job->stderr_private && st->err.len) {
 			/* Nobody else writes there: the dashboard shows it as it comes. */
@@ -122,13 +125,10 @@ static int command_wait(struct job *job, struct command_state *st, pid_t pid, in
 	 * them is not waited for. */
 	for (int i = 0; i < 2; i++) {
 		int fd = i == 0 ? out_fd : err_fd;
-		struct buf *b = i == 0 ? out : &st->err;
-		size_t max = i == 0 ? JOB_OUTPUT_MAX : COMMAND_STDERR_MAX;
-		bool *dropped = i == 0 ? &dropped_out : &dropped_err;
 		if (pf[i].fd < 0)
 			continue;
 		fcntl(fd, F_SETFL, O_NONBLOCK);
-		while (command_drain(fd, b, max, st->buf, sizeof(st->buf), dropped)) {
+		while (command_drain(st, fd, i == 0 ? out : NULL, &dropped_err)) {
 			struct pollfd one = {.fd = fd, .events = POLLIN};
 			if (poll(&one, 1, 0) <= 0)
 				break;
@@ -142,7 +142,7 @@ static int command_wait(struct job *job, struct command_state *st, pid_t pid, in
 	return status;
 }
 
-static int command_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int command_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	struct command_state *st = job->state;
 	int code;

@@ -243,7 +243,7 @@ static void persistent_flush(struct persistent_state *st)
 }
 
 /* The next complete line in rbuf, appended to out with its newline. */
-static bool persistent_line(struct persistent_state *st, struct buf *out)
+static bool persistent_line(struct persistent_state *st, struct job_output *out)
 {
 	const char *s = st->rbuf.data + st->rpos;
 	size_t avail = st->rbuf.len - st->rpos;
@@ -251,12 +251,12 @@ static bool persistent_line(struct persistent_state *st, struct buf *out)
 	if (!nl)
 		return false;
 	size_t n = (size_t)(nl - s) + 1;
-	buf_append(out, s, MIN(n, (size_t)JOB_OUTPUT_MAX));
+	job_output_write(out, s, n);
 	st->rpos += n;
 	return true;
 }
 
-static int persistent_collect(struct job *job, struct buf *out)
+static int persistent_collect(struct job *job, struct job_output *out)
 {
 	struct persistent_state *st = job->state;
 	struct spawn_stop stop = {.seq = &job->termseq};

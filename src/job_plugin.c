@@ -25,18 +25,14 @@ struct plugin_state {
 
 struct plugin_output {
 	struct pooltop_output pub;
-	struct buf *out;
+	struct job_output *out;
 };
 
 static int plugin_write(struct pooltop_output *o, const void *data, size_t n)
 {
 	struct plugin_output *po = (struct plugin_output *)o;
-	struct buf *out = po->out;
-	if (out->len >= JOB_OUTPUT_MAX)
-		return -1;
-	size_t keep = MIN(n, (size_t)JOB_OUTPUT_MAX - out->len);
-	buf_append(out, data, keep);
-	return keep == n ? 0 : -1;
+	job_output_write(po->out, data, n);
+	return po->out->err ? -1 : 0;
 }
 
 static int plugin_init(struct job *job)
@@ -76,7 +72,7 @@ static int plugin_init(struct job *job)
 	return 0;
 }
 
-static int plugin_run(struct job *job, const char *item, size_t len, struct buf *out)
+static int plugin_run(struct job *job, const char *item, size_t len, struct job_output *out)
 {
 	struct plugin_state *st = job->state;
 	struct plugin_output po = {.pub = {.write = plugin_write}, .out = out};

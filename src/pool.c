@@ -780,10 +780,9 @@ static void pool_spool_init(struct pool *p)
 	struct buf b = {0};
 	buf_printf(&b, "%s/pooltop-spool.XXXXXX", parent);
 	if (!mkdtemp(b.data)) {
-		pool_emit(
-			p, POOL_EVENT_NOTICE, NULL, 0,
-			"cannot make a spool directory in %s: %s (outputs over %llu bytes are cut)",
-			parent, strerror(errno), (unsigned long long)queue_max_output(p->q));
+		pool_emit(p, POOL_EVENT_NOTICE, NULL, 0,
+			  "cannot make a spool directory in %s: %s (outputs over %u KiB are cut)",
+			  parent, strerror(errno), JOB_OUTPUT_MEM >> 10);
 		buf_free(&b);
 		return;
 	}

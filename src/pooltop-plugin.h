@@ -30,8 +30,9 @@ extern "C" {
 
 /* Where an item's output goes. */
 struct pooltop_output {
-	/* Append n bytes of data to the item's output. Returns 0, or -1 when the output is
-	 * already at its limit (4 MiB): the rest is dropped and the result marked truncated. */
+	/* Append n bytes of data to the item's output, of any size (past 1 MiB it goes to a
+	 * spool file). Returns 0, or -1 when the output could not be kept (the spool's disk is
+	 * full): the rest is dropped and the item fails, its output cut there. */
 	int (*write)(struct pooltop_output *out, const void *data, size_t n);
 	void *opaque; /* pooltop's: do not touch */
 };

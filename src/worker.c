@@ -68,7 +68,8 @@ struct worker {
 	uint32_t published; /* held index published up to */
 	uint64_t ewma_ns;   /* smoothed item runtime */
 	uint64_t max_output;
-	struct buf out; /* the current item's output */
+	struct job_output out; /* the current item's output */
+	int spool_dirfd;       /* where outputs too large for RESULT go, -1 when nowhere */
 	struct job *job;
 	int32_t pid; /* getpid() once: it is a system call, and was 10% of a trivial item */
 	/* The clock when the items not yet timed began (the last read, if the next item started
@@ -253,6 +254,13 @@ static void worker_item_begin(struct worker *w, uint32_t k, uint64_t start)
 	w->job->seq = ref.seq;
 }
 
+/* Item k's output starts: empty, spooled (if it must be) under its sequence and attempt. */
+static void worker_output_reset(struct worker *w, uint32_t k)
+{
+	struct queue_ref ref = queue_client(w->q, w->a->slot)->held[k];
+	job_output_reset(&w->out, w->spool_dirfd, ref.seq, ref.attempt);
+}
+
 /* Item k ended with code and w->out: queue its result and count it. Its times are filled in
  * by worker_time_items. */
 static void worker_item_end(struct worker *w, uint32_t k, int code, bool timed_out)
@@ -266,14 +274,23 @@ static void worker_item_end(struct worker *w, uint32_t k, int code, bool timed_o
 	res->exitcode = code;
 	if (timed_out)
 		res->flags |= QUEUE_RESULT_TIMEOUT;
-	size_t olen = w->out.len;
-	if (olen > w->max_output) {
-		olen = w->max_output;
+	if (job_output_finish(&w->out))
+		res->flags |= QUEUE_RESULT_SPOOLED; /* in the file "SEQ.ATTEMPT" */
+	if (w->out.err) {
+		/* The output could not be kept whole: the item fails, and says why. */
 		res->flags |= QUEUE_RESULT_TRUNCATED;
+		if (res->exitcode == 0)
+			res->exitcode = 1;
+		complain("worker %u: item %llu: output cut at %llu bytes: %s", w->a->slot,
+			 (unsigned long long)ref.seq, (unsigned long long)w->out.len,
+			 w->out.err == -ENOENT && w->spool_dirfd < 0
+				 ? "no spool directory for outputs over 1 MiB"
+				 : strerror(-w->out.err));
 	}
+	size_t olen = res->flags & QUEUE_RESULT_SPOOLED ? 0 : MIN(w->out.mem.len, w->max_output);
 	res->out_len = (uint32_t)olen;
 	w->out_offs[w->npending] = w->outs.len;
-	buf_append(&w->outs, w->out.data, olen);
+	buf_append(&w->outs, w->out.mem.data, olen);
 	w->npending++;
 	w->untimed++;
 	atomic_fetch_add_explicit(&w->slot->items_run, 1, memory_order_relaxed);
@@ -322,7 +339,7 @@ static void worker_run_item(struct worker *w, uint32_t k)
 	const char *item = w->items.data + w->offs[k];
 	size_t len = w->offs[k + 1] - w->offs[k];
 
-	buf_reset(&w->out);
+	worker_output_reset(w, k);
 	if (!w->group_ns)
 		w->group_ns = now_ns();
 	/* Shown as the item's start: at most CLOCK_GROUP fast items early. */
@@ -377,7 +394,7 @@ static void worker_run_pipelined(struct worker *w)
 		uint32_t k = ks[head % QUEUE_BATCH_MAX];
 		job->seq = queue_client(w->q, w->a->slot)->held[k].seq;
 		job->timed_out = false;
-		buf_reset(&w->out);
+		worker_output_reset(w, k);
 		int code = job->kind->collect(job, &w->out);
 		uint64_t end = now_ns();
 		bool timed_out = job->timed_out;
@@ -405,6 +422,8 @@ _Noreturn void worker_main(const struct worker_args *a)
 	w.q = a->shm->q;
 	w.slot = shm_slot(a->shm, a->slot);
 	w.max_output = queue_max_output(w.q);
+	w.out.fd = -1;
+	w.spool_dirfd = a->spool_dir ? open(a->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	struct job *job = (struct job *)&a->job;
 	job->slot = (int)a->slot;
 	job->child_pid = &w.slot->job_pid;

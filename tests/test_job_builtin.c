@@ -38,12 +38,14 @@
 struct fixture {
 	struct job job;
 	bool started;
-	struct buf out;
+	struct job_output out;
 };
 
 static int fixture_setup(void **state)
 {
-	*state = xcalloc(1, sizeof(struct fixture));
+	struct fixture *f = xcalloc(1, sizeof(struct fixture));
+	f->out.fd = -1;
+	*state = f;
 	return 0;
 }
 
@@ -52,7 +54,7 @@ static int fixture_teardown(void **state)
 	struct fixture *f = *state;
 	if (f->started && f->job.kind->fini)
 		f->job.kind->fini(&f->job);
-	buf_free(&f->out);
+	job_output_free(&f->out);
 	free(f);
 	return 0;
 }
@@ -70,14 +72,18 @@ static void fixture_start(struct fixture *f, const char *spec)
 /* Run one item, output into f->out (reset first). Returns the item's exit code. */
 static int fixture_run(struct fixture *f, const char *item)
 {
-	buf_reset(&f->out);
+	job_output_reset(&f->out, -1, 1, 1);
 	return f->job.kind->run(&f->job, item, strlen(item), &f->out);
 }
 
 /* The output as a string ("" when nothing was appended). */
 static const char *fixture_output(struct fixture *f)
 {
-	return f->out.len ? f->out.data : "";
+	if (!f->out.mem.len)
+		return "";
+	buf_putc(&f->out.mem, '\0');
+	f->out.mem.len--;
+	return f->out.mem.data;
 }
 
 /* Stderr redirected to a temporary file while a kind runs in this process. */
@@ -125,7 +131,8 @@ static _Noreturn void child_work(const char *spec, const char *item, int err_fd)
 	sigset_t none;
 	struct rlimit no_core = {0, 0};
 	struct job job;
-	struct buf out = {0};
+	struct job_output out = {.fd = -1};
+	job_output_reset(&out, -1, 1, 1);
 	char err[256];
 
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
@@ -393,10 +400,10 @@ static void test_job_builtin_echo_keeps_every_byte(void **state)
 {
 	struct fixture *f = *state;
 	fixture_start(f, "echo");
-	buf_reset(&f->out);
+	job_output_reset(&f->out, -1, 1, 1);
 	assert_int_equal(f->job.kind->run(&f->job, "a\0b", 3, &f->out), 0);
 	assert_int_equal(f->out.len, 4);
-	assert_memory_equal(f->out.data, "a\0b\n", 4);
+	assert_memory_equal(f->out.mem.data, "a\0b\n", 4);
 }
 
 static void test_job_builtin_noop_succeeds_silently(void **state)
