@@ -4,8 +4,10 @@
  * The job runs in its own process group with the worker's /dev/null as stdin; its stdout is the
  * item's output and its stderr is kept apart and written to the worker's stderr in one write
  * when the item ends, so that two items' messages never interleave. The worker waits on a pidfd
- * and the two pipes at once: the item ends when the job exits, even if a process it left behind
- * still holds the pipes. Past --timeout the job's group is sent the termination sequence. */
+ * and the two pipes at once: the item ends when the job exits, and what the job left running in
+ * its process group (`sleep 100 &`) is then killed, so no job outlives its item; a process that
+ * left the group (setsid, setpgid) is not followed. Past --timeout the job's group is sent the
+ * termination sequence. */
 #include "job.h"
 
 #include <errno.h>
@@ -77,6 +79,26 @@ static void command_complain(struct buf *err, const char *fmt, ...)
 	buf_putc(err, '\n');
 }
 
+/* Whether the job pid has exited (waiting for it when wait): if so, what it left running in its
+ * process group is killed, then it is reaped, its wait status in *status. The group is killed
+ * before the reap: until then the job's pid, which names the group, cannot be reused, so the
+ * signal reaches nobody else. */
+static bool command_ended(pid_t pid, bool wait, int *status)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	int r;
+	while ((r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | (wait ? 0 : WNOHANG))) < 0 &&
+	       errno == EINTR)
+		continue;
+	if (r < 0 || si.si_pid != pid)
+		return false;
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		continue;
+	return true;
+}
+
 /* Wait for the job pid, reading its stdout into out and its stderr into st->err, and stop it
  * with the termination sequence past the timeout. Returns its wait status. */
 static int command_wait(struct job *job, struct command_state *st, pid_t pid, int out_fd,
@@ -112,14 +134,11 @@ static int command_wait(struct job *job, struct command_state *st, pid_t pid, in
 			(void)write_all(STDERR_FILENO, st->err.data, st->err.len);
 			buf_reset(&st->err);
 		}
-		/* Without a pidfd, the ends of both pipes or a poll of waitpid say it ended. */
-		if (pf[2].revents || pidfd < 0 || (pf[0].fd < 0 && pf[1].fd < 0)) {
-			pid_t w = waitpid(pid, &status, pf[2].revents ? 0 : WNOHANG);
-			exited = w == pid;
-		}
+		/* Without a pidfd, the ends of both pipes or a poll of waitid say it ended. */
+		if (pf[2].revents || pidfd < 0 || (pf[0].fd < 0 && pf[1].fd < 0))
+			exited = command_ended(pid, pf[2].revents != 0, &status);
 	}
-	/* It is gone: what it wrote is in the pipes; anything it left running that still holds
-	 * them is not waited for. */
+	/* It is gone: what it wrote is in the pipes, and what it left running was killed. */
 	for (int i = 0; i < 2; i++) {
 		int fd = i == 0 ? out_fd : err_fd;
 		struct buf *b = i == 0 ? out : &st->err;

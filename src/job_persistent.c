@@ -15,7 +15,10 @@
  * program. An item past --timeout (counted from when it became the oldest pending) stops the
  * program with the termination sequence: that item fails with the signal, marked timed out,
  * and the other pending items fail with it. An item holding a newline cannot be one line: it
- * fails with 1 without reaching the program. */
+ * fails with 1 without reaching the program.
+ *
+ * When the program has exited (reaped or not yet), what it left in its process group is killed
+ * before it is reaped, so that its pid cannot name anyone else's group. */
 #include "job.h"
 
 #include <errno.h>
@@ -116,6 +119,12 @@ static int persistent_reap(struct job *job, struct persistent_state *st, bool ki
 	}
 	if (kill_it)
 		kill(-st->pid, SIGKILL);
+	/* Exited (or dying of SIGKILL), not reaped yet: until it is, its pid names its group and
+	 * nobody else's, so what it left running there is killed without risk. */
+	siginfo_t si;
+	while (waitid(P_PID, (id_t)st->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		continue;
+	kill(-st->pid, SIGKILL);
 	while (waitpid(st->pid, &status, 0) < 0 && errno == EINTR)
 		continue;
 	if (st->in_fd >= 0)
@@ -315,7 +324,8 @@ static void persistent_fini(struct job *job)
 		return;
 	if (st->pid) {
 		/* Its stdin closed is the join: it finishes and exits by itself. Whatever it
-		 * still writes is read and dropped, so that it never blocks on a full pipe. */
+		 * still writes is read and dropped, so that it never blocks on a full pipe, until
+		 * the end of its stdout or its exit (what it left running may hold the pipe). */
 		while (st->in_fd >= 0 && st->wpos < st->wbuf.len) {
 			struct pollfd pf = {.fd = st->in_fd, .events = POLLOUT};
 			poll(&pf, 1, 100);
@@ -324,10 +334,13 @@ static void persistent_fini(struct job *job)
 		if (st->in_fd >= 0)
 			close(st->in_fd);
 		st->in_fd = -1;
-		while (!st->eof) {
-			struct pollfd pf = {.fd = st->out_fd, .events = POLLIN};
-			if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+		bool exited = false;
+		while (!st->eof && !exited) {
+			struct pollfd pf[2] = {{.fd = st->out_fd, .events = POLLIN},
+					       {.fd = st->pidfd, .events = POLLIN}};
+			if (poll(pf, 2, -1) < 0 && errno != EINTR)
 				break;
+			exited = pf[1].revents != 0;
 			buf_reset(&st->rbuf);
 			st->rpos = 0;
 			if (!persistent_read(st))

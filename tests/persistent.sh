@@ -4,7 +4,7 @@
 # code, --timeout, items that cannot be one line, and the examples in doc/examples.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 19
+plan 24
 
 ptname
 EX=${EXAMPLES_DIR:-$TESTS_DIR/../doc/examples}
@@ -89,6 +89,23 @@ is "$(json_get "$T/r6" 2 exitcode timeout) $(json_get "$T/r6" 3 status)" "-15 tr
 printf 'ok1\0two\nlines\0ok2\0' | ptu 20 --headless --persistent -j 1 -0 --results "$T/r7" -- cat >/dev/null 2>"$T/err7"
 is "$(json_get "$T/r7" 2 exitcode) $(json_get "$T/r7" 3 status)" "1 done" \
 	"an item holding a newline fails with 1 (a persistent program reads lines); others go on"
+
+# --- what a program leaves running in its process group dies with it ----------------------
+at_exit 'for p in $(pgrep -f "^sleep ${L}9[0-9]\$"); do kill -KILL "$p"; done'
+out=$(ptu 30 --headless --persistent -j 1 -k -- sh -c "sleep ${L}91 >/dev/null & exec cat" ::: a b </dev/null 2>/dev/null)
+is "$out" "a
+b" "a program that leaves 'sleep &' behind: its items are done"
+check "...its sleep does not outlive it" wait_for '! pgrep -f "^sleep ${L}91\$" >/dev/null' 5
+# The same, the sleep holding the program's stdout: the join ends when the program exits.
+t0=$(now_us)
+ptu 30 --headless --persistent -j 1 --join-timeout 5 -- sh -c "sleep ${L}92 & exec cat" ::: a b \
+	</dev/null >/dev/null 2>"$T/err12"
+rc=$?
+t1=$(now_us)
+is "$rc" 0 "...also when the sleep holds the program's stdout: exit 0"
+unlike "$(cat "$T/err12")" "did not finish joining" "...the join ends when the program exits, not at --join-timeout"
+check "...and its sleep does not outlive it" wait_for '! pgrep -f "^sleep ${L}92\$" >/dev/null' 5
+diag "the run took $(((t1 - t0) / 1000)) ms (--join-timeout 5)"
 
 # --- the Python example: a resource opened once per worker, closed by the join --------------
 mkdir "$T/store"
