@@ -15,6 +15,7 @@
 #include "util.h"
 
 struct job;
+struct shm_notes;
 struct template;
 
 struct job_kind {
@@ -74,6 +75,8 @@ struct job {
 	 * none; the parent may change it during the run (N% of the median). */
 	_Atomic int32_t *child_pid;
 	const _Atomic uint64_t *timeout_ns;
+	/* Set by the worker before init: where a kind posts notices for the event log (shm.h). */
+	struct shm_notes *notes;
 	/* Set by the worker before init: where a failing init may write its one-line reason
 	 * (NUL-terminated, at most why_len bytes with the NUL); left empty, the worker writes
 	 * "KIND: strerror". */

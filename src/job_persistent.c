@@ -17,6 +17,15 @@
  * and the other pending items fail with it. An item holding a newline cannot be one line: it
  * fails with 1 without reaching the program.
  *
+ * The contract is one line per item, and answers are matched by count, so a program that
+ * writes more or fewer lines shifts answers onto other items. What can be seen is said (a
+ * notice the parent relays to the event log, naming the program) and never shifted: output
+ * that arrived while nothing was in flight (read before the next item goes over) is dropped;
+ * lines left at the program's exit are counted and dropped. What cannot be told from a slow
+ * or multi-line answer while items are in flight is not detected (README, the man page).
+ * A program found ended while nothing was in flight is reaped and the next item goes to a new
+ * one.
+ *
  * When the program has exited (reaped or not yet), what it left in its process group is killed
  * before it is reaped, so that its pid cannot name anyone else's group. */
 #include "job.h"
@@ -34,6 +43,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "shm.h"
 #include "spawn.h"
 #include "template.h"
 
@@ -60,6 +70,11 @@ struct persistent_state {
 	size_t wpos;
 	bool eof;
 	uint64_t last_answer_ns;
+	/* The one-line-per-item contract, per program: lines taken as answers, and whether
+	 * lines that answered nothing were said. */
+	uint64_t answered;
+	bool extra_said;
+	char prog[48]; /* its name (argv[0]), for messages */
 	char tmp[65536];
 };
 
@@ -93,6 +108,7 @@ static int persistent_start(struct job *job, struct persistent_state *st)
 		close(out[0]);
 		return r;
 	}
+	snprintf(st->prog, sizeof(st->prog), "%s", args.argv[0]);
 	template_args_free(&args);
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
@@ -103,9 +119,45 @@ static int persistent_start(struct job *job, struct persistent_state *st)
 	st->eof = false;
 	buf_reset(&st->rbuf);
 	st->rpos = 0;
+	st->answered = 0;
+	st->extra_said = false;
 	if (job->child_pid)
 		atomic_store(job->child_pid, pid);
 	return 0;
+}
+
+/* Say something about the program, in one line for the event log (the parent relays it, with
+ * the worker's number). */
+static void persistent_say(struct job *job, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void persistent_say(struct job *job, const char *fmt, ...)
+{
+	char text[SHM_NOTE_TEXT];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (job->notes)
+		shm_note_post(job->notes, "%s", text);
+	else
+		complain("worker %d: %s", job->slot, text);
+}
+
+/* Drop what rbuf holds past what was handed out; returns the newlines in it. *open is set to
+ * whether what was dropped ends inside a line (left as it was when nothing was). */
+static uint64_t persistent_drop(struct persistent_state *st, bool *open)
+{
+	uint64_t lines = 0;
+	const char *s = st->rbuf.data + st->rpos;
+	size_t n = st->rbuf.len - st->rpos;
+	for (size_t i = 0; i < n; i++)
+		lines += s[i] == '\n';
+	if (n)
+		*open = s[n - 1] != '\n';
+	buf_reset(&st->rbuf);
+	st->rpos = 0;
+	return lines;
 }
 
 /* The program is gone or going: reap it and close its pipes. Returns its exit code. */
@@ -149,8 +201,11 @@ static void persistent_died(struct job *job, struct persistent_state *st, int co
 		if (!st->q[(st->head + i) % PERSISTENT_IN_FLIGHT_MAX].decided)
 			held++;
 	if (held && code == 0) {
-		complain("worker %d: the program exited 0 without answering %u item%s: %s fail",
-			 job->slot, held, held == 1 ? "" : "s", held == 1 ? "it" : "they");
+		persistent_say(job,
+			       "the persistent program '%s' exited 0 without answering %u item%s: "
+			       "%s",
+			       st->prog, held, held == 1 ? "" : "s",
+			       held == 1 ? "it fails" : "they fail");
 		code = 1;
 	}
 	for (unsigned i = 0; i < st->n; i++) {
@@ -197,11 +252,43 @@ static int persistent_init(struct job *job)
 	return r;
 }
 
+/* Nothing is in flight: whatever the program wrote since its last answer answers no item. Read
+ * it now, before the next item goes over, so that it is not taken as that item's answer. A
+ * program found ended (its stdout closed) is reaped: the item goes to a new one. */
+static void persistent_check_idle(struct job *job, struct persistent_state *st)
+{
+	if (!persistent_read(st))
+		st->eof = true;
+	if (st->rpos != st->rbuf.len) {
+		bool open = false;
+		uint64_t lines = persistent_drop(st, &open);
+		lines += open; /* a line without its newline (a prompt) is one too */
+		if (!st->extra_said)
+			persistent_say(
+				job,
+				"the persistent program '%s' (pid %d) wrote %llu line%s while "
+				"no item was waiting for an answer: dropped (one line per item)",
+				st->prog, (int)st->pid, (unsigned long long)lines,
+				lines == 1 ? "" : "s");
+		st->extra_said = true;
+	}
+	if (st->eof) {
+		pid_t pid = st->pid;
+		char how[96];
+		exitcode_describe(persistent_reap(job, st, false), false, how, sizeof(how));
+		persistent_say(
+			job, "the persistent program '%s' (pid %d) %s between items: started again",
+			st->prog, (int)pid, how);
+	}
+}
+
 static int persistent_submit(struct job *job, const char *item, size_t len)
 {
 	struct persistent_state *st = job->state;
 	if (st->n == PERSISTENT_IN_FLIGHT_MAX)
 		return -ENOBUFS; /* the worker keeps to in_flight: cannot happen */
+	if (st->n == 0 && st->pid && !st->eof)
+		persistent_check_idle(job, st);
 	struct pending *p = &st->q[(st->head + st->n++) % PERSISTENT_IN_FLIGHT_MAX];
 	*p = (struct pending){.seq = job->seq, .submit_ns = now_ns()};
 	if (memchr(item, '\n', len)) {
@@ -278,6 +365,7 @@ static int persistent_collect(struct job *job, struct buf *out)
 		if (persistent_line(st, out)) {
 			p->decided = true;
 			p->code = 0;
+			st->answered++;
 			break;
 		}
 		if (st->eof || st->pid == 0) {
@@ -323,9 +411,7 @@ static void persistent_fini(struct job *job)
 	if (!st)
 		return;
 	if (st->pid) {
-		/* Its stdin closed is the join: it finishes and exits by itself. Whatever it
-		 * still writes is read and dropped, so that it never blocks on a full pipe, until
-		 * the end of its stdout or its exit (what it left running may hold the pipe). */
+		/* Its stdin closed is the join: it finishes and exits by itself. */
 		while (st->in_fd >= 0 && st->wpos < st->wbuf.len) {
 			struct pollfd pf = {.fd = st->in_fd, .events = POLLOUT};
 			poll(&pf, 1, 100);
@@ -334,19 +420,33 @@ static void persistent_fini(struct job *job)
 		if (st->in_fd >= 0)
 			close(st->in_fd);
 		st->in_fd = -1;
-		bool exited = false;
+		/* Every item was answered: whatever it still writes answers none. It is read (so
+		 * that the program never blocks on a full pipe), counted and dropped, until the end
+		 * of its stdout or its exit (a process it left running may hold the pipe open). */
+		uint64_t left = 0;
+		bool exited = false, open = false;
 		while (!st->eof && !exited) {
 			struct pollfd pf[2] = {{.fd = st->out_fd, .events = POLLIN},
 					       {.fd = st->pidfd, .events = POLLIN}};
 			if (poll(pf, 2, -1) < 0 && errno != EINTR)
 				break;
 			exited = pf[1].revents != 0;
-			buf_reset(&st->rbuf);
-			st->rpos = 0;
 			if (!persistent_read(st))
 				st->eof = true;
+			left += persistent_drop(st, &open);
 		}
+		left += persistent_drop(st, &open);
+		left += open;
+		pid_t pid = st->pid;
 		job->exit_status = persistent_reap(job, st, false);
+		if (left)
+			persistent_say(
+				job,
+				"the persistent program '%s' (pid %d) ended with %llu line%s "
+				"more than the %llu items it answered: dropped; answers may have "
+				"gone to the wrong items (one line per item)",
+				st->prog, (int)pid, (unsigned long long)left, left == 1 ? "" : "s",
+				(unsigned long long)st->answered);
 	}
 	buf_free(&st->rbuf);
 	buf_free(&st->wbuf);

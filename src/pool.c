@@ -26,6 +26,9 @@
  * A worker busy on one item for more than 200 ms gives its unstarted batch-mates back
  * (queue_client_steal), so a hanging item holds up nothing but itself.
  *
+ * What a worker says for the event log (its notices, shm.h) is relayed by the timer and at its
+ * reap, before its end is told.
+ *
  * Join: the slot's join flag is set and sleepers are woken; the worker finishes its item, runs
  * fini and exits 0. Past join_timeout the parent sends SIGTERM (and SIGCONT, in case it is
  * stopped), then SIGKILL as long again later. At the end of the batch every worker is joined
@@ -72,6 +75,7 @@ static void pool_give_up(struct pool *p, const struct pool_slot *s);
 static uint64_t pool_median_runtime(const struct pool *p);
 static void pool_consume_results(struct pool *p);
 static void slot_reclaim(struct pool *p, struct pool_slot *s);
+static void slot_relay(struct pool *p, struct pool_slot *s);
 
 static struct shm_slot *sh(struct pool *p, const struct pool_slot *s)
 {
@@ -471,6 +475,10 @@ static void slot_reaped(struct pool *p, struct pool_slot *s, int status)
 	if (s->timeout_seq && (cause == POOL_CAUSE_NONE || cause == POOL_CAUSE_TIMEOUT))
 		cause = POOL_CAUSE_TIMEOUT;
 	s->last_cause = cause;
+	/* What it said last, before its end is told; then the words are the next process's. */
+	slot_relay(p, s);
+	memset(&ss->notes, 0, sizeof(ss->notes));
+	s->notes_seen = 0;
 	s->reap_pid = s->pid;
 	s->pid = 0;
 	atomic_store(&ss->pid, 0);
@@ -655,6 +663,21 @@ static void timeout_cb(uv_timer_t *h)
 	}
 }
 
+/* --- what the workers say --- */
+
+/* Relay to the event log the notices the process in s posted since the last look. */
+static void slot_relay(struct pool *p, struct pool_slot *s)
+{
+	struct shm_slot *ss = sh(p, s);
+	char text[SHM_NOTE_TEXT];
+	uint32_t lost = 0;
+	while (shm_note_read(&ss->notes, &s->notes_seen, text, sizeof(text), &lost))
+		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u: %s", slot_no(p, s), text);
+	if (lost)
+		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u: %u more notice%s lost",
+			  slot_no(p, s), lost, lost == 1 ? "" : "s");
+}
+
 /* --- the end of the batch --- */
 
 static bool pool_all_gone(const struct pool *p)
@@ -827,6 +850,8 @@ static void timer_cb(uv_timer_t *h)
 			slot_escalate(p, s, now);
 		else if (s->life == LIFE_ALIVE)
 			slot_steal(p, s, now);
+		if (slot_has_process(s))
+			slot_relay(p, s);
 		else if (s->life == LIFE_BACKOFF && now >= s->backoff_until_ns &&
 			 pool_work_remains(p))
 			slot_spawn(p, s);

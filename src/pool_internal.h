@@ -51,6 +51,9 @@ struct pool_slot {
 	unsigned restarts;
 	unsigned quick_deaths;
 	uint64_t backoff_until_ns;
+	/* The notices of the process relayed to the event log (shm.h); zeroed with the shared
+	 * words at the reap. */
+	uint32_t notes_seen;
 	/* Items finished by this slot (results consumed by the parent). */
 	uint64_t done;
 	uint64_t failed;

@@ -13,8 +13,22 @@
 #include "stats.h"
 
 #define SHM_MAGIC	 0x31504f544c4f4f50ULL /* "POOLTOP1" little-endian */
-#define SHM_VERSION	 2
+#define SHM_VERSION	 3
 #define SHM_ITEM_PREVIEW 112
+
+#define SHM_NOTES     4
+#define SHM_NOTE_TEXT 200
+
+/* One-line notices from the worker for the event log, relayed by the parent: a ring of the
+ * last SHM_NOTES. Note k (0, 1, 2...) is written in text[k % SHM_NOTES] under seq[k %
+ * SHM_NOTES], which is 2k+1 while the worker writes it and 2k+2 once done; posted counts the
+ * notes completed. One writer, the worker (shm_note_post); the reader (shm_note_read) never
+ * blocks it, and a note overwritten before it was read is counted as lost. */
+struct shm_notes {
+	_Atomic uint32_t posted;
+	_Atomic uint32_t seq[SHM_NOTES];
+	char text[SHM_NOTES][SHM_NOTE_TEXT];
+};
 
 /* What a worker process is doing, written by the worker. */
 enum shm_phase {
@@ -44,6 +58,8 @@ struct shm_slot {
 	/* worker: its init failed, and why (one line, NUL-terminated). */
 	_Atomic uint32_t init_failed;
 	char init_error[160];
+	/* worker: notices for the event log; the parent zeroes them when it reaps the process. */
+	struct shm_notes notes;
 	/* Exact counters of this process, one writer (the worker). */
 	_Atomic uint64_t items_run;
 	_Atomic uint64_t items_failed;
@@ -79,6 +95,14 @@ int shm_create(uint32_t nslots, uint64_t input_cap, uint64_t result_cap, struct 
 /* Unmap; a zeroed struct is a no-op. */
 void shm_destroy(struct shm *s);
 struct shm_slot *shm_slot(const struct shm *s, uint32_t i);
+
+/* Worker: post a one-line notice (printf format; cut to SHM_NOTE_TEXT - 1 bytes). */
+void shm_note_post(struct shm_notes *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reader: the next note after *seen (the count of notes already taken, 0 at first) into buf
+ * (NUL-terminated, len > 0). Returns 1 and advances *seen past it; 0 when there is none yet
+ * (or the next one is being written: try again later). *lost is increased by the notes
+ * overwritten before they could be read. */
+int shm_note_read(const struct shm_notes *n, uint32_t *seen, char *buf, size_t len, uint32_t *lost);
 
 /* Check a mapped segment's header: 0, or -EINVAL for a wrong magic, version or size. */
 int shm_check(const void *base, size_t size);

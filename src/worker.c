@@ -412,6 +412,7 @@ _Noreturn void worker_main(const struct worker_args *a)
 	job->why = w.slot->init_error;
 	job->why_len = sizeof(w.slot->init_error);
 	job->stderr_private = a->stderr_private;
+	job->notes = &w.slot->notes;
 	w.slot->init_error[0] = '\0';
 	w.job = job;
 	w.pid = (int32_t)getpid();
