@@ -7,7 +7,11 @@
  * and the two pipes at once: the item ends when the job exits, and what the job left running in
  * its process group (`sleep 100 &`) is then killed, so no job outlives its item; a process that
  * left the group (setsid, setpgid) is not followed. Past --timeout the job's group is sent the
- * termination sequence. */
+ * termination sequence.
+ *
+ * A start that fails for want of a resource (fork's EAGAIN under ulimit -u, pipe's EMFILE) is
+ * retried (spawn_start): only a command that cannot be found or executed fails its item, with
+ * 127 or 126. */
 #include "job.h"
 
 #include <errno.h>
@@ -178,39 +182,34 @@ static int command_run(struct job *job, const char *item, size_t len, struct buf
 	}
 	template_expand(job->cmd, item, len, job->seq, (unsigned)job->slot, &st->args);
 
-	int out_pipe[2], err_pipe[2];
-	if (pipe2(out_pipe, O_CLOEXEC) < 0) {
-		command_complain(&st->err, "pipe: %s", strerror(errno));
-		code = 126;
-		goto report;
-	}
-	if (pipe2(err_pipe, O_CLOEXEC) < 0) {
-		command_complain(&st->err, "pipe: %s", strerror(errno));
-		close(out_pipe[0]);
-		close(out_pipe[1]);
-		code = 126;
-		goto report;
-	}
-	const int fds[3] = {-1, out_pipe[1], err_pipe[1]};
+	struct spawn_req req = {
+		.argv = st->args.argv,
+		.how = {-1, SPAWN_PIPE, SPAWN_PIPE},
+		.publish = job->child_pid,
+		.report = job->start_report,
+		.seq = job->seq,
+		.waiting = job->waiting,
+		.waiting_data = job->waiting_data,
+	};
+	int ends[3];
 	pid_t pid;
-	uint64_t start = now_ns();
-	int r = spawn_job(st->args.argv, fds, job->child_pid, &pid);
-	close(out_pipe[1]);
-	close(err_pipe[1]);
+	int r = spawn_start(&req, ends, &pid);
 	if (r < 0) {
 		code = spawn_failure_code(r);
 		command_complain(&st->err, "%s: %s", st->args.argv[0],
 				 code == 127 && r == -ENOENT ? "command not found" : strerror(-r));
-	} else {
-		if (job->child_pid)
-			atomic_store(job->child_pid, pid);
-		int status = command_wait(job, st, pid, out_pipe[0], err_pipe[0], start, out);
-		if (job->child_pid)
-			atomic_store(job->child_pid, 0);
-		code = exitcode_from_status(status, NULL);
+		goto report;
 	}
-	close(out_pipe[0]);
-	close(err_pipe[0]);
+	/* --timeout counts from here: waiting to start is not running. */
+	uint64_t start = now_ns();
+	if (job->child_pid)
+		atomic_store(job->child_pid, pid);
+	int status = command_wait(job, st, pid, ends[1], ends[2], start, out);
+	if (job->child_pid)
+		atomic_store(job->child_pid, 0);
+	code = exitcode_from_status(status, NULL);
+	close(ends[1]);
+	close(ends[2]);
 
 report:
 	if (st->err.len)

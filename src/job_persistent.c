@@ -26,8 +26,9 @@
  * A program found ended while nothing was in flight is reaped and the next item goes to a new
  * one.
  *
- * When the program has exited (reaped or not yet), what it left in its process group is killed
- * before it is reaped, so that its pid cannot name anyone else's group. */
+ * The program is started with spawn_start, which retries a start that fails for want of a
+ * resource. When it has exited (reaped or not yet), what it left in its process group is
+ * killed before it is reaped, so that its pid cannot name anyone else's group. */
 #include "job.h"
 
 #include <errno.h>
@@ -80,41 +81,37 @@ struct persistent_state {
 
 static int persistent_start(struct job *job, struct persistent_state *st)
 {
-	int in[2], out[2];
-	if (pipe2(in, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		int err = -errno;
-		close(in[0]);
-		close(in[1]);
-		return err;
-	}
-	const int fds[3] = {in[0], out[1], -1};
 	struct template_args args = {0};
 	template_expand(job->cmd, "", 0, 0, (unsigned)job->slot, &args);
 	/* No item is part of the command line: drop the appended empty argument. */
 	if (!template_has_placeholders(job->cmd))
 		args.argv[--args.argc] = NULL;
+	struct spawn_req req = {
+		.argv = args.argv,
+		.how = {SPAWN_PIPE, SPAWN_PIPE, -1},
+		.publish = job->child_pid,
+		.report = job->start_report,
+		.seq = job->seq,
+		.waiting = job->waiting,
+		.waiting_data = job->waiting_data,
+	};
+	int ends[3];
 	pid_t pid;
-	int r = spawn_job(args.argv, fds, job->child_pid, &pid);
-	close(in[0]);
-	close(out[1]);
+	int r = spawn_start(&req, ends, &pid);
 	if (r < 0) {
 		if (job->why)
 			snprintf(job->why, job->why_len, "%s: %s", args.argv[0],
 				 r == -ENOENT ? "command not found" : strerror(-r));
 		template_args_free(&args);
-		close(in[1]);
-		close(out[0]);
 		return r;
 	}
 	snprintf(st->prog, sizeof(st->prog), "%s", args.argv[0]);
 	template_args_free(&args);
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(ends[0], F_SETFL, O_NONBLOCK);
+	fcntl(ends[1], F_SETFL, O_NONBLOCK);
 	st->pid = pid;
-	st->in_fd = in[1];
-	st->out_fd = out[0];
+	st->in_fd = ends[0];
+	st->out_fd = ends[1];
 	st->pidfd = (int)pidfd_open(pid, 0);
 	st->eof = false;
 	buf_reset(&st->rbuf);
@@ -290,7 +287,7 @@ static int persistent_submit(struct job *job, const char *item, size_t len)
 	if (st->n == 0 && st->pid && !st->eof)
 		persistent_check_idle(job, st);
 	struct pending *p = &st->q[(st->head + st->n++) % PERSISTENT_IN_FLIGHT_MAX];
-	*p = (struct pending){.seq = job->seq, .submit_ns = now_ns()};
+	*p = (struct pending){.seq = job->seq};
 	if (memchr(item, '\n', len)) {
 		complain(
 			"worker %d: item %llu holds a newline: a persistent program reads one item "
@@ -309,6 +306,8 @@ static int persistent_submit(struct job *job, const char *item, size_t len)
 			return r;
 		}
 	}
+	/* --timeout counts from here: waiting for the program to start is not running. */
+	p->submit_ns = now_ns();
 	/* Written when collect waits: one write for a whole run of items. */
 	buf_append(&st->wbuf, item, len);
 	buf_putc(&st->wbuf, '\n');

@@ -51,9 +51,10 @@ struct pool_slot {
 	unsigned restarts;
 	unsigned quick_deaths;
 	uint64_t backoff_until_ns;
-	/* The notices of the process relayed to the event log (shm.h); zeroed with the shared
-	 * words at the reap. */
+	/* What the process said that was relayed to the event log: notices taken, runs of
+	 * failed starts seen (shm.h); zeroed with the shared words at the reap. */
 	uint32_t notes_seen;
+	uint32_t start_episodes_seen;
 	/* Items finished by this slot (results consumed by the parent). */
 	uint64_t done;
 	uint64_t failed;
@@ -159,6 +160,10 @@ struct pool {
 	struct pool_capture *captures;
 	char *fatal;		 /* pool_fatal */
 	uint64_t timeout_pct_ns; /* --timeout N%: the limit at the last timer tick, 0 before */
+	/* No job can start (pool_watch_starts): since when (0: some can), and the items
+	 * finished when that was last seen not to be so. */
+	uint64_t start_stuck_ns;
+	uint64_t start_finished;
 };
 
 /* A slot's number, from its place in the array: slots hold no index of their own, so that the

@@ -12,6 +12,7 @@ static_assert(sizeof(struct shm_header) == 72, "shm_header layout changed: bump 
 static_assert(sizeof(struct queue_ref) == 16, "queue_ref layout changed: bump SHM_VERSION");
 static_assert(sizeof(struct queue_result) == 56, "queue_result layout changed");
 static_assert(sizeof(struct stats_record) == 32, "stats_record layout changed");
+static_assert(sizeof(struct shm_start) == 40, "shm_start layout changed: bump SHM_VERSION");
 static_assert(sizeof(struct shm_slot) % 8 == 0, "shm_slot must stay 8-byte aligned");
 
 static size_t page_align(size_t n)

@@ -16,6 +16,32 @@
 #define SHM_VERSION	 3
 #define SHM_ITEM_PREVIEW 112
 
+/* What a job's start failed in (struct shm_start's call). */
+enum shm_start_call {
+	SHM_START_NONE = 0,
+	SHM_START_PIPE = 1, /* making its pipes (EMFILE, ENFILE) */
+	SHM_START_FORK = 2, /* vfork (EAGAIN: ulimit -u, threads-max; ENOMEM) */
+	SHM_START_EXEC = 3, /* execvp (ENOMEM, E2BIG...) */
+};
+
+/* A job (a command, a persistent program) that cannot start for want of a resource, as the
+ * worker retries it (spawn.h); one writer, the worker; the parent shows it and gives up when
+ * nothing can start at all. A run of failed tries that ends with a start (or a failure for
+ * good) is an episode. */
+struct shm_start {
+	_Atomic uint32_t failing;  /* 1 from an episode's first failed try to its end */
+	_Atomic uint32_t retries;  /* failed tries of the current (or last) episode */
+	_Atomic uint32_t episodes; /* episodes begun by this process */
+	_Atomic int32_t err;	   /* the last failed try's errno (positive), kept after */
+	_Atomic uint32_t call;	   /* enum shm_start_call: what it failed in */
+	uint32_t pad;
+	_Atomic uint64_t since_ns; /* CLOCK_MONOTONIC: when the current (or last) episode began */
+	/* The item whose job is between two tries, so not started: when the worker dies then,
+	 * the item is not blamed for it. 0 while a try is under way (the job may start) and
+	 * when no item is concerned (a persistent program started at init). */
+	_Atomic uint64_t waiting_seq;
+};
+
 #define SHM_NOTES     4
 #define SHM_NOTE_TEXT 200
 
@@ -58,7 +84,9 @@ struct shm_slot {
 	/* worker: its init failed, and why (one line, NUL-terminated). */
 	_Atomic uint32_t init_failed;
 	char init_error[160];
-	/* worker: notices for the event log; the parent zeroes them when it reaps the process. */
+	/* worker: a job that cannot start, being retried; notices for the event log. The parent
+	 * zeroes both when it reaps the process. */
+	struct shm_start start;
 	struct shm_notes notes;
 	/* Exact counters of this process, one writer (the worker). */
 	_Atomic uint64_t items_run;
