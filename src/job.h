@@ -15,6 +15,8 @@
 #include "util.h"
 
 struct job;
+struct shm_notes;
+struct shm_start;
 struct template;
 
 /* An item's output as a kind writes it: in memory while small, and past JOB_OUTPUT_MEM spilled
@@ -108,6 +110,13 @@ struct job {
 	 * none; the parent may change it during the run (N% of the median). */
 	_Atomic int32_t *child_pid;
 	const _Atomic uint64_t *timeout_ns;
+	/* Set by the worker before init, for kinds that start processes (spawn.h): where a start
+	 * being retried is reported, and where notices for the event log go (shm.h); waiting is
+	 * called with waiting_data before a long wait, to publish the results the worker holds. */
+	struct shm_start *start_report;
+	struct shm_notes *notes;
+	void (*waiting)(void *data);
+	void *waiting_data;
 	/* Set by the worker before init: where a failing init may write its one-line reason
 	 * (NUL-terminated, at most why_len bytes with the NUL); left empty, the worker writes
 	 * "KIND: strerror". */

@@ -4,8 +4,14 @@
  * The job runs in its own process group with the worker's /dev/null as stdin; its stdout is the
  * item's output and its stderr is kept apart and written to the worker's stderr in one write
  * when the item ends, so that two items' messages never interleave. The worker waits on a pidfd
- * and the two pipes at once: the item ends when the job exits, even if a process it left behind
- * still holds the pipes. Past --timeout the job's group is sent the termination sequence. */
+ * and the two pipes at once: the item ends when the job exits, and what the job left running in
+ * its process group (`sleep 100 &`) is then killed, so no job outlives its item; a process that
+ * left the group (setsid, setpgid) is not followed. Past --timeout the job's group is sent the
+ * termination sequence.
+ *
+ * A start that fails for want of a resource (fork's EAGAIN under ulimit -u, pipe's EMFILE) is
+ * retried (spawn_start): only a command that cannot be found or executed fails its item, with
+ * 127 or 126. */
 #include "job.h"
 
 #include <errno.h>
@@ -82,6 +88,26 @@ static void command_complain(struct buf *err, const char *fmt, ...)
 	buf_putc(err, '\n');
 }
 
+/* Whether the job pid has exited (waiting for it when wait): if so, what it left running in its
+ * process group is killed, then it is reaped, its wait status in *status. The group is killed
+ * before the reap: until then the job's pid, which names the group, cannot be reused, so the
+ * signal reaches nobody else. */
+static bool command_ended(pid_t pid, bool wait, int *status)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	int r;
+	while ((r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | (wait ? 0 : WNOHANG))) < 0 &&
+	       errno == EINTR)
+		continue;
+	if (r < 0 || si.si_pid != pid)
+		return false;
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		continue;
+	return true;
+}
+
 /* Wait for the job pid, reading its stdout into out and its stderr into st->err, and stop it
  * with the termination sequence past the timeout. Returns its wait status. */
 static int command_wait(struct job *job, struct command_state *st, pid_t pid, int out_fd,
@@ -115,14 +141,11 @@ static int command_wait(struct job *job, struct command_state *st, pid_t pid, in
 			(void)write_all(STDERR_FILENO, st->err.data, st->err.len);
 			buf_reset(&st->err);
 		}
-		/* Without a pidfd, the ends of both pipes or a poll of waitpid say it ended. */
-		if (pf[2].revents || pidfd < 0 || (pf[0].fd < 0 && pf[1].fd < 0)) {
-			pid_t w = waitpid(pid, &status, pf[2].revents ? 0 : WNOHANG);
-			exited = w == pid;
-		}
+		/* Without a pidfd, the ends of both pipes or a poll of waitid say it ended. */
+		if (pf[2].revents || pidfd < 0 || (pf[0].fd < 0 && pf[1].fd < 0))
+			exited = command_ended(pid, pf[2].revents != 0, &status);
 	}
-	/* It is gone: what it wrote is in the pipes; anything it left running that still holds
-	 * them is not waited for. */
+	/* It is gone: what it wrote is in the pipes, and what it left running was killed. */
 	for (int i = 0; i < 2; i++) {
 		int fd = i == 0 ? out_fd : err_fd;
 		if (pf[i].fd < 0)
@@ -159,39 +182,34 @@ static int command_run(struct job *job, const char *item, size_t len, struct job
 	}
 	template_expand(job->cmd, item, len, job->seq, (unsigned)job->slot, &st->args);
 
-	int out_pipe[2], err_pipe[2];
-	if (pipe2(out_pipe, O_CLOEXEC) < 0) {
-		command_complain(&st->err, "pipe: %s", strerror(errno));
-		code = 126;
-		goto report;
-	}
-	if (pipe2(err_pipe, O_CLOEXEC) < 0) {
-		command_complain(&st->err, "pipe: %s", strerror(errno));
-		close(out_pipe[0]);
-		close(out_pipe[1]);
-		code = 126;
-		goto report;
-	}
-	const int fds[3] = {-1, out_pipe[1], err_pipe[1]};
+	struct spawn_req req = {
+		.argv = st->args.argv,
+		.how = {-1, SPAWN_PIPE, SPAWN_PIPE},
+		.publish = job->child_pid,
+		.report = job->start_report,
+		.seq = job->seq,
+		.waiting = job->waiting,
+		.waiting_data = job->waiting_data,
+	};
+	int ends[3];
 	pid_t pid;
-	uint64_t start = now_ns();
-	int r = spawn_job(st->args.argv, fds, job->child_pid, &pid);
-	close(out_pipe[1]);
-	close(err_pipe[1]);
+	int r = spawn_start(&req, ends, &pid);
 	if (r < 0) {
 		code = spawn_failure_code(r);
 		command_complain(&st->err, "%s: %s", st->args.argv[0],
 				 code == 127 && r == -ENOENT ? "command not found" : strerror(-r));
-	} else {
-		if (job->child_pid)
-			atomic_store(job->child_pid, pid);
-		int status = command_wait(job, st, pid, out_pipe[0], err_pipe[0], start, out);
-		if (job->child_pid)
-			atomic_store(job->child_pid, 0);
-		code = exitcode_from_status(status, NULL);
+		goto report;
 	}
-	close(out_pipe[0]);
-	close(err_pipe[0]);
+	/* --timeout counts from here: waiting to start is not running. */
+	uint64_t start = now_ns();
+	if (job->child_pid)
+		atomic_store(job->child_pid, pid);
+	int status = command_wait(job, st, pid, ends[1], ends[2], start, out);
+	if (job->child_pid)
+		atomic_store(job->child_pid, 0);
+	code = exitcode_from_status(status, NULL);
+	close(ends[1]);
+	close(ends[2]);
 
 report:
 	if (st->err.len)

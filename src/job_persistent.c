@@ -15,7 +15,20 @@
  * program. An item past --timeout (counted from when it became the oldest pending) stops the
  * program with the termination sequence: that item fails with the signal, marked timed out,
  * and the other pending items fail with it. An item holding a newline cannot be one line: it
- * fails with 1 without reaching the program. */
+ * fails with 1 without reaching the program.
+ *
+ * The contract is one line per item, and answers are matched by count, so a program that
+ * writes more or fewer lines shifts answers onto other items. What can be seen is said (a
+ * notice the parent relays to the event log, naming the program) and never shifted: output
+ * that arrived while nothing was in flight (read before the next item goes over) is dropped;
+ * lines left at the program's exit are counted and dropped. What cannot be told from a slow
+ * or multi-line answer while items are in flight is not detected (README, the man page).
+ * A program found ended while nothing was in flight is reaped and the next item goes to a new
+ * one.
+ *
+ * The program is started with spawn_start, which retries a start that fails for want of a
+ * resource. When it has exited (reaped or not yet), what it left in its process group is
+ * killed before it is reaped, so that its pid cannot name anyone else's group. */
 #include "job.h"
 
 #include <errno.h>
@@ -31,6 +44,7 @@
 #include <unistd.h>
 
 #include "exitcode.h"
+#include "shm.h"
 #include "spawn.h"
 #include "template.h"
 
@@ -53,56 +67,97 @@ struct persistent_state {
 	unsigned head, n;
 	struct buf rbuf; /* read from the program, not yet handed out */
 	size_t rpos;
+	size_t rscan;	 /* rbuf holds no newline in [rpos, rscan): where the next search starts */
 	struct buf wbuf; /* items not yet written to the program */
 	size_t wpos;
 	bool eof;
 	uint64_t last_answer_ns;
+	/* The one-line-per-item contract, per program: lines taken as answers, and whether
+	 * lines that answered nothing were said. */
+	uint64_t answered;
+	bool extra_said;
+	char prog[48]; /* its name (argv[0]), for messages */
 	char tmp[65536];
 };
 
 static int persistent_start(struct job *job, struct persistent_state *st)
 {
-	int in[2], out[2];
-	if (pipe2(in, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		int err = -errno;
-		close(in[0]);
-		close(in[1]);
-		return err;
-	}
-	const int fds[3] = {in[0], out[1], -1};
 	struct template_args args = {0};
 	template_expand(job->cmd, "", 0, 0, (unsigned)job->slot, &args);
 	/* No item is part of the command line: drop the appended empty argument. */
 	if (!template_has_placeholders(job->cmd))
 		args.argv[--args.argc] = NULL;
+	struct spawn_req req = {
+		.argv = args.argv,
+		.how = {SPAWN_PIPE, SPAWN_PIPE, -1},
+		.publish = job->child_pid,
+		.report = job->start_report,
+		.seq = job->seq,
+		.waiting = job->waiting,
+		.waiting_data = job->waiting_data,
+	};
+	int ends[3];
 	pid_t pid;
-	int r = spawn_job(args.argv, fds, job->child_pid, &pid);
-	close(in[0]);
-	close(out[1]);
+	int r = spawn_start(&req, ends, &pid);
 	if (r < 0) {
 		if (job->why)
 			snprintf(job->why, job->why_len, "%s: %s", args.argv[0],
 				 r == -ENOENT ? "command not found" : strerror(-r));
 		template_args_free(&args);
-		close(in[1]);
-		close(out[0]);
 		return r;
 	}
+	snprintf(st->prog, sizeof(st->prog), "%s", args.argv[0]);
 	template_args_free(&args);
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(ends[0], F_SETFL, O_NONBLOCK);
+	fcntl(ends[1], F_SETFL, O_NONBLOCK);
 	st->pid = pid;
-	st->in_fd = in[1];
-	st->out_fd = out[0];
+	st->in_fd = ends[0];
+	st->out_fd = ends[1];
 	st->pidfd = (int)pidfd_open(pid, 0);
 	st->eof = false;
 	buf_reset(&st->rbuf);
 	st->rpos = 0;
+	st->rscan = 0;
+	st->answered = 0;
+	st->extra_said = false;
 	if (job->child_pid)
 		atomic_store(job->child_pid, pid);
 	return 0;
+}
+
+/* Say something about the program, in one line for the event log (the parent relays it, with
+ * the worker's number). */
+static void persistent_say(struct job *job, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void persistent_say(struct job *job, const char *fmt, ...)
+{
+	char text[SHM_NOTE_TEXT];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (job->notes)
+		shm_note_post(job->notes, "%s", text);
+	else
+		complain("worker %d: %s", job->slot, text);
+}
+
+/* Drop what rbuf holds past what was handed out; returns the newlines in it. *open is set to
+ * whether what was dropped ends inside a line (left as it was when nothing was). */
+static uint64_t persistent_drop(struct persistent_state *st, bool *open)
+{
+	uint64_t lines = 0;
+	const char *s = st->rbuf.data + st->rpos;
+	size_t n = st->rbuf.len - st->rpos;
+	for (size_t i = 0; i < n; i++)
+		lines += s[i] == '\n';
+	if (n)
+		*open = s[n - 1] != '\n';
+	buf_reset(&st->rbuf);
+	st->rpos = 0;
+	st->rscan = 0;
+	return lines;
 }
 
 /* The program is gone or going: reap it and close its pipes. Returns its exit code. */
@@ -116,6 +171,12 @@ static int persistent_reap(struct job *job, struct persistent_state *st, bool ki
 	}
 	if (kill_it)
 		kill(-st->pid, SIGKILL);
+	/* Exited (or dying of SIGKILL), not reaped yet: until it is, its pid names its group and
+	 * nobody else's, so what it left running there is killed without risk. */
+	siginfo_t si;
+	while (waitid(P_PID, (id_t)st->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		continue;
+	kill(-st->pid, SIGKILL);
 	while (waitpid(st->pid, &status, 0) < 0 && errno == EINTR)
 		continue;
 	if (st->in_fd >= 0)
@@ -140,8 +201,11 @@ static void persistent_died(struct job *job, struct persistent_state *st, int co
 		if (!st->q[(st->head + i) % PERSISTENT_IN_FLIGHT_MAX].decided)
 			held++;
 	if (held && code == 0) {
-		complain("worker %d: the program exited 0 without answering %u item%s: %s fail",
-			 job->slot, held, held == 1 ? "" : "s", held == 1 ? "it" : "they");
+		persistent_say(job,
+			       "the persistent program '%s' exited 0 without answering %u item%s: "
+			       "%s",
+			       st->prog, held, held == 1 ? "" : "s",
+			       held == 1 ? "it fails" : "they fail");
 		code = 1;
 	}
 	for (unsigned i = 0; i < st->n; i++) {
@@ -153,15 +217,17 @@ static void persistent_died(struct job *job, struct persistent_state *st, int co
 	}
 }
 
-/* Read what the program wrote. Returns false at the end of its stdout. */
+/* Read what the program wrote (up to about JOB_OUTPUT_MEM not handed out: a long answer is
+ * handed out as it comes). Returns false at the end of its stdout. */
 static bool persistent_read(struct persistent_state *st)
 {
-	for (;;) {
+	while (st->rbuf.len - st->rpos < JOB_OUTPUT_MEM) {
 		ssize_t r = read(st->out_fd, st->tmp, sizeof(st->tmp));
 		if (r > 0) {
 			if (st->rpos > 0 && st->rpos == st->rbuf.len) {
 				buf_reset(&st->rbuf);
 				st->rpos = 0;
+				st->rscan = 0;
 			}
 			buf_append(&st->rbuf, st->tmp, (size_t)r);
 			continue;
@@ -170,6 +236,7 @@ static bool persistent_read(struct persistent_state *st)
 			return false;
 		return errno == EAGAIN || errno == EINTR;
 	}
+	return true;
 }
 
 static int persistent_init(struct job *job)
@@ -188,13 +255,47 @@ static int persistent_init(struct job *job)
 	return r;
 }
 
+/* Nothing is in flight: whatever the program wrote since its last answer answers no item. Read
+ * it now, before the next item goes over, so that it is not taken as that item's answer. A
+ * program found ended (its stdout closed) is reaped: the item goes to a new one. */
+static void persistent_check_idle(struct job *job, struct persistent_state *st)
+{
+	if (!persistent_read(st))
+		st->eof = true;
+	if (st->rpos != st->rbuf.len) {
+		bool open = false;
+		uint64_t lines = persistent_drop(st, &open);
+		lines += open; /* a line without its newline (a prompt) is one too */
+		if (!st->extra_said)
+			persistent_say(
+				job,
+				"the persistent program '%s' (pid %d) wrote %llu line%s while "
+				"no item was waiting for an answer: dropped (one line per item)",
+				st->prog, (int)st->pid, (unsigned long long)lines,
+				lines == 1 ? "" : "s");
+		st->extra_said = true;
+	}
+	if (st->eof) {
+		pid_t pid = st->pid;
+		char how[96];
+		exitcode_describe(persistent_reap(job, st, false), false, how, sizeof(how));
+		persistent_say(
+			job, "the persistent program '%s' (pid %d) %s between items: started again",
+			st->prog, (int)pid, how);
+	}
+}
+
 static int persistent_submit(struct job *job, const char *item, size_t len)
 {
 	struct persistent_state *st = job->state;
 	if (st->n == PERSISTENT_IN_FLIGHT_MAX)
 		return -ENOBUFS; /* the worker keeps to in_flight: cannot happen */
+	/* Also when its end was seen already: a program that exits right after its answer is
+	 * often seen ending while that answer is collected. */
+	if (st->n == 0 && st->pid)
+		persistent_check_idle(job, st);
 	struct pending *p = &st->q[(st->head + st->n++) % PERSISTENT_IN_FLIGHT_MAX];
-	*p = (struct pending){.seq = job->seq, .submit_ns = now_ns()};
+	*p = (struct pending){.seq = job->seq};
 	if (memchr(item, '\n', len)) {
 		complain(
 			"worker %d: item %llu holds a newline: a persistent program reads one item "
@@ -213,6 +314,8 @@ static int persistent_submit(struct job *job, const char *item, size_t len)
 			return r;
 		}
 	}
+	/* --timeout counts from here: waiting for the program to start is not running. */
+	p->submit_ns = now_ns();
 	/* Written when collect waits: one write for a whole run of items. */
 	buf_append(&st->wbuf, item, len);
 	buf_putc(&st->wbuf, '\n');
@@ -242,17 +345,29 @@ static void persistent_flush(struct persistent_state *st)
 	}
 }
 
-/* The next complete line in rbuf, appended to out with its newline. */
+/* The next complete line in rbuf, appended to out with its newline. Of a line longer than
+ * JOB_OUTPUT_MEM the part read so far is handed on already (and false returned), so that an
+ * answer of any length costs bounded memory. */
 static bool persistent_line(struct persistent_state *st, struct job_output *out)
 {
 	const char *s = st->rbuf.data + st->rpos;
 	size_t avail = st->rbuf.len - st->rpos;
-	const char *nl = avail ? memchr(s, '\n', avail) : NULL;
-	if (!nl)
+	size_t from = MAX(st->rscan, st->rpos);
+	const char *nl = st->rbuf.len > from
+				 ? memchr(st->rbuf.data + from, '\n', st->rbuf.len - from)
+				 : NULL;
+	if (!nl) {
+		st->rscan = st->rbuf.len;
+		if (avail >= JOB_OUTPUT_MEM) {
+			job_output_write(out, s, avail);
+			st->rpos += avail;
+		}
 		return false;
+	}
 	size_t n = (size_t)(nl - s) + 1;
 	job_output_write(out, s, n);
 	st->rpos += n;
+	st->rscan = st->rpos;
 	return true;
 }
 
@@ -269,6 +384,7 @@ static int persistent_collect(struct job *job, struct job_output *out)
 		if (persistent_line(st, out)) {
 			p->decided = true;
 			p->code = 0;
+			st->answered++;
 			break;
 		}
 		if (st->eof || st->pid == 0) {
@@ -314,8 +430,7 @@ static void persistent_fini(struct job *job)
 	if (!st)
 		return;
 	if (st->pid) {
-		/* Its stdin closed is the join: it finishes and exits by itself. Whatever it
-		 * still writes is read and dropped, so that it never blocks on a full pipe. */
+		/* Its stdin closed is the join: it finishes and exits by itself. */
 		while (st->in_fd >= 0 && st->wpos < st->wbuf.len) {
 			struct pollfd pf = {.fd = st->in_fd, .events = POLLOUT};
 			poll(&pf, 1, 100);
@@ -324,16 +439,33 @@ static void persistent_fini(struct job *job)
 		if (st->in_fd >= 0)
 			close(st->in_fd);
 		st->in_fd = -1;
-		while (!st->eof) {
-			struct pollfd pf = {.fd = st->out_fd, .events = POLLIN};
-			if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+		/* Every item was answered: whatever it still writes answers none. It is read (so
+		 * that the program never blocks on a full pipe), counted and dropped, until the end
+		 * of its stdout or its exit (a process it left running may hold the pipe open). */
+		uint64_t left = 0;
+		bool exited = false, open = false;
+		while (!st->eof && !exited) {
+			struct pollfd pf[2] = {{.fd = st->out_fd, .events = POLLIN},
+					       {.fd = st->pidfd, .events = POLLIN}};
+			if (poll(pf, 2, -1) < 0 && errno != EINTR)
 				break;
-			buf_reset(&st->rbuf);
-			st->rpos = 0;
+			exited = pf[1].revents != 0;
 			if (!persistent_read(st))
 				st->eof = true;
+			left += persistent_drop(st, &open);
 		}
+		left += persistent_drop(st, &open);
+		left += open;
+		pid_t pid = st->pid;
 		job->exit_status = persistent_reap(job, st, false);
+		if (left)
+			persistent_say(
+				job,
+				"the persistent program '%s' (pid %d) ended with %llu line%s "
+				"more than the %llu items it answered: dropped; answers may have "
+				"gone to the wrong items (one line per item)",
+				st->prog, (int)pid, (unsigned long long)left, left == 1 ? "" : "s",
+				(unsigned long long)st->answered);
 	}
 	buf_free(&st->rbuf);
 	buf_free(&st->wbuf);

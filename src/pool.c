@@ -26,6 +26,12 @@
  * A worker busy on one item for more than 200 ms gives its unstarted batch-mates back
  * (queue_client_steal), so a hanging item holds up nothing but itself.
  *
+ * A job that cannot start for want of a resource (spawn.h) is retried by its worker, which says
+ * so in its shared slot: the parent shows it in the snapshot, relays one event per run of failed
+ * tries (with the worker's notices, shm.h), and a worker that dies while its item's job waits
+ * between two tries is not blamed for that item (it never started: requeued, or not run). When
+ * no job could start anywhere for start_give_up_ns, the pool gives up (pool_watch_starts).
+ *
  * Join: the slot's join flag is set and sleepers are woken; the worker finishes its item, runs
  * fini and exits 0. Past join_timeout the parent sends SIGTERM (and SIGCONT, in case it is
  * stopped), then SIGKILL as long again later. At the end of the batch every worker is joined
@@ -77,6 +83,7 @@ static void pool_consume_results(struct pool *p);
 static void slot_reclaim(struct pool *p, struct pool_slot *s);
 static void pool_spool_take(struct pool *p, struct queue_result *res, struct pool_out *o);
 static void pool_spool_forget(struct pool *p, uint64_t seq, uint32_t attempt);
+static void slot_relay(struct pool *p, struct pool_slot *s);
 
 static struct shm_slot *sh(struct pool *p, const struct pool_slot *s)
 {
@@ -502,6 +509,10 @@ static void slot_reaped(struct pool *p, struct pool_slot *s, int status)
 	s->fini_ran = atomic_load(&ss->fini_ran);
 	s->reap_phase = atomic_load(&ss->phase);
 	s->reap_seq = atomic_load(&ss->cur_seq);
+	/* Its item's job was waiting to be tried again (spawn.h): the item never started. */
+	uint64_t waiting = atomic_load(&ss->start.waiting_seq);
+	if (waiting && waiting == s->reap_seq)
+		s->reap_phase = SHM_PHASE_IDLE;
 	s->reap_start_ns = atomic_load(&ss->cur_start_ns);
 	s->reap_ns = now_ns();
 	s->reap_items_run = atomic_load(&ss->items_run);
@@ -511,6 +522,11 @@ static void slot_reaped(struct pool *p, struct pool_slot *s, int status)
 	if (s->timeout_seq && (cause == POOL_CAUSE_NONE || cause == POOL_CAUSE_TIMEOUT))
 		cause = POOL_CAUSE_TIMEOUT;
 	s->last_cause = cause;
+	/* What it said last, before its end is told; then the words are the next process's. */
+	slot_relay(p, s);
+	memset(&ss->start, 0, sizeof(ss->start));
+	memset(&ss->notes, 0, sizeof(ss->notes));
+	s->notes_seen = s->start_episodes_seen = 0;
 	s->reap_pid = s->pid;
 	s->pid = 0;
 	atomic_store(&ss->pid, 0);
@@ -710,6 +726,84 @@ static void pool_join_deadlines(struct pool *p, uint64_t now)
 			  (double)(now - since) / 1e9);
 		slot_stop(p, s, POOL_CAUSE_JOIN_TIMEOUT, now);
 	}
+}
+
+/* --- what the workers say --- */
+
+/* Relay to the event log what the process in s said since the last look: its notices, and a
+ * job that cannot start (one line per run of failed tries). */
+static void slot_relay(struct pool *p, struct pool_slot *s)
+{
+	struct shm_slot *ss = sh(p, s);
+	char text[SHM_NOTE_TEXT];
+	uint32_t lost = 0;
+	while (shm_note_read(&ss->notes, &s->notes_seen, text, sizeof(text), &lost))
+		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u: %s", slot_no(p, s), text);
+	if (lost)
+		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u: %u more notice%s lost",
+			  slot_no(p, s), lost, lost == 1 ? "" : "s");
+	uint32_t episodes = atomic_load(&ss->start.episodes);
+	if (episodes == s->start_episodes_seen)
+		return;
+	s->start_episodes_seen = episodes;
+	/* Seen after it ended (it lasted less than a timer tick): said all the same. */
+	char now[32] = "retrying";
+	unsigned retries = atomic_load(&ss->start.retries);
+	if (!atomic_load(&ss->start.failing))
+		snprintf(now, sizeof(now), "retried %u time%s", retries, retries == 1 ? "" : "s");
+	pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u: cannot start the %s: %s (%s): %s",
+		  slot_no(p, s), p->cfg.job.kind->submit ? "program" : "job",
+		  strerror(atomic_load(&ss->start.err)),
+		  spawn_call_name(atomic_load(&ss->start.call)), now);
+}
+
+/* A job that cannot start is retried by its worker for as long as it takes. When none could
+ * start anywhere in the pool for start_give_up_ns — some worker failing, none running a job,
+ * no item finishing, dispatch not paused — the limit is not lifting by itself: give up as
+ * when no worker can start, saying why. What never started is then reported not run (no
+ * joblog row: --resume runs it), never failed with 126 or 127. */
+static void pool_watch_starts(struct pool *p, uint64_t now)
+{
+	if (p->terminating || p->fatal)
+		return;
+	struct pool_slot *stuck = NULL;
+	bool running = false;
+	for (unsigned i = 0; i < p->nslots_used; i++) {
+		struct pool_slot *s = &p->slots[i];
+		if (!slot_has_process(s))
+			continue;
+		struct shm_slot *ss = sh(p, s);
+		if (atomic_load(&ss->start.failing))
+			stuck = stuck ? stuck : s;
+		else if (atomic_load(&ss->job_pid) > 0)
+			running = true;
+	}
+	uint64_t finished = p->done + p->failed;
+	if (!stuck || running || finished != p->start_finished ||
+	    atomic_load(&p->shm.hdr->paused)) {
+		p->start_stuck_ns = 0;
+		p->start_finished = finished;
+		return;
+	}
+	if (!p->start_stuck_ns) {
+		p->start_stuck_ns = now;
+		return;
+	}
+	uint64_t limit = p->cfg.start_give_up_ns ? p->cfg.start_give_up_ns : POOL_START_GIVE_UP_NS;
+	if (now - p->start_stuck_ns < limit)
+		return;
+	struct shm_slot *ss = sh(p, stuck);
+	struct buf b = {0};
+	buf_printf(&b,
+		   "no job could start for %.1f s (worker %u: %s (%s)): giving up; what did not "
+		   "start is not run (--resume runs it)",
+		   (double)(now - p->start_stuck_ns) / 1e9, slot_no(p, stuck),
+		   strerror(atomic_load(&ss->start.err)),
+		   spawn_call_name(atomic_load(&ss->start.call)));
+	p->fatal = xstrdup(b.data);
+	buf_free(&b);
+	pool_emit(p, POOL_EVENT_NOTICE, stuck, 0, "%s", p->fatal);
+	pool_signal_all(p, SIGTERM);
 }
 
 /* --- the end of the batch --- */
@@ -969,6 +1063,8 @@ static void timer_cb(uv_timer_t *h)
 			slot_escalate(p, s, now);
 		else if (s->life == LIFE_ALIVE)
 			slot_steal(p, s, now);
+		if (slot_has_process(s))
+			slot_relay(p, s);
 		else if (s->life == LIFE_BACKOFF && now >= s->backoff_until_ns &&
 			 pool_work_remains(p))
 			slot_spawn(p, s);
@@ -987,6 +1083,7 @@ static void timer_cb(uv_timer_t *h)
 	stats_rate_update(&p->rate, p->done + p->failed, now);
 	pool_update_timeout(p);
 	pool_join_deadlines(p, now);
+	pool_watch_starts(p, now);
 	pool_pump(p);
 }
 
@@ -1408,6 +1505,15 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 	v->done = s->done;
 	v->failed = s->failed;
 	v->rate = s->rate.rate;
+	/* Zeroed at the reap: only a live process's. */
+	int err = atomic_load(&ss->start.err);
+	v->start_failing = atomic_load(&ss->start.failing);
+	v->start_err = -err;
+	snprintf(v->start_call, sizeof(v->start_call), "%s",
+		 err ? spawn_call_name(atomic_load(&ss->start.call)) : "");
+	v->start_retries = atomic_load(&ss->start.retries);
+	uint64_t since = atomic_load(&ss->start.since_ns);
+	v->start_failing_ns = v->start_failing && now > since ? now - since : 0;
 	switch (s->life) {
 	case LIFE_EMPTY:
 		v->state = POOL_SLOT_EMPTY;
@@ -1478,6 +1584,8 @@ unsigned pool_snapshot(struct pool *p, struct pool_totals *t, struct pool_slot_v
 			t->busy++;
 		if (v.hung)
 			t->hung++;
+		if (v.start_failing)
+			t->start_failing++;
 		if (written < max)
 			slots[written++] = v;
 	}

@@ -98,7 +98,13 @@ struct pool_config {
 	const char *spool_parent; /* where the run's spool directory goes (TMPDIR); NULL: /tmp */
 	bool capture_stderr;	  /* a pipe per worker for its stderr, kept for the detail view
 				     (worker_stderr_fd is then ignored) */
+	/* A job that cannot start for want of a resource (spawn.h) is retried by its worker;
+	 * when no job could start anywhere in the pool for this long (nothing running, nothing
+	 * finishing, not paused), the pool gives up (pool_fatal). 0: POOL_START_GIVE_UP_NS. */
+	uint64_t start_give_up_ns;
 };
+
+#define POOL_START_GIVE_UP_NS (60 * NS_PER_S)
 
 struct pool_callbacks {
 	void (*result)(void *data, const struct pool_result *r);
@@ -148,8 +154,10 @@ void pool_pause(struct pool *p, bool paused);
 bool pool_closing(const struct pool *p);
 /* True while items submitted have not finished (queued, running, or waiting to be requeued). */
 bool pool_busy(const struct pool *p);
-/* Why the pool gave up, or NULL: no worker could ever start ("worker 0: init failed: ..."). The
- * pool then terminates itself and finishes; the caller reports this and exits 255. */
+/* Why the pool gave up, or NULL: no worker could ever start ("worker 0: init failed: ..."), or
+ * no job could start for start_give_up_ns ("no job could start for 60 s (worker 0: Resource
+ * temporarily unavailable (fork)): ..."). The pool then terminates itself and finishes; the
+ * items it had not started are reported not run. The caller reports this and exits 255. */
 const char *pool_fatal(const struct pool *p);
 
 /* --- the snapshot --- */
@@ -177,12 +185,23 @@ struct pool_slot_view {
 	char cur_item[POOL_ITEM_PREVIEW]; /* its first bytes (not NUL-terminated past cur_len) */
 	size_t cur_item_len;		  /* bytes valid in cur_item */
 	uint64_t backoff_ns;		  /* time left before a respawn, in BACKOFF */
+	/* Its job (a command, a persistent program) cannot start for want of a resource, and
+	 * the worker retries it (10 ms, doubling to 1 s): since when, why, how many tries. The
+	 * last error stays (start_failing false) once a start succeeded, until the process
+	 * ends. The event log has a line per run of failed tries ("worker 3: cannot start the
+	 * job: Resource temporarily unavailable (fork): retrying"). */
+	bool start_failing;
+	int start_err;		   /* -errno of the last failed try, 0 if none */
+	char start_call[8];	   /* what it failed in: "fork", "pipe", "exec" ("" if none) */
+	unsigned start_retries;	   /* failed tries of the current (or last) run */
+	uint64_t start_failing_ns; /* how long the current run has lasted */
 };
 
 struct pool_totals {
 	unsigned size; /* the pool's target size */
 	unsigned alive, busy, hung;
-	uint64_t submitted; /* items taken in */
+	unsigned start_failing; /* workers whose job cannot start (retrying) */
+	uint64_t submitted;	/* items taken in */
 	uint64_t done, failed, retried, requeued;
 	uint64_t running, queued;
 	uint64_t not_run;	/* abandoned by terminate all */

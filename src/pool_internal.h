@@ -52,6 +52,10 @@ struct pool_slot {
 	unsigned restarts;
 	unsigned quick_deaths;
 	uint64_t backoff_until_ns;
+	/* What the process said that was relayed to the event log: notices taken, runs of
+	 * failed starts seen (shm.h); zeroed with the shared words at the reap. */
+	uint32_t notes_seen;
+	uint32_t start_episodes_seen;
 	/* Items finished by this slot (results consumed by the parent). */
 	uint64_t done;
 	uint64_t failed;
@@ -163,6 +167,10 @@ struct pool {
 	int spool_dirfd;
 	char *fatal;		 /* pool_fatal */
 	uint64_t timeout_pct_ns; /* --timeout N%: the limit at the last timer tick, 0 before */
+	/* No job can start (pool_watch_starts): since when (0: some can), and the items
+	 * finished when that was last seen not to be so. */
+	uint64_t start_stuck_ns;
+	uint64_t start_finished;
 };
 
 /* A slot's number, from its place in the array: slots hold no index of their own, so that the

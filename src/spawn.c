@@ -1,5 +1,5 @@
-/* Jobs started from a worker: vfork + execvp in a new process group, and the termination
- * sequence.
+/* Jobs started from a worker: vfork + execvp in a new process group, retried while the system
+ * lacks a resource, and the termination sequence.
  *
  * The child of vfork shares the worker's memory until it execs: it only makes system calls
  * (prctl, setpgid, dup2, sigaction, execvp, which builds its paths on the stack) and reports a
@@ -15,8 +15,10 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "shm.h"
 #include "util.h"
 
 struct spawn_child {
@@ -59,13 +61,18 @@ static __attribute__((noinline)) _Noreturn void spawn_child_exec(struct spawn_ch
 	_exit(127);
 }
 
-int spawn_job(char *const *argv, const int fds[3], _Atomic int32_t *publish, pid_t *pid)
+/* Start the child with fds as its stdin, stdout, stderr (see spawn_start): 0 and *pid, or the
+ * negative errno of vfork or of the exec, saying in *call which (SHM_START_FORK, _EXEC). */
+static int spawn_vfork(char *const *argv, const int fds[3], _Atomic int32_t *publish, pid_t *pid,
+		       unsigned *call)
 {
 	struct spawn_child c = {
 		.argv = argv, .fds = fds, .publish = publish, .worker = getpid(), .err = 0};
 	pid_t child = vfork();
-	if (child < 0)
+	if (child < 0) {
+		*call = SHM_START_FORK;
 		return -errno;
+	}
 	if (child == 0)
 		spawn_child_exec(&c);
 	if (c.err) {
@@ -74,10 +81,112 @@ int spawn_job(char *const *argv, const int fds[3], _Atomic int32_t *publish, pid
 			continue;
 		if (publish)
 			atomic_store(publish, 0);
+		*call = SHM_START_EXEC;
 		return -err;
 	}
 	*pid = child;
 	return 0;
+}
+
+/* One try of spawn_start: the pipes, then the job. */
+static int spawn_try(const struct spawn_req *req, int ends[3], pid_t *pid, unsigned *call)
+{
+	int fds[3], mine[3] = {-1, -1, -1}, theirs[3] = {-1, -1, -1};
+	int err = 0;
+	for (int i = 0; i < 3; i++) {
+		fds[i] = req->how[i];
+		if (req->how[i] != SPAWN_PIPE)
+			continue;
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0) {
+			err = -errno;
+			*call = SHM_START_PIPE;
+			goto close_pipes;
+		}
+		/* The job reads its stdin and writes the others. */
+		theirs[i] = fds[i] = i == 0 ? p[0] : p[1];
+		mine[i] = i == 0 ? p[1] : p[0];
+	}
+	err = spawn_vfork(req->argv, fds, req->publish, pid, call);
+close_pipes:
+	for (int i = 0; i < 3; i++) {
+		if (theirs[i] >= 0)
+			close(theirs[i]);
+		if (err && mine[i] >= 0)
+			close(mine[i]);
+		ends[i] = err ? -1 : mine[i];
+	}
+	return err;
+}
+
+bool spawn_error_temporary(int err)
+{
+	return err == -EAGAIN || err == -ENOMEM || err == -EMFILE || err == -ENFILE;
+}
+
+const char *spawn_call_name(unsigned call)
+{
+	switch ((enum shm_start_call)call) {
+	case SHM_START_PIPE:
+		return "pipe";
+	case SHM_START_FORK:
+		return "fork";
+	case SHM_START_EXEC:
+		return "exec";
+	case SHM_START_NONE:
+		break;
+	}
+	return "?";
+}
+
+/* Sleep ns, through signals the worker handles (none stops it: a signal that ends the worker
+ * ends the wait with it). */
+static void spawn_sleep(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ns / NS_PER_S), .tv_nsec = (long)(ns % NS_PER_S)};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		continue;
+}
+
+int spawn_start(const struct spawn_req *req, int ends[3], pid_t *pid)
+{
+	struct shm_start *rep = req->report;
+	uint64_t wait_ns = SPAWN_RETRY_FIRST_NS;
+	bool failing = false;
+	for (;;) {
+		unsigned call = SHM_START_NONE;
+		int err = spawn_try(req, ends, pid, &call);
+		if (err == 0 || !spawn_error_temporary(err)) {
+			if (failing && rep)
+				atomic_store(&rep->failing, 0);
+			return err;
+		}
+		if (rep) {
+			if (!failing) {
+				atomic_store(&rep->retries, 0);
+				atomic_store(&rep->since_ns, now_ns());
+			}
+			atomic_store(&rep->err, -err);
+			atomic_store(&rep->call, call);
+			atomic_fetch_add(&rep->retries, 1);
+			if (!failing) {
+				/* Last: the parent reads the episode's fields once it sees it. */
+				atomic_store(&rep->failing, 1);
+				atomic_fetch_add(&rep->episodes, 1);
+			}
+		}
+		if (!failing && req->waiting)
+			req->waiting(req->waiting_data);
+		failing = true;
+		/* Between two tries the item has not started: a worker stopped now has not run
+		 * it. Cleared before the next try, which may start it. */
+		if (rep)
+			atomic_store(&rep->waiting_seq, req->seq);
+		spawn_sleep(wait_ns);
+		if (rep)
+			atomic_store(&rep->waiting_seq, 0);
+		wait_ns = MIN(wait_ns * 2, SPAWN_RETRY_MAX_NS);
+	}
 }
 
 int spawn_failure_code(int err)

@@ -412,6 +412,19 @@ static void worker_run_pipelined(struct worker *w)
 	}
 }
 
+/* A kind is about to wait long in the middle of an item (its job cannot start yet): publish the
+ * results finished before it, so that they reach the parent whatever becomes of this worker.
+ * The current item keeps its start. */
+static void worker_waiting_cb(void *data)
+{
+	struct worker *w = data;
+	uint64_t group = w->group_ns;
+	if (w->npending && !w->untimed) {
+		worker_publish(w);
+		w->group_ns = group;
+	}
+}
+
 _Noreturn void worker_main(const struct worker_args *a)
 {
 	worker_reset_process(a);
@@ -431,6 +444,10 @@ _Noreturn void worker_main(const struct worker_args *a)
 	job->why = w.slot->init_error;
 	job->why_len = sizeof(w.slot->init_error);
 	job->stderr_private = a->stderr_private;
+	job->start_report = &w.slot->start;
+	job->notes = &w.slot->notes;
+	job->waiting = worker_waiting_cb;
+	job->waiting_data = &w;
 	w.slot->init_error[0] = '\0';
 	w.job = job;
 	w.pid = (int32_t)getpid();

@@ -5,7 +5,7 @@
 # parallel reading a joblog pooltop wrote.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 32
+plan 35
 
 ptname
 
@@ -145,6 +145,20 @@ check "SIGKILL of a worker running a command: no process of the job's group is l
 kill -TERM "$main" 2>/dev/null
 wait
 check "...and when pooltop ends, nothing of the jobs survives" wait_for '! pgrep -f "^sleep ${L}7\$" >/dev/null' 5
+
+# --- a job that leaves a process behind in its group: killed when its item ends ------------
+# (Killed here by pid at exit if it survives, so that a failing run leaves nothing behind.)
+at_exit 'for p in $(pgrep -f "^sleep ${L}81\$"); do kill -KILL "$p"; done'
+out=$(ptu 20 --headless -j 1 -- sh -c "sleep ${L}81 & echo bg" ::: 1 </dev/null 2>"$T/ebg")
+rc=$?
+is "$rc:$out" "0:bg" "a job that leaves 'sleep &' running ends normally, its item done"
+check "...and its sleep does not outlive the item (nor pooltop)" \
+	wait_for '! pgrep -f "^sleep ${L}81\$" >/dev/null' 5
+# What is left dies at once, not at the end of the batch: the next items run beside nothing.
+ptu 30 --headless -j 1 -k -- sh -c "[ \$1 = 1 ] && { sleep ${L}82 & }; sleep 0.2; pgrep -c -f '^sleep ${L}82\$' || :" _ ::: 1 2 \
+	</dev/null >"$T/obg" 2>/dev/null
+at_exit 'for p in $(pgrep -f "^sleep ${L}82\$"); do kill -KILL "$p"; done'
+is "$(tr '\n' ' ' <"$T/obg")" "1 0 " "...killed when its own item ends: the next item of the worker sees it gone"
 
 # --- GNU parallel accepts a joblog pooltop wrote ------------------------------------------
 if command -v parallel >/dev/null 2>&1; then

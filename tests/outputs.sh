@@ -6,7 +6,7 @@
 # shellcheck disable=SC2016 # the commands' $1 is theirs.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 15
+plan 16
 
 ptname
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
@@ -65,6 +65,29 @@ else
 	else
 		not_ok "a 300 MB output: all of it, pooltop and its worker under 30 MB RSS ($rss KiB)"
 		diag "$(wc -c <"$T/o6") bytes"
+	fi
+fi
+if sanitized; then
+	ok "a persistent answer of 100 MB in bounded memory # SKIP under AddressSanitizer"
+else
+	cat >"$T/long.py" <<'EOF'
+import sys
+for line in sys.stdin:
+    n, chunk = int(line), "z" * 65536
+    while n > 0:
+        sys.stdout.write(chunk[:min(n, 65536)])
+        n -= 65536
+    sys.stdout.write(" END\n")
+    sys.stdout.flush()
+EOF
+	peak_rss "$T/rss2" "$PT" --headless --persistent -- python3 "$T/long.py" ::: 100000000 \
+		>"$T/o6b" 2>/dev/null
+	rss=$(tail -1 "$T/rss2")
+	if [ "$(wc -c <"$T/o6b")" = 100000005 ] && [ "$rss" -lt 30720 ]; then
+		ok "a persistent answer of 100 MB: all of it, under 30 MB RSS ($rss KiB)"
+	else
+		not_ok "a persistent answer of 100 MB: all of it, under 30 MB RSS ($rss KiB)"
+		diag "$(wc -c <"$T/o6b") bytes"
 	fi
 fi
 # A slow reader of a big spooled output: everything arrives, in order.

@@ -4,7 +4,7 @@
 # code, --timeout, items that cannot be one line, and the examples in doc/examples.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 19
+plan 30
 
 ptname
 EX=${EXAMPLES_DIR:-$TESTS_DIR/../doc/examples}
@@ -89,6 +89,65 @@ is "$(json_get "$T/r6" 2 exitcode timeout) $(json_get "$T/r6" 3 status)" "-15 tr
 printf 'ok1\0two\nlines\0ok2\0' | ptu 20 --headless --persistent -j 1 -0 --results "$T/r7" -- cat >/dev/null 2>"$T/err7"
 is "$(json_get "$T/r7" 2 exitcode) $(json_get "$T/r7" 3 status)" "1 done" \
 	"an item holding a newline fails with 1 (a persistent program reads lines); others go on"
+
+# --- a program that breaks the one-line-per-item contract: said, never shifted silently -----
+# Two lines for item b, in one write, with one item in flight: the second line comes while no
+# item waits for an answer. It is dropped and said; c gets its own answer.
+ptu 30 --headless --persistent -j 1 --in-flight 1 --results "$T/r9" -- python3 -c '
+import sys
+for l in sys.stdin:
+    sys.stdout.write(l + ("extra\n" if l == "b\n" else ""))
+    sys.stdout.flush()' ::: a b c d </dev/null >/dev/null 2>"$T/err9"
+is "$(json_get "$T/r9" 3 output | tr -d '\n') $(json_get "$T/r9" 4 output | tr -d '\n')" "c d" \
+	"a line written while no item was in flight is not taken as the next item's answer"
+like "$(cat "$T/err9")" "^pooltop: worker 0: the persistent program 'python3' \(pid [0-9]+\) wrote 1 line while no item was waiting for an answer: dropped" \
+	"...it is dropped and said, in one line naming the worker and the program"
+
+# A line more than its items, written at its exit: said, with the count.
+ptu 30 --headless --persistent -j 1 -- python3 -c '
+import sys
+for l in sys.stdin:
+    print(l, end="", flush=True)
+print("bye")' ::: a b c </dev/null >"$T/out10" 2>"$T/err10"
+rc=$?
+is "$rc:$(tr '\n' ' ' <"$T/out10")" "0:a b c " "a program that writes a line at its exit: its items are done with their answers"
+like "$(cat "$T/err10")" "^pooltop: worker 0: the persistent program 'python3' \(pid [0-9]+\) ended with 1 line more than the 3 items it answered: dropped" \
+	"...the line left at its exit is said, not dropped silently"
+
+# A program that ends between items (here after each answer): the next item goes to a new one,
+# never to the program that is gone. The items come one by one from a FIFO.
+mkfifo "$T/in11"
+ptu 30 --headless --persistent -j 1 --in-flight 1 --results "$T/r11" -- sh -c ": $L; IFS= read -r l && echo \"\$l\"" \
+	<"$T/in11" >"$T/out11" 2>"$T/err11" &
+exec 7>"$T/in11"
+echo a >&7
+wait_for 'grep -qx a "$T/out11"' 20
+# Its program has answered and gone (a zombie until its worker reaps it at the next item).
+wait_for '! pgrep -f "^sh -c : $L; IFS" >/dev/null || [ "$(ps -o stat= -p "$(pgrep -f "^sh -c : $L; IFS")" | cut -c1)" = Z ]' 20
+echo b >&7
+exec 7>&-
+wait
+is "$(json_get "$T/r11" 2 status exitcode output | tr -d '\n')" "done 0 b" \
+	"a program that ended between items: the next item goes to a new program, and is done"
+like "$(cat "$T/err11")" "worker 0: the persistent program 'sh' \(pid [0-9]+\) exited 0 \(success\) between items: started again" \
+	"...its end is said"
+
+# --- what a program leaves running in its process group dies with it ----------------------
+at_exit 'for p in $(pgrep -f "^sleep ${L}9[0-9]\$"); do kill -KILL "$p"; done'
+out=$(ptu 30 --headless --persistent -j 1 -k -- sh -c "sleep ${L}91 >/dev/null & exec cat" ::: a b </dev/null 2>/dev/null)
+is "$out" "a
+b" "a program that leaves 'sleep &' behind: its items are done"
+check "...its sleep does not outlive it" wait_for '! pgrep -f "^sleep ${L}91\$" >/dev/null' 5
+# The same, the sleep holding the program's stdout: the join ends when the program exits.
+t0=$(now_us)
+ptu 30 --headless --persistent -j 1 --join-timeout 5 -- sh -c "sleep ${L}92 & exec cat" ::: a b \
+	</dev/null >/dev/null 2>"$T/err12"
+rc=$?
+t1=$(now_us)
+is "$rc" 0 "...also when the sleep holds the program's stdout: exit 0"
+unlike "$(cat "$T/err12")" "did not finish joining" "...the join ends when the program exits, not at --join-timeout"
+check "...and its sleep does not outlive it" wait_for '! pgrep -f "^sleep ${L}92\$" >/dev/null' 5
+diag "the run took $(((t1 - t0) / 1000)) ms (--join-timeout 5)"
 
 # --- the Python example: a resource opened once per worker, closed by the join --------------
 mkdir "$T/store"
