@@ -1554,7 +1554,8 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&ss->cur_lock, memory_order_relaxed) == l1) {
 			v->age_ns = now > start ? now - start : 0;
-			v->hung = v->age_ns > hang_ns;
+			/* Waiting to start its job is not running it: not HUNG. */
+			v->hung = v->age_ns > hang_ns && !v->start_failing;
 			return;
 		}
 	}

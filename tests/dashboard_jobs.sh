@@ -4,7 +4,7 @@
 # the detail view shows the job's stderr.
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 8
+plan 11
 
 ptname
 
@@ -51,3 +51,24 @@ tm_keys Escape
 tm_keys T
 wait_exit 10
 check "after T, no job of the run is left" wait_for '[ -z "$(sleep_pids)" ]' 5
+
+# --- a job that cannot start: the row says NOSTART and why, the header counts it ------------------
+# The workers may open no more files (prlimit on the running worker): pipe() fails with EMFILE,
+# and the worker retries until the limit is lifted. The items come through a FIFO, once the
+# limit is set.
+mkfifo "$T/nostart.in"
+TM_STDIN="exec cat $T/nostart.in" tm_start nostart -j 1 -- sh -c 'echo "$1"' _
+exec 7>"$T/nostart.in"
+wait_until '[ -n "$(row_pid 0)" ] && [ "$(row_state 0)" = IDLE ]' 10
+w=$(row_pid 0)
+nofile=$(prlimit --pid "$w" --nofile -o SOFT --noheadings | tr -d ' ')
+prlimit --pid "$w" --nofile=3:
+seq 3 >&7
+screen_like 'NOSTART .* EMFILE\(pipe\) try [0-9]+' 10 \
+	"a worker whose job cannot start: STATE NOSTART, and why (EMFILE in pipe), with its tries"
+like "$SCREEN" 'workers 1 alive, [0-9]+ busy, 0 hung, 1 cannot start jobs' \
+	"...and the header counts it"
+prlimit --pid "$w" --nofile="$nofile":
+screen_until '! printf "%s\n" "$SCREEN" | grep -q NOSTART' 10 "...until the limit is lifted"
+exec 7>&-
+wait_exit 10

@@ -108,9 +108,14 @@ static void draw_row(struct dash *d, unsigned i, int y, int x, int w, const bool
 				snprintf(t, sizeof(t), "-");
 			break;
 		case C_STATE:
+			/* A job that cannot start (fork, pipe: EAGAIN, EMFILE...) is retried: the
+			 * row says so rather than IDLE. */
 			snprintf(t, sizeof(t), "%s",
-				 v->hung ? "HUNG" : pool_slot_state_name(v->state));
+				 v->hung	    ? "HUNG"
+				 : v->start_failing ? "NOSTART"
+						    : pool_slot_state_name(v->state));
 			attr = v->hung			    ? dash_attr(d, DASH_COLOR_HUNG)
+			       : v->start_failing	    ? dash_attr(d, DASH_COLOR_EXIT)
 			       : v->state == POOL_SLOT_BUSY ? dash_attr(d, DASH_COLOR_BUSY)
 			       : v->state == POOL_SLOT_EXITED || v->state == POOL_SLOT_EMPTY
 				       ? dash_attr(d, DASH_COLOR_DIM)
@@ -163,7 +168,16 @@ static void draw_row(struct dash *d, unsigned i, int y, int x, int w, const bool
 	}
 	int cx = getcurx(stdscr);
 	int left = w - (cx - x);
-	if (left > 0 && v->cur_seq) {
+	if (left > 0 && v->start_failing) {
+		/* Why its job does not start says more than the item it waits with; the
+		 * event log has it in words. */
+		char b[96];
+		const char *name = strerrorname_np(-v->start_err);
+		int n = snprintf(b, sizeof(b), "%s(%s) try %u", name ? name : "?", v->start_call,
+				 v->start_retries);
+		addnstr(b, left);
+		left -= n;
+	} else if (left > 0 && v->cur_seq) {
 		char seq[32];
 		int n = snprintf(seq, sizeof(seq), "%llu:", (unsigned long long)v->cur_seq);
 		addnstr(seq, left);
