@@ -117,7 +117,7 @@ like "$(cat "$T/e9")" "^pooltop: worker [0-9]+: item 1: output cut at [0-9]+ byt
 	"no spool directory: one line says the output was cut and why"
 like "$(cat "$T/e9")" "^pooltop: cannot make a spool directory in $T/none" \
 	"no spool directory: said once at the start"
-is "$(awk '{ if (length($0) > 1000000) print "cut"; else print }' "$T/o9" | tr '\n' '|')" \
+is "$(awk '{ if (length($0) > 900000) print "cut"; else print }' "$T/o9" | tr '\n' '|')" \
 	"cut|xxxxxxxxxx END10|" \
 	"no spool directory: the cut output ends with a newline, the next one on its own line"
 
