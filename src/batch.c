@@ -427,9 +427,13 @@ static void reorder_put(struct batch *b, uint64_t seq, const char *p, size_t n, 
 		e->rec = *rec;
 		size_t total = mem + rec->joblog_len + rec->results_len;
 		e->data = xmalloc(total ? total : 1);
-		memcpy(e->data, p, mem);
-		memcpy(e->data + mem, jl, rec->joblog_len);
-		memcpy(e->data + mem + rec->joblog_len, res, rec->results_len);
+		/* Any of the three may be empty, and then NULL. */
+		if (mem)
+			memcpy(e->data, p, mem);
+		if (rec->joblog_len)
+			memcpy(e->data + mem, jl, rec->joblog_len);
+		if (rec->results_len)
+			memcpy(e->data + mem + rec->joblog_len, res, rec->results_len);
 	}
 	while (b->ro_cap && b->ro[b->ro_next % b->ro_cap].have) {
 		e = &b->ro[b->ro_next % b->ro_cap];
