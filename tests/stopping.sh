@@ -162,7 +162,8 @@ like "$(cat "$T/stub.err")" "^pooltop: interrupted: killing all workers" \
 # --- signals that used to kill pooltop --------------------------------------------------------------
 (ptu 30 --headless -j 2 --builtin sleep:300 ::: $(seq 8) >"$T/usr.out" 2>"$T/usr.err"
 	echo $? >"$T/usr.rc") &
-wait_for '[ -n "$(main_pid)" ]' 10
+# Its handlers are in place once its workers run (a SIGUSR1 before would end it, as any program).
+wait_for '[ -n "$(main_pid)" ] && [ "$(nchildren "$(main_pid)")" = 2 ]' 10
 kill -USR1 "$(main_pid)"
 wait_for 'grep -q "^pooltop: [0-9]* done, [0-9]* failed, [0-9]* running" "$T/usr.err"' 5
 kill -USR2 "$(main_pid)"
