@@ -107,9 +107,9 @@ struct batch {
 	size_t ro_cap;
 	uint64_t ro_next;
 	uv_check_t flush_check;
-	int write_error;		    /* the first write error of any file */
-	int read_error;			    /* reading the items failed */
-	char errors[BATCH_MAX_ERRORS][240]; /* their lines, for batch_errors */
+	int write_error;		   /* the first write error of any file */
+	int read_error;			   /* reading the items failed */
+	char errors[VIEW_MAX_ERRORS][240]; /* their lines, for batch_errors */
 	unsigned nerrors;
 	struct buf line;	      /* scratch: a joblog's Command */
 	struct buf jl_text, res_text; /* scratch: an item's joblog row and results line */
@@ -118,11 +118,11 @@ struct batch {
 
 	/* counts: of items recorded, and of those whose output was never written */
 	uint64_t done, failed, skipped, too_long, unwritten;
-	struct batch_code_count codes[MAX_CODES];
+	struct view_code_count codes[MAX_CODES];
 	size_t ncodes;
 	uint64_t other_codes;
 	uint64_t start_ns, end_ns;
-	enum batch_stop stop;
+	enum view_stop stop;
 	bool finished;
 	int open_handles;
 	void (*closed)(void *data);
@@ -131,23 +131,23 @@ struct batch {
 
 static void batch_feed(struct batch *b);
 
-static void batch_vnotice(struct batch *b, enum pool_event_kind kind, bool error, const char *fmt,
+static void batch_vnotice(struct batch *b, enum view_event_kind kind, bool error, const char *fmt,
 			  va_list ap) __attribute__((format(printf, 4, 0)));
 static void batch_notice(struct batch *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void batch_error(struct batch *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void batch_vnotice(struct batch *b, enum pool_event_kind kind, bool error, const char *fmt,
+static void batch_vnotice(struct batch *b, enum view_event_kind kind, bool error, const char *fmt,
 			  va_list ap)
 {
-	struct pool_event ev;
+	struct view_event ev;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = kind;
 	ev.slot = -1;
 	ev.time_ns = now_ns();
 	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
-	if (error && b->nerrors < BATCH_MAX_ERRORS)
+	if (error && b->nerrors < VIEW_MAX_ERRORS)
 		snprintf(b->errors[b->nerrors++], sizeof(b->errors[0]), "%s", ev.text);
 	if (b->hooks.event)
 		b->hooks.event(b->hooks.data, &ev);
@@ -157,7 +157,7 @@ static void batch_notice(struct batch *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	batch_vnotice(b, POOL_EVENT_NOTICE, false, fmt, ap);
+	batch_vnotice(b, VIEW_EVENT_NOTICE, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -166,7 +166,7 @@ static void batch_error(struct batch *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	batch_vnotice(b, POOL_EVENT_NOTICE, true, fmt, ap);
+	batch_vnotice(b, VIEW_EVENT_NOTICE, true, fmt, ap);
 	va_end(ap);
 }
 
@@ -256,7 +256,7 @@ static void record_code(struct batch *b, int code)
 		}
 	}
 	if (b->ncodes < MAX_CODES)
-		b->codes[b->ncodes++] = (struct batch_code_count){.exitcode = code, .n = 1};
+		b->codes[b->ncodes++] = (struct view_code_count){.exitcode = code, .n = 1};
 	else
 		b->other_codes++;
 }
@@ -277,6 +277,8 @@ static void batch_commit(struct batch *b)
 			b->failed++;
 			record_code(b, e.exitcode);
 		}
+		if (b->hooks.item)
+			b->hooks.item(b->hooks.data, e.seq, e.exitcode);
 		if (e.end <= written) {
 			file_append(&b->joblog_f, jl, e.joblog_len);
 			file_append(&b->results_f, res, e.results_len);
@@ -349,7 +351,7 @@ static void out_failed_cb(void *data, int err)
 		} else {
 			b->output_closed = true;
 			batch_error(b, "standard output was closed: stopping the batch");
-			batch_stop(b, BATCH_TERMINATE, NULL);
+			batch_stop(b, VIEW_STOP_TERMINATE, NULL);
 		}
 	} else {
 		if (!b->write_error)
@@ -582,7 +584,7 @@ static void pool_result_cb(void *data, const struct pool_result *r)
 	batch_record(data, r, r->truncated ? "output truncated" : NULL);
 }
 
-static void pool_event_cb(void *data, const struct pool_event *ev)
+static void pool_event_cb(void *data, const struct view_event *ev)
 {
 	struct batch *b = data;
 	if (b->hooks.event)
@@ -678,9 +680,9 @@ static void pool_finished_cb(void *data)
 	/* A slow reader may not have taken all of the output yet: finish when it has (after a
 	 * stop, STOP_GRACE_MS at most). */
 	b->draining = true;
-	if (b->stop >= BATCH_TERMINATE)
+	if (b->stop >= VIEW_STOP_TERMINATE)
 		uv_timer_start(&b->grace, grace_cb, STOP_GRACE_MS, 0);
-	if (b->stop >= BATCH_KILL)
+	if (b->stop >= VIEW_STOP_KILL)
 		batch_give_up(b);
 	out_settle(b);
 }
@@ -801,7 +803,7 @@ static void batch_feed(struct batch *b)
 				 * here comes more: it cannot go anywhere. */
 				b->output_closed = true;
 				batch_error(b, "standard output was closed: stopping the batch");
-				batch_stop(b, BATCH_TERMINATE, NULL);
+				batch_stop(b, VIEW_STOP_TERMINATE, NULL);
 				break;
 			}
 			b->have_item = true;
@@ -1194,16 +1196,16 @@ struct pool *batch_pool(struct batch *b)
 
 static int code_cmp(const void *x, const void *y)
 {
-	const struct batch_code_count *a = x, *c = y;
+	const struct view_code_count *a = x, *c = y;
 	if (a->n != c->n)
 		return a->n < c->n ? 1 : -1;
 	return a->exitcode - c->exitcode;
 }
 
-void batch_summary(const struct batch *b, struct batch_summary *s)
+void batch_summary(const struct batch *b, struct view_summary *s)
 {
 	memset(s, 0, sizeof(*s));
-	struct pool_totals t;
+	struct view_totals t;
 	pool_snapshot(b->pool, &t, NULL, 0);
 	s->done = b->done;
 	s->failed = b->failed;
@@ -1219,7 +1221,7 @@ void batch_summary(const struct batch *b, struct batch_summary *s)
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 		if (files[i]->out)
 			s->dropped_bytes += output_dropped(files[i]->out);
-	struct batch_code_count codes[MAX_CODES];
+	struct view_code_count codes[MAX_CODES];
 	memcpy(codes, b->codes, b->ncodes * sizeof(codes[0]));
 	qsort(codes, b->ncodes, sizeof(codes[0]), code_cmp);
 	s->ncodes = MIN(b->ncodes, ARRAY_SIZE(s->codes));
@@ -1227,24 +1229,15 @@ void batch_summary(const struct batch *b, struct batch_summary *s)
 	s->other_codes = b->other_codes;
 	for (size_t i = s->ncodes; i < b->ncodes; i++)
 		s->other_codes += codes[i].n;
+	const char *fatal = pool_fatal(b->pool);
+	if (fatal)
+		snprintf(s->fatal, sizeof(s->fatal), "%s", fatal);
 	uint64_t end = b->end_ns ? b->end_ns : now_ns();
 	s->elapsed = (double)(end - b->start_ns) / 1e9;
 	s->rate = s->elapsed > 0 ? (double)(b->done + b->failed) / s->elapsed : 0;
 }
 
-int batch_exit_status(const struct batch *b)
-{
-	struct batch_summary s;
-	batch_summary(b, &s);
-	uint64_t bad = s.failed + s.not_run;
-	bool lost =
-		s.write_error || s.read_error || s.output_closed || s.dropped_bytes || s.unwritten;
-	if ((bad == 0 && lost) || pool_fatal(b->pool))
-		return 255;
-	return bad == 0 ? 0 : bad > 100 ? 101 : (int)bad;
-}
-
-unsigned batch_errors(const struct batch *b, const char *lines[BATCH_MAX_ERRORS])
+unsigned batch_errors(const struct batch *b, const char *lines[VIEW_MAX_ERRORS])
 {
 	for (unsigned i = 0; i < b->nerrors; i++)
 		lines[i] = b->errors[i];
@@ -1256,17 +1249,23 @@ size_t batch_output_pending(const struct batch *b)
 	return batch_out_pending(b);
 }
 
+bool batch_over(const struct batch *b)
+{
+	return b->end_ns != 0;
+}
+
 bool batch_output_blocked(const struct batch *b)
 {
 	return b->out_throttled || (b->draining && batch_output_pending(b));
 }
 
 static const char *const stop_words[] = {
-	[BATCH_RUN] = "",
-	[BATCH_JOIN] = "joining all workers: no more input is read, the items read are finished "
-		       "(again: terminate)",
-	[BATCH_TERMINATE] = "terminating all workers (again: kill)",
-	[BATCH_KILL] = "killing all workers",
+	[VIEW_STOP_NONE] = "",
+	[VIEW_STOP_JOIN] =
+		"joining all workers: no more input is read, the items read are finished "
+		"(again: terminate)",
+	[VIEW_STOP_TERMINATE] = "terminating all workers (again: kill)",
+	[VIEW_STOP_KILL] = "killing all workers",
 };
 
 static void batch_stop_notice(struct batch *b, const char *fmt, ...)
@@ -1276,11 +1275,11 @@ static void batch_stop_notice(struct batch *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	batch_vnotice(b, POOL_EVENT_STOP, false, fmt, ap);
+	batch_vnotice(b, VIEW_EVENT_STOP, false, fmt, ap);
 	va_end(ap);
 }
 
-void batch_stop(struct batch *b, enum batch_stop how, const char *why)
+void batch_stop(struct batch *b, enum view_stop how, const char *why)
 {
 	if (how <= b->stop)
 		return;
@@ -1288,36 +1287,25 @@ void batch_stop(struct batch *b, enum batch_stop how, const char *why)
 	if (why && !b->finished)
 		batch_stop_notice(b, "%s: %s", why, stop_words[how]);
 	switch (how) {
-	case BATCH_RUN:
+	case VIEW_STOP_NONE:
 		return;
-	case BATCH_JOIN:
+	case VIEW_STOP_JOIN:
 		pool_join_all(b->pool);
 		return;
-	case BATCH_TERMINATE:
+	case VIEW_STOP_TERMINATE:
 		pool_terminate_all(b->pool);
 		/* Output a reader has not taken waits a little once the pool has finished. */
 		if (b->draining && !uv_is_active((uv_handle_t *)&b->grace) && !b->gave_up)
 			uv_timer_start(&b->grace, grace_cb, STOP_GRACE_MS, 0);
 		return;
-	case BATCH_KILL:
+	case VIEW_STOP_KILL:
 		pool_kill_all(b->pool);
 		batch_give_up(b);
 		return;
 	}
 }
 
-enum batch_stop batch_escalate(struct batch *b, enum batch_stop first, const char *why)
-{
-	enum batch_stop next = b->stop == BATCH_RUN ? first : b->stop + 1;
-	if (next < first)
-		next = first;
-	if (next > BATCH_KILL)
-		next = BATCH_KILL;
-	batch_stop(b, next, why);
-	return b->stop;
-}
-
-enum batch_stop batch_stopping(const struct batch *b)
+enum view_stop batch_stopping(const struct batch *b)
 {
 	return b->stop;
 }

@@ -192,7 +192,7 @@ static void requeue_flush(struct pool *p)
 }
 
 static void item_finish(struct pool *p, uint32_t h, const struct queue_result *res, int slot,
-			pid_t pid, int code, bool core, enum pool_cause cause,
+			pid_t pid, int code, bool core, enum view_cause cause,
 			const struct pool_out *out)
 {
 	struct pool_item *it = item_at(p, h);
@@ -238,7 +238,7 @@ static void item_finish(struct pool *p, uint32_t h, const struct queue_result *r
 /* An item ended in failure with code: retry it if it may, else fail it for good. Returns true
  * when it was requeued. */
 static bool item_failed(struct pool *p, uint32_t h, const struct queue_result *res, int slot,
-			pid_t pid, int code, bool core, enum pool_cause cause,
+			pid_t pid, int code, bool core, enum view_cause cause,
 			const struct pool_out *out, struct buf *fate)
 {
 	struct pool_item *it = item_at(p, h);
@@ -257,7 +257,7 @@ static bool item_failed(struct pool *p, uint32_t h, const struct queue_result *r
 		} else {
 			struct buf b = {0};
 			pool_describe_item(&b, it->seq, pool_item_data(it), it->len);
-			pool_emit(p, POOL_EVENT_ITEM_RETRIED, slot >= 0 ? &p->slots[slot] : NULL,
+			pool_emit(p, VIEW_EVENT_ITEM_RETRIED, slot >= 0 ? &p->slots[slot] : NULL,
 				  it->seq, "%s failed with %s on worker %d; retry %u/%u", b.data,
 				  codes, slot, it->attempt - 1, p->cfg.retries);
 			buf_free(&b);
@@ -269,7 +269,7 @@ static bool item_failed(struct pool *p, uint32_t h, const struct queue_result *r
 	if (fate)
 		buf_printf(fate, "; %s failed", b.data);
 	else
-		pool_emit(p, POOL_EVENT_ITEM_FAILED, slot >= 0 ? &p->slots[slot] : NULL, it->seq,
+		pool_emit(p, VIEW_EVENT_ITEM_FAILED, slot >= 0 ? &p->slots[slot] : NULL, it->seq,
 			  "%s failed with %s on worker %d%s", b.data, codes, slot,
 			  it->attempt > 1 ? " (no retry left)" : "");
 	buf_free(&b);
@@ -330,7 +330,7 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 		int err = errno;
 		s->life = LIFE_BACKOFF;
 		s->backoff_until_ns = now_ns() + BACKOFF_FIRST_NS;
-		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u: fork failed: %s; retrying",
+		pool_emit(p, VIEW_EVENT_NOTICE, s, 0, "worker %u: fork failed: %s; retrying",
 			  slot_no(p, s), strerror(err));
 		return;
 	}
@@ -342,11 +342,11 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 	atomic_store(&ss->pid, pid);
 	s->life = LIFE_ALIVE;
 	s->retire = false;
-	s->stop_cause = POOL_CAUSE_NONE;
+	s->stop_cause = VIEW_CAUSE_NONE;
 	s->stop_signal = 0;
 	s->join_stage = 0;
 	s->started_ns = now_ns();
-	pool_emit(p, POOL_EVENT_WORKER_STARTED, s, 0, "worker %u pid %d started", slot_no(p, s),
+	pool_emit(p, VIEW_EVENT_WORKER_STARTED, s, 0, "worker %u pid %d started", slot_no(p, s),
 		  pid);
 }
 
@@ -381,7 +381,7 @@ static void slot_signal_job(struct pool *p, const struct pool_slot *s, int sig)
 
 /* Signal the slot's process: its process group (a worker leads one, so what a plugin forked
  * goes with it) and its job's. */
-static int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum pool_cause cause)
+static int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum view_cause cause)
 {
 	if (!slot_has_process(s) || s->pid <= 0)
 		return -ESRCH;
@@ -390,8 +390,8 @@ static int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum pool_c
 	if (sig != SIGKILL)
 		kill(-s->pid, SIGCONT); /* a stopped process acts on SIGTERM only once continued */
 	slot_signal_job(p, s, sig);
-	if (s->life == LIFE_ALIVE || s->stop_cause == POOL_CAUSE_NONE ||
-	    s->stop_cause == POOL_CAUSE_JOIN || s->stop_cause == POOL_CAUSE_END)
+	if (s->life == LIFE_ALIVE || s->stop_cause == VIEW_CAUSE_NONE ||
+	    s->stop_cause == VIEW_CAUSE_JOIN || s->stop_cause == VIEW_CAUSE_END)
 		s->stop_cause = cause;
 	s->stop_signal = sig;
 	s->life = LIFE_STOPPING;
@@ -401,14 +401,14 @@ static int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum pool_c
 static void timeout_cb(uv_timer_t *h);
 
 /* The next signal of the slot's --term-seq. */
-static void slot_stop_step(struct pool *p, struct pool_slot *s, enum pool_cause cause, uint64_t now)
+static void slot_stop_step(struct pool *p, struct pool_slot *s, enum view_cause cause, uint64_t now)
 {
 	slot_signal(p, s, spawn_stop_next(&s->tstop, now), cause);
 }
 
 /* Stop the slot's process with --term-seq (TERM, ..., KILL): the first signal now, the next
  * ones from the fine timer until it is reaped, so that it ends whatever it ignores. */
-static void slot_stop(struct pool *p, struct pool_slot *s, enum pool_cause cause, uint64_t now)
+static void slot_stop(struct pool *p, struct pool_slot *s, enum view_cause cause, uint64_t now)
 {
 	if (!slot_has_process(s) || s->tstop.seq)
 		return; /* gone, or a sequence runs already */
@@ -428,7 +428,7 @@ static void pool_step_stops(struct pool *p, uint64_t now)
 	}
 }
 
-static void slot_request_join(struct pool *p, struct pool_slot *s, enum pool_cause cause)
+static void slot_request_join(struct pool *p, struct pool_slot *s, enum view_cause cause)
 {
 	if (!slot_has_process(s))
 		return;
@@ -453,18 +453,18 @@ static void slot_escalate(struct pool *p, struct pool_slot *s, uint64_t now)
 		return;
 	uint64_t grace = MAX(p->cfg.join_timeout_ns, NS_PER_S);
 	if (s->join_stage == 0) {
-		pool_emit(p, POOL_EVENT_NOTICE, s, 0,
+		pool_emit(p, VIEW_EVENT_NOTICE, s, 0,
 			  "worker %u pid %d did not finish joining in time: terminating",
 			  slot_no(p, s), s->pid);
-		slot_signal(p, s, SIGTERM, POOL_CAUSE_JOIN_TIMEOUT);
-		s->stop_cause = POOL_CAUSE_JOIN_TIMEOUT;
+		slot_signal(p, s, SIGTERM, VIEW_CAUSE_JOIN_TIMEOUT);
+		s->stop_cause = VIEW_CAUSE_JOIN_TIMEOUT;
 		s->join_stage = 1;
 		s->deadline_ns = now + grace;
 	} else if (s->join_stage == 1) {
-		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u pid %d ignored SIGTERM: killing",
+		pool_emit(p, VIEW_EVENT_NOTICE, s, 0, "worker %u pid %d ignored SIGTERM: killing",
 			  slot_no(p, s), s->pid);
-		slot_signal(p, s, SIGKILL, POOL_CAUSE_JOIN_TIMEOUT);
-		s->stop_cause = POOL_CAUSE_JOIN_TIMEOUT;
+		slot_signal(p, s, SIGKILL, VIEW_CAUSE_JOIN_TIMEOUT);
+		s->stop_cause = VIEW_CAUSE_JOIN_TIMEOUT;
 		s->join_stage = 2;
 		s->deadline_ns = UINT64_MAX;
 	}
@@ -483,14 +483,14 @@ static void slot_after_exit(struct pool *p, struct pool_slot *s)
 	int sig = s->last_exit < 0 ? -s->last_exit : 0;
 	bool outside = sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGHUP;
 	bool quick = now - s->started_ns < QUICK_DEATH_NS && s->reap_items_run == 0 &&
-		     s->last_exit != 0 && !outside && s->stop_cause == POOL_CAUSE_NONE;
+		     s->last_exit != 0 && !outside && s->stop_cause == VIEW_CAUSE_NONE;
 	s->quick_deaths = quick ? s->quick_deaths + 1 : 0;
 	if (s->quick_deaths >= BACKOFF_AFTER) {
 		unsigned k = MIN(s->quick_deaths - BACKOFF_AFTER, 5u);
 		uint64_t delay = MIN(BACKOFF_FIRST_NS << k, BACKOFF_MAX_NS);
 		s->life = LIFE_BACKOFF;
 		s->backoff_until_ns = now + delay;
-		pool_emit(p, POOL_EVENT_NOTICE, s, 0,
+		pool_emit(p, VIEW_EVENT_NOTICE, s, 0,
 			  "worker %u keeps dying at start (%u in a row): next start in %.2f s",
 			  slot_no(p, s), s->quick_deaths, (double)delay / 1e9);
 		return;
@@ -516,11 +516,11 @@ static void slot_reaped(struct pool *p, struct pool_slot *s, int status)
 	s->reap_start_ns = atomic_load(&ss->cur_start_ns);
 	s->reap_ns = now_ns();
 	s->reap_items_run = atomic_load(&ss->items_run);
-	enum pool_cause cause = s->stop_cause;
-	if (cause == POOL_CAUSE_NONE && s->fini_ran)
-		cause = POOL_CAUSE_RECYCLE;
-	if (s->timeout_seq && (cause == POOL_CAUSE_NONE || cause == POOL_CAUSE_TIMEOUT))
-		cause = POOL_CAUSE_TIMEOUT;
+	enum view_cause cause = s->stop_cause;
+	if (cause == VIEW_CAUSE_NONE && s->fini_ran)
+		cause = VIEW_CAUSE_RECYCLE;
+	if (s->timeout_seq && (cause == VIEW_CAUSE_NONE || cause == VIEW_CAUSE_TIMEOUT))
+		cause = VIEW_CAUSE_TIMEOUT;
 	s->last_cause = cause;
 	/* What it said last, before its end is told; then the words are the next process's. */
 	slot_relay(p, s);
@@ -597,7 +597,7 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 		buf_printf(&fate, "; %u unstarted item%s requeued", n, n == 1 ? "" : "s");
 	const char *fini = s->fini_ran ? "; fini ran" : (code != 0 ? "; fini did not run" : "");
 	/* The item's fate comes before the cause and the fini: a narrow log still shows it. */
-	pool_emit(p, POOL_EVENT_WORKER_EXITED, s, s->reap_phase == SHM_PHASE_BUSY ? s->reap_seq : 0,
+	pool_emit(p, VIEW_EVENT_WORKER_EXITED, s, s->reap_phase == SHM_PHASE_BUSY ? s->reap_seq : 0,
 		  "worker %u pid %d %s%s; %s%s", slot_no(p, s), s->reap_pid, desc,
 		  fate.data ? fate.data : "", pool_cause_words(s), fini);
 	buf_free(&fate);
@@ -655,7 +655,7 @@ static void pool_give_up(struct pool *p, const struct pool_slot *s)
 		   (int)sizeof(sh(p, s)->init_error), sh(p, s)->init_error);
 	p->fatal = xstrdup(b.data);
 	buf_free(&b);
-	pool_emit(p, POOL_EVENT_NOTICE, s, 0, "%s; giving up", p->fatal);
+	pool_emit(p, VIEW_EVENT_NOTICE, s, 0, "%s; giving up", p->fatal);
 	pool_signal_all(p, SIGKILL);
 }
 
@@ -696,11 +696,11 @@ static void timeout_cb(uv_timer_t *h)
 		    now < start || now - start < limit)
 			continue;
 		s->timeout_seq = seq;
-		pool_emit(p, POOL_EVENT_NOTICE, s, seq,
+		pool_emit(p, VIEW_EVENT_NOTICE, s, seq,
 			  "worker %u pid %d: item %llu ran past --timeout (%.3f s): stopping the "
 			  "worker",
 			  slot_no(p, s), s->pid, (unsigned long long)seq, (double)limit / 1e9);
-		slot_stop(p, s, POOL_CAUSE_TIMEOUT, now);
+		slot_stop(p, s, VIEW_CAUSE_TIMEOUT, now);
 	}
 }
 
@@ -719,12 +719,12 @@ static void pool_join_deadlines(struct pool *p, uint64_t now)
 		uint64_t since = MAX(atomic_load(&ss->cur_start_ns), p->join_all_ns);
 		if (now < since || now - since < p->cfg.join_timeout_ns)
 			continue;
-		pool_emit(p, POOL_EVENT_NOTICE, s, atomic_load(&ss->cur_seq),
+		pool_emit(p, VIEW_EVENT_NOTICE, s, atomic_load(&ss->cur_seq),
 			  "worker %u pid %d: item %llu still running %.1f s after join all "
 			  "(--join-timeout): stopping it",
 			  slot_no(p, s), s->pid, (unsigned long long)atomic_load(&ss->cur_seq),
 			  (double)(now - since) / 1e9);
-		slot_stop(p, s, POOL_CAUSE_JOIN_TIMEOUT, now);
+		slot_stop(p, s, VIEW_CAUSE_JOIN_TIMEOUT, now);
 	}
 }
 
@@ -738,9 +738,9 @@ static void slot_relay(struct pool *p, struct pool_slot *s)
 	char text[SHM_NOTE_TEXT];
 	uint32_t lost = 0;
 	while (shm_note_read(&ss->notes, &s->notes_seen, text, sizeof(text), &lost))
-		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u: %s", slot_no(p, s), text);
+		pool_emit(p, VIEW_EVENT_NOTICE, s, 0, "worker %u: %s", slot_no(p, s), text);
 	if (lost)
-		pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u: %u more notice%s lost",
+		pool_emit(p, VIEW_EVENT_NOTICE, s, 0, "worker %u: %u more notice%s lost",
 			  slot_no(p, s), lost, lost == 1 ? "" : "s");
 	uint32_t episodes = atomic_load(&ss->start.episodes);
 	if (episodes == s->start_episodes_seen)
@@ -751,7 +751,7 @@ static void slot_relay(struct pool *p, struct pool_slot *s)
 	unsigned retries = atomic_load(&ss->start.retries);
 	if (!atomic_load(&ss->start.failing))
 		snprintf(now, sizeof(now), "retried %u time%s", retries, retries == 1 ? "" : "s");
-	pool_emit(p, POOL_EVENT_NOTICE, s, 0, "worker %u: cannot start the %s: %s (%s): %s",
+	pool_emit(p, VIEW_EVENT_NOTICE, s, 0, "worker %u: cannot start the %s: %s (%s): %s",
 		  slot_no(p, s), p->cfg.job.kind->submit ? "program" : "job",
 		  strerror(atomic_load(&ss->start.err)),
 		  spawn_call_name(atomic_load(&ss->start.call)), now);
@@ -802,7 +802,7 @@ static void pool_watch_starts(struct pool *p, uint64_t now)
 		   spawn_call_name(atomic_load(&ss->start.call)));
 	p->fatal = xstrdup(b.data);
 	buf_free(&b);
-	pool_emit(p, POOL_EVENT_NOTICE, stuck, 0, "%s", p->fatal);
+	pool_emit(p, VIEW_EVENT_NOTICE, stuck, 0, "%s", p->fatal);
 	pool_signal_all(p, SIGTERM);
 }
 
@@ -833,7 +833,7 @@ static void pool_check_end(struct pool *p)
 				s->life = LIFE_EXITED;
 			if (slot_has_process(s) && !p->terminating)
 				slot_request_join(p, s,
-						  s->stop_cause == POOL_CAUSE_NONE ? POOL_CAUSE_END
+						  s->stop_cause == VIEW_CAUSE_NONE ? VIEW_CAUSE_END
 										   : s->stop_cause);
 		}
 	}
@@ -874,7 +874,7 @@ static void pool_spool_init(struct pool *p)
 	struct buf b = {0};
 	buf_printf(&b, "%s/pooltop-spool.XXXXXX", parent);
 	if (!mkdtemp(b.data)) {
-		pool_emit(p, POOL_EVENT_NOTICE, NULL, 0,
+		pool_emit(p, VIEW_EVENT_NOTICE, NULL, 0,
 			  "cannot make a spool directory in %s: %s (outputs over %u KiB are cut)",
 			  parent, strerror(errno), JOB_OUTPUT_MEM >> 10);
 		buf_free(&b);
@@ -970,10 +970,10 @@ static void pool_consume_results(struct pool *p)
 		if (res.flags & QUEUE_RESULT_SPOOLED)
 			pool_spool_take(p, &res, &o);
 		if (res.exitcode == 0)
-			item_finish(p, h, &res, res.slot, res.pid, 0, false, POOL_CAUSE_NONE, &o);
+			item_finish(p, h, &res, res.slot, res.pid, 0, false, VIEW_CAUSE_NONE, &o);
 		else
 			item_failed(p, h, &res, res.slot, res.pid, res.exitcode, false,
-				    POOL_CAUSE_NONE, &o, NULL);
+				    VIEW_CAUSE_NONE, &o, NULL);
 		if (o.spool_fd >= 0)
 			close(o.spool_fd);
 		queue_result_release(p->q);
@@ -1329,14 +1329,14 @@ int pool_slot_terminate(struct pool *p, unsigned slot, uint64_t generation)
 {
 	int err = 0;
 	struct pool_slot *s = slot_named(p, slot, generation, &err);
-	return s ? slot_signal(p, s, SIGTERM, POOL_CAUSE_USER) : err;
+	return s ? slot_signal(p, s, SIGTERM, VIEW_CAUSE_USER) : err;
 }
 
 int pool_slot_kill(struct pool *p, unsigned slot, uint64_t generation)
 {
 	int err = 0;
 	struct pool_slot *s = slot_named(p, slot, generation, &err);
-	return s ? slot_signal(p, s, SIGKILL, POOL_CAUSE_USER) : err;
+	return s ? slot_signal(p, s, SIGKILL, VIEW_CAUSE_USER) : err;
 }
 
 int pool_slot_join(struct pool *p, unsigned slot, uint64_t generation)
@@ -1345,20 +1345,38 @@ int pool_slot_join(struct pool *p, unsigned slot, uint64_t generation)
 	struct pool_slot *s = slot_named(p, slot, generation, &err);
 	if (!s)
 		return err;
-	slot_request_join(p, s, POOL_CAUSE_JOIN);
+	slot_request_join(p, s, VIEW_CAUSE_JOIN);
 	pool_update_active(p);
 	return 0;
 }
 
-int pool_slot_restart(struct pool *p, unsigned slot)
+int pool_slot_signal(struct pool *p, unsigned slot, uint64_t generation, int sig)
+{
+	if (sig <= 0 || sig >= NSIG)
+		return -EINVAL;
+	int err = 0;
+	struct pool_slot *s = slot_named(p, slot, generation, &err);
+	if (!s)
+		return err;
+	if (kill(-s->pid, sig) < 0 && kill(s->pid, sig) < 0)
+		return -errno;
+	pid_t job = atomic_load(&sh(p, s)->job_pid);
+	if (job > 0)
+		kill(-job, sig);
+	return 0;
+}
+
+int pool_slot_restart(struct pool *p, unsigned slot, uint64_t generation)
 {
 	if (slot >= POOLTOP_MAX_WORKERS)
 		return -EINVAL;
 	struct pool_slot *s = &p->slots[slot];
 	if (p->terminating)
 		return -EPIPE;
+	if (slot_has_process(s) && generation && s->generation != generation)
+		return -ESTALE;
 	if (slot_has_process(s)) {
-		int r = slot_signal(p, s, SIGTERM, POOL_CAUSE_RESTART);
+		int r = slot_signal(p, s, SIGTERM, VIEW_CAUSE_RESTART);
 		s->retire = false;
 		atomic_store(&sh(p, s)->join, 0);
 		return r;
@@ -1396,9 +1414,9 @@ static void pool_signal_all(struct pool *p, int sig)
 			if (s->life == LIFE_BACKOFF)
 				s->life = LIFE_EXITED;
 		} else if (sig == SIGKILL) {
-			slot_signal(p, s, SIGKILL, POOL_CAUSE_SHUTDOWN);
+			slot_signal(p, s, SIGKILL, VIEW_CAUSE_SHUTDOWN);
 		} else {
-			slot_stop(p, s, POOL_CAUSE_SHUTDOWN, now);
+			slot_stop(p, s, VIEW_CAUSE_SHUTDOWN, now);
 		}
 	}
 	if (p->want_space && p->cb.space) {
@@ -1439,12 +1457,12 @@ int pool_resize(struct pool *p, unsigned n)
 			s->life = LIFE_EXITED;
 			active--;
 		} else if (slot_has_process(s) && !s->retire) {
-			slot_request_join(p, s, POOL_CAUSE_JOIN);
+			slot_request_join(p, s, VIEW_CAUSE_JOIN);
 			active--;
 		}
 	}
 	pool_update_active(p);
-	pool_emit(p, POOL_EVENT_NOTICE, NULL, 0, "pool resized to %u worker%s", n,
+	pool_emit(p, VIEW_EVENT_NOTICE, NULL, 0, "pool resized to %u worker%s", n,
 		  n == 1 ? "" : "s");
 	return 0;
 }
@@ -1459,7 +1477,7 @@ void pool_pause(struct pool *p, bool paused)
 		atomic_fetch_add(&h->pause_seq, 1);
 		futex_wake_u32(&h->pause_seq, 1 << 30);
 	}
-	pool_emit(p, POOL_EVENT_NOTICE, NULL, 0, "dispatch %s",
+	pool_emit(p, VIEW_EVENT_NOTICE, NULL, 0, "dispatch %s",
 		  paused ? "paused: workers start no new item" : "resumed");
 }
 
@@ -1487,7 +1505,7 @@ unsigned pool_nslots(const struct pool *p)
 }
 
 static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, uint64_t hang_ns,
-		      struct pool_slot_view *v)
+		      struct view_row *v)
 {
 	memset(v, 0, sizeof(*v));
 	struct shm_slot *ss = sh(p, s);
@@ -1516,27 +1534,27 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 	v->start_failing_ns = v->start_failing && now > since ? now - since : 0;
 	switch (s->life) {
 	case LIFE_EMPTY:
-		v->state = POOL_SLOT_EMPTY;
+		v->state = VIEW_EMPTY;
 		return;
 	case LIFE_EXITED:
 	case LIFE_REAPED:
-		v->state = POOL_SLOT_EXITED;
+		v->state = VIEW_EXITED;
 		return;
 	case LIFE_BACKOFF:
-		v->state = POOL_SLOT_BACKOFF;
+		v->state = VIEW_BACKOFF;
 		v->backoff_ns = s->backoff_until_ns > now ? s->backoff_until_ns - now : 0;
 		return;
 	case LIFE_STOPPING:
-		v->state = POOL_SLOT_STOPPING;
+		v->state = VIEW_STOPPING;
 		break;
 	case LIFE_ALIVE:
 		break;
 	}
 	uint32_t phase = atomic_load(&ss->phase);
 	if (s->life == LIFE_ALIVE)
-		v->state = phase == SHM_PHASE_STARTING ? POOL_SLOT_STARTING
-			   : phase == SHM_PHASE_BUSY   ? POOL_SLOT_BUSY
-						       : POOL_SLOT_IDLE;
+		v->state = phase == SHM_PHASE_STARTING ? VIEW_STARTING
+			   : phase == SHM_PHASE_BUSY   ? VIEW_BUSY
+						       : VIEW_IDLE;
 	if (phase != SHM_PHASE_BUSY)
 		return;
 	/* Read the current item under its sequence lock; give up on a torn read. */
@@ -1563,8 +1581,7 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 	v->cur_item_len = 0;
 }
 
-unsigned pool_snapshot(struct pool *p, struct pool_totals *t, struct pool_slot_view *slots,
-		       unsigned max)
+unsigned pool_snapshot(struct pool *p, struct view_totals *t, struct view_row *slots, unsigned max)
 {
 	uint64_t now = now_ns();
 	memset(t, 0, sizeof(*t));
@@ -1576,10 +1593,10 @@ unsigned pool_snapshot(struct pool *p, struct pool_totals *t, struct pool_slot_v
 	unsigned n = pool_nslots(p);
 	unsigned written = 0;
 	for (unsigned i = 0; i < n; i++) {
-		struct pool_slot_view v;
+		struct view_row v;
 		slot_view(p, &p->slots[i], now, t->hang_after_ns, &v);
-		if (v.state == POOL_SLOT_IDLE || v.state == POOL_SLOT_BUSY ||
-		    v.state == POOL_SLOT_STARTING || v.state == POOL_SLOT_STOPPING)
+		if (v.state == VIEW_IDLE || v.state == VIEW_BUSY || v.state == VIEW_STARTING ||
+		    v.state == VIEW_STOPPING)
 			t->alive++;
 		if (v.cur_seq)
 			t->busy++;

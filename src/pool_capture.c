@@ -8,16 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Keep the last POOL_TAIL bytes of everything appended. */
+/* Keep the last VIEW_TAIL bytes of everything appended. */
 static void tail_append(char *tail, size_t *len, const char *p, size_t n)
 {
-	if (n >= POOL_TAIL) {
-		memcpy(tail, p + n - POOL_TAIL, POOL_TAIL);
-		*len = POOL_TAIL;
+	if (n >= VIEW_TAIL) {
+		memcpy(tail, p + n - VIEW_TAIL, VIEW_TAIL);
+		*len = VIEW_TAIL;
 		return;
 	}
-	if (*len + n > POOL_TAIL) {
-		size_t drop = *len + n - POOL_TAIL;
+	if (*len + n > VIEW_TAIL) {
+		size_t drop = *len + n - VIEW_TAIL;
 		memmove(tail, tail + drop, *len - drop);
 		*len -= drop;
 	}
@@ -113,7 +113,7 @@ void pool_history_add(struct pool *p, const struct pool_result *r)
 	if (r->slot < 0 || (unsigned)r->slot >= POOLTOP_MAX_WORKERS)
 		return;
 	struct pool_slot *s = &p->slots[r->slot];
-	struct pool_history_entry *e = &s->hist[s->hist_pos];
+	struct view_history *e = &s->hist[s->hist_pos];
 	/* Field by field, no memset: this runs for every item. The bytes of item[] past
 	 * item_len are left as they were. */
 	e->seq = r->seq;
@@ -124,12 +124,12 @@ void pool_history_add(struct pool *p, const struct pool_result *r)
 	e->pid = r->pid;
 	e->item_len = r->item_len;
 	memcpy(e->item, r->item, MIN(r->item_len, sizeof(e->item)));
-	s->hist_pos = (s->hist_pos + 1) % POOL_HISTORY;
-	if (s->hist_n < POOL_HISTORY)
+	s->hist_pos = (s->hist_pos + 1) % VIEW_HISTORY;
+	if (s->hist_n < VIEW_HISTORY)
 		s->hist_n++;
 	if (r->output_len && r->spool_fd >= 0) {
 		/* Only the tail is kept: read it from the end of the spool file. */
-		char tail[POOL_TAIL];
+		char tail[VIEW_TAIL];
 		size_t n = MIN(r->output_len, sizeof(tail));
 		ssize_t got = pread(r->spool_fd, tail, n, (off_t)(r->output_len - n));
 		s->out_seq = r->seq;
@@ -143,14 +143,14 @@ void pool_history_add(struct pool *p, const struct pool_result *r)
 	}
 }
 
-int pool_slot_detail(const struct pool *p, unsigned slot, struct pool_slot_detail *d)
+int pool_slot_detail(const struct pool *p, unsigned slot, struct view_detail *d)
 {
 	if (slot >= POOLTOP_MAX_WORKERS)
 		return -EINVAL;
 	const struct pool_slot *s = &p->slots[slot];
 	memset(d, 0, sizeof(*d));
 	for (unsigned i = 0; i < s->hist_n; i++)
-		d->recent[i] = s->hist[(s->hist_pos + POOL_HISTORY - 1 - i) % POOL_HISTORY];
+		d->recent[i] = s->hist[(s->hist_pos + VIEW_HISTORY - 1 - i) % VIEW_HISTORY];
 	d->nrecent = s->hist_n;
 	d->out_seq = s->out_seq;
 	d->out_len = s->out_len;

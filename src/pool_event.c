@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-void pool_emit(struct pool *p, enum pool_event_kind kind, const struct pool_slot *s, uint64_t seq,
+void pool_emit(struct pool *p, enum view_event_kind kind, const struct pool_slot *s, uint64_t seq,
 	       const char *fmt, ...)
 {
-	struct pool_event *ev = &p->events[p->last_event_id % POOL_EVENTS_KEPT];
+	struct view_event *ev = &p->events[p->last_event_id % POOL_EVENTS_KEPT];
 	memset(ev, 0, sizeof(*ev));
 	ev->id = ++p->last_event_id;
 	ev->time_ns = now_ns();
@@ -18,7 +18,7 @@ void pool_emit(struct pool *p, enum pool_event_kind kind, const struct pool_slot
 	ev->slot = s ? (int)slot_no(p, s) : -1;
 	ev->seq = seq;
 	if (s) {
-		ev->pid = kind == POOL_EVENT_WORKER_EXITED ? s->reap_pid : s->pid;
+		ev->pid = kind == VIEW_EVENT_WORKER_EXITED ? s->reap_pid : s->pid;
 		ev->exitcode = s->last_exit;
 		ev->core = s->last_core;
 		ev->cause = s->last_cause;
@@ -31,7 +31,7 @@ void pool_emit(struct pool *p, enum pool_event_kind kind, const struct pool_slot
 		p->cb.event(p->cb.data, ev);
 }
 
-size_t pool_events(const struct pool *p, uint64_t after, struct pool_event *out, size_t max)
+size_t pool_events(const struct pool *p, uint64_t after, struct view_event *out, size_t max)
 {
 	uint64_t first =
 		p->last_event_id > POOL_EVENTS_KEPT ? p->last_event_id - POOL_EVENTS_KEPT : 0;
@@ -62,73 +62,27 @@ void pool_describe_item(struct buf *b, uint64_t seq, const char *data, size_t le
 const char *pool_cause_words(const struct pool_slot *s)
 {
 	switch (s->last_cause) {
-	case POOL_CAUSE_NONE:
+	case VIEW_CAUSE_NONE:
 		if (s->last_exit < 0)
 			return "crashed (a signal pooltop did not send)";
 		return "exited by itself";
-	case POOL_CAUSE_USER:
+	case VIEW_CAUSE_USER:
 		return s->stop_signal == SIGKILL ? "killed by user" : "terminated by user";
-	case POOL_CAUSE_JOIN:
+	case VIEW_CAUSE_JOIN:
 		return "joined by user";
-	case POOL_CAUSE_JOIN_TIMEOUT:
+	case VIEW_CAUSE_JOIN_TIMEOUT:
 		return "join timed out";
-	case POOL_CAUSE_RECYCLE:
+	case VIEW_CAUSE_RECYCLE:
 		return "recycled after --max-items-per-worker";
-	case POOL_CAUSE_END:
+	case VIEW_CAUSE_END:
 		return "joined at the end of the batch";
-	case POOL_CAUSE_RESTART:
+	case VIEW_CAUSE_RESTART:
 		return "restarted by user";
-	case POOL_CAUSE_SHUTDOWN:
+	case VIEW_CAUSE_SHUTDOWN:
 		return s->stop_signal == SIGKILL ? "killed (kill all)"
 						 : "terminated (terminate all)";
-	case POOL_CAUSE_TIMEOUT:
+	case VIEW_CAUSE_TIMEOUT:
 		return "stopped: its item ran past --timeout";
-	}
-	return "?";
-}
-
-const char *pool_slot_state_name(enum pool_slot_state st)
-{
-	switch (st) {
-	case POOL_SLOT_EMPTY:
-		return "EMPTY";
-	case POOL_SLOT_STARTING:
-		return "STARTING";
-	case POOL_SLOT_IDLE:
-		return "IDLE";
-	case POOL_SLOT_BUSY:
-		return "BUSY";
-	case POOL_SLOT_STOPPING:
-		return "STOPPING";
-	case POOL_SLOT_EXITED:
-		return "EXITED";
-	case POOL_SLOT_BACKOFF:
-		return "BACKOFF";
-	}
-	return "?";
-}
-
-const char *pool_cause_name(enum pool_cause c)
-{
-	switch (c) {
-	case POOL_CAUSE_NONE:
-		return "crash";
-	case POOL_CAUSE_USER:
-		return "user";
-	case POOL_CAUSE_JOIN:
-		return "join";
-	case POOL_CAUSE_JOIN_TIMEOUT:
-		return "join-timeout";
-	case POOL_CAUSE_RECYCLE:
-		return "recycle";
-	case POOL_CAUSE_END:
-		return "end";
-	case POOL_CAUSE_RESTART:
-		return "restart";
-	case POOL_CAUSE_SHUTDOWN:
-		return "shutdown";
-	case POOL_CAUSE_TIMEOUT:
-		return "timeout";
 	}
 	return "?";
 }

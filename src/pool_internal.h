@@ -28,7 +28,7 @@ struct pool_slot {
 	uint64_t generation;
 	uint64_t started_ns;
 	bool retire; /* do not respawn when it exits */
-	enum pool_cause stop_cause;
+	enum view_cause stop_cause;
 	int stop_signal;
 	int join_stage;	      /* 0 asked to join, 1 SIGTERM sent, 2 SIGKILL sent */
 	uint64_t deadline_ns; /* of the current join stage */
@@ -37,7 +37,7 @@ struct pool_slot {
 	int last_exit;
 	bool last_core;
 	bool fini_ran;
-	enum pool_cause last_cause;
+	enum view_cause last_cause;
 	uint32_t reap_phase;	 /* the worker's phase when it died */
 	uint64_t reap_seq;	 /* the item it was running, if BUSY */
 	pid_t reap_pid;		 /* the process that ended */
@@ -61,13 +61,13 @@ struct pool_slot {
 	uint64_t failed;
 	struct stats_rate rate;
 	/* For the detail view: recent items (a ring), the latest output, stderr's tail. */
-	struct pool_history_entry hist[POOL_HISTORY];
+	struct view_history hist[VIEW_HISTORY];
 	unsigned hist_pos, hist_n;
 	uint64_t out_seq;
 	size_t out_len;
-	char out[POOL_TAIL];
+	char out[VIEW_TAIL];
 	size_t err_len;
-	char err[POOL_TAIL];
+	char err[VIEW_TAIL];
 };
 
 /* A worker's stderr pipe, read until its end; lives past the process (the pipe may still hold
@@ -156,7 +156,7 @@ struct pool {
 	uint64_t runtimes[POOL_RUNTIMES_KEPT];
 	size_t nruntimes, runtimes_pos;
 
-	struct pool_event events[POOL_EVENTS_KEPT];
+	struct view_event events[POOL_EVENTS_KEPT];
 	uint64_t last_event_id;
 
 	struct pool_capture *captures;
@@ -200,7 +200,7 @@ struct pool_out {
 };
 
 /* pool_event.c */
-void pool_emit(struct pool *p, enum pool_event_kind kind, const struct pool_slot *s, uint64_t seq,
+void pool_emit(struct pool *p, enum view_event_kind kind, const struct pool_slot *s, uint64_t seq,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Append "item SEQ 'preview'" for an item to b: printable, escaped, cut to 40 bytes. */
 void pool_describe_item(struct buf *b, uint64_t seq, const char *data, size_t len);

@@ -160,7 +160,7 @@ like "$(cat "$T/stub.err")" "^pooltop: interrupted: killing all workers" \
 	"Ctrl-C three times: the third says it kills all"
 
 # --- signals that used to kill pooltop --------------------------------------------------------------
-(ptu 30 --headless -j 2 --builtin sleep:300 ::: $(seq 8) >"$T/usr.out" 2>"$T/usr.err"
+(ptu 30 --headless -j 2 --builtin sleep:300 ::: $(seq 24) >"$T/usr.out" 2>"$T/usr.err"
 	echo $? >"$T/usr.rc") &
 # Its handlers are in place once its workers run (a SIGUSR1 before would end it, as any program).
 wait_for '[ -n "$(main_pid)" ] && [ "$(nchildren "$(main_pid)")" = 2 ]' 10
@@ -170,8 +170,8 @@ kill -USR2 "$(main_pid)"
 wait_for 'grep -q $'"'"'\r'"'"' "$T/usr.err"' 5
 wait_for '[ -s "$T/usr.rc" ]' 30
 wait
-is "$(cat "$T/usr.rc"):$(grep -c 'pooltop: 8 done, 0 failed in' "$T/usr.err")" "0:1" \
-	"SIGUSR1 and SIGUSR2: the batch goes on to its end (exit 0, 8 done)"
+is "$(cat "$T/usr.rc"):$(grep -c 'pooltop: 24 done, 0 failed in' "$T/usr.err")" "0:1" \
+	"SIGUSR1 and SIGUSR2: the batch goes on to its end (exit 0, 24 done)"
 like "$(cat "$T/usr.err")" '^pooltop: [0-9]+ done, [0-9]+ failed, [0-9]+ running, [0-9]+ queued' \
 	"SIGUSR1: a status line on stderr"
 like "$(tr '\r' '\n' <"$T/usr.err")" '^.\[Kpooltop: [0-9]+ done' \

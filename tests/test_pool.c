@@ -37,20 +37,20 @@ struct ctx {
 	struct pool_result results[MAX_ITEMS];
 	unsigned seen[MAX_ITEMS + 1];
 	int exits[64]; /* exit events' codes */
-	enum pool_cause exit_causes[64];
+	enum view_cause exit_causes[64];
 	bool exit_fini[64];
 	unsigned nexits;
 	unsigned backoffs;	  /* "keeps dying at start" notices */
 	const char *const *items; /* what is left to submit, fed as the pool takes it */
 	unsigned nitems, next_item;
 	bool finished, timed_out, closed;
-	struct pool_totals totals;
-	struct pool_slot_view views[8];
-	bool hold_input;	       /* feed nothing until cleared */
-	unsigned start_events;	       /* "cannot start the job" notices */
-	struct pool_slot_view failing; /* a slot seen retrying a start */
-	unsigned failing_total;	       /* totals.start_failing then */
-	char fatal[256];	       /* pool_fatal at the end */
+	struct view_totals totals;
+	struct view_row views[8];
+	bool hold_input;	 /* feed nothing until cleared */
+	unsigned start_events;	 /* "cannot start the job" notices */
+	struct view_row failing; /* a slot seen retrying a start */
+	unsigned failing_total;	 /* totals.start_failing then */
+	char fatal[256];	 /* pool_fatal at the end */
 };
 
 static void result_cb(void *data, const struct pool_result *r)
@@ -66,14 +66,14 @@ static void result_cb(void *data, const struct pool_result *r)
 	}
 }
 
-static void event_cb(void *data, const struct pool_event *ev)
+static void event_cb(void *data, const struct view_event *ev)
 {
 	struct ctx *c = data;
-	if (ev->kind == POOL_EVENT_NOTICE && strstr(ev->text, "keeps dying at start"))
+	if (ev->kind == VIEW_EVENT_NOTICE && strstr(ev->text, "keeps dying at start"))
 		c->backoffs++;
-	if (ev->kind == POOL_EVENT_NOTICE && strstr(ev->text, "cannot start the job"))
+	if (ev->kind == VIEW_EVENT_NOTICE && strstr(ev->text, "cannot start the job"))
 		c->start_events++;
-	if (ev->kind == POOL_EVENT_WORKER_EXITED && c->nexits < 64) {
+	if (ev->kind == VIEW_EVENT_WORKER_EXITED && c->nexits < 64) {
 		c->exits[c->nexits] = ev->exitcode;
 		c->exit_causes[c->nexits] = ev->cause;
 		c->exit_fini[c->nexits] = strstr(ev->text, "fini ran") != NULL;
@@ -210,10 +210,10 @@ static const struct pool_result *result_of(const struct ctx *c, uint64_t seq)
 }
 
 /* The view of slot i, fresh. */
-static struct pool_slot_view view(struct ctx *c, unsigned i)
+static struct view_row view(struct ctx *c, unsigned i)
 {
-	struct pool_totals t;
-	struct pool_slot_view v[8];
+	struct view_totals t;
+	struct view_row v[8];
 	unsigned n = pool_snapshot(c->pool, &t, v, 8);
 	assert_true(i < n);
 	return v[i];
@@ -240,10 +240,10 @@ static void test_pool_runs_every_item_once_and_joins_workers_at_the_end(void **s
 	for (unsigned i = 0; i < c->nexits; i++) {
 		assert_int_equal(c->exits[i], 0);
 		assert_true(c->exit_fini[i]);
-		assert_int_equal(c->exit_causes[i], POOL_CAUSE_END);
+		assert_int_equal(c->exit_causes[i], VIEW_CAUSE_END);
 	}
 	for (unsigned i = 0; i < 3; i++) {
-		assert_int_equal(c->views[i].state, POOL_SLOT_EXITED);
+		assert_int_equal(c->views[i].state, VIEW_EXITED);
 		assert_int_equal(c->views[i].restarts, 0);
 	}
 	free(c);
@@ -252,9 +252,9 @@ static void test_pool_runs_every_item_once_and_joins_workers_at_the_end(void **s
 /* Slot 0 busy -> join it: the item finishes, fini runs, exit 0, no respawn. */
 static int step_join_busy(struct ctx *c)
 {
-	struct pool_slot_view v = view(c, 0);
+	struct view_row v = view(c, 0);
 	if (c->stage == 0) {
-		if (v.state != POOL_SLOT_BUSY)
+		if (v.state != VIEW_BUSY)
 			return 0;
 		c->gen = v.generation;
 		c->seen[0] = (unsigned)v.cur_seq; /* remember which item it runs */
@@ -286,16 +286,16 @@ static void test_pool_join_finishes_the_item_runs_fini_and_does_not_respawn(void
 	assert_int_equal(c->views[0].restarts, 0);
 	assert_int_equal(c->views[0].last_exit, 0);
 	assert_true(c->views[0].fini_ran);
-	assert_int_equal(c->views[0].last_cause, POOL_CAUSE_JOIN);
+	assert_int_equal(c->views[0].last_cause, VIEW_CAUSE_JOIN);
 	free(c);
 }
 
 /* Slot 0 busy -> terminate (or kill) it with the generation seen. */
 static int step_signal_busy(struct ctx *c, int (*cmd)(struct pool *, unsigned, uint64_t))
 {
-	struct pool_slot_view v = view(c, 0);
+	struct view_row v = view(c, 0);
 	if (c->stage == 0) {
-		if (v.state != POOL_SLOT_BUSY || v.age_ns < 20 * NS_PER_MS)
+		if (v.state != VIEW_BUSY || v.age_ns < 20 * NS_PER_MS)
 			return 0;
 		c->gen = v.generation;
 		c->seen[0] = (unsigned)v.cur_seq;
@@ -327,13 +327,13 @@ static void test_pool_terminate_gives_minus_15_no_fini_fails_item_and_respawns(v
 	const struct pool_result *r = result_of(c, victim);
 	assert_false(r->done);
 	assert_int_equal(r->exitcode, -15);
-	assert_int_equal(r->cause, POOL_CAUSE_USER);
+	assert_int_equal(r->cause, VIEW_CAUSE_USER);
 	assert_int_equal(c->totals.done, 3);
 	assert_int_equal(c->totals.failed, 1);
 	/* The first exit event is the terminated worker: -15, no fini. */
 	assert_int_equal(c->exits[0], -15);
 	assert_false(c->exit_fini[0]);
-	assert_int_equal(c->exit_causes[0], POOL_CAUSE_USER);
+	assert_int_equal(c->exit_causes[0], VIEW_CAUSE_USER);
 	/* The slot ran a new process afterwards. */
 	assert_true(c->views[0].generation > c->gen);
 	assert_int_equal(c->views[0].restarts, 1);
@@ -366,7 +366,7 @@ static void test_pool_join_past_timeout_is_terminated(void **state)
 	/* A hanging item never lets the join finish: after 200 ms, SIGTERM. */
 	run_pool(c, "hang", 1, 0, 200 * NS_PER_MS, items, 1, step_join_busy);
 	assert_int_equal(c->exits[0], -15);
-	assert_int_equal(c->exit_causes[0], POOL_CAUSE_JOIN_TIMEOUT);
+	assert_int_equal(c->exit_causes[0], VIEW_CAUSE_JOIN_TIMEOUT);
 	assert_false(c->exit_fini[0]);
 	const struct pool_result *r = result_of(c, 1);
 	assert_int_equal(r->exitcode, -15);
@@ -375,8 +375,8 @@ static void test_pool_join_past_timeout_is_terminated(void **state)
 
 static int step_resize(struct ctx *c)
 {
-	struct pool_totals t;
-	struct pool_slot_view v[8];
+	struct view_totals t;
+	struct view_row v[8];
 	pool_snapshot(c->pool, &t, v, 8);
 	switch (c->stage) {
 	case 0:
@@ -420,7 +420,7 @@ static void test_pool_resize_grows_then_shrinks_by_joining(void **state)
 
 static int step_pause(struct ctx *c)
 {
-	struct pool_totals t;
+	struct view_totals t;
 	pool_snapshot(c->pool, &t, NULL, 0);
 	switch (c->stage) {
 	case 0:
@@ -494,7 +494,7 @@ static void test_pool_crash_loop_backs_off_but_finishes(void **state)
 /* Workers killed from outside (SIGKILL) right after they start are not a crash loop. */
 static int step_kill_young(struct ctx *c)
 {
-	struct pool_slot_view v = view(c, 0);
+	struct view_row v = view(c, 0);
 	if (c->stage >= 6)
 		return 1;
 	if (v.pid > 0 && v.generation != c->gen) {
@@ -521,8 +521,8 @@ static void test_pool_outside_kills_at_start_do_not_back_off(void **state)
  * hangs; then killing its worker ends the batch. */
 static int step_wait_others_then_kill_hang(struct ctx *c)
 {
-	struct pool_totals t;
-	struct pool_slot_view v[8];
+	struct view_totals t;
+	struct view_row v[8];
 	unsigned n = pool_snapshot(c->pool, &t, v, 8);
 	if (t.done < 6)
 		return 0;
@@ -615,11 +615,11 @@ static void test_pool_full_by_bytes_does_not_spin(void **state)
  * items are fed. (Not before their fork: libuv's fork handler in the child needs a pipe.) */
 static bool limit_files_then_feed(struct ctx *c)
 {
-	struct pool_totals t;
-	struct pool_slot_view v[8];
+	struct view_totals t;
+	struct view_row v[8];
 	unsigned n = pool_snapshot(c->pool, &t, v, 8);
 	for (unsigned i = 0; i < n; i++)
-		if (v[i].state != POOL_SLOT_IDLE)
+		if (v[i].state != VIEW_IDLE)
 			return false;
 	struct rlimit lim;
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
@@ -632,7 +632,7 @@ static bool limit_files_then_feed(struct ctx *c)
 }
 
 /* The limit lifted, as when files are closed elsewhere. */
-static void lift_files(const struct pool_slot_view *v, unsigned n)
+static void lift_files(const struct view_row *v, unsigned n)
 {
 	struct rlimit lim;
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &lim), 0);
@@ -642,9 +642,9 @@ static void lift_files(const struct pool_slot_view *v, unsigned n)
 }
 
 /* Whether a slot shows its job failing to start, a few tries in; that view is kept. */
-static bool seen_failing(struct ctx *c, struct pool_slot_view *v, unsigned *n)
+static bool seen_failing(struct ctx *c, struct view_row *v, unsigned *n)
 {
-	struct pool_totals t;
+	struct view_totals t;
 	*n = pool_snapshot(c->pool, &t, v, 8);
 	for (unsigned i = 0; i < *n; i++) {
 		if (v[i].start_failing && v[i].start_retries >= 3) {
@@ -658,7 +658,7 @@ static bool seen_failing(struct ctx *c, struct pool_slot_view *v, unsigned *n)
 
 static int step_limit_then_lift_once_seen(struct ctx *c)
 {
-	struct pool_slot_view v[8];
+	struct view_row v[8];
 	unsigned n;
 	if (c->stage == 0) {
 		c->stage = limit_files_then_feed(c);

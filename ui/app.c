@@ -133,7 +133,7 @@ int app_main(int argc, char **argv)
 		cfg.builtin = "demo";
 		return app_run(&cfg, "demo: --builtin demo", true);
 	case CLI_DEMO_EXITCODES:
-		return demo_exitcodes(cfg.jobs);
+		return demo_exitcodes(&cfg);
 	case CLI_RUN: {
 		if (app_check_std_fds(&cfg, closed) < 0) {
 			cli_config_free(&cfg);

@@ -9,10 +9,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "batch.h"
-#include "cli.h"
-#include "pool.h"
-#include "procstat.h"
+#include "format.h"
+#include "view.h"
 
 /* Colours: one X-macro table. NAME, foreground, attribute when there is no colour. */
 #define DASH_COLORS(X)                                                                             \
@@ -52,26 +50,22 @@ enum dash_mode {
 struct dash_log_line {
 	uint64_t time_ns; /* CLOCK_MONOTONIC */
 	double wall;	  /* seconds since the epoch */
-	enum pool_event_kind kind;
+	enum view_event_kind kind;
 	int exitcode;
 	char text[240];
 };
 
 struct dash {
-	const struct config *cfg;
 	const char *what; /* what runs: "--builtin demo" */
 	bool jobs;	  /* the workers run commands: a JOB column for their PIDs */
-	struct batch *batch;
-	struct pool *pool;
+	struct view *view;
 	int tty_fd;
 	bool color;
 
 	/* The snapshot the screen shows: commands name workers by the generations in it. */
-	struct pool_totals totals;
-	struct pool_slot_view *views; /* DASH_MAX_SLOTS */
-	unsigned nviews;
-	struct procstat *procs; /* per slot, from /proc */
-	uint64_t procs_at_ns;
+	struct view_totals totals;
+	struct view_row *rows; /* DASH_MAX_SLOTS */
+	unsigned nrows;
 
 	/* The user's view. */
 	enum dash_mode mode;
@@ -95,23 +89,33 @@ struct dash {
 void dash_message(struct dash *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dash_snapshot(struct dash *d);
 int dash_attr(const struct dash *d, enum dash_color c);
-int dash_exit_color(int code);
+/* The attribute a tone (format.h) is drawn with. */
+int dash_tone_attr(const struct dash *d, enum tone tone);
 /* Write s (n bytes) at the cursor in at most width columns, control bytes shown escaped so that
  * an item can never send raw bytes to the terminal. Returns the columns used. */
 int dash_put_clean(const char *s, size_t n, int width);
-void dash_format_duration(char *buf, size_t len, uint64_t ns);
 
 /* keys.c: handle one key; returns DASH_REDRAW_* flags. */
 int dash_key(struct dash *d, int key);
 
-/* The key table; help lists the entries with a `keys` text. Ends with fn NULL. */
+/* A key and what it does; help lists the entries with a `keys` text. Tables end with fn NULL. */
 struct dash_binding {
 	int key;
 	const char *keys; /* for the help screen, or NULL */
 	const char *what;
 	int (*fn)(struct dash *d, int key);
 };
-extern const struct dash_binding dash_bindings[];
+
+/* A mode of the dashboard: what it draws (over the whole screen) and the keys it takes. */
+struct dash_mode_def {
+	const char *name; /* for the help screen: "the workers" */
+	void (*draw)(struct dash *d, int y, int x, int h, int w);
+	const struct dash_binding *keys;
+};
+/* Indexed by enum dash_mode; and the keys every mode takes (Ctrl-C). */
+extern const struct dash_mode_def dash_modes[];
+extern const size_t dash_nmodes;
+extern const struct dash_binding *const dash_global_keys;
 
 /* The views: each draws inside the rectangle (y, x, h, w). */
 void view_header_draw(struct dash *d, int y, int x, int h, int w);
@@ -119,5 +123,7 @@ void view_workers_draw(struct dash *d, int y, int x, int h, int w);
 void view_log_draw(struct dash *d, int y, int x, int h, int w);
 void view_detail_draw(struct dash *d, int y, int x, int h, int w);
 void view_help_draw(struct dash *d, int y, int x, int h, int w);
+void view_main_draw(struct dash *d, int y, int x, int h, int w);
+void view_quit_draw(struct dash *d, int y, int x, int h, int w);
 
 #endif

@@ -22,8 +22,6 @@
 #include "terminal.h"
 #include "util.h"
 
-#define PROC_SAMPLE_NS (1000 * NS_PER_MS)
-
 struct dashboard {
 	struct dash d;
 	uv_loop_t loop;
@@ -62,9 +60,25 @@ int dash_attr(const struct dash *d, enum dash_color c)
 	return a;
 }
 
-int dash_exit_color(int code)
+int dash_tone_attr(const struct dash *d, enum tone tone)
 {
-	return code == 0 ? DASH_COLOR_OK : code > 0 ? DASH_COLOR_EXIT : DASH_COLOR_SIGNAL;
+	switch (tone) {
+	case TONE_PLAIN:
+		return A_NORMAL;
+	case TONE_OK:
+		return dash_attr(d, DASH_COLOR_OK);
+	case TONE_EXIT:
+		return dash_attr(d, DASH_COLOR_EXIT);
+	case TONE_SIGNAL:
+		return dash_attr(d, DASH_COLOR_SIGNAL);
+	case TONE_HUNG:
+		return dash_attr(d, DASH_COLOR_HUNG);
+	case TONE_BUSY:
+		return dash_attr(d, DASH_COLOR_BUSY);
+	case TONE_DIM:
+		return dash_attr(d, DASH_COLOR_DIM);
+	}
+	return A_NORMAL;
 }
 
 int dash_put_clean(const char *s, size_t n, int width)
@@ -93,95 +107,14 @@ int dash_put_clean(const char *s, size_t n, int width)
 	return used;
 }
 
-void dash_format_duration(char *buf, size_t len, uint64_t ns)
-{
-	double s = (double)ns / 1e9;
-	if (s < 10)
-		snprintf(buf, len, "%.1fs", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%um%02us", (unsigned)(s / 60), (unsigned)s % 60);
-	else
-		snprintf(buf, len, "%uh%02um", (unsigned)(s / 3600), (unsigned)(s / 60) % 60);
-}
-
 void dash_snapshot(struct dash *d)
 {
-	d->nviews = pool_snapshot(d->pool, &d->totals, d->views, DASH_MAX_SLOTS);
-	uint64_t now = now_ns();
-	if (now - d->procs_at_ns >= PROC_SAMPLE_NS) {
-		d->procs_at_ns = now;
-		for (unsigned i = 0; i < d->nviews; i++) {
-			if (d->views[i].pid > 0)
-				procstat_sample(d->views[i].pid, &d->procs[i]);
-			else
-				memset(&d->procs[i], 0, sizeof(d->procs[i]));
-		}
-	}
-	if (d->nviews && d->selected >= d->nviews)
-		d->selected = d->nviews - 1;
+	d->nrows = view_snapshot(d->view, &d->totals, d->rows, DASH_MAX_SLOTS);
+	if (d->nrows && d->selected >= d->nrows)
+		d->selected = d->nrows - 1;
 }
 
 /* --- drawing --- */
-
-static void draw_main(struct dash *d, int rows, int cols)
-{
-	int header = rows >= 20 ? 4 : rows >= 14 ? 3 : 2;
-	int footer = 1;
-	int avail = rows - header - footer;
-	/* The table takes the rows it needs, leaving the log at least a few; the log takes the
-	 * rest. */
-	int log_min = rows >= 20 ? 6 : rows >= 14 ? 4 : 0;
-	int table = MIN((int)d->nviews + 1, avail - log_min);
-	table = MAX(table, MIN(avail, 3));
-	int log = avail - table;
-	view_header_draw(d, 0, 0, header, cols);
-	view_workers_draw(d, header, 0, table, cols);
-	if (log >= 2)
-		view_log_draw(d, header + table, 0, log, cols);
-	/* The footer: a message, or the keys. */
-	move(rows - 1, 0);
-	clrtoeol();
-	if (d->message[0] && now_ns() < d->message_until_ns) {
-		attron(A_BOLD);
-		dash_put_clean(d->message, strlen(d->message), cols - 1);
-		attroff(A_BOLD);
-	} else {
-		const char *keys =
-			d->finished ? "batch finished  q:quit  Enter:detail  ?:help"
-			: d->totals.finished
-				? "writing the output for a slow reader  q:drop it and quit  ?:help"
-				: "t:term k:kill j:join J:join-all T:term-all r:restart +/-:size "
-				  "p:pause Space:tag Enter:detail ?:help q:quit";
-		attron(dash_attr(d, DASH_COLOR_DIM));
-		addnstr(keys, cols - 1);
-		attroff(dash_attr(d, DASH_COLOR_DIM));
-	}
-}
-
-static void draw_confirm_quit(struct dash *d, int rows, int cols)
-{
-	const char *lines[] = {
-		"Work remains. Quit how?",
-		"",
-		"  j  join all: finish the items in hand, then quit",
-		"  t  terminate all now (SIGTERM), then quit",
-		"  Esc  cancel",
-	};
-	int w = 54, h = (int)ARRAY_SIZE(lines) + 2;
-	if (w > cols)
-		w = cols;
-	int y = MAX(0, (rows - h) / 2), x = MAX(0, (cols - w) / 2);
-	attron(A_REVERSE);
-	for (int i = 0; i < h && y + i < rows; i++) {
-		move(y + i, x);
-		for (int k = 0; k < w; k++)
-			addch(' ');
-		if (i >= 1 && i - 1 < (int)ARRAY_SIZE(lines))
-			mvaddnstr(y + i, x + 2, lines[i - 1], w - 4);
-	}
-	attroff(A_REVERSE);
-	(void)d;
-}
 
 /* The longest of texts (longest first) that fits in cols, centred on row y. */
 static void draw_fitting(int y, int cols, const char *const *texts, size_t n)
@@ -216,21 +149,7 @@ static void dash_draw(struct dash *d)
 	if (cols < 40 || rows < 10) {
 		draw_too_small(rows, cols);
 	} else {
-		switch (d->mode) {
-		case DASH_MODE_HELP:
-			view_help_draw(d, 0, 0, rows, cols);
-			break;
-		case DASH_MODE_DETAIL:
-			view_detail_draw(d, 0, 0, rows, cols);
-			break;
-		case DASH_MODE_MAIN:
-			draw_main(d, rows, cols);
-			break;
-		case DASH_MODE_CONFIRM_QUIT:
-			draw_main(d, rows, cols);
-			draw_confirm_quit(d, rows, cols);
-			break;
-		}
+		dash_modes[d->mode].draw(d, 0, 0, rows, cols);
 	}
 	refresh();
 }
@@ -262,7 +181,7 @@ static void tty_readable_cb(uv_poll_t *h, int status, int events)
 		/* The terminal went away: stop the workers as for quit. */
 		uv_poll_stop(h);
 		b->d.quitting = true;
-		batch_escalate(b->d.batch, BATCH_TERMINATE, "the terminal went away");
+		view_escalate(b->d.view, VIEW_STOP_TERMINATE, "the terminal went away");
 		dashboard_maybe_end(b);
 		return;
 	}
@@ -317,7 +236,7 @@ static void signal_cb(uv_signal_t *s, int sig)
 	default:
 		/* SIGTERM, SIGHUP: stop everything (again: kill), restore the terminal, leave. */
 		b->d.quitting = true;
-		batch_escalate(b->d.batch, BATCH_TERMINATE, strsignal(sig));
+		view_escalate(b->d.view, VIEW_STOP_TERMINATE, strsignal(sig));
 		if (sig == SIGHUP && b->terminal_open) {
 			/* The terminal may be gone: stop drawing on it. */
 			uv_poll_stop(&b->tty_poll);
@@ -327,10 +246,10 @@ static void signal_cb(uv_signal_t *s, int sig)
 	}
 }
 
-static void event_cb(void *data, const struct pool_event *ev)
+static void event_cb(void *data, const struct view_event *ev)
 {
 	struct dash *d = data;
-	if (ev->kind == POOL_EVENT_WORKER_STARTED && ev->slot >= 0 && d->finished)
+	if (ev->kind == VIEW_EVENT_WORKER_STARTED && ev->slot >= 0 && d->finished)
 		return;
 	struct dash_log_line *l = &d->log[d->log_pos];
 	l->time_ns = ev->time_ns;
@@ -356,7 +275,7 @@ static void handles_closed_cb(uv_handle_t *h)
 	(void)h;
 }
 
-static void batch_closed_cb(void *data)
+static void view_closed_cb(void *data)
 {
 	struct dashboard *b = data;
 	uv_close((uv_handle_t *)&b->refresh, handles_closed_cb);
@@ -380,7 +299,7 @@ static void dashboard_close(struct dashboard *b)
 		terminal_close();
 		b->terminal_open = false;
 	}
-	batch_close(b->d.batch, batch_closed_cb, b);
+	view_close(b->d.view, view_closed_cb, b);
 }
 
 static void colors_init(struct dash *d)
@@ -412,12 +331,10 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 {
 	struct dashboard *b = xcalloc(1, sizeof(*b));
 	struct dash *d = &b->d;
-	d->cfg = cfg;
 	d->what = what;
 	d->jobs = job->cmd != NULL;
 	d->stay = stay;
-	d->views = xcalloc(DASH_MAX_SLOTS, sizeof(*d->views));
-	d->procs = xcalloc(DASH_MAX_SLOTS, sizeof(*d->procs));
+	d->rows = xcalloc(DASH_MAX_SLOTS, sizeof(*d->rows));
 	d->tagged = xcalloc(DASH_MAX_SLOTS, sizeof(*d->tagged));
 	d->log = xcalloc(DASH_LOG_KEPT, sizeof(*d->log));
 	b->terminal_open = true; /* dashboard_available() opened it */
@@ -437,18 +354,16 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 	char err[512] = "";
 	int status = 255;
 	uv_loop_init(&b->loop);
-	struct batch_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = b};
+	struct view_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = b};
 	/* The results go to stdout when it is not the terminal; else the detail view keeps the
 	 * latest. */
 	bool show = !isatty(1);
-	int r = batch_new(&b->loop, cfg, job, &hooks, 1, show, &d->batch, err, sizeof(err));
+	int r = view_local_new(&b->loop, cfg, job, &hooks, 1, show, &d->view, err, sizeof(err));
 	if (r < 0) {
 		terminal_close();
 		fprintf(stderr, "pooltop: %s\n", err);
 		goto out;
 	}
-	/* Hooks get the dashboard; the log needs the dash: they share the first member. */
-	d->pool = batch_pool(d->batch);
 
 	uv_poll_init(&b->loop, &b->tty_poll, d->tty_fd);
 	terminal_fix_blocking();
@@ -472,30 +387,29 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 	uv_signal_start(&b->sigusr1, signal_cb, SIGUSR1);
 	uv_signal_start(&b->sigusr2, signal_cb, SIGUSR2);
 
-	if (batch_start(d->batch, err, sizeof(err)) < 0) {
+	if (view_start(d->view, err, sizeof(err)) < 0) {
 		dashboard_close(b);
 		uv_run(&b->loop, UV_RUN_DEFAULT);
 		fprintf(stderr, "pooltop: %s\n", err);
-		goto out_batch;
+		goto out_view;
 	}
 	dashboard_redraw(b);
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 	terminal_close();
 	/* stderr: stdout may be the results, redirected to a file. The errors were in the event
 	 * log, gone with the screen: they are said again here. */
-	const char *errors[BATCH_MAX_ERRORS];
-	unsigned nerrors = batch_errors(d->batch, errors);
+	const char *errors[VIEW_MAX_ERRORS];
+	unsigned nerrors = view_errors(d->view, errors);
 	for (unsigned i = 0; i < nerrors; i++)
 		fprintf(stderr, "pooltop: %s\n", errors[i]);
-	summary_print(stderr, d->batch);
-	status = batch_exit_status(d->batch);
-out_batch:
-	batch_free(d->batch);
+	summary_print(stderr, d->view);
+	status = view_exit_status(d->view);
+out_view:
+	view_free(d->view);
 out:
 	uv_loop_close(&b->loop);
 	terminal_close();
-	free(d->views);
-	free(d->procs);
+	free(d->rows);
 	free(d->tagged);
 	free(d->log);
 	free(b);

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <uv.h>
 
-#include "exitcode.h"
+#include "cli.h"
 #include "job.h"
-#include "pool.h"
 #include "util.h"
+#include "view.h"
 
 /* sha512 work mixed with items that exit with a code, raise, abort, segfault, fail and hang,
  * so that every state and every kind of exit code shows within seconds. */
@@ -80,19 +80,19 @@ static const char *const exitcode_functions[] = {
 
 struct exitcodes {
 	uv_loop_t loop;
-	struct pool *pool;
+	struct view *view;
 	uv_timer_t watch;
 	int codes[NFUNC];
 	bool have[NFUNC];
 	bool terminated;
 };
 
-static void ec_result(void *data, const struct pool_result *r)
+static void ec_item(void *data, uint64_t seq, int exitcode)
 {
 	struct exitcodes *e = data;
-	if (r->seq >= 1 && r->seq <= NFUNC) {
-		e->codes[r->seq - 1] = r->exitcode;
-		e->have[r->seq - 1] = true;
+	if (seq >= 1 && seq <= NFUNC) {
+		e->codes[seq - 1] = exitcode;
+		e->have[seq - 1] = true;
 	}
 }
 
@@ -105,7 +105,7 @@ static void ec_finished(void *data)
 {
 	struct exitcodes *e = data;
 	uv_close((uv_handle_t *)&e->watch, NULL);
-	pool_close(e->pool, ec_closed, e);
+	view_close(e->view, ec_closed, e);
 }
 
 /* As the example does: terminate the process running "terminated" once it has started. */
@@ -114,45 +114,53 @@ static void ec_watch(uv_timer_t *t)
 	struct exitcodes *e = t->data;
 	if (e->terminated)
 		return;
-	struct pool_totals tot;
-	struct pool_slot_view v[NFUNC];
-	unsigned n = pool_snapshot(e->pool, &tot, v, NFUNC);
+	struct view_totals tot;
+	struct view_row v[NFUNC];
+	unsigned n = view_snapshot(e->view, &tot, v, NFUNC);
 	for (unsigned i = 0; i < n; i++) {
 		if (v[i].cur_seq == NFUNC && v[i].age_ns > 50 * NS_PER_MS) {
-			pool_slot_terminate(e->pool, v[i].index, v[i].generation);
+			view_command(e->view, VIEW_TERMINATE, v[i].index, v[i].generation, 0);
 			e->terminated = true;
 		}
 	}
 }
 
-int demo_exitcodes(unsigned workers)
+int demo_exitcodes(const struct config *cfg)
 {
 	struct exitcodes e;
 	memset(&e, 0, sizeof(e));
-	struct pool_config cfg = {
-		.workers = MAX(workers, (unsigned)NFUNC),
-		.join_timeout_ns = 10 * NS_PER_S,
-		.worker_stderr_fd = -1,
-	};
-	char err[128];
-	if (job_builtin_parse("demo", &cfg.job, err, sizeof(err)) < 0) {
+	/* The example's own batch: its five functions, one worker each, nothing written. */
+	struct config c = *cfg;
+	c.items = (char **)exitcode_functions;
+	c.nitems = NFUNC;
+	c.arg_file = NULL;
+	c.builtin = "demo";
+	c.jobs = MAX(cfg->jobs, (unsigned)NFUNC);
+	c.joblog = c.results = NULL;
+	c.resume = c.resume_failed = false;
+	struct job job;
+	char err[512];
+	if (job_from_config(&c, &job, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pooltop: demo exitcodes: %s\n", err);
 		return 255;
 	}
-	struct pool_callbacks cb = {.result = ec_result, .finished = ec_finished, .data = &e};
+	for (size_t i = 0; i < NFUNC; i++)
+		printf("Starting process for %s\n", exitcode_functions[i]);
+	fflush(stdout);
 	uv_loop_init(&e.loop);
-	int r;
-	e.pool = pool_new(&e.loop, &cfg, &cb, &r);
-	if (!e.pool || pool_start(e.pool) != 0) {
-		fprintf(stderr, "pooltop: demo exitcodes: cannot start the workers\n");
+	struct view_hooks hooks = {.item = ec_item, .finished = ec_finished, .data = &e};
+	if (view_local_new(&e.loop, &c, &job, &hooks, 1, false, &e.view, err, sizeof(err)) < 0 ||
+	    view_start(e.view, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pooltop: demo exitcodes: %s\n", err);
+		if (e.view) {
+			view_close(e.view, ec_closed, &e);
+			uv_run(&e.loop, UV_RUN_DEFAULT);
+			view_free(e.view);
+		}
+		uv_loop_close(&e.loop);
+		job_release(&job);
 		return 255;
 	}
-	for (size_t i = 0; i < NFUNC; i++) {
-		printf("Starting process for %s\n", exitcode_functions[i]);
-		pool_submit(e.pool, i + 1, exitcode_functions[i], strlen(exitcode_functions[i]));
-	}
-	fflush(stdout);
-	pool_input_end(e.pool);
 	uv_timer_init(&e.loop, &e.watch);
 	e.watch.data = &e;
 	uv_timer_start(&e.watch, ec_watch, 10, 10);
@@ -163,7 +171,8 @@ int demo_exitcodes(unsigned workers)
 		else
 			printf("%s.exitcode = None\n", exitcode_functions[i]);
 	}
-	pool_free(e.pool);
+	view_free(e.view);
 	uv_loop_close(&e.loop);
+	job_release(&job);
 	return 0;
 }

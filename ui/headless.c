@@ -1,7 +1,7 @@
 /* The headless front end: the batch's results on stdout, events and (on a terminal) a progress
  * line on stderr, a summary on stderr at the end. Signals to pooltop: SIGINT joins all (what was
  * read is finished), again terminates all, a third time kills all; SIGTERM and SIGHUP terminate
- * all, again kill all (batch_escalate). SIGUSR1 prints a status line, SIGUSR2 turns the progress
+ * all, again kill all (view_escalate). SIGUSR1 prints a status line, SIGUSR2 turns the progress
  * line on or off (GNU parallel's --progress toggle). */
 #include "headless.h"
 
@@ -11,8 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "batch.h"
-#include "pool.h"
+#include "view.h"
 #include "summary.h"
 #include "util.h"
 
@@ -21,7 +20,7 @@
 struct headless {
 	const struct config *cfg;
 	uv_loop_t loop;
-	struct batch *batch;
+	struct view *view;
 	uv_timer_t progress;
 	uv_signal_t sigint, sigterm, sighup, sigusr1, sigusr2;
 	bool tty; /* show a progress line (stderr is a terminal, or SIGUSR2 asked) */
@@ -37,17 +36,17 @@ static void progress_clear(struct headless *h)
 	}
 }
 
-static void event_cb(void *data, const struct pool_event *ev)
+static void event_cb(void *data, const struct view_event *ev)
 {
 	struct headless *h = data;
 	/* -q hides the events, not why the batch is stopping. */
-	if (h->cfg->quiet && ev->kind != POOL_EVENT_STOP)
+	if (h->cfg->quiet && ev->kind != VIEW_EVENT_STOP)
 		return;
 	/* Workers starting are routine: only the noteworthy reach the user. */
-	if (ev->kind == POOL_EVENT_WORKER_STARTED)
+	if (ev->kind == VIEW_EVENT_WORKER_STARTED)
 		return;
-	if (ev->kind == POOL_EVENT_WORKER_EXITED && ev->exitcode == 0 &&
-	    ev->cause == POOL_CAUSE_END)
+	if (ev->kind == VIEW_EVENT_WORKER_EXITED && ev->exitcode == 0 &&
+	    ev->cause == VIEW_CAUSE_END)
 		return;
 	progress_clear(h);
 	fprintf(stderr, "pooltop: %s\n", ev->text);
@@ -56,8 +55,8 @@ static void event_cb(void *data, const struct pool_event *ev)
 /* The batch in one line: counts, workers, rate. */
 static void status_line(struct headless *h, const char *prefix, const char *suffix)
 {
-	struct pool_totals tot;
-	pool_snapshot(batch_pool(h->batch), &tot, NULL, 0);
+	struct view_totals tot;
+	view_snapshot(h->view, &tot, NULL, 0);
 	fprintf(stderr,
 		"%spooltop: %llu done, %llu failed, %llu running, %llu queued%s | %u/%u "
 		"workers | %.0f/s%s",
@@ -73,7 +72,7 @@ static void progress_cb(uv_timer_t *t)
 	h->progress_shown = true;
 }
 
-static void batch_closed_cb(void *data)
+static void view_closed_cb(void *data)
 {
 	struct headless *h = data;
 	uv_close((uv_handle_t *)&h->progress, NULL);
@@ -90,7 +89,7 @@ static void finished_cb(void *data)
 	h->finished = true;
 	uv_timer_stop(&h->progress);
 	progress_clear(h);
-	batch_close(h->batch, batch_closed_cb, h);
+	view_close(h->view, view_closed_cb, h);
 }
 
 static void signal_cb(uv_signal_t *s, int sig)
@@ -111,10 +110,10 @@ static void signal_cb(uv_signal_t *s, int sig)
 			uv_timer_stop(&h->progress);
 		return;
 	case SIGINT:
-		batch_escalate(h->batch, BATCH_JOIN, "interrupted");
+		view_escalate(h->view, VIEW_STOP_JOIN, "interrupted");
 		return;
 	default:
-		batch_escalate(h->batch, BATCH_TERMINATE, strsignal(sig));
+		view_escalate(h->view, VIEW_STOP_TERMINATE, strsignal(sig));
 		return;
 	}
 }
@@ -123,18 +122,17 @@ static void print_summary(struct headless *h)
 {
 	/* -q shows no events: the errors among them are still said. */
 	if (h->cfg->quiet) {
-		const char *errors[BATCH_MAX_ERRORS];
-		unsigned n = batch_errors(h->batch, errors);
+		const char *errors[VIEW_MAX_ERRORS];
+		unsigned n = view_errors(h->view, errors);
 		for (unsigned i = 0; i < n; i++)
 			fprintf(stderr, "pooltop: %s\n", errors[i]);
 	}
 	/* ...and the summary only when items failed or did not run. */
-	struct batch_summary sum;
-	batch_summary(h->batch, &sum);
-	if (h->cfg->quiet && sum.failed == 0 && sum.not_run == 0 &&
-	    !pool_fatal(batch_pool(h->batch)))
+	struct view_summary sum;
+	view_summary(h->view, &sum);
+	if (h->cfg->quiet && sum.failed == 0 && sum.not_run == 0 && !sum.fatal[0])
 		return;
-	summary_print(stderr, h->batch);
+	summary_print(stderr, h->view);
 }
 
 int headless_run(const struct config *cfg, const struct job *job)
@@ -149,8 +147,8 @@ int headless_run(const struct config *cfg, const struct job *job)
 		fprintf(stderr, "pooltop: cannot start the event loop: %s\n", uv_strerror(r));
 		return 255;
 	}
-	struct batch_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = &h};
-	r = batch_new(&h.loop, cfg, job, &hooks, 1, true, &h.batch, err, sizeof(err));
+	struct view_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = &h};
+	r = view_local_new(&h.loop, cfg, job, &hooks, 1, true, &h.view, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "pooltop: %s\n", err);
 		uv_loop_close(&h.loop);
@@ -173,17 +171,17 @@ int headless_run(const struct config *cfg, const struct job *job)
 		uv_timer_start(&h.progress, progress_cb, PROGRESS_MS, PROGRESS_MS);
 
 	int status;
-	if (batch_start(h.batch, err, sizeof(err)) < 0) {
+	if (view_start(h.view, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pooltop: %s\n", err);
 		status = 255;
-		batch_close(h.batch, batch_closed_cb, &h);
+		view_close(h.view, view_closed_cb, &h);
 		uv_run(&h.loop, UV_RUN_DEFAULT);
 	} else {
 		uv_run(&h.loop, UV_RUN_DEFAULT);
 		print_summary(&h);
-		status = batch_exit_status(h.batch);
+		status = view_exit_status(h.view);
 	}
-	batch_free(h.batch);
+	view_free(h.view);
 	uv_loop_close(&h.loop);
 	return status;
 }

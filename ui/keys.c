@@ -13,7 +13,7 @@
 
 static unsigned dash_rows(const struct dash *d)
 {
-	return d->nviews;
+	return d->nrows;
 }
 
 static int key_move(struct dash *d, int key)
@@ -81,16 +81,16 @@ static const char *cmd_error(int r)
 }
 
 /* Apply cmd to the tagged workers, or else to the selected one. */
-static int act(struct dash *d, int (*cmd)(struct pool *, unsigned, uint64_t), const char *done)
+static int act(struct dash *d, enum view_command cmd, const char *done)
 {
-	if (!d->nviews)
+	if (!d->nrows)
 		return DASH_REDRAW_NONE;
 	if (d->ntagged) {
 		unsigned ok = 0, stale = 0;
-		for (unsigned i = 0; i < d->nviews; i++) {
+		for (unsigned i = 0; i < d->nrows; i++) {
 			if (!d->tagged[i])
 				continue;
-			int r = cmd(d->pool, i, d->tagged[i]);
+			int r = view_command(d->view, cmd, i, d->tagged[i], 0);
 			if (r == 0)
 				ok++;
 			else
@@ -103,9 +103,9 @@ static int act(struct dash *d, int (*cmd)(struct pool *, unsigned, uint64_t), co
 		return DASH_REDRAW;
 	}
 	unsigned slot = d->selected;
-	const struct pool_slot_view *v = &d->views[slot];
+	const struct view_row *v = &d->rows[slot];
 	/* The generation of the row as it was drawn: a process started since is left alone. */
-	int r = cmd(d->pool, slot, v->generation);
+	int r = view_command(d->view, cmd, slot, v->generation, 0);
 	if (r < 0)
 		dash_message(d, "worker %u: %s", slot, cmd_error(r));
 	else
@@ -116,25 +116,25 @@ static int act(struct dash *d, int (*cmd)(struct pool *, unsigned, uint64_t), co
 static int key_terminate(struct dash *d, int key)
 {
 	(void)key;
-	return act(d, pool_slot_terminate, "SIGTERM sent");
+	return act(d, VIEW_TERMINATE, "SIGTERM sent");
 }
 
 static int key_kill(struct dash *d, int key)
 {
 	(void)key;
-	return act(d, pool_slot_kill, "SIGKILL sent");
+	return act(d, VIEW_KILL, "SIGKILL sent");
 }
 
 static int key_join(struct dash *d, int key)
 {
 	(void)key;
-	return act(d, pool_slot_join, "joining (finishes its item, runs fini, exits 0)");
+	return act(d, VIEW_JOIN, "joining (finishes its item, runs fini, exits 0)");
 }
 
 static int key_join_all(struct dash *d, int key)
 {
 	(void)key;
-	batch_stop(d->batch, BATCH_JOIN, "J");
+	view_stop(d->view, VIEW_STOP_JOIN, "J");
 	dash_message(d, "joining all: no more input; items in hand are finished");
 	return DASH_REDRAW;
 }
@@ -142,7 +142,7 @@ static int key_join_all(struct dash *d, int key)
 static int key_terminate_all(struct dash *d, int key)
 {
 	(void)key;
-	if (batch_escalate(d->batch, BATCH_TERMINATE, "T") == BATCH_KILL)
+	if (view_escalate(d->view, VIEW_STOP_TERMINATE, "T") == VIEW_STOP_KILL)
 		dash_message(d, "killing all workers (SIGKILL)");
 	else
 		dash_message(d, "terminating all workers (--term-seq: SIGTERM, then SIGKILL)");
@@ -152,9 +152,10 @@ static int key_terminate_all(struct dash *d, int key)
 static int key_restart(struct dash *d, int key)
 {
 	(void)key;
-	if (!d->nviews)
+	if (!d->nrows)
 		return DASH_REDRAW_NONE;
-	int r = pool_slot_restart(d->pool, d->selected);
+	int r = view_command(d->view, VIEW_RESTART, d->selected, d->rows[d->selected].generation,
+			     0);
 	if (r < 0)
 		dash_message(d, "worker %u: %s", d->selected, cmd_error(r));
 	else
@@ -170,7 +171,7 @@ static int key_resize(struct dash *d, int key)
 		dash_message(d, "the pool has one worker: use j or T to stop it");
 		return DASH_REDRAW;
 	}
-	int r = pool_resize(d->pool, n);
+	int r = view_resize(d->view, n);
 	if (r < 0) {
 		dash_message(d, "resize to %u: %s", n, cmd_error(r));
 	} else {
@@ -185,7 +186,7 @@ static int key_pause(struct dash *d, int key)
 {
 	(void)key;
 	bool paused = !d->totals.paused;
-	pool_pause(d->pool, paused);
+	view_pause(d->view, paused);
 	d->totals.paused = paused;
 	dash_message(d, paused ? "paused: workers start no new item (p resumes)" : "resumed");
 	return DASH_REDRAW;
@@ -194,14 +195,14 @@ static int key_pause(struct dash *d, int key)
 static int key_tag(struct dash *d, int key)
 {
 	(void)key;
-	if (!d->nviews)
+	if (!d->nrows)
 		return DASH_REDRAW_NONE;
 	unsigned s = d->selected;
 	if (d->tagged[s]) {
 		d->tagged[s] = 0;
 		d->ntagged--;
-	} else if (d->views[s].pid > 0) {
-		d->tagged[s] = d->views[s].generation;
+	} else if (d->rows[s].pid > 0) {
+		d->tagged[s] = d->rows[s].generation;
 		d->ntagged++;
 	}
 	return key_move(d, KEY_DOWN);
@@ -229,7 +230,7 @@ static int key_quit(struct dash *d, int key)
 	if (d->totals.finished) {
 		/* Only output for a slow reader is left: q does not wait for it. */
 		d->quitting = true;
-		batch_stop(d->batch, BATCH_KILL, "q");
+		view_stop(d->view, VIEW_STOP_KILL, "q");
 		return DASH_REDRAW | DASH_QUIT;
 	}
 	d->mode = DASH_MODE_CONFIRM_QUIT;
@@ -241,23 +242,23 @@ static int key_ctrl_c(struct dash *d, int key)
 	(void)key;
 	d->quitting = true;
 	d->mode = DASH_MODE_MAIN;
-	switch (batch_escalate(d->batch, BATCH_JOIN, "Ctrl-C")) {
-	case BATCH_RUN:
-	case BATCH_JOIN:
+	switch (view_escalate(d->view, VIEW_STOP_JOIN, "Ctrl-C")) {
+	case VIEW_STOP_NONE:
+	case VIEW_STOP_JOIN:
 		dash_message(d, "Ctrl-C: joining all workers, then quitting (Ctrl-C again: "
 				"terminate all)");
 		break;
-	case BATCH_TERMINATE:
+	case VIEW_STOP_TERMINATE:
 		dash_message(d, "Ctrl-C: terminating all workers (again: kill all)");
 		break;
-	case BATCH_KILL:
+	case VIEW_STOP_KILL:
 		dash_message(d, "Ctrl-C: killing all workers");
 		break;
 	}
 	return DASH_REDRAW | (d->finished ? DASH_QUIT : 0);
 }
 
-const struct dash_binding dash_bindings[] = {
+static const struct dash_binding main_keys[] = {
 	{KEY_UP, "Up Down PgUp PgDn Home End", "select a worker (mouse: click, wheel)", key_move},
 	{KEY_DOWN, NULL, NULL, key_move},
 	{KEY_PPAGE, NULL, NULL, key_move},
@@ -281,39 +282,94 @@ const struct dash_binding dash_bindings[] = {
 	{KEY_ENTER, NULL, NULL, key_detail},
 	{'?', "?", "this help", key_help},
 	{'q', "q", "quit (asks when work remains)", key_quit},
+	{0, NULL, NULL, NULL},
+};
+
+/* Back to the workers. */
+static int key_back(struct dash *d, int key)
+{
+	(void)key;
+	d->mode = DASH_MODE_MAIN;
+	return DASH_REDRAW;
+}
+
+static const struct dash_binding help_keys[] = {
+	{KEY_ESC, "Esc ? q Enter Left", "back to the workers", key_back},
+	{'?', NULL, NULL, key_back},
+	{'q', NULL, NULL, key_back},
+	{'\r', NULL, NULL, key_back},
+	{'\n', NULL, NULL, key_back},
+	{KEY_ENTER, NULL, NULL, key_back},
+	{KEY_LEFT, NULL, NULL, key_back},
+	{0, NULL, NULL, NULL},
+};
+
+static const struct dash_binding detail_keys[] = {
+	{KEY_UP, "Up Down", "the previous / next worker", key_move},
+	{KEY_DOWN, NULL, NULL, key_move},
+	{KEY_ESC, "Esc q Enter Left", "back to the workers", key_back},
+	{'q', NULL, NULL, key_back},
+	{'\r', NULL, NULL, key_back},
+	{'\n', NULL, NULL, key_back},
+	{KEY_ENTER, NULL, NULL, key_back},
+	{KEY_LEFT, NULL, NULL, key_back},
+	{0, NULL, NULL, NULL},
+};
+
+static int key_quit_join(struct dash *d, int key)
+{
+	(void)key;
+	view_stop(d->view, VIEW_STOP_JOIN, "q");
+	d->quitting = true;
+	d->mode = DASH_MODE_MAIN;
+	dash_message(d, "joining all workers, then quitting");
+	return DASH_REDRAW | (d->finished ? DASH_QUIT : 0);
+}
+
+static int key_quit_terminate(struct dash *d, int key)
+{
+	(void)key;
+	view_escalate(d->view, VIEW_STOP_TERMINATE, "q");
+	d->quitting = true;
+	d->mode = DASH_MODE_MAIN;
+	dash_message(d, "terminating all workers, then quitting");
+	return DASH_REDRAW | (d->finished ? DASH_QUIT : 0);
+}
+
+static const struct dash_binding quit_keys[] = {
+	{'j', "j", "join all: finish the items in hand, then quit", key_quit_join},
+	{'J', NULL, NULL, key_quit_join},
+	{'t', "t", "terminate all now (--term-seq), then quit", key_quit_terminate},
+	{'T', NULL, NULL, key_quit_terminate},
+	{KEY_ESC, "Esc n c q", "cancel", key_back},
+	{'n', NULL, NULL, key_back},
+	{'c', NULL, NULL, key_back},
+	{'q', NULL, NULL, key_back},
+	{0, NULL, NULL, NULL},
+};
+
+/* Keys that work in every mode. */
+static const struct dash_binding global_keys[] = {
 	{CTRL_C, "Ctrl-C", "join all; again: terminate all; a third time: kill all", key_ctrl_c},
 	{0, NULL, NULL, NULL},
 };
 
-static int key_other_mode(struct dash *d, int key)
+const struct dash_mode_def dash_modes[] = {
+	[DASH_MODE_MAIN] = {"the workers", view_main_draw, main_keys},
+	[DASH_MODE_HELP] = {"help", view_help_draw, help_keys},
+	[DASH_MODE_DETAIL] = {"a worker's detail", view_detail_draw, detail_keys},
+	[DASH_MODE_CONFIRM_QUIT] = {"the quit dialog", view_quit_draw, quit_keys},
+};
+const size_t dash_nmodes = ARRAY_SIZE(dash_modes);
+const struct dash_binding *const dash_global_keys = global_keys;
+
+static int dash_dispatch(const struct dash_binding *b, struct dash *d, int key, bool *found)
 {
-	switch (d->mode) {
-	case DASH_MODE_CONFIRM_QUIT:
-		if (key == 'j' || key == 'J') {
-			batch_stop(d->batch, BATCH_JOIN, "q");
-			d->quitting = true;
-			dash_message(d, "joining all workers, then quitting");
-		} else if (key == 't' || key == 'T') {
-			batch_escalate(d->batch, BATCH_TERMINATE, "q");
-			d->quitting = true;
-			dash_message(d, "terminating all workers, then quitting");
-		} else if (key != KEY_ESC && key != 'n' && key != 'c' && key != 'q') {
-			return DASH_REDRAW_NONE;
+	for (; b->fn; b++) {
+		if (b->key == key) {
+			*found = true;
+			return b->fn(d, key);
 		}
-		d->mode = DASH_MODE_MAIN;
-		return DASH_REDRAW | (d->quitting && d->finished ? DASH_QUIT : 0);
-	case DASH_MODE_HELP:
-	case DASH_MODE_DETAIL:
-		if (key == KEY_UP || key == KEY_DOWN)
-			return d->mode == DASH_MODE_DETAIL ? key_move(d, key) : DASH_REDRAW_NONE;
-		if (key == KEY_ESC || key == 'q' || key == '?' || key == '\r' || key == '\n' ||
-		    key == KEY_ENTER || key == KEY_LEFT) {
-			d->mode = DASH_MODE_MAIN;
-			return DASH_REDRAW;
-		}
-		return DASH_REDRAW_NONE;
-	case DASH_MODE_MAIN:
-		break;
 	}
 	return DASH_REDRAW_NONE;
 }
@@ -322,12 +378,9 @@ int dash_key(struct dash *d, int key)
 {
 	if (key == KEY_RESIZE)
 		return DASH_REDRAW;
-	if (key == CTRL_C)
-		return key_ctrl_c(d, key);
-	if (d->mode != DASH_MODE_MAIN)
-		return key_other_mode(d, key);
-	for (const struct dash_binding *b = dash_bindings; b->fn; b++)
-		if (b->key == key)
-			return b->fn(d, key);
-	return DASH_REDRAW_NONE;
+	bool found = false;
+	int r = dash_dispatch(global_keys, d, key, &found);
+	if (found)
+		return r;
+	return dash_dispatch(dash_modes[d->mode].keys, d, key, &found);
 }

@@ -4,13 +4,12 @@
 
 #include "exitcode.h"
 
-void summary_print(FILE *f, const struct batch *b)
+void summary_print(FILE *f, const struct view *v)
 {
-	struct batch_summary s;
-	batch_summary(b, &s);
-	const char *fatal = pool_fatal(batch_pool((struct batch *)b));
-	if (fatal)
-		fprintf(f, "pooltop: %s\n", fatal);
+	struct view_summary s;
+	view_summary(v, &s);
+	if (s.fatal[0])
+		fprintf(f, "pooltop: %s\n", s.fatal);
 	fprintf(f, "pooltop: %llu done, %llu failed", (unsigned long long)s.done,
 		(unsigned long long)s.failed);
 	if (s.ncodes) {

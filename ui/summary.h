@@ -4,9 +4,9 @@
 
 #include <stdio.h>
 
-#include "batch.h"
+#include "view.h"
 
 /* "pooltop: 97 done, 3 failed (2 with 1, 1 with -11 SIGSEGV) in 1.23 s (81 items/s)" */
-void summary_print(FILE *f, const struct batch *b);
+void summary_print(FILE *f, const struct view *v);
 
 #endif

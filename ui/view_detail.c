@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dash.h"
+#include "format.h"
 #include "exitcode.h"
 #include "util.h"
 
@@ -36,13 +37,13 @@ static int draw_tail(const char *text, size_t len, int y, int x, int rows, int w
 
 void view_detail_draw(struct dash *d, int y, int x, int h, int w)
 {
-	if (!d->nviews) {
+	if (!d->nrows) {
 		mvaddnstr(y, x, "no worker", w);
 		return;
 	}
-	const struct pool_slot_view *v = &d->views[d->selected];
-	static struct pool_slot_detail det;
-	pool_slot_detail(d->pool, v->index, &det);
+	const struct view_row *v = &d->rows[d->selected];
+	static struct view_detail det;
+	view_detail(d->view, v->index, &det);
 	char line[512], code[64] = "-";
 	if (v->has_exit)
 		exitcode_describe(v->last_exit, v->last_core, code, sizeof(code));
@@ -57,12 +58,11 @@ void view_detail_draw(struct dash *d, int y, int x, int h, int w)
 	else
 		snprintf(pid, sizeof(pid), "no process (last pid %d)", (int)v->last_pid);
 	snprintf(line, sizeof(line), "  %s  %s%s  restarts %u  done %llu  failed %llu  %.1f/s", pid,
-		 v->hung ? "HUNG" : pool_slot_state_name(v->state),
-		 v->fini_ran ? " (fini ran)" : "", v->restarts, (unsigned long long)v->done,
-		 (unsigned long long)v->failed, v->rate);
+		 v->hung ? "HUNG" : view_state_name(v->state), v->fini_ran ? " (fini ran)" : "",
+		 v->restarts, (unsigned long long)v->done, (unsigned long long)v->failed, v->rate);
 	addnstr(line, MAX(0, w - getcurx(stdscr)));
 	snprintf(line, sizeof(line), "last exit: %s%s%s", code, v->has_exit ? ", cause: " : "",
-		 v->has_exit ? pool_cause_name(v->last_cause) : "");
+		 v->has_exit ? view_cause_name(v->last_cause) : "");
 	mvaddnstr(y + 1, x, line, w);
 	int row = y + 3;
 	int budget = h - 4;
@@ -72,16 +72,16 @@ void view_detail_draw(struct dash *d, int y, int x, int h, int w)
 	mvaddnstr(row++, x, "       SEQ  EXIT              TIME  ITEM", w);
 	attroff(A_UNDERLINE);
 	for (int i = 0; i < recent_rows && row < y + h; i++) {
-		const struct pool_history_entry *e = &det.recent[i];
+		const struct view_history *e = &det.recent[i];
 		char c[48], t[32];
 		exitcode_format(e->exitcode, e->core, c, sizeof(c));
-		dash_format_duration(t, sizeof(t), e->runtime_ns);
+		format_duration(t, sizeof(t), e->runtime_ns);
 		snprintf(line, sizeof(line), "%10llu  ", (unsigned long long)e->seq);
 		mvaddnstr(row, x, line, w);
-		attron(dash_attr(d, dash_exit_color(e->exitcode)));
+		attron(dash_tone_attr(d, exit_tone(e->exitcode)));
 		snprintf(line, sizeof(line), "%-16.16s", c);
 		addnstr(line, MAX(0, w - getcurx(stdscr)));
-		attroff(dash_attr(d, dash_exit_color(e->exitcode)));
+		attroff(dash_tone_attr(d, exit_tone(e->exitcode)));
 		snprintf(line, sizeof(line), "%6s  ", t);
 		addnstr(line, MAX(0, w - getcurx(stdscr)));
 		int left = w - getcurx(stdscr);

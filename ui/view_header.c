@@ -3,37 +3,12 @@
 #include <string.h>
 
 #include "dash.h"
+#include "format.h"
 #include "util.h"
-
-static void rate_text(char *buf, size_t len, double r)
-{
-	if (r >= 1e6)
-		snprintf(buf, len, "%.1fM/s", r / 1e6);
-	else if (r >= 1e4)
-		snprintf(buf, len, "%.1fk/s", r / 1e3);
-	else if (r >= 10)
-		snprintf(buf, len, "%.0f/s", r);
-	else
-		snprintf(buf, len, "%.2f/s", r);
-}
-
-static const char *run_state(const struct dash *d)
-{
-	const struct pool_totals *t = &d->totals;
-	if (d->finished)
-		return "FINISHED";
-	if (t->finished)
-		return "WRITING OUTPUT";
-	if (t->closing)
-		return t->paused ? "CLOSING, PAUSED" : "CLOSING";
-	if (t->paused)
-		return "PAUSED";
-	return "RUNNING";
-}
 
 void view_header_draw(struct dash *d, int y, int x, int h, int w)
 {
-	const struct pool_totals *t = &d->totals;
+	const struct view_totals *t = &d->totals;
 	char line[512];
 	/* Line 1: what runs. */
 	move(y, x);
@@ -44,12 +19,12 @@ void view_header_draw(struct dash *d, int y, int x, int h, int w)
 	/* What runs holds the user's arguments: escaped like any item. */
 	int col = getcurx(stdscr) - x;
 	col += dash_put_clean(d->what, strlen(d->what), MAX(0, w - col));
-	snprintf(line, sizeof(line), "  [%s]", run_state(d));
+	snprintf(line, sizeof(line), "  [%s]", format_run_state(t));
 	addnstr(line, MAX(0, w - col));
 	col = getcurx(stdscr) - x;
-	if (batch_output_blocked(d->batch) && w - col > 0) {
+	if (t->output_blocked && w - col > 0) {
 		/* A slow reader of stdout holds the batch up: no new item starts until it reads. */
-		double kib = (double)batch_output_pending(d->batch) / 1024;
+		double kib = (double)t->output_pending / 1024;
 		if (kib >= 1024)
 			snprintf(line, sizeof(line), "  stdout blocked: %.1fM waiting", kib / 1024);
 		else
@@ -87,24 +62,13 @@ void view_header_draw(struct dash *d, int y, int x, int h, int w)
 	if (h < 3)
 		return;
 	/* Line 3: rates, ETA, progress. */
-	char now[32], avg[32], el[32], eta[32] = "-";
-	rate_text(now, sizeof(now), t->rate_now);
-	rate_text(avg, sizeof(avg), t->rate_avg);
-	dash_format_duration(el, sizeof(el), t->elapsed_ns);
+	char now[32], avg[32], el[32], eta[32];
+	format_rate(now, sizeof(now), t->rate_now);
+	format_rate(avg, sizeof(avg), t->rate_avg);
+	format_duration(el, sizeof(el), t->elapsed_ns);
+	format_eta(eta, sizeof(eta), t);
 	uint64_t finished = t->done + t->failed;
 	uint64_t total = t->submitted;
-	/* The average rate is the steadier; when nothing finishes now (all that is left hangs)
-	 * there is no telling. */
-	double rate = t->rate_avg;
-	bool only_hung_left = t->queued == 0 && t->running > 0 && t->hung == t->running;
-	if (t->input_ended && rate > 0 && total > finished && t->rate_now >= rate / 100 &&
-	    !only_hung_left)
-		dash_format_duration(eta, sizeof(eta),
-				     (uint64_t)((double)(total - finished) / rate * 1e9));
-	else if (t->input_ended && total == finished)
-		snprintf(eta, sizeof(eta), "0s");
-	else
-		snprintf(eta, sizeof(eta), "?");
 	snprintf(line, sizeof(line), "rate %s now, %s avg | elapsed %s | ETA %s | ", now, avg, el,
 		 eta);
 	mvaddnstr(y + 2, x, line, w);

@@ -1,4 +1,4 @@
-/* The help screen: the keys (from the key table) and the exit-code legend. */
+/* The help screen: every mode's keys (from the key tables) and the exit-code legend. */
 #include <stdio.h>
 
 #include "dash.h"
@@ -11,11 +11,21 @@ void view_help_draw(struct dash *d, int y, int x, int h, int w)
 	mvaddnstr(row++, x, "pooltop help: keys", w);
 	attroff(dash_attr(d, DASH_COLOR_TITLE));
 	char line[256];
-	for (const struct dash_binding *b = dash_bindings; b->fn && row < y + h; b++) {
-		if (!b->keys)
-			continue;
-		snprintf(line, sizeof(line), "  %-28s %s", b->keys, b->what);
-		mvaddnstr(row++, x, line, w);
+	/* Every mode's keys, from the key tables themselves. */
+	for (size_t m = 0; m <= dash_nmodes && row < y + h; m++) {
+		const struct dash_binding *b =
+			m < dash_nmodes ? dash_modes[m].keys : dash_global_keys;
+		if (m > 0) {
+			snprintf(line, sizeof(line),
+				 "in %s:", m < dash_nmodes ? dash_modes[m].name : "every mode");
+			mvaddnstr(row++, x, line, w);
+		}
+		for (; b->fn && row < y + h; b++) {
+			if (!b->keys)
+				continue;
+			snprintf(line, sizeof(line), "  %-28s %s", b->keys, b->what);
+			mvaddnstr(row++, x, line, w);
+		}
 	}
 	row++;
 	static const struct {

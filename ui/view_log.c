@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "dash.h"
+#include "format.h"
 #include "util.h"
 
 void view_log_draw(struct dash *d, int y, int x, int h, int w)
@@ -30,11 +31,10 @@ void view_log_draw(struct dash *d, int y, int x, int h, int w)
 		attron(dash_attr(d, DASH_COLOR_DIM));
 		addnstr(stamp, w);
 		attroff(dash_attr(d, DASH_COLOR_DIM));
-		int attr = 0;
-		if (l->kind == POOL_EVENT_WORKER_EXITED)
-			attr = dash_attr(d, dash_exit_color(l->exitcode));
-		else if (l->kind == POOL_EVENT_ITEM_FAILED)
-			attr = dash_attr(d, DASH_COLOR_EXIT);
+		enum tone tone = l->kind == VIEW_EVENT_WORKER_EXITED ? exit_tone(l->exitcode)
+				 : l->kind == VIEW_EVENT_ITEM_FAILED ? TONE_EXIT
+								     : TONE_PLAIN;
+		int attr = dash_tone_attr(d, tone);
 		attron(attr);
 		dash_put_clean(l->text, strlen(l->text), w - 9);
 		attroff(attr);

@@ -1,0 +1,89 @@
+/* The view model's interface: each call goes to the implementation behind the view; the stop
+ * policy and the exit status, which are the same for every implementation, are here. See the
+ * DESIGN comment in view.h. */
+#include "view.h"
+
+int view_start(struct view *v, char *err, size_t errlen)
+{
+	return v->ops->start(v, err, errlen);
+}
+
+unsigned view_snapshot(struct view *v, struct view_totals *t, struct view_row *rows, unsigned max)
+{
+	return v->ops->snapshot(v, t, rows, max);
+}
+
+int view_detail(struct view *v, unsigned slot, struct view_detail *d)
+{
+	return v->ops->detail(v, slot, d);
+}
+
+int view_command(struct view *v, enum view_command cmd, unsigned slot, uint64_t generation, int arg)
+{
+	return v->ops->command(v, cmd, slot, generation, arg);
+}
+
+int view_resize(struct view *v, unsigned n)
+{
+	return v->ops->resize(v, n);
+}
+
+void view_pause(struct view *v, bool paused)
+{
+	v->ops->pause(v, paused);
+}
+
+void view_stop(struct view *v, enum view_stop how, const char *why)
+{
+	v->ops->stop(v, how, why);
+}
+
+enum view_stop view_escalate(struct view *v, enum view_stop first, const char *why)
+{
+	enum view_stop now = v->ops->stopping(v);
+	enum view_stop next = now == VIEW_STOP_NONE ? first : now + 1;
+	if (next < first)
+		next = first;
+	if (next > VIEW_STOP_KILL)
+		next = VIEW_STOP_KILL;
+	v->ops->stop(v, next, why);
+	return v->ops->stopping(v);
+}
+
+enum view_stop view_stopping(const struct view *v)
+{
+	return v->ops->stopping(v);
+}
+
+void view_summary(const struct view *v, struct view_summary *s)
+{
+	v->ops->summary(v, s);
+}
+
+unsigned view_errors(const struct view *v, const char *lines[VIEW_MAX_ERRORS])
+{
+	return v->ops->errors(v, lines);
+}
+
+int view_exit_status(const struct view *v)
+{
+	struct view_summary s;
+	v->ops->summary(v, &s);
+	uint64_t bad = s.failed + s.not_run;
+	bool lost =
+		s.write_error || s.read_error || s.output_closed || s.dropped_bytes || s.unwritten;
+	if ((bad == 0 && lost) || s.fatal[0])
+		return 255;
+	return bad == 0 ? 0 : bad > 100 ? 101 : (int)bad;
+}
+
+void view_close(struct view *v, void (*closed)(void *data), void *data)
+{
+	v->ops->close(v, closed, data);
+}
+
+void view_free(struct view *v)
+{
+	if (v)
+		v->ops->free(v);
+}

@@ -1,0 +1,121 @@
+/* The view model: all a front end may know of a batch and do to it. The dashboard and the
+ * headless runner draw only from it and act only through it.
+ *
+ * DESIGN
+ * What a front end knows is plain data (view_data.h): totals, one row per worker slot, events,
+ * a worker's detail, a summary — no pointer into the engine, fixed sizes. What it does is a
+ * small set of commands. A command on a worker is aimed at the worker as drawn: the slot and
+ * the generation of its process in the row the user saw; when that process has been replaced
+ * since, the command does nothing and says -ESTALE, so a key never hits a process the user did
+ * not see.
+ * Behind the interface is a table of operations (struct view_ops): view_local_new serves a
+ * batch run in this process; another implementation can serve one run elsewhere (a socket to
+ * the process that runs it, another machine) with the front ends unchanged. A front end hears
+ * what happens through hooks (events as they happen, the end of the batch), called from the
+ * loop.
+ * The stop policy is here too, one for every front end: Ctrl-C joins all, again terminates all,
+ * a third time kills all; SIGTERM and SIGHUP terminate all, again kill all (view_escalate).
+ */
+#ifndef POOLTOP_VIEW_H
+#define POOLTOP_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "view_data.h"
+
+struct view;
+struct config;
+struct job;
+
+/* What a front end hears, called from the loop. Any may be NULL. */
+struct view_hooks {
+	/* Something happened: a worker started or ended, an item failed, a notice. */
+	void (*event)(void *data, const struct view_event *ev);
+	/* An item finished (done or failed for good), with its exit code. */
+	void (*item)(void *data, uint64_t seq, int exitcode);
+	/* The batch is over: every item finished or abandoned, every worker gone, every output
+	 * written or given up. The front end then closes the view. */
+	void (*finished)(void *data);
+	void *data;
+};
+
+/* A command aimed at one worker as drawn. */
+enum view_command {
+	VIEW_TERMINATE, /* SIGTERM: Process.terminate(); -15, no fini; the slot is respawned */
+	VIEW_KILL,	/* SIGKILL: -9 */
+	VIEW_JOIN,	/* finish the item, run fini, exit 0; not respawned */
+	VIEW_RESTART,	/* SIGTERM and a new process; or a process in a slot that has none */
+	VIEW_SIGNAL,	/* any signal (arg), to the worker and its job's group */
+};
+
+/* One implementation of the interface. Every operation gets the view it was made for. */
+struct view_ops {
+	int (*start)(struct view *v, char *err, size_t errlen);
+	unsigned (*snapshot)(struct view *v, struct view_totals *t, struct view_row *rows,
+			     unsigned max);
+	int (*detail)(struct view *v, unsigned slot, struct view_detail *d);
+	int (*command)(struct view *v, enum view_command cmd, unsigned slot, uint64_t generation,
+		       int arg);
+	int (*resize)(struct view *v, unsigned n);
+	void (*pause)(struct view *v, bool paused);
+	void (*stop)(struct view *v, enum view_stop how, const char *why);
+	enum view_stop (*stopping)(const struct view *v);
+	void (*summary)(const struct view *v, struct view_summary *s);
+	unsigned (*errors)(const struct view *v, const char *lines[VIEW_MAX_ERRORS]);
+	void (*close)(struct view *v, void (*closed)(void *data), void *data);
+	void (*free)(struct view *v);
+};
+
+/* What every implementation starts with (its own state follows). */
+struct view {
+	const struct view_ops *ops;
+	struct view_hooks hooks;
+};
+
+/* A batch run here: cfg's items through job's workers on loop, the outputs to out_fd when
+ * show_output. Opens the input and the files (nothing is written until all opened). Returns 0
+ * and *out, or a negative errno with a one-line reason in err ("--joblog x: Permission
+ * denied"). hooks are copied. */
+int view_local_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
+		   const struct view_hooks *hooks, int out_fd, bool show_output, struct view **out,
+		   char *err, size_t errlen);
+
+/* Start the workers and the reading. 0 or a negative errno (message in err). */
+int view_start(struct view *v, char *err, size_t errlen);
+/* The totals and up to max rows (rows may be NULL when max is 0). Returns the rows written. */
+unsigned view_snapshot(struct view *v, struct view_totals *t, struct view_row *rows, unsigned max);
+/* A worker's recent items, latest output and stderr. 0, or -EINVAL for a slot out of range. */
+int view_detail(struct view *v, unsigned slot, struct view_detail *d);
+/* cmd on slot as drawn (generation from its row; arg: the signal for VIEW_SIGNAL). 0, or
+ * -ESTALE (the slot's process was replaced since), -ESRCH (no process), -EINVAL (no such
+ * slot or signal), -EPIPE (the pool is shutting down). */
+int view_command(struct view *v, enum view_command cmd, unsigned slot, uint64_t generation,
+		 int arg);
+/* Grow (start workers) or shrink (join the highest slots) to n. 0, -EINVAL or -EPIPE. */
+int view_resize(struct view *v, unsigned n);
+void view_pause(struct view *v, bool paused);
+/* Stop at least as hard as how (a weaker stop than the one in force does nothing). why begins
+ * the event that says so ("SIGTERM: terminating all workers"); NULL when the caller said why
+ * itself. */
+void view_stop(struct view *v, enum view_stop how, const char *why);
+/* One step harder than the stop in force, at least first: Ctrl-C is first=VIEW_STOP_JOIN
+ * (join, terminate, kill), SIGTERM first=VIEW_STOP_TERMINATE (terminate, kill). Returns the stop
+ * now in force. */
+enum view_stop view_escalate(struct view *v, enum view_stop first, const char *why);
+enum view_stop view_stopping(const struct view *v);
+void view_summary(const struct view *v, struct view_summary *s);
+/* The run's errors, one line each without "pooltop: ", also sent as events when they happened:
+ * for a front end that could not show those then. lines[i] borrowed until view_free. */
+unsigned view_errors(const struct view *v, const char *lines[VIEW_MAX_ERRORS]);
+/* GNU parallel's rule: 0 all done; 1-100 the number of failed (or not run) items; 101 more; 255
+ * when all were done but a file could not be written, stdout was closed, output was given up or
+ * the input could not be read, or when the batch could not run at all (summary.fatal). */
+int view_exit_status(const struct view *v);
+/* Close (workers still alive are killed); closed(data) when done, then view_free. */
+void view_close(struct view *v, void (*closed)(void *data), void *data);
+void view_free(struct view *v);
+
+#endif

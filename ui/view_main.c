@@ -1,0 +1,67 @@
+/* The main screen: the header, the worker table, the event log and a footer of keys (or the
+ * latest message); and the quit dialog over it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dash.h"
+#include "util.h"
+
+void view_main_draw(struct dash *d, int y, int x, int rows, int cols)
+{
+	int header = rows >= 20 ? 4 : rows >= 14 ? 3 : 2;
+	int footer = 1;
+	int avail = rows - header - footer;
+	/* The table takes the rows it needs, leaving the log at least a few; the log takes the
+	 * rest. */
+	int log_min = rows >= 20 ? 6 : rows >= 14 ? 4 : 0;
+	int table = MIN((int)d->nrows + 1, avail - log_min);
+	table = MAX(table, MIN(avail, 3));
+	int log = avail - table;
+	view_header_draw(d, y, x, header, cols);
+	view_workers_draw(d, y + header, x, table, cols);
+	if (log >= 2)
+		view_log_draw(d, y + header + table, x, log, cols);
+	/* The footer: a message, or the keys. */
+	move(y + rows - 1, x);
+	clrtoeol();
+	if (d->message[0] && now_ns() < d->message_until_ns) {
+		attron(A_BOLD);
+		dash_put_clean(d->message, strlen(d->message), cols - 1);
+		attroff(A_BOLD);
+	} else {
+		const char *keys =
+			d->finished ? "batch finished  q:quit  Enter:detail  ?:help"
+			: d->totals.finished
+				? "writing the output for a slow reader  q:drop it and quit  ?:help"
+				: "t:term k:kill j:join J:join-all T:term-all r:restart +/-:size "
+				  "p:pause Space:tag Enter:detail ?:help q:quit";
+		attron(dash_attr(d, DASH_COLOR_DIM));
+		addnstr(keys, cols - 1);
+		attroff(dash_attr(d, DASH_COLOR_DIM));
+	}
+}
+
+void view_quit_draw(struct dash *d, int y0, int x0, int rows, int cols)
+{
+	view_main_draw(d, y0, x0, rows, cols);
+	const char *lines[] = {
+		"Work remains. Quit how?",
+		"",
+		"  j  join all: finish the items in hand, then quit",
+		"  t  terminate all now (SIGTERM), then quit",
+		"  Esc  cancel",
+	};
+	int w = 54, h = (int)ARRAY_SIZE(lines) + 2;
+	if (w > cols)
+		w = cols;
+	int y = y0 + MAX(0, (rows - h) / 2), x = x0 + MAX(0, (cols - w) / 2);
+	attron(A_REVERSE);
+	for (int i = 0; i < h && y + i < y0 + rows; i++) {
+		move(y + i, x);
+		for (int k = 0; k < w; k++)
+			addch(' ');
+		if (i >= 1 && i - 1 < (int)ARRAY_SIZE(lines))
+			mvaddnstr(y + i, x + 2, lines[i - 1], w - 4);
+	}
+	attroff(A_REVERSE);
+}
