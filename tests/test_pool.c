@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "scale.h"
+
 #define MAX_ITEMS 512
 
 /* The next run_pool runs its step from a check handle: after the loop's poll, so that the
@@ -174,7 +176,7 @@ static void run_pool_cfg(struct ctx *c, struct pool_config *cfg, const char *con
 	uv_timer_init(&c->loop, &c->deadline);
 	c->driver.data = c->deadline.data = c;
 	uv_timer_start(&c->driver, driver_cb, 5, 5);
-	uv_timer_start(&c->deadline, deadline_cb, 20000, 0);
+	uv_timer_start(&c->deadline, deadline_cb, scaled_ms(20000), 0);
 	uv_run(&c->loop, UV_RUN_DEFAULT);
 	assert_false(c->timed_out);
 	assert_true(c->finished);
@@ -192,7 +194,7 @@ static void run_pool(struct ctx *c, const char *spec, unsigned workers, unsigned
 	struct pool_config cfg = {
 		.workers = workers,
 		.retries = retries,
-		.join_timeout_ns = join_timeout_ns ? join_timeout_ns : 10 * NS_PER_S,
+		.join_timeout_ns = join_timeout_ns ? join_timeout_ns : scaled_ns(10 * NS_PER_S),
 		.worker_stderr_fd = -1,
 	};
 	char err[128];
@@ -692,7 +694,7 @@ static void command_config(struct pool_config *cfg, unsigned workers)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->workers = workers;
-	cfg->join_timeout_ns = 10 * NS_PER_S;
+	cfg->join_timeout_ns = scaled_ns(10 * NS_PER_S);
 	cfg->worker_stderr_fd = -1;
 	char *argv[] = {"true", NULL};
 	char err[128];

@@ -9,10 +9,12 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "scale.h"
 #include "util.h"
 
 static void test_procstat_parse_takes_fields_after_the_last_parenthesis(void **state)
@@ -45,12 +47,16 @@ static void test_procstat_sample_sees_a_spinning_process_near_100_percent(void *
 	memset(&st, 0, sizeof(st));
 	assert_int_equal(procstat_sample(pid, &st), 0);
 	assert_true(st.rss_bytes > 0);
-	usleep(300000);
+	/* 300 ms, scaled: a loaded machine gives the spinner less of each second. */
+	unsigned ms = scaled_ms(300);
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		continue;
 	assert_int_equal(procstat_sample(pid, &st), 0);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	/* Spinning: well above a blocked process's 0 %, whatever else the machine does. */
-	assert_true(st.cpu_percent > 20);
+	/* Spinning: at least 60 ms of CPU in that time, well above a blocked process's 0 %. */
+	assert_true(st.cpu_percent > 20 / test_scale());
 	assert_int_equal(procstat_sample(pid, &st), -ENOENT);
 }
 
