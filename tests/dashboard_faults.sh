@@ -51,8 +51,9 @@ elapsed() { printf '%s\n' "$SCREEN" | grep -Eo -m1 'elapsed [0-9hms.]+' | awk '{
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # --- (a) stdout closed early: head -1 --------------------------------------------------------
-# closed_early NAME MARK ARGS...: pooltop's stdout into head -1; it must end within 2 s of head
-# leaving, with no worker or job left, the terminal restored, and one line about it at most.
+# closed_early NAME MARK ARGS...: pooltop's stdout into head -1; it must end within 2 s (scaled)
+# of head leaving, with no worker or job left, the terminal restored, and one line about it at
+# most.
 closed_early() {
 	local name=$1 mark=$2 t0 ms groups=
 	shift 2
@@ -64,7 +65,7 @@ closed_early() {
 	ms=$((($(now_us) - t0) / 1000))
 	wait_exit 5
 	diag "$name: pooltop's status $RC, $ms ms after head had its line"
-	if [ "$RC" != timeout ] && [ "$ms" -lt 2000 ] && [ "$RC" -ne 0 ]; then
+	if [ "$RC" != timeout ] && [ "$ms" -lt "$(scaled_ms 2000)" ] && [ "$RC" -ne 0 ]; then
 		ok "$name: pooltop ends within 2 s of head -1 leaving, non-zero ($RC)"
 	else
 		not_ok "$name: pooltop ends within 2 s of head -1 leaving, non-zero ($RC)"
