@@ -169,7 +169,8 @@ like "$(cat "$T/stub.err")" "^pooltop: interrupted: killing all workers" \
 	"Ctrl-C three times: the third says it kills all"
 
 # --- signals that used to kill pooltop --------------------------------------------------------------
-(ptu 30 --headless -j 2 --builtin sleep:300 ::: $(seq 8) >"$T/usr.out" 2>"$T/usr.err"
+# The batch must still run when the signals come: its items last longer on a slower machine.
+(ptu 30 --headless -j 2 --builtin "sleep:$(scaled_ms 300)" ::: $(seq 8) >"$T/usr.out" 2>"$T/usr.err"
 	echo $? >"$T/usr.rc") &
 wait_for '[ -n "$(main_pid)" ]' 10
 kill -USR1 "$(main_pid)"
