@@ -156,7 +156,23 @@ is "$rc:$out" "0:bg" "a job that leaves 'sleep &' running ends normally, its ite
 check "...and its sleep does not outlive the item (nor pooltop)" \
 	wait_for '! pgrep -f "^sleep ${L}81\$" >/dev/null' 5
 # What is left dies at once, not at the end of the batch: the next items run beside nothing.
-ptu 30 --headless -j 1 -k -- sh -c "[ \$1 = 1 ] && { sleep ${L}82 & }; sleep 0.2; pgrep -c -f '^sleep ${L}82\$' || :" _ ::: 1 2 \
+# Item 1 counts its sleep once it has started (polling up to 2 s); item 2 counts what is left of
+# it, polling up to 0.2 s for the kill to land (both scaled).
+# shellcheck disable=SC2016 # the item's code is its own shell's
+bg_item='[ "$1" = 1 ] && { sleep "$2" & }
+tries=$4
+[ "$1" = 1 ] && tries=$3
+i=0
+while :; do
+	n=$(pgrep -c -f "^sleep $2\$")
+	if [ "$1" = 1 ]; then [ "$n" -ge 1 ] && break; else [ "$n" = 0 ] && break; fi
+	i=$((i + 1))
+	[ $i -lt "$tries" ] || break
+	sleep 0.02
+done
+echo "$n"'
+ptu 30 --headless -j 1 -k -- sh -c "$bg_item" _ {} "${L}82" "$(($(scaled_ms 2000) / 20))" \
+	"$(($(scaled_ms 200) / 20))" ::: 1 2 \
 	</dev/null >"$T/obg" 2>/dev/null
 at_exit 'for p in $(pgrep -f "^sleep ${L}82\$"); do kill -KILL "$p"; done'
 is "$(tr '\n' ' ' <"$T/obg")" "1 0 " "...killed when its own item ends: the next item of the worker sees it gone"
