@@ -32,7 +32,7 @@
 #
 # The time scale: POOLTOP_TEST_SCALE (default 1; a positive number, fractions allowed)
 # multiplies every deadline a test waits up to, as libuv's UV_TEST_TIMEOUT_MULTIPLIER does
-# (tests/scale.h is the same for the C tests):
+# (tests/scale.h is the same for the C tests; .ci/run raises it on a loaded machine):
 #   - wait_for, pt, ptu and tmux_lib.sh's waits scale their TIMEOUT_S themselves: give them
 #     the time on a quiet machine;
 #   - a promise of speed checked by hand ("ends within 2 s") compares with scaled_ms 2000;

@@ -1,8 +1,8 @@
 /* tests/scale.h: the time scale of the C tests, as tests/lib.sh's for the scripts.
  * POOLTOP_TEST_SCALE (default 1; a positive number, fractions allowed) multiplies every deadline
- * a test waits up to, as libuv's UV_TEST_TIMEOUT_MULTIPLIER does: raise it on a loaded machine.
- * A lower bound the code promises (a sleep of 50 ms takes at least 50 ms) is never scaled: a
- * slow machine cannot break it. */
+ * a test waits up to, as libuv's UV_TEST_TIMEOUT_MULTIPLIER does: raise it on a loaded machine
+ * (.ci/run does). A lower bound the code promises (a sleep of 50 ms takes at least 50 ms) is
+ * never scaled: a slow machine cannot break it. */
 #ifndef POOLTOP_TESTS_SCALE_H
 #define POOLTOP_TESTS_SCALE_H
 
