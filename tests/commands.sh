@@ -97,13 +97,13 @@ rc=$?
 t1=$(now_us)
 is "$rc" 3 "--timeout 1 on three sleep 100s: the batch finishes, exit status counts 3"
 check "the batch ended within the deadline (1 s + the 375 ms sequence, + slack)" \
-	test $(((t1 - t0) / 1000)) -lt 2500
+	test $(((t1 - t0) / 1000)) -lt "$(scaled_ms 2500)"
 is "$(json_get "$T/rto" 1 exitcode timeout) $(json_get "$T/rto" 4 exitcode timeout)" "-15 true 0 -" \
 	"a timed-out item fails with -15 and \"timeout\": true; a quick one is done"
-check "each timed-out item was stopped within 1.5 s" python3 - "$T/rto" <<'PY'
+check "each timed-out item was stopped within 1.5 s" python3 - "$T/rto" "$(scaled 1.5)" <<'PY'
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
-sys.exit(0 if all(r["runtime"] < 1.5 for r in rs) else 1)
+sys.exit(0 if all(r["runtime"] < float(sys.argv[2]) for r in rs) else 1)
 PY
 is "$(awk -F'\t' '$9 == "sleep 101" { print $7, $8 }' "$T/jto")" "-1 15" \
 	"the joblog marks a timeout as GNU parallel: Exitval -1, Signal 15"
@@ -115,7 +115,8 @@ ptu 30 --headless -j 1 --timeout 0.5 --results "$T/rkill" -- sh -c "trap '' TERM
 	</dev/null >/dev/null 2>&1
 t1=$(now_us)
 is "$(json_get "$T/rkill" 1 exitcode timeout)" "-9 true" "a job ignoring SIGTERM is killed by the sequence's KILL (-9)"
-check "...after 0.5 s + 200 + 100 + 50 ms, well before its sleep ends" test $(((t1 - t0) / 1000)) -lt 2000
+check "...after 0.5 s + 200 + 100 + 50 ms, well before its sleep ends" \
+	test $(((t1 - t0) / 1000)) -lt "$(scaled_ms 2000)"
 check "...and no process of its group is left (its sleep too)" wait_for '! pgrep -f "^sleep ${L}4\$" >/dev/null' 5
 
 # A custom --term-seq.
@@ -127,10 +128,10 @@ is "$(json_get "$T/rint" 1 exitcode timeout)" "-2 true" "--term-seq INT,100,KILL
 { for i in $(seq 1 12); do echo 0.02; done; echo 106; } |
 	ptu 30 --headless -j 1 --timeout 1000% --results "$T/rpct" -- sleep >/dev/null 2>&1
 is "$(json_get "$T/rpct" 13 exitcode timeout)" "-15 true" "--timeout 1000%: an item 5000 times the median is stopped"
-check "...long before it would have ended" python3 - "$T/rpct" <<'PY'
+check "...long before it would have ended" python3 - "$T/rpct" "$(scaled 3)" <<'PY'
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["seq"] == 13][0]
-sys.exit(0 if r["runtime"] < 3 else 1)
+sys.exit(0 if r["runtime"] < float(sys.argv[2]) else 1)
 PY
 
 # --- a worker killed from outside: its job's group goes with it ---------------------------
@@ -155,7 +156,23 @@ is "$rc:$out" "0:bg" "a job that leaves 'sleep &' running ends normally, its ite
 check "...and its sleep does not outlive the item (nor pooltop)" \
 	wait_for '! pgrep -f "^sleep ${L}81\$" >/dev/null' 5
 # What is left dies at once, not at the end of the batch: the next items run beside nothing.
-ptu 30 --headless -j 1 -k -- sh -c "[ \$1 = 1 ] && { sleep ${L}82 & }; sleep 0.2; pgrep -c -f '^sleep ${L}82\$' || :" _ ::: 1 2 \
+# Item 1 counts its sleep once it has started (polling up to 2 s); item 2 counts what is left of
+# it, polling up to 0.2 s for the kill to land (both scaled).
+# shellcheck disable=SC2016 # the item's code is its own shell's
+bg_item='[ "$1" = 1 ] && { sleep "$2" & }
+tries=$4
+[ "$1" = 1 ] && tries=$3
+i=0
+while :; do
+	n=$(pgrep -c -f "^sleep $2\$")
+	if [ "$1" = 1 ]; then [ "$n" -ge 1 ] && break; else [ "$n" = 0 ] && break; fi
+	i=$((i + 1))
+	[ $i -lt "$tries" ] || break
+	sleep 0.02
+done
+echo "$n"'
+ptu 30 --headless -j 1 -k -- sh -c "$bg_item" _ {} "${L}82" "$(($(scaled_ms 2000) / 20))" \
+	"$(($(scaled_ms 200) / 20))" ::: 1 2 \
 	</dev/null >"$T/obg" 2>/dev/null
 at_exit 'for p in $(pgrep -f "^sleep ${L}82\$"); do kill -KILL "$p"; done'
 is "$(tr '\n' ' ' <"$T/obg")" "1 0 " "...killed when its own item ends: the next item of the worker sees it gone"

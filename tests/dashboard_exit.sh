@@ -18,9 +18,13 @@ no_worker_points() {
 	fi
 }
 
+# The items of a batch that must still run when the test acts (a key, a signal) last longer on
+# a slower machine (lib.sh: the time scale).
+
 # --- (a) the batch ends by itself ----------------------------------------------------------
-tm_start end -j 2 --builtin sleep:400 ::: 1 2 3 4
-screen_like '^pooltop  --builtin sleep:400 -j 2  \[RUNNING\]' 5 "end: the dashboard shows"
+ms=$(scaled_ms 400)
+tm_start end -j 2 --builtin "sleep:$ms" ::: 1 2 3 4
+screen_like "^pooltop  --builtin sleep:$ms -j 2  \\[RUNNING\\]" 5 "end: the dashboard shows"
 wait_exit 10
 is "$RC" 0 "end: the batch ends by itself, exit status 0"
 like "$(cat "$R/err")" '^pooltop: 4 done, 0 failed' "end: the summary on stderr (stdout is for results)"
@@ -29,7 +33,8 @@ no_worker_points end 0
 
 # --- (b) q while work remains: the dialog; Esc cancels; j joins all, then quits -------------
 # The items come on a stdin kept open, so that the batch cannot end unless joined.
-TM_STDIN='seq 4; exec sleep 60' tm_start qj -j 2 --results r --builtin sleep:700
+TM_STDIN="seq 4; exec sleep $(scaled 60)" \
+	tm_start qj -j 2 --results r --builtin "sleep:$(scaled_ms 700)"
 wait_screen 'BUSY' 5
 tm_keys q
 screen_like 'Work remains\. Quit how\?' 3 "q with work remaining asks 'Work remains. Quit how?'"
@@ -56,7 +61,7 @@ terminal_points "q, j"
 no_worker_points "q, j" 0
 
 # --- (c) q, then t: terminate all --------------------------------------------------------------
-tm_start qt -j 2 --results r --builtin sleep:5000 ::: 1 2 3 4
+tm_start qt -j 2 --results r --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
 wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
 tm_keys q
 wait_screen 'Quit how' 3
@@ -74,7 +79,7 @@ terminal_points "q, t"
 no_worker_points "q, t" 0
 
 # --- (d) Ctrl-C twice ------------------------------------------------------------------------------
-tm_start ctrlc -j 2 --results r --builtin sleep:5000 ::: 1 2 3 4
+tm_start ctrlc -j 2 --results r --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
 wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
 tm_keys C-c
 screen_like 'Ctrl-C: joining all workers' 3 "Ctrl-C once: 'joining all workers'"
@@ -98,7 +103,7 @@ no_worker_points "Ctrl-C twice" 0
 
 # --- (e, f) SIGTERM and SIGHUP to pooltop -------------------------------------------------------
 for sig in TERM HUP; do
-	tm_start "sig$sig" -j 2 --builtin sleep:5000 ::: 1 2 3 4
+	tm_start "sig$sig" -j 2 --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
 	wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
 	kill -"$sig" "$PID"
 	wait_exit 5
@@ -131,14 +136,14 @@ terminal_points "T, workers ignore SIGTERM"
 no_worker_points "T, workers ignore SIGTERM" 3
 
 # --- (i) signals pooltop has no use for: SIGUSR1 goes by, SIGALRM kills it cleanly -------------
-tm_start usr1 -j 2 --builtin sleep:1500 ::: 1 2 3 4
+tm_start usr1 -j 2 --builtin "sleep:$(scaled_ms 1500)" ::: 1 2 3 4
 wait_until '[ "$(row_state 0)" = BUSY ]' 5
 kill -USR1 "$PID"
 screen_like 'User defined signal 1: the dashboard shows the status' 3 \
 	"SIGUSR1: the footer says so, and the dashboard goes on"
 wait_exit 10
 is "$RC" 0 "SIGUSR1: the batch ends normally, exit 0"
-tm_start alrm -j 2 --builtin sleep:5000 ::: 1 2 3 4
+tm_start alrm -j 2 --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
 wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
 kill -ALRM "$PID"
 wait_exit 5
@@ -147,7 +152,7 @@ terminal_points SIGALRM
 no_worker_points SIGALRM 3
 
 # --- (g) pooltop crashing: SIGSEGV -------------------------------------------------------------
-tm_start segv -j 2 --builtin sleep:5000 ::: 1 2 3 4
+tm_start segv -j 2 --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
 wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
 workers=$(kids "$PID" | paste -sd' ')
 kill -SEGV "$PID"

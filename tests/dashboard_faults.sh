@@ -51,8 +51,9 @@ elapsed() { printf '%s\n' "$SCREEN" | grep -Eo -m1 'elapsed [0-9hms.]+' | awk '{
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # --- (a) stdout closed early: head -1 --------------------------------------------------------
-# closed_early NAME MARK ARGS...: pooltop's stdout into head -1; it must end within 2 s of head
-# leaving, with no worker or job left, the terminal restored, and one line about it at most.
+# closed_early NAME MARK ARGS...: pooltop's stdout into head -1; it must end within 2 s (scaled)
+# of head leaving, with no worker or job left, the terminal restored, and one line about it at
+# most.
 closed_early() {
 	local name=$1 mark=$2 t0 ms groups=
 	shift 2
@@ -64,7 +65,7 @@ closed_early() {
 	ms=$((($(now_us) - t0) / 1000))
 	wait_exit 5
 	diag "$name: pooltop's status $RC, $ms ms after head had its line"
-	if [ "$RC" != timeout ] && [ "$ms" -lt 2000 ] && [ "$RC" -ne 0 ]; then
+	if [ "$RC" != timeout ] && [ "$ms" -lt "$(scaled_ms 2000)" ] && [ "$RC" -ne 0 ]; then
 		ok "$name: pooltop ends within 2 s of head -1 leaving, non-zero ($RC)"
 	else
 		not_ok "$name: pooltop ends within 2 s of head -1 leaving, non-zero ($RC)"
@@ -152,11 +153,14 @@ terminal_points "q, output left"
 
 # --- (d) items (and arguments) full of terminal escapes and invalid UTF-8 ---------------------
 printf 'A\033[2JB\n\033]0;pwned\007C\n\377\376D\n' >"$T/nasty"
-tm_start escapes -j 3 -a "$T/nasty" -- sh -c 'sleep 5' $'arg\e[2J' {}
+# The three items must all be seen running: they last longer on a slower machine (lib.sh: the
+# time scale).
+s5=$(scaled 5)
+tm_start escapes -j 3 -a "$T/nasty" -- sh -c "sleep $s5" $'arg\e[2J' {}
 tm resize-window -t "$TM_TARGET" -x 200 -y 36 # room for the ITEM column beside JOB
 screen_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ] && [ "$(row_state 2)" = BUSY ]' 5 \
 	"escapes: three BUSY rows"
-like "$SCREEN" "^pooltop  sh -c 'sleep 5' 'arg\\\\x1b\\[2J' '\\{\\}' -j 3  \\[RUNNING\\]" \
+like "$SCREEN" "^pooltop  sh -c 'sleep ${s5//./\\.}' 'arg\\\\x1b\\[2J' '\\{\\}' -j 3  \\[RUNNING\\]" \
 	"escapes: the header is intact, an argument's ESC shown escaped"
 like "$SCREEN" '^ +# +PID STATE +EXIT +JOB +DONE +FAIL' "escapes: the table's head is intact"
 like "$SCREEN" 'A\\x1b\[2JB' "escapes: ESC [ 2 J is shown escaped (\\x1b[2J)"
@@ -167,7 +171,9 @@ unlike "$(tm display -p -t "$TM_TARGET" '#{pane_title}')" pwned \
 tm_stop
 
 # --- (e) a resize storm -------------------------------------------------------------------------
-tm_start storm -j 3 --builtin sleep:300 ::: $(seq 300)
+# The batch must outlast the steps below (scaled, as above).
+ms=$(scaled_ms 300)
+tm_start storm -j 3 --builtin "sleep:$ms" ::: $(seq 300)
 wait_until '[ "$(row_state 0)" = BUSY ]' 5 || diag "no BUSY row within 5 s"
 for i in $(seq 40); do
 	tm resize-window -t "$TM_TARGET" -x $((20 + (i * 37) % 140)) -y $((3 + (i * 13) % 50))
@@ -177,7 +183,7 @@ tm resize-window -t "$TM_TARGET" -x 100 -y 30
 check "resize storm: pooltop survives 40 resizes and 100 SIGWINCHes" alive "$PID"
 laid_out() {
 	[ "$(tm display -p -t "$TM_TARGET" "#{pane_width}x#{pane_height}")" = "$1x$2" ] &&
-		printf '%s\n' "$SCREEN" | grep -Eq "^pooltop  --builtin sleep:300 -j 3  \[RUNNING\]" &&
+		printf '%s\n' "$SCREEN" | grep -Eq "^pooltop  --builtin sleep:$ms -j 3  \[RUNNING\]" &&
 		printf '%s\n' "$SCREEN" | grep -Eq "$TABLE_HEAD" &&
 		[ "$(table_pids | wc -l)" -eq 3 ] &&
 		[ "$(printf '%s\n' "$SCREEN" | wc -l)" -eq "$2" ] &&

@@ -31,8 +31,11 @@ check_result() {
 	is "$(json_get "$R/r" "$1" pid exitcode status attempts)" "$2" "$3"
 }
 
+# The items that t, k, j and tags act on must still be running when the keys arrive: they last
+# longer on a slower machine (lib.sh: the time scale).
+
 # --- 1, 2: the PIDs on screen; t on a busy worker, --retries 0 ---------------------------
-tm_start term0 -j 2 --retries 0 --results r --builtin sleep:2000 ::: 1 2 3 4
+tm_start term0 -j 2 --retries 0 --results r --builtin "sleep:$(scaled_ms 2000)" ::: 1 2 3 4
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 if wait_until 'pids_match' 3; then
 	ok "the PIDs in the table are exactly pooltop's children ($(table_pids | paste -sd' '))"
@@ -67,7 +70,7 @@ is "$RC" 1 "t, --retries 0: the batch finishes by itself, exit status 1 (one fai
 check_result "$s0" "$p0 -15 failed 1" "t, --retries 0: --results has item $s0 (run by pid $p0) failed with exitcode -15"
 
 # --- 2b: t with --retries 1: the item is requeued and ends done -----------------------------
-tm_start term1 -j 2 --retries 1 --results r --builtin sleep:1500 ::: 1 2 3 4
+tm_start term1 -j 2 --retries 1 --results r --builtin "sleep:$(scaled_ms 1500)" ::: 1 2 3 4
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 p0=$(row_pid 0)
 s0=$(row_seq 0)
@@ -85,7 +88,7 @@ is "$(json_get "$R/r" "$s0" exitcode status attempts)" "0 done 2" \
 	"t, --retries 1: item $s0 was requeued and ends done on its 2nd attempt"
 
 # --- 3: k on a busy worker ---------------------------------------------------------------------
-tm_start kill -j 2 --retries 0 --results r --builtin sleep:1500 ::: 1 2 3 4
+tm_start kill -j 2 --retries 0 --results r --builtin "sleep:$(scaled_ms 1500)" ::: 1 2 3 4
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 p1=$(row_pid 1)
 s1=$(row_seq 1)
@@ -108,7 +111,7 @@ is "$RC" 1 "k: the batch finishes by itself, exit status 1"
 check_result "$s1" "$p1 -9 failed 1" "k: --results has item $s1 (run by pid $p1) failed with exitcode -9"
 
 # --- 4: j on a busy worker -------------------------------------------------------------------
-tm_start join -j 2 --results r --builtin sleep:1000 ::: 1 2 3 4 5
+tm_start join -j 2 --results r --builtin "sleep:$(scaled_ms 1000)" ::: 1 2 3 4 5
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 p0=$(row_pid 0)
 s0=$(row_seq 0)
@@ -143,7 +146,7 @@ check_result "$s0" "$p0 0 done 1" "j: the joined worker's item $s0 ends done (by
 is "$(json_seqs "$R/r") / $(grep -c '"status":"done"' "$R/r")" "1 2 3 4 5 / 5" "j: every item done"
 
 # --- 5: Space tags two workers, then t acts on both ------------------------------------------
-tm_start tag -j 3 --retries 0 --results r --builtin sleep:1500 ::: 1 2 3 4 5 6
+tm_start tag -j 3 --retries 0 --results r --builtin "sleep:$(scaled_ms 1500)" ::: 1 2 3 4 5 6
 wait_until 'all_busy 3' 5 || diag "not all three BUSY within 5 s"
 p0=$(row_pid 0)
 p1=$(row_pid 1)

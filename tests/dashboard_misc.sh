@@ -10,7 +10,10 @@ plan 53
 TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +CPU% +RSS +AGE'
 
 # --- help, detail, resize, pause, + and -, T: one long batch ---------------------------------
-tm_start main -j 3 --results r --builtin sleep:300 ::: $(seq 300)
+# It must outlast the steps below: its items last longer on a slower machine (lib.sh: the time
+# scale).
+ms=$(scaled_ms 300)
+tm_start main -j 3 --results r --builtin "sleep:$ms" ::: $(seq 300)
 wait_until '[ "$(row_state 0)" = BUSY ]' 5 || diag "no BUSY row within 5 s"
 
 tm_keys '?'
@@ -37,7 +40,7 @@ wait_for '[ "$(tm display -p -t "$TM_TARGET" "#{pane_width}x#{pane_height}")" = 
 # on the last line.
 laid_out() {
 	[ "$(tm display -p -t "$TM_TARGET" "#{pane_width}x#{pane_height}")" = "$1x$2" ] &&
-		printf '%s\n' "$SCREEN" | grep -Eq "^pooltop  --builtin sleep:300 -j 3  \[RUNNING\]" &&
+		printf '%s\n' "$SCREEN" | grep -Eq "^pooltop  --builtin sleep:$ms -j 3  \[RUNNING\]" &&
 		printf '%s\n' "$SCREEN" | grep -Eq "^workers 3 alive" &&
 		printf '%s\n' "$SCREEN" | grep -Eq "input complete$" &&
 		printf '%s\n' "$SCREEN" | grep -Eq "$TABLE_HEAD" &&
@@ -74,7 +77,8 @@ else
 	diag_screen
 fi
 d=$(header_num "done")
-# Nothing may start for a while: a wait that should time out (1.5 s = 5 item times).
+# Nothing may start for a while: a wait that should time out (1.5 s = 5 item times; scaled, as
+# the items are).
 if wait_until '[ "$(header_num "done")" != "$d" ] || [ "$(header_num running)" != 0 ]' 1.5; then
 	not_ok "paused: no item starts (done stays $d, 0 running)"
 	diag_screen
@@ -116,8 +120,10 @@ like "$(cat "$R/err")" '-15 SIGTERM' "T: the summary counts the items failed wit
 if wait_for no_live_procs 3; then ok "T: no worker left"; else not_ok "T: no worker left"; fi
 
 # --- items on stdin, keys from the terminal ---------------------------------------------------
-TM_STDIN='seq 1 10; exec sleep 60' tm_start stdin -j 2 --results r --builtin sleep:300
-screen_like '^pooltop  --builtin sleep:300 -j 2  \[RUNNING\]' 5 "items on stdin: the dashboard shows"
+# The items read must still be running when J is seen on the screen (scaled, as above).
+TM_STDIN="seq 1 10; exec sleep $(scaled 60)" tm_start stdin -j 2 --results r --builtin "sleep:$ms"
+screen_like "^pooltop  --builtin sleep:$ms -j 2  \\[RUNNING\\]" 5 \
+	"items on stdin: the dashboard shows"
 screen_like 'input reading' 3 "items on stdin: the header says input reading (stdin still open)"
 tm_keys J
 screen_like 'joining all' 3 "J: 'joining all' (keys are read from the terminal)"
@@ -142,13 +148,13 @@ is "$(sort -n "$R/out" | grep -Ev '^pooltop:' | paste -sd' ')" "1 4 9" "TERM=nos
 # --- colours: on by default, none with NO_COLOR; the states stay readable as words ---------------
 # fg_colours: how many foreground colour sequences the screen holds (tmux renders them as SGR).
 fg_colours() { tm capture-pane -e -p -t "$TM_TARGET" | grep -cE $'\e\\[([0-9]+;)*(3[0-7]|38;5;[0-9]+)m'; }
-tm_start colour -j 1 --builtin sleep:3000 ::: 1 2
+tm_start colour -j 1 --builtin "sleep:$(scaled_ms 3000)" ::: 1 2
 screen_until '[ -n "$(row_of_state BUSY)" ]' 5 "colour: a BUSY row"
 n=$(fg_colours)
 if [ "$n" -gt 0 ]; then ok "colour: the screen has colours ($n lines)"; else not_ok "colour: the screen has colours"; fi
 tm_stop
 export NO_COLOR=1
-tm_start nocolour -j 1 --builtin sleep:3000 ::: 1 2
+tm_start nocolour -j 1 --builtin "sleep:$(scaled_ms 3000)" ::: 1 2
 screen_until '[ -n "$(row_of_state BUSY)" ]' 5 "NO_COLOR: the state is still shown as a word (BUSY)"
 is "$(fg_colours)" 0 "NO_COLOR: no colour on the screen"
 tm_stop
@@ -167,7 +173,11 @@ terminated.exitcode = -15" "demo exitcodes: the five NAME.exitcode lines, in ord
 # --- pooltop demo: every state and kind of exit code within 30 s -------------------------------
 tm_start demo demo
 t0=$(now_us)
-left() { awk -v t0="$t0" -v now="$(now_us)" 'BEGIN { l = 30 - (now - t0) / 1e6; printf "%.2f", (l > 0 ? l : 0) }'; }
+# left: what is left of the 30 s, unscaled (the waits scale it).
+left() {
+	awk -v t0="$t0" -v now="$(now_us)" -v s="$POOLTOP_TEST_SCALE" \
+		'BEGIN { l = 30 - (now - t0) / 1e6 / s; printf "%.2f", (l > 0 ? l : 0) }'
+}
 screen_until '[ -n "$(row_of_state BUSY)" ]' "$(left)" "demo: a BUSY row"
 screen_like 'exited [1-9][0-9]*[;:] ' "$(left)" "demo: an event with a positive exit code"
 screen_like 'exited -[0-9]+ \(SIG[A-Z]+; a shell shows 1[0-9][0-9]\)' "$(left)" \

@@ -28,7 +28,9 @@ tm_keys p -
 screen_like '\(size 4\) \| ' 5 "p - : resumed, and shrunk to 4"
 tm_select 0
 tm_keys j
-sleep 0.2
+# The join done (or the batch over), r starts the slot again.
+wait_until '[ "$(row_state 0)" = EXITED ] || [ -s "$R/status" ]' 5 ||
+	{ diag "slot 0 not EXITED after j: $(row 0)"; diag_screen; }
 tm_keys r
 tm_keys +
 wait_exit 120

@@ -38,7 +38,7 @@ seq 10000000 | ptu 30 --headless --builtin echo -j 3 2>"$T/err" | head -1 >"$T/o
 st=("${PIPESTATUS[@]}")
 ms=$(ms_since "$t0")
 diag "head -1, builtin: pooltop's status ${st[1]}, $ms ms"
-if [ "$ms" -lt 2000 ] && [ "${st[1]}" -ne 0 ] && [ "${st[1]}" -ne 124 ]; then
+if [ "$ms" -lt "$(scaled_ms 2000)" ] && [ "${st[1]}" -ne 0 ] && [ "${st[1]}" -ne 124 ]; then
 	ok "head -1, builtin: pooltop ends within 2 s, non-zero (${st[1]})"
 else
 	not_ok "head -1, builtin: pooltop ends within 2 s, non-zero (${st[1]})"
@@ -59,7 +59,7 @@ ptu 60 --headless -j 2 -- env "PT_MARK=$mark" sh -c 'echo "$1"; [ "$1" -le 1 ] |
 st=("${PIPESTATUS[@]}")
 ms=$(ms_since "$t0")
 diag "head -1, command: pooltop's status ${st[0]}, $ms ms"
-if [ "$ms" -lt 2000 ] && [ "${st[0]}" -ne 0 ] && [ "${st[0]}" -ne 124 ]; then
+if [ "$ms" -lt "$(scaled_ms 2000)" ] && [ "${st[0]}" -ne 0 ] && [ "${st[0]}" -ne 124 ]; then
 	ok "head -1, command: pooltop ends within 2 s, non-zero (${st[0]})"
 else
 	not_ok "head -1, command: pooltop ends within 2 s, non-zero (${st[0]})"
@@ -115,18 +115,19 @@ is "$(json_count "$T/r")" 1000 "stdout on /dev/full: the batch goes on: --result
 # --- a slow reader of stdout ---------------------------------------------------------------------
 # One item that hangs, then 1,000,000 integers (--builtin demo squares them: 12 MB of output):
 # the reader takes nothing until pooltop has stopped the hanging item at its --timeout. A loop
-# blocked in a write never gets there; the reader gives up waiting after 15 s.
+# blocked in a write never gets there; the reader gives up waiting after 15 s (scaled).
 {
 	echo hang
 	seq 1000000
 } >"$T/items"
 seq 1000000 | awk '{ printf "%.0f\n", $1 * $1 }' >"$T/squares"
 # shellcheck disable=SC2016 # the reader's code runs in its own shell
-reader='e=$1; for i in $(seq 750); do grep -q "ran past --timeout" "$e" && { echo seen >"$e.reader"; break; }; sleep 0.02; done; [ -s "$e.reader" ] || echo "not seen" >"$e.reader"; cat'
+reader='e=$1; for i in $(seq "$2"); do grep -q "ran past --timeout" "$e" && { echo seen >"$e.reader"; break; }; sleep 0.02; done; [ -s "$e.reader" ] || echo "not seen" >"$e.reader"; cat'
 t0=$(now_us)
 # shellcheck disable=SC2094 # the reader watches pooltop's stderr: that is the point
-peak_rss "$T/rss" timeout -k 5 60 "$PT" --headless -j 2 --timeout 1s --term-seq KILL,1 \
-	--builtin demo -a "$T/items" 2>"$T/err" | bash -c "$reader" _ "$T/err" >"$T/out"
+peak_rss "$T/rss" timeout -k "$(scaled 5)" "$(scaled 60)" "$PT" --headless -j 2 --timeout 1s \
+	--term-seq KILL,1 --builtin demo -a "$T/items" 2>"$T/err" |
+	bash -c "$reader" _ "$T/err" $(($(scaled_ms 15000) / 20)) >"$T/out"
 st=("${PIPESTATUS[@]}")
 diag "slow reader: pooltop's status ${st[0]}, $(ms_since "$t0") ms, peak RSS $(tail -1 "$T/rss") KiB"
 is "$(cat "$T/err.reader")" seen "slow reader: --timeout fires while stdout is blocked (the loop goes on)"
@@ -157,7 +158,7 @@ if wait_for '[ -n "$(main_pid)" ] && kill -USR1 "$(main_pid)" && grep -q "^poolt
 	kill -TERM "$(main_pid)"
 	wait_for '[ -s "$T/rc" ]' 5
 	ms=$(ms_since "$t0")
-	if [ -s "$T/rc" ] && [ "$ms" -lt 2000 ]; then
+	if [ -s "$T/rc" ] && [ "$ms" -lt "$(scaled_ms 2000)" ]; then
 		ok "SIGTERM, reader stuck: pooltop exits within 2 s ($ms ms)"
 	else
 		not_ok "SIGTERM, reader stuck: pooltop exits within 2 s ($ms ms)"
@@ -208,7 +209,7 @@ check "stdout closed: refused before anything ran (no joblog made)" test ! -e "$
 # of output waiting meanwhile must not cost 60 MB of memory.
 cp "$T/big" "$T/afile"
 rm -f "$T/go"
-peak_rss "$T/rss" timeout -k 5 60 "$PT" --headless -j 2 --builtin echo -k \
+peak_rss "$T/rss" timeout -k "$(scaled 5)" "$(scaled 60)" "$PT" --headless -j 2 --builtin echo -k \
 	-a "$T/afile" 2>"$T/err" |
 	bash -c 'while [ ! -e "$1" ]; do sleep 0.02; done; cat' _ "$T/go" >"$T/out" &
 # afile_pos: how far pooltop has read the file (its fd's offset), empty until it has it open.
@@ -255,7 +256,7 @@ sys.stdout.write("a\n")
 for _ in range(100):
     sys.stdout.write("x" * 1000000)
 sys.stdout.write("\nb\n")' |
-	peak_rss "$T/rss" timeout -k 5 60 "$PT" --headless -j 2 --builtin echo -k \
+	peak_rss "$T/rss" timeout -k "$(scaled 5)" "$(scaled 60)" "$PT" --headless -j 2 --builtin echo -k \
 		--results "$T/r" \
 		>"$T/out" 2>"$T/err"
 st=("${PIPESTATUS[@]}")

@@ -14,8 +14,10 @@
 #   at_exit CMD                 run CMD (a string) at exit, before the temp dir is removed
 #   diag TEXT...                a "# " diagnostic line per line of TEXT
 #   wait_for CMD TIMEOUT_S      poll CMD (a string, eval'ed) every 20 ms until it succeeds;
-#                               1 if TIMEOUT_S passed first. Never a fixed sleep.
-#   pt TIMEOUT_S ARGS...        run pooltop bounded by timeout (TERM, then KILL 5 s later)
+#                               1 if TIMEOUT_S (scaled) passed first. Never a fixed sleep.
+#   scaled S, scaled_ms MS      S seconds, MS milliseconds times POOLTOP_TEST_SCALE (below)
+#   pt TIMEOUT_S ARGS...        run pooltop bounded by timeout (TERM, then KILL 5 s later;
+#                               both scaled)
 #   ptname                      make a uniquely named symlink to pooltop: $PT (path) and
 #                               $PT_NAME (its name, the comm of pooltop and of its workers,
 #                               so `pgrep -x "$PT_NAME"` finds exactly this test's processes)
@@ -27,6 +29,20 @@
 #   sanitized                   true when $POOLTOP is built with ASan (memory figures void)
 #   peak_rss FILE CMD...        run CMD; its peak RSS in KiB to FILE; CMD's exit status
 #   json_* helpers (python3)    see below
+#
+# The time scale: POOLTOP_TEST_SCALE (default 1; a positive number, fractions allowed)
+# multiplies every deadline a test waits up to, as libuv's UV_TEST_TIMEOUT_MULTIPLIER does
+# (tests/scale.h is the same for the C tests; .ci/run raises it on a loaded machine):
+#   - wait_for, pt, ptu and tmux_lib.sh's waits scale their TIMEOUT_S themselves: give them
+#     the time on a quiet machine;
+#   - a promise of speed checked by hand ("ends within 2 s") compares with scaled_ms 2000;
+#   - an item whose duration races what the test looks at (it must still be running) lasts
+#     scaled_ms N;
+#   - a window in which something must never happen (paused: no item starts) scales too:
+#     the same window of the program's time on a slower machine;
+#   - a lower bound the program promises (an item of 300 ms takes at least 300 ms, a
+#     --timeout does not fire early) is never scaled: a slow machine cannot break it.
+# Points name the deadline at scale 1 ("within 2 s"); a script with failures says the scale.
 # shellcheck disable=SC2016 # wait_for takes code in single quotes, evaluated later.
 set -u
 
@@ -45,6 +61,35 @@ export TESTS_DIR
 # A number of this run for the sleeps that tests find by name: runs of the suite in other
 # trees at the same time must not see each other's.
 L=$((3000000 + $$))
+
+# --- the time scale ------------------------------------------------------------------------
+: "${POOLTOP_TEST_SCALE:=1}"
+if ! [[ $POOLTOP_TEST_SCALE =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] ||
+	! awk -v s="$POOLTOP_TEST_SCALE" 'BEGIN { exit !(s > 0) }'; then
+	echo "Bail out! POOLTOP_TEST_SCALE='$POOLTOP_TEST_SCALE' is not a positive number (as 1, 2.5)"
+	exit 1
+fi
+export POOLTOP_TEST_SCALE
+
+# scaled S: S seconds times the scale, as a decimal number (for timeout, pooltop's options,
+# python); S itself at scale 1.
+scaled() {
+	if [ "$POOLTOP_TEST_SCALE" = 1 ]; then
+		echo "$1"
+		return
+	fi
+	awk -v t="$1" -v s="$POOLTOP_TEST_SCALE" 'BEGIN {
+		v = sprintf("%.6f", t * s); sub(/0+$/, "", v); sub(/\.$/, "", v); print v }'
+}
+
+# scaled_ms MS: MS milliseconds times the scale, a whole number of milliseconds.
+scaled_ms() {
+	if [ "$POOLTOP_TEST_SCALE" = 1 ]; then
+		echo "$1"
+		return
+	fi
+	awk -v t="$1" -v s="$POOLTOP_TEST_SCALE" 'BEGIN { printf "%d\n", t * s + 0.5 }'
+}
 
 # --- TAP -----------------------------------------------------------------------------
 _tap_n=0
@@ -119,7 +164,7 @@ _tap_end() {
 		diag "planned $_tap_planned points, ran $_tap_n"
 	fi
 	if [ "$_tap_failed" -gt 0 ]; then
-		diag "$_tap_failed of $_tap_n points failed"
+		diag "$_tap_failed of $_tap_n points failed (POOLTOP_TEST_SCALE=$POOLTOP_TEST_SCALE)"
 	fi
 }
 
@@ -150,10 +195,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- waiting -----------------------------------------------------------------------------
-# wait_for CMD TIMEOUT_S: poll CMD every 20 ms until it succeeds (0) or TIMEOUT_S passes (1).
+# wait_for CMD TIMEOUT_S: poll CMD every 20 ms until it succeeds (0) or TIMEOUT_S (scaled)
+# passes (1).
 wait_for() {
-	local cmd=$1 timeout_s=$2 limit
-	limit=$(($(now_us) + $(awk -v t="$timeout_s" 'BEGIN { printf "%d", t * 1e6 }')))
+	local cmd=$1 limit
+	limit=$(deadline_us "$2")
 	while :; do
 		if eval "$cmd"; then return 0; fi
 		if [ "$(now_us)" -ge "$limit" ]; then return 1; fi
@@ -167,10 +213,17 @@ now_us() {
 	echo "$((10#$t))"
 }
 
+# deadline_us TIMEOUT_S: now_us when TIMEOUT_S (scaled) will have passed.
+deadline_us() {
+	local us
+	us=$(awk -v t="$1" -v s="$POOLTOP_TEST_SCALE" 'BEGIN { printf "%d", t * s * 1e6 }')
+	echo $(($(now_us) + us))
+}
+
 # The binary may be rebuilt by someone else at any moment: wait (bounded) until it exists.
 wait_binary() {
 	wait_for '[ -x "$POOLTOP" ]' 60 || {
-		diag "$POOLTOP did not appear within 60 s"
+		diag "$POOLTOP did not appear within $(scaled 60) s"
 		return 1
 	}
 }
@@ -200,12 +253,14 @@ sys.exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st))
 }
 
 # --- running pooltop ---------------------------------------------------------------------
-# pt TIMEOUT_S ARGS...: run pooltop, bounded. Exit status as pooltop's, 124 on a timeout.
+# pt TIMEOUT_S ARGS...: run pooltop, bounded (TIMEOUT_S scaled). Exit status as pooltop's, 124
+# on a timeout.
 pt() {
-	local t=$1
+	local t
+	t=$(scaled "$1")
 	shift
 	wait_binary
-	timeout -k 5 "$t" "$POOLTOP" "$@"
+	timeout -k "$(scaled 5)" "$t" "$POOLTOP" "$@"
 }
 
 # ptname: make the unique symlink $PT (named $PT_NAME, <= 15 chars so it is the comm).
@@ -218,10 +273,11 @@ ptname() {
 
 # ptu TIMEOUT_S ARGS...: as pt, through the unique symlink.
 ptu() {
-	local t=$1
+	local t
+	t=$(scaled "$1")
 	shift
 	wait_binary
-	timeout -k 5 "$t" "$PT" "$@"
+	timeout -k "$(scaled 5)" "$t" "$PT" "$@"
 }
 
 # our_procs: the pids of processes running under the unique name (pooltop and workers).
@@ -434,16 +490,17 @@ EOF
 }
 
 # --- the kill storm (storm.sh, soak.sh) ---------------------------------------------------
-# killer NAME INTERVAL_S OUTFILE READYFILE: writes READYFILE, waits (up to 30 s) for pooltop
-# to start under the unique NAME (the process named NAME whose parent is not), then SIGKILLs
+# killer NAME INTERVAL_S OUTFILE READYFILE: writes READYFILE, waits (up to 30 s, scaled) for
+# pooltop to start under the unique NAME (the process named NAME whose parent is not), then SIGKILLs
 # a random live child of it every INTERVAL_S seconds until it is gone; writes "kills tries
 # seconds" to OUTFILE. A child is signalled through a pidfd after checking that it is still
 # pooltop's child, alive and a worker (the leader of its own process group), so a recycled pid
 # is never hit, a zombie is not counted, and a sanitizer's helper task is left alone.
 killer() {
-	python3 - "$@" <<'EOF'
+	python3 - "$@" "$(scaled 30)" <<'EOF'
 import os, random, signal, sys, time
 name, interval, out, ready = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
+start_s = float(sys.argv[5])  # how long to wait for pooltop to start
 # KILLER_SIGS: the signals to pick from, as KILL,TERM,STOP; a STOPped worker is sent CONT
 # 2 to 10 ms later.
 sigs = [getattr(signal, "SIG" + x) for x in os.environ.get("KILLER_SIGS", "KILL").split(",")]
@@ -477,7 +534,7 @@ def find_main():
 with open(ready, "w") as f:
     f.write("ready\n")
 pid = None
-deadline = time.monotonic() + 30
+deadline = time.monotonic() + start_s
 while pid is None and time.monotonic() < deadline:
     pid = find_main()
     if pid is None:
@@ -566,12 +623,15 @@ EOF
 # seq N through --builtin square -j JOBS --retries 1000000 --results, while a random worker
 # is SIGKILLed every INTERVAL_S from before the first worker starts to the end; pooltop
 # bounded by TIMEOUT_S, and run at a lower priority (nice) so that the killer keeps its pace
-# on a small machine; the batch should end within MAX_S. Needs ptname first.
+# on a small machine; the batch should end within MAX_S. TIMEOUT_S and MAX_S are scaled.
+# Needs ptname first.
 # Knobs: STORM_KIND (an array: what runs, default --builtin square), STORM_MODE (square, echo:
 # the output is the item, demo: every 100th item is "segv" and must fail), STORM_RETRIES,
 # KILLER_SIGS (KILL,TERM,STOP...: the signals picked at random; STOP is followed by CONT).
 storm() {
-	local n=$1 jobs=$2 interval=$3 tmo=$4 max_s=$5 rc t0 t1 kpid kills tries el ndied z live
+	local n=$1 jobs=$2 interval=$3 max_s=$5 tmo max_ms rc t0 t1 kpid kills tries el ndied z live
+	tmo=$(scaled "$4")
+	max_ms=$(scaled_ms $((max_s * 1000)))
 	rm -f "$T/storm.results" "$T/storm.kills" "$T/storm.ready"
 	killer "$PT_NAME" "$interval" "$T/storm.kills" "$T/storm.ready" &
 	kpid=$!
@@ -586,7 +646,7 @@ storm() {
 		seq "$n" | awk '{ print ($1 % 100 == 0) ? "segv" : $1 }'
 	else
 		seq "$n"
-	fi | nice -n "${STORM_NICE:-10}" timeout -k 5 "$tmo" "$PT" --headless -j "$jobs" \
+	fi | nice -n "${STORM_NICE:-10}" timeout -k "$(scaled 5)" "$tmo" "$PT" --headless -j "$jobs" \
 		--retries "${STORM_RETRIES:-1000000}" --results "$T/storm.results" "${kind[@]}" \
 		>"$T/storm.out" 2>"$T/storm.err"
 	rc=$?
@@ -608,10 +668,11 @@ storm() {
 	[ "$mode" = demo ] && nsegv=$((n / 100))
 	is "$rc" "$(((nsegv > 100) ? 101 : nsegv))" \
 		"storm: pooltop exits $nsegv (every item done but the $nsegv segv ones; 124 is a timeout)"
-	if [ $((t1 - t0)) -le $((max_s * 1000000)) ]; then
+	if [ $((t1 - t0)) -le $((max_ms * 1000)) ]; then
 		ok "storm: the batch ends within $max_s s ($(((t1 - t0) / 1000)) ms)"
 	else
 		not_ok "storm: the batch ends within $max_s s ($(((t1 - t0) / 1000)) ms)"
+		diag "the limit at POOLTOP_TEST_SCALE=$POOLTOP_TEST_SCALE: $max_ms ms"
 		diag "$(grep -c 'keeps dying' "$T/storm.err") crash-loop back-offs, the longest:" \
 			"$(grep -ao 'next start in [0-9.]* s' "$T/storm.err" | sort -k4 -n | tail -1)"
 	fi

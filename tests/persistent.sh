@@ -61,7 +61,8 @@ check "...and the batch goes on with a new program (items after it are done)" \
 seq 1 200 | ptu 60 --headless --persistent -j 1 --in-flight 4 --retries 5 --results "$T/r4" -- \
 	sh -c ": $L; while IFS= read -r l; do sleep 0.01; echo \"\$l\"; done" >/dev/null 2>"$T/err4" &
 wait_for 'pgrep -f "^sh -c : $L; while" >/dev/null' 10
-sleep 0.3
+# Mid-batch: some items answered (their results written), the rest to come.
+wait_for '[ -s "$T/r4" ] && [ "$(wc -l <"$T/r4")" -ge 10 ]' 10
 pkill -KILL -f "^sh -c : $L; while"
 wait
 check "a program SIGKILLed mid-batch loses nothing under --retries (200 done once)" python3 - "$T/r4" <<'PY'

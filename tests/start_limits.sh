@@ -44,7 +44,8 @@ fed() {
 	mkfifo "$T/$name.in"
 	wait_binary
 	(
-		timeout -k 5 120 ${FED_AS:+"${run_as[@]}"} "$PT" "$@" <"$T/$name.in" \
+		timeout -k "$(scaled 5)" "$(scaled 120)" ${FED_AS:+"${run_as[@]}"} "$PT" "$@" \
+			<"$T/$name.in" \
 			>"$T/$name.out" 2>"$T/$name.err"
 		echo $? >"$T/$name.rc"
 	) &
@@ -120,7 +121,8 @@ else
 	diag "nobody runs $base threads: ulimit -u $lim"
 	wait_binary
 	t0=$(now_us)
-	seq 1 40 | timeout -k 5 120 "${run_as[@]}" bash -c 'ulimit -S -u "$1" && shift && exec "$@"' _ "$lim" \
+	seq 1 40 | timeout -k "$(scaled 5)" "$(scaled 120)" "${run_as[@]}" \
+		bash -c 'ulimit -S -u "$1" && shift && exec "$@"' _ "$lim" \
 		"$PT" --headless -j 2 --joblog "$T/w/ulimit.jl" --results "$T/w/ulimit.r" -- sh -c 'echo "$1"' _ \
 		>"$T/ulimit.out" 2>"$T/ulimit.err"
 	rc=$?
@@ -137,7 +139,8 @@ else
 	is "$(wc -l <"$T/resumed")" 0 "...and --resume finds nothing left to run"
 
 	# Persistent programs: room for one; the other worker waits for its program to start.
-	seq 1 30 | timeout -k 5 120 "${run_as[@]}" bash -c 'ulimit -S -u "$1" && shift && exec "$@"' _ "$lim" \
+	seq 1 30 | timeout -k "$(scaled 5)" "$(scaled 120)" "${run_as[@]}" \
+		bash -c 'ulimit -S -u "$1" && shift && exec "$@"' _ "$lim" \
 		"$PT" --headless -j 2 --persistent --results "$T/w/pers.r" -- cat \
 		>"$T/pers.out" 2>"$T/pers.err"
 	rc=$?

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "scale.h"
 #include "util.h"
 
 /* More than any pipe or socket buffer takes, and more than OUTPUT_HIGH. */
@@ -100,11 +101,11 @@ static void setup(struct ctx *c, int wfd, int rfd)
 	assert_non_null(c->out);
 }
 
-/* Run the loop for at most ms, or until it has nothing left to do or cond(c) holds. */
+/* Run the loop for at most ms (scaled), or until it has nothing left to do or cond(c) holds. */
 static void run_until(struct ctx *c, bool (*cond)(const struct ctx *c), unsigned ms)
 {
 	c->timed_out = false;
-	uv_timer_start(&c->guard, guard_cb, ms, 0);
+	uv_timer_start(&c->guard, guard_cb, scaled_ms(ms), 0);
 	while (!c->timed_out && !(cond && cond(c)))
 		if (uv_run(&c->loop, UV_RUN_ONCE) == 0)
 			break;
@@ -167,7 +168,7 @@ static void test_output_pipe_nobody_reads_never_blocks_and_says_full(void **stat
 	assert_int_equal(pipe(p), 0);
 	struct ctx c;
 	setup(&c, p[1], p[0]);
-	alarm(20); /* a blocking write would hang here: fail loudly instead */
+	alarm(scaled_s(20)); /* a blocking write would hang here: fail loudly instead */
 	append_big(&c);
 	output_flush(c.out);
 	alarm(0);
@@ -244,7 +245,7 @@ static void test_output_socket_never_blocks_and_keeps_the_socket_blocking(void *
 	struct ctx c;
 	setup(&c, sv[0], sv[1]);
 	assert_false(nonblocking(sv[0]));
-	alarm(20);
+	alarm(scaled_s(20));
 	uint64_t sum = append_big(&c);
 	output_flush(c.out);
 	alarm(0);

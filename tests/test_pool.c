@@ -13,9 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "scale.h"
 
 #define MAX_ITEMS 512
 
@@ -51,6 +54,8 @@ struct ctx {
 	struct view_row failing; /* a slot seen retrying a start */
 	unsigned failing_total;	 /* totals.start_failing then */
 	char fatal[256];	 /* pool_fatal at the end */
+	uint64_t held[8];	 /* items seen running since a pause */
+	unsigned nheld;
 };
 
 static void result_cb(void *data, const struct pool_result *r)
@@ -174,7 +179,7 @@ static void run_pool_cfg(struct ctx *c, struct pool_config *cfg, const char *con
 	uv_timer_init(&c->loop, &c->deadline);
 	c->driver.data = c->deadline.data = c;
 	uv_timer_start(&c->driver, driver_cb, 5, 5);
-	uv_timer_start(&c->deadline, deadline_cb, 20000, 0);
+	uv_timer_start(&c->deadline, deadline_cb, scaled_ms(20000), 0);
 	uv_run(&c->loop, UV_RUN_DEFAULT);
 	assert_false(c->timed_out);
 	assert_true(c->finished);
@@ -192,12 +197,28 @@ static void run_pool(struct ctx *c, const char *spec, unsigned workers, unsigned
 	struct pool_config cfg = {
 		.workers = workers,
 		.retries = retries,
-		.join_timeout_ns = join_timeout_ns ? join_timeout_ns : 10 * NS_PER_S,
+		.join_timeout_ns = join_timeout_ns ? join_timeout_ns : scaled_ns(10 * NS_PER_S),
 		.worker_stderr_fd = -1,
 	};
 	char err[128];
 	assert_int_equal(job_builtin_parse(spec, &cfg.job, err, sizeof(err)), 0);
 	run_pool_cfg(c, &cfg, items, nitems, step);
+}
+
+/* "sleep:MS", MS scaled: for items that must still be running when the test acts on them. */
+static const char *sleep_spec(unsigned ms)
+{
+	static char spec[32];
+	snprintf(spec, sizeof(spec), "sleep:%u", scaled_ms(ms));
+	return spec;
+}
+
+/* Sleep ms milliseconds, whatever signals come. */
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		continue;
 }
 
 static const struct pool_result *result_of(const struct ctx *c, uint64_t seq)
@@ -322,7 +343,7 @@ static void test_pool_terminate_gives_minus_15_no_fini_fails_item_and_respawns(v
 	(void)state;
 	const char *items[] = {"a", "b", "c", "d"};
 	struct ctx *c = xcalloc(1, sizeof(*c));
-	run_pool(c, "sleep:300", 2, 0, 0, items, 4, step_terminate_busy);
+	run_pool(c, sleep_spec(300), 2, 0, 0, items, 4, step_terminate_busy);
 	uint64_t victim = c->seen[0];
 	const struct pool_result *r = result_of(c, victim);
 	assert_false(r->done);
@@ -345,7 +366,7 @@ static void test_pool_kill_gives_minus_9_and_retries_the_item_under_retries(void
 	(void)state;
 	const char *items[] = {"a", "b", "c", "d"};
 	struct ctx *c = xcalloc(1, sizeof(*c));
-	run_pool(c, "sleep:300", 2, 1, 0, items, 4, step_kill_busy);
+	run_pool(c, sleep_spec(300), 2, 1, 0, items, 4, step_kill_busy);
 	uint64_t victim = c->seen[0];
 	const struct pool_result *r = result_of(c, victim);
 	assert_true(r->done); /* the retry succeeded */
@@ -402,10 +423,11 @@ static int step_resize(struct ctx *c)
 static void test_pool_resize_grows_then_shrinks_by_joining(void **state)
 {
 	(void)state;
-	static char buf[60][4];
+	/* Items of 20 ms (scaled: the batch must outlast the resizes). */
+	static char buf[60][12];
 	const char *items[60];
 	for (int i = 0; i < 60; i++) {
-		snprintf(buf[i], sizeof(buf[i]), "%d", 20);
+		snprintf(buf[i], sizeof(buf[i]), "%u", scaled_ms(20));
 		items[i] = buf[i];
 	}
 	struct ctx *c = xcalloc(1, sizeof(*c));
@@ -418,6 +440,26 @@ static void test_pool_resize_grows_then_shrinks_by_joining(void **state)
 	free(c);
 }
 
+/* Note the items running now among those seen since the pause; true when none runs. */
+static bool note_running(struct ctx *c)
+{
+	struct view_totals t;
+	struct view_row v[8];
+	unsigned n = pool_snapshot(c->pool, &t, v, 8);
+	bool none = true;
+	for (unsigned i = 0; i < n; i++) {
+		if (!v[i].cur_seq)
+			continue;
+		none = false;
+		bool known = false;
+		for (unsigned k = 0; k < c->nheld; k++)
+			known = known || c->held[k] == v[i].cur_seq;
+		if (!known && c->nheld < 8)
+			c->held[c->nheld++] = v[i].cur_seq;
+	}
+	return none;
+}
+
 static int step_pause(struct ctx *c)
 {
 	struct view_totals t;
@@ -425,19 +467,24 @@ static int step_pause(struct ctx *c)
 	switch (c->stage) {
 	case 0:
 		pool_pause(c->pool, true);
-		c->gen = now_ns();
+		note_running(c);
 		c->stage = 1;
 		return 0;
 	case 1:
-		/* Paused for 150 ms: items in hand may finish, no new one starts. */
-		if (now_ns() - c->gen < 150 * NS_PER_MS)
+		/* Paused: the items in hand finish and their results come in. */
+		if (!note_running(c))
 			return 0;
-		c->seen[0] = (unsigned)t.done;
+		for (unsigned k = 0; k < c->nheld; k++)
+			if (!c->seen[c->held[k]])
+				return 0;
 		assert_true(t.paused);
+		c->seen[0] = (unsigned)t.done;
+		c->gen = now_ns();
 		c->stage = 2;
 		return 0;
 	case 2:
-		if (now_ns() - c->gen < 300 * NS_PER_MS)
+		/* Then for 150 ms (scaled), no new item starts. */
+		if (now_ns() - c->gen < scaled_ns(150 * NS_PER_MS))
 			return 0;
 		assert_int_equal(t.done, c->seen[0]); /* nothing finished while paused */
 		assert_int_equal(t.running, 0);
@@ -554,9 +601,9 @@ static void test_pool_hanging_item_does_not_hold_up_its_batch(void **state)
  * parent read them: the loop is blocked while workers finish, then terminate all. */
 static int step_block_then_terminate(struct ctx *c)
 {
-	usleep(400000);
+	sleep_ms(scaled_ms(400));
 	pool_terminate_all(c->pool);
-	usleep(200000);
+	sleep_ms(scaled_ms(200));
 	return 1;
 }
 
@@ -564,7 +611,7 @@ static void test_pool_terminate_all_delivers_results_already_published(void **st
 {
 	(void)state;
 	step_in_check_next = true;
-	/* 2 workers x 10 items of 20 ms: all done while the loop is blocked for 400 ms. */
+	/* 2 workers x 10 items of 20 ms: all done while the loop is blocked for 400 ms (scaled). */
 	static const char *items[20];
 	for (int i = 0; i < 20; i++)
 		items[i] = "20";
@@ -692,7 +739,7 @@ static void command_config(struct pool_config *cfg, unsigned workers)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->workers = workers;
-	cfg->join_timeout_ns = 10 * NS_PER_S;
+	cfg->join_timeout_ns = scaled_ns(10 * NS_PER_S);
 	cfg->worker_stderr_fd = -1;
 	char *argv[] = {"true", NULL};
 	char err[128];

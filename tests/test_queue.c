@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "scale.h"
+
 #define CAP 4096u
 
 struct fixture {
@@ -234,7 +236,7 @@ static void test_queue_steal_takes_back_only_unstarted_items(void **state)
 	assert_int_equal(queue_pop(f->q, 0, 4, &data, offs), 4);
 	assert_int_equal(queue_claim(f->q, 0), 0); /* running held[0] */
 	assert_true(queue_client_has_unstarted(f->q, 0));
-	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	assert_int_equal(queue_lock(f->q, scaled_ns(NS_PER_S)), 0);
 	struct queue_ref refs[QUEUE_BATCH_MAX];
 	assert_int_equal(queue_client_steal(f->q, 0, refs), 3);
 	queue_unlock(f->q);
@@ -244,7 +246,7 @@ static void test_queue_steal_takes_back_only_unstarted_items(void **state)
 	assert_int_equal(queue_claim(f->q, 0), -1); /* the rest is gone */
 	publish_all(f->q, 0, 1, "done");
 	/* Nothing is left to reclaim, and the worker may pop again. */
-	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	assert_int_equal(queue_lock(f->q, scaled_ns(NS_PER_S)), 0);
 	assert_int_equal(queue_client_reclaim(f->q, 0, refs), 0);
 	queue_unlock(f->q);
 	push_str(f->q, 5, "y");
@@ -262,7 +264,7 @@ static void test_queue_steal_of_a_finished_batch_takes_nothing(void **state)
 	assert_int_equal(queue_pop(f->q, 0, 4, &data, offs), 1);
 	assert_int_equal(queue_claim(f->q, 0), 0);
 	assert_int_equal(queue_claim(f->q, 0), -1);
-	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	assert_int_equal(queue_lock(f->q, scaled_ns(NS_PER_S)), 0);
 	struct queue_ref refs[QUEUE_BATCH_MAX];
 	assert_int_equal(queue_client_steal(f->q, 0, refs), 0);
 	queue_unlock(f->q);
@@ -304,7 +306,7 @@ static void test_queue_claims_racing_a_steal_split_every_batch_exactly(void **st
 		}
 		struct timespec ts = {0, (rand() % 100) * 1000};
 		nanosleep(&ts, NULL);
-		assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+		assert_int_equal(queue_lock(f->q, scaled_ns(NS_PER_S)), 0);
 		struct queue_ref refs[QUEUE_BATCH_MAX];
 		uint32_t stolen = queue_client_steal(f->q, 0, refs);
 		queue_unlock(f->q);
@@ -327,7 +329,7 @@ static void test_queue_claims_racing_a_steal_split_every_batch_exactly(void **st
 			assert_int_equal(seen[i], 1);
 		assert_int_equal(ran + stolen, 40);
 		/* Reset the client for the next round, as the parent does after a reap. */
-		assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+		assert_int_equal(queue_lock(f->q, scaled_ns(NS_PER_S)), 0);
 		assert_int_equal(queue_client_reclaim(f->q, 0, refs), 0);
 		queue_unlock(f->q);
 	}
@@ -382,10 +384,10 @@ static void fill3(struct queue *q)
 static void lock_after_death(struct queue *q)
 {
 	uint64_t before = atomic_load(&q->repairs);
-	assert_int_equal(queue_lock(q, 2 * NS_PER_S), 0);
+	assert_int_equal(queue_lock(q, scaled_ns(2 * NS_PER_S)), 0);
 	assert_int_equal(atomic_load(&q->repairs), before + 1);
 	queue_unlock(q);
-	assert_int_equal(queue_lock(q, 2 * NS_PER_S), 0);
+	assert_int_equal(queue_lock(q, scaled_ns(2 * NS_PER_S)), 0);
 	queue_unlock(q);
 }
 
@@ -442,7 +444,7 @@ static void test_queue_steal_after_a_pop_cut_short_takes_nothing(void **state)
 		queue_result_wake(f->q);
 		fill3(f->q);
 		child_step_until_killed(f->q, points[p], false);
-		assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+		assert_int_equal(queue_lock(f->q, scaled_ns(NS_PER_S)), 0);
 		struct queue_ref refs[QUEUE_BATCH_MAX];
 		assert_int_equal(queue_client_steal(f->q, 1, refs), 0);
 		assert_int_equal(queue_client_reclaim(f->q, 1, refs), 0);
@@ -498,7 +500,7 @@ static void test_queue_pop_killed_after_commit_recovers_items_as_held(void **sta
 	assert_int_equal(c->nheld, 3);
 	assert_int_equal(c->published, 0);
 	assert_int_equal(queue_input_count(f->q), 0);
-	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	assert_int_equal(queue_lock(f->q, scaled_ns(NS_PER_S)), 0);
 	struct queue_ref refs[QUEUE_BATCH_MAX];
 	assert_int_equal(queue_client_reclaim(f->q, 1, refs), 3);
 	queue_unlock(f->q);
@@ -546,7 +548,7 @@ static void test_queue_push_killed_before_commit_publishes_nothing(void **state)
 	struct queue_result res;
 	const char *out;
 	assert_int_equal(queue_result_peek(f->q, &res, &out), 0);
-	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	assert_int_equal(queue_lock(f->q, scaled_ns(NS_PER_S)), 0);
 	struct queue_ref refs[QUEUE_BATCH_MAX];
 	assert_int_equal(queue_client_reclaim(f->q, 1, refs), 3);
 	queue_unlock(f->q);
@@ -563,7 +565,7 @@ static void test_queue_push_killed_after_commit_counts_results_published(void **
 	assert_int_equal(c->published, 3);
 	/* Nothing left to reclaim: all three are in RESULT, exactly once. */
 	assert_int_equal(atomic_load(&f->q->result.pushed), 3);
-	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	assert_int_equal(queue_lock(f->q, scaled_ns(NS_PER_S)), 0);
 	struct queue_ref refs[QUEUE_BATCH_MAX];
 	assert_int_equal(queue_client_reclaim(f->q, 1, refs), 0);
 	queue_unlock(f->q);
@@ -607,11 +609,11 @@ static void test_queue_sleeping_consumer_always_wakes(void **state)
 			uint64_t t0 = now_ns();
 			int n;
 			while ((n = queue_pop(f->q, 0, 1, &data, offs)) == 0)
-				queue_wait_input(f->q, 3 * NS_PER_S);
+				queue_wait_input(f->q, scaled_ns(3 * NS_PER_S));
 			publish_all(f->q, 0, n, "");
 			uint64_t waited = now_ns() - t0;
-			/* A lost wake-up shows as a wait of the whole 3 s timeout. */
-			char c = waited >= 2 * NS_PER_S ? 'L' : 'k';
+			/* A lost wake-up shows as a wait of the whole 3 s timeout (both scaled). */
+			char c = waited >= scaled_ns(2 * NS_PER_S) ? 'L' : 'k';
 			if (write(done_pipe[1], &c, 1) != 1)
 				_exit(2);
 		}
@@ -701,7 +703,7 @@ static void test_queue_kill_storm_loses_and_duplicates_nothing(void **state)
 	uint64_t next = 1, got = 0, kills = 0;
 	char item[32];
 	srand(42);
-	uint64_t deadline = now_ns() + 60 * NS_PER_S;
+	uint64_t deadline = now_ns() + scaled_ns(60 * NS_PER_S);
 	while (got < N) {
 		assert_true(now_ns() < deadline);
 		/* Produce: requeued items first, then new ones. */
@@ -745,7 +747,7 @@ static void test_queue_kill_storm_loses_and_duplicates_nothing(void **state)
 			kill(pids[victim], SIGKILL);
 			waitpid(pids[victim], NULL, 0);
 			kills++;
-			assert_int_equal(queue_lock(f->q, 5 * NS_PER_S), 0);
+			assert_int_equal(queue_lock(f->q, scaled_ns(5 * NS_PER_S)), 0);
 			struct queue_ref refs[QUEUE_BATCH_MAX];
 			uint32_t n = queue_client_reclaim(f->q, victim, refs);
 			queue_unlock(f->q);

@@ -27,6 +27,8 @@
 #   tm_keys KEY...          send-keys to the pane (tmux key names: Up, Enter, Space, C-c)
 #   tm_stop                 kill the current tmux server (also done at exit)
 #   screen                  print the pane's text now
+#   Every TIMEOUT_S below is scaled by POOLTOP_TEST_SCALE (lib.sh): give the time on a quiet
+#   machine.
 #   wait_screen REGEX TIMEOUT_S
 #                           poll the pane every 20 ms until a line matches the extended
 #                           REGEX; 1 on timeout. $SCREEN holds the last capture either way.
@@ -166,7 +168,7 @@ EOF
 		return 1
 	}
 	if ! wait_for '[ -s "$R/pid" ]' 10; then
-		diag "$name: pooltop did not start within 10 s"
+		diag "$name: pooltop did not start within $(scaled 10) s"
 		return 1
 	fi
 	PID=$(cat "$R/pid")
@@ -175,11 +177,9 @@ EOF
 
 screen() { tm capture-pane -p -t "$TM_TARGET" 2>/dev/null; }
 
-_deadline() { echo $(($(now_us) + $(awk -v t="$1" 'BEGIN { printf "%d", t * 1e6 }'))); }
-
 wait_screen() {
 	local re=$1 limit
-	limit=$(_deadline "$2")
+	limit=$(deadline_us "$2")
 	while :; do
 		SCREEN=$(screen)
 		if printf '%s\n' "$SCREEN" | grep -Eq -- "$re"; then return 0; fi
@@ -190,7 +190,7 @@ wait_screen() {
 
 wait_screen_gone() {
 	local re=$1 limit
-	limit=$(_deadline "$2")
+	limit=$(deadline_us "$2")
 	while :; do
 		SCREEN=$(screen)
 		if ! printf '%s\n' "$SCREEN" | grep -Eq -- "$re"; then return 0; fi
@@ -202,7 +202,7 @@ wait_screen_gone() {
 # wait_until CMD TIMEOUT_S: poll CMD (eval'ed) with a fresh $SCREEN before each try.
 wait_until() {
 	local cmd=$1 limit
-	limit=$(_deadline "$2")
+	limit=$(deadline_us "$2")
 	while :; do
 		SCREEN=$(screen)
 		if eval "$cmd"; then return 0; fi
@@ -223,7 +223,7 @@ screen_like() {
 		ok "$3"
 	else
 		not_ok "$3"
-		diag "  want a line matching /$1/ within $2 s"
+		diag "  want a line matching /$1/ within $(scaled "$2") s"
 		diag_screen
 	fi
 }
@@ -234,7 +234,7 @@ screen_until() {
 		ok "$3"
 	else
 		not_ok "$3"
-		diag "  still false after $2 s: $1"
+		diag "  still false after $(scaled "$2") s: $1"
 		diag_screen
 	fi
 }
