@@ -138,10 +138,16 @@ else
 	seq 1 40 | ptu 60 --headless --joblog "$T/w/ulimit.jl" --resume -- echo >"$T/resumed" 2>/dev/null
 	is "$(wc -l <"$T/resumed")" 0 "...and --resume finds nothing left to run"
 
-	# Persistent programs: room for one; the other worker waits for its program to start.
+	# Persistent programs: room for one; the other worker waits for its program to start. Each
+	# answer takes 20 ms (in one process: a sleep would need a process of its own), so the first
+	# program cannot answer all 30 before the second worker wants an item.
 	seq 1 30 | timeout -k "$(scaled 5)" "$(scaled 120)" "${run_as[@]}" \
 		bash -c 'ulimit -S -u "$1" && shift && exec "$@"' _ "$lim" \
-		"$PT" --headless -j 2 --persistent --results "$T/w/pers.r" -- cat \
+		"$PT" --headless -j 2 --persistent --results "$T/w/pers.r" -- python3 -c '
+import sys, time
+for line in sys.stdin:
+    time.sleep(0.02)
+    print(line, end="", flush=True)' \
 		>"$T/pers.out" 2>"$T/pers.err"
 	rc=$?
 	is "$rc" 0 "ulimit -u, persistent: room for one program: all 30 items done, exit status 0"
