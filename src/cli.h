@@ -64,7 +64,8 @@ void cli_config_free(struct config *cfg);
 #define CLI_IN_FLIGHT_DEFAULT 64
 #define CLI_IN_FLIGHT_MAX     64
 
-/* The --help text. */
+/* The --help text. Its lists of options are made from the table getopt_long's are made from,
+ * so every option the parser knows is listed, with its short name and argument. */
 void cli_usage(FILE *f);
 
 #endif
