@@ -16,6 +16,7 @@
 #include "demo.h"
 #include "headless.h"
 #include "job.h"
+#include "run.h"
 #include "util.h"
 
 /* A standard stream the caller closed (pooltop ... >&-) would be the number of the next file
@@ -67,7 +68,7 @@ static int app_run(struct config *cfg, const char *what, bool demo)
 {
 	struct job job;
 	char err[512];
-	int r = job_from_config(cfg, &job, err, sizeof(err));
+	int r = run_job_from_config(cfg, &job, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "pooltop: %s\n", err);
 		return 255;
@@ -140,8 +141,7 @@ int app_main(int argc, char **argv)
 			return 255;
 		}
 		struct buf what = {0};
-		struct job none = {0};
-		job_describe(&none, &cfg, &what);
+		run_describe(&cfg, &what);
 		buf_printf(&what, " -j %u", cfg.jobs);
 		int status = app_run(&cfg, what.data, false);
 		buf_free(&what);
