@@ -1,4 +1,4 @@
-/* A run as the command line asks for it: the job each worker runs, and its words. */
+/* A run: the job the command line asks for, its words, and the settings beside the config. */
 #include "run.h"
 
 #include <errno.h>
@@ -6,6 +6,11 @@
 
 #include "template.h"
 #include "termseq.h"
+
+void run_settings_init(struct run_settings *s, const struct config *c)
+{
+	*s = (struct run_settings){.jobs = c->jobs, .items = c->items, .nitems = c->nitems};
+}
 
 int run_job_from_config(const struct config *c, struct job *job, char *err, size_t errlen)
 {
@@ -18,8 +23,8 @@ int run_job_from_config(const struct config *c, struct job *job, char *err, size
 		r = job_command_new(c->command, job, err, errlen);
 	else if (c->plugin)
 		r = job_plugin_new(c->plugin, job, err, errlen);
-	else if (c->builtin) {
-		r = job_builtin_parse(c->builtin, job, why, sizeof(why));
+	else if (c->builtin || c->mode == CLI_DEMO) {
+		r = job_builtin_parse(c->builtin ? c->builtin : "demo", job, why, sizeof(why));
 		if (r < 0)
 			snprintf(err, errlen, "--builtin: %s", why);
 	} else {

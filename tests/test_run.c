@@ -1,4 +1,4 @@
-/* Tests for a run made from a parsed command line: its job, its words. */
+/* Tests for a run made from a parsed command line: its settings, its job, its words. */
 #include "run.h"
 
 #include <errno.h>
@@ -85,6 +85,34 @@ static void assert_termseq(const struct termseq *got, const char *want)
 	assert_memory_equal(got->ms, ts.ms, ts.n * sizeof(ts.ms[0]));
 }
 
+/* --- settings -------------------------------------------------------------------------------- */
+
+static void test_run_settings_are_the_command_lines_workers_and_items(void **state)
+{
+	struct fixture *f = *state;
+	struct run_settings s;
+
+	PARSE(f, "-j", "3", "--builtin", "echo", ":::", "a", "b");
+	memset(&s, 0xa5, sizeof(s));
+	run_settings_init(&s, &f->cfg);
+	assert_int_equal(s.jobs, 3);
+	assert_ptr_equal(s.items, f->cfg.items);
+	assert_int_equal(s.nitems, 2);
+	assert_string_equal(s.items[1], "b");
+	assert_false(s.capture_stderr);
+}
+
+static void test_run_settings_without_items_read_them_elsewhere(void **state)
+{
+	struct fixture *f = *state;
+	struct run_settings s;
+
+	PARSE(f, "--builtin", "echo", "-a", "items.txt");
+	run_settings_init(&s, &f->cfg);
+	assert_null(s.items);
+	assert_int_equal(s.nitems, 0);
+}
+
 /* --- the job --------------------------------------------------------------------------------- */
 
 static void test_run_job_is_the_builtin_with_the_default_term_seq(void **state)
@@ -105,6 +133,17 @@ static void test_run_job_takes_the_term_seq_given(void **state)
 	PARSE(f, "--term-seq", "INT,10,KILL,5", "--builtin", "noop");
 	assert_int_equal(job_of(f), 0);
 	assert_termseq(&f->job.termseq, "INT,10,KILL,5");
+}
+
+static void test_run_job_of_the_demo_is_the_builtin_demo(void **state)
+{
+	struct fixture *f = *state;
+
+	PARSE(f, "demo", "--term-seq", "TERM,20");
+	assert_null(f->cfg.builtin);
+	assert_int_equal(job_of(f), 0);
+	assert_string_equal(f->job.kind->name, "demo");
+	assert_termseq(&f->job.termseq, "TERM,20");
 }
 
 static void test_run_job_of_a_command_not_found_says_so(void **state)
@@ -185,8 +224,11 @@ static void test_run_describe_a_plugin(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_run_settings_are_the_command_lines_workers_and_items),
+		T(test_run_settings_without_items_read_them_elsewhere),
 		T(test_run_job_is_the_builtin_with_the_default_term_seq),
 		T(test_run_job_takes_the_term_seq_given),
+		T(test_run_job_of_the_demo_is_the_builtin_demo),
 		T(test_run_job_of_a_command_not_found_says_so),
 		T(test_run_job_of_a_command_owns_its_template),
 		T(test_run_job_of_a_persistent_program_submits),

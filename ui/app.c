@@ -64,10 +64,16 @@ static int app_check_std_fds(const struct config *cfg, unsigned closed)
 
 /* The dashboard when a terminal is available (also when the items come on stdin: it reads
  * the keys from /dev/tty); otherwise headless, saying so when a terminal was expected. */
-static int app_run(struct config *cfg, const char *what, bool demo)
+static int app_run(const struct config *cfg, const char *what, bool demo)
 {
+	struct run_settings run;
 	struct job job;
 	char err[512];
+
+	run_settings_init(&run, cfg);
+	/* Enough workers to see several states at once. */
+	if (demo && run.jobs < 4)
+		run.jobs = 4;
 	int r = run_job_from_config(cfg, &job, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "pooltop: %s\n", err);
@@ -88,9 +94,9 @@ static int app_run(struct config *cfg, const char *what, bool demo)
 		r = dashboard_available(why, sizeof(why));
 		if (r == 0) {
 			if (demo)
-				cfg->items = demo_items(true, &cfg->nitems);
-			cfg->capture_stderr = true;
-			status = dashboard_run(cfg, &job, what, demo);
+				run.items = demo_items(true, &run.nitems);
+			run.capture_stderr = true;
+			status = dashboard_run(cfg, &run, &job, what, demo);
 			job_release(&job);
 			return status;
 		}
@@ -100,8 +106,8 @@ static int app_run(struct config *cfg, const char *what, bool demo)
 			fprintf(stderr, "pooltop: %s: running headless\n", why);
 	}
 	if (demo)
-		cfg->items = demo_items(false, &cfg->nitems);
-	status = headless_run(cfg, &job);
+		run.items = demo_items(false, &run.nitems);
+	status = headless_run(cfg, &run, &job);
 	job_release(&job);
 	return status;
 }
@@ -128,10 +134,6 @@ int app_main(int argc, char **argv)
 		printf("pooltop %s\n", PACKAGE_VERSION);
 		return 0;
 	case CLI_DEMO:
-		/* Enough workers to see several states at once. */
-		if (cfg.jobs < 4)
-			cfg.jobs = 4;
-		cfg.builtin = "demo";
 		return app_run(&cfg, "demo: --builtin demo", true);
 	case CLI_DEMO_EXITCODES:
 		return demo_exitcodes(cfg.jobs);
