@@ -37,6 +37,7 @@
 #include "ledger.h"
 #include "output.h"
 #include "results.h"
+#include "run.h"
 #include "template.h"
 
 #define MAX_CODES 64
@@ -68,6 +69,7 @@ struct batch_file {
 struct batch {
 	uv_loop_t *loop;
 	const struct config *cfg;
+	struct run_settings run;
 	struct job job;
 	struct batch_hooks hooks;
 	struct pool *pool;
@@ -710,12 +712,12 @@ static void item_too_long(struct batch *b, uint64_t seq, size_t len)
 /* 1: an item; 0: none now (input_eof says whether ever); -E2BIG: too long (*seq, *len set). */
 static int source_next(struct batch *b, const char **item, size_t *len, uint64_t *seq)
 {
-	if (b->cfg->items) {
-		if (b->next_arg >= b->cfg->nitems) {
+	if (b->run.items) {
+		if (b->next_arg >= b->run.nitems) {
 			b->input_eof = true;
 			return 0;
 		}
-		*item = b->cfg->items[b->next_arg];
+		*item = b->run.items[b->next_arg];
 		*len = strlen(*item);
 		*seq = ++b->next_arg;
 		if (*len > pool_max_item(b->pool))
@@ -864,7 +866,7 @@ static void flush_check_cb(uv_check_t *h)
 
 static int batch_open_input(struct batch *b, char *err, size_t errlen)
 {
-	if (b->cfg->items)
+	if (b->run.items)
 		return 0;
 	if (b->cfg->arg_file) {
 		b->in_fd = open(b->cfg->arg_file, O_RDONLY | O_CLOEXEC);
@@ -1029,9 +1031,9 @@ static void batch_file_open(struct batch *b, struct batch_file *f, int fd, bool 
 	b->open_handles++;
 }
 
-int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
-	      const struct batch_hooks *hooks, int out_fd, bool show_output, struct batch **out,
-	      char *err, size_t errlen)
+int batch_new(uv_loop_t *loop, const struct config *cfg, const struct run_settings *run,
+	      const struct job *job, const struct batch_hooks *hooks, int out_fd, bool show_output,
+	      struct batch **out, char *err, size_t errlen)
 {
 	struct batch *b = calloc(1, sizeof(*b));
 	if (!b) {
@@ -1040,6 +1042,7 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 	}
 	b->loop = loop;
 	b->cfg = cfg;
+	b->run = *run;
 	b->job = *job;
 	if (hooks)
 		b->hooks = *hooks;
@@ -1090,7 +1093,7 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 	if ((r = batch_check_files(b, show_output ? out_fd : -1, jl_fd, res_fd, err, errlen)) < 0)
 		goto fail;
 	struct pool_config pc = {
-		.workers = cfg->jobs,
+		.workers = run->jobs,
 		.job = *job,
 		.retries = cfg->retries,
 		.max_items_per_worker = cfg->max_items_per_worker,
@@ -1100,7 +1103,7 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
 		.timeout_pct = cfg->timeout_pct,
 		.worker_stderr_fd = -1,
 		.spool_parent = getenv("TMPDIR"),
-		.capture_stderr = cfg->capture_stderr,
+		.capture_stderr = run->capture_stderr,
 	};
 	struct pool_callbacks pcb = {
 		.result = pool_result_cb,

@@ -14,6 +14,7 @@
 #include "pool.h"
 
 struct batch;
+struct run_settings;
 
 struct batch_hooks {
 	/* Something happened (the pool's events, and the batch's own: an item too long...). */
@@ -25,12 +26,13 @@ struct batch_hooks {
 	void *data;
 };
 
-/* A batch for cfg running job. Opens the input and the files; reads the joblog for --resume.
+/* A batch for cfg running job, with the workers and the items run says (copied; the items
+ * are borrowed). Opens the input and the files; reads the joblog for --resume.
  * Returns 0, or a negative errno with a one-line message in err ("--joblog x: Permission
  * denied"). Items are written to out_fd (usually 1) when show_output. */
-int batch_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
-	      const struct batch_hooks *hooks, int out_fd, bool show_output, struct batch **out,
-	      char *err, size_t errlen);
+int batch_new(uv_loop_t *loop, const struct config *cfg, const struct run_settings *run,
+	      const struct job *job, const struct batch_hooks *hooks, int out_fd, bool show_output,
+	      struct batch **out, char *err, size_t errlen);
 /* Start the workers and the reading. 0 or a negative errno (message in err). */
 int batch_start(struct batch *b, char *err, size_t errlen);
 struct pool *batch_pool(struct batch *b);

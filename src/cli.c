@@ -38,36 +38,119 @@ enum {
 	OPT_TERM_SEQ,
 };
 
-/* The one table of options: getopt_long reads it, and error messages take names from it.
- * The leading '+' stops at the first word that is not an option (a subcommand, ":::");
- * the ':' makes a missing argument return ':' instead of '?'. */
-static const char cli_shortopts[] = "+:j:a:0kqhV";
-static const struct option cli_options[] = {
-	{"jobs", required_argument, NULL, 'j'},
-	{"builtin", required_argument, NULL, OPT_BUILTIN},
-	{"persistent", no_argument, NULL, OPT_PERSISTENT},
-	{"in-flight", required_argument, NULL, OPT_IN_FLIGHT},
-	{"plugin", required_argument, NULL, OPT_PLUGIN},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"term-seq", required_argument, NULL, OPT_TERM_SEQ},
-	{"arg-file", required_argument, NULL, 'a'},
-	{"null", no_argument, NULL, '0'},
-	{"keep-order", no_argument, NULL, 'k'},
-	{"retries", required_argument, NULL, OPT_RETRIES},
-	{"max-items-per-worker", required_argument, NULL, OPT_MAX_ITEMS},
-	{"joblog", required_argument, NULL, OPT_JOBLOG},
-	{"results", required_argument, NULL, OPT_RESULTS},
-	{"resume", no_argument, NULL, OPT_RESUME},
-	{"resume-failed", no_argument, NULL, OPT_RESUME_FAILED},
-	{"join-timeout", required_argument, NULL, OPT_JOIN_TIMEOUT},
-	{"headless", no_argument, NULL, OPT_HEADLESS},
-	{"hang-after", required_argument, NULL, OPT_HANG_AFTER},
-	{"refresh", required_argument, NULL, OPT_REFRESH},
-	{"quiet", no_argument, NULL, 'q'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+/* One row of the option table: an option with its help beside it (as git's parse-options), or,
+ * without a name, a line of --help alone: a heading, or a form that is no option ("--
+ * COMMAND"). getopt_long's tables and --help's lists of options are both made from it, and
+ * error messages take the options' names from it. */
+struct cli_option {
+	const char *name; /* the long name, without "--"; NULL for a line of help alone */
+	int has_arg;	  /* getopt_long's: no_argument or required_argument */
+	int val;	  /* the short name (a character), or an OPT_ value past any */
+	/* What --help shows after the name: the argument ("N"), or for --persistent the
+	 * COMMAND that follows "--"; NULL for nothing. Without a name: the form shown. */
+	const char *argh;
+	/* The second column of --help, its lines separated by '\n' (wrapped by hand, as the
+	 * author reads them); for a heading, the heading. */
+	const char *help;
 };
+
+/* The rows, as git's OPT_* macros. (clang-format would break each into a block.) */
+/* clang-format off */
+#define CLI_ARG(name, val, argh, help)	{name, required_argument, val, argh, help}
+#define CLI_FLAG(name, val, help)	{name, no_argument, val, NULL, help}
+#define CLI_FORM(form, help)		{NULL, no_argument, 0, form, help}
+#define CLI_HEADING(heading)		{NULL, no_argument, 0, NULL, heading}
+/* clang-format on */
+
+/* The one table of options, in --help's order. */
+static const struct cli_option cli_options[] = {
+	CLI_HEADING("What each worker runs:"),
+	CLI_FORM("-- COMMAND [ARG...]", "COMMAND once per item, executed directly (no shell), in\n"
+					"its own process group; its stdout is the item's output.\n"
+					"In the arguments {} is the item, {.} without extension,\n"
+					"{/} basename, {//} dirname, {/.} basename without\n"
+					"extension, {#} sequence number, {%} slot number + 1;\n"
+					"with none of them the item is the last argument.\n"
+					"Not found: 127; not executable: 126."),
+	/* Takes no argument: the COMMAND comes after "--", with the items. */
+	{"persistent", no_argument, OPT_PERSISTENT, "-- COMMAND [ARG...]",
+	 "COMMAND started once per worker: items go one per line\n"
+	 "to its stdin, one answer line per item comes back, in\n"
+	 "order; closing its stdin is the join"},
+	CLI_ARG("plugin", OPT_PLUGIN, "FILE.so[:ARG]",
+		"a C plugin (pooltop-plugin.h): init(ARG) once per\n"
+		"worker, run per item, fini on a join"),
+	CLI_ARG("builtin", OPT_BUILTIN, "NAME[:ARG]", "a built-in C function, see below"),
+
+	CLI_HEADING("Options:"),
+	CLI_ARG("jobs", 'j', "N", "run N workers (1 to 1024; default: the number of CPUs)"),
+	CLI_ARG("in-flight", OPT_IN_FLIGHT, "N",
+		"items a --persistent program is given ahead of its\n"
+		"answers (1 to 64; default 64, fewer for slow items)"),
+	CLI_ARG("timeout", OPT_TIMEOUT, "DURATION",
+		"stop an item that runs longer (as 10, 1.5s, 200ms, 2m),\n"
+		"or past N% of the median item time (as 300%); it\n"
+		"fails with the signal that ended it"),
+	CLI_ARG("term-seq", OPT_TERM_SEQ, "SEQ",
+		"how --timeout stops an item: signals and waits in ms\n"
+		"(default TERM,200,TERM,100,TERM,50,KILL,25), sent to\n"
+		"the job's process group, or to the worker for kinds\n"
+		"that run inside it (it is then replaced)"),
+	CLI_ARG("arg-file", 'a', "FILE", "read the items from FILE instead of standard input"),
+	CLI_FLAG("null", '0', "items are separated by NUL bytes, not newlines"),
+	CLI_FLAG("keep-order", 'k', "print results in input order, not as they finish"),
+	CLI_ARG("retries", OPT_RETRIES, "N",
+		"run a failed item again up to N more times (default 0)"),
+	CLI_ARG("max-items-per-worker", OPT_MAX_ITEMS, "N",
+		"replace each worker after N items (default: never)"),
+	CLI_ARG("joblog", OPT_JOBLOG, "FILE",
+		"write GNU parallel's joblog, one row per finished item"),
+	CLI_ARG("results", OPT_RESULTS, "FILE",
+		"write one JSON object per finished item (JSON Lines)"),
+	CLI_FLAG("resume", OPT_RESUME, "skip the items already in the --joblog FILE"),
+	CLI_FLAG("resume-failed", OPT_RESUME_FAILED, "as --resume, but run the failed ones again"),
+	CLI_ARG("join-timeout", OPT_JOIN_TIMEOUT, "DURATION",
+		"how long a joined worker may take to finish its item\n"
+		"before it is terminated, then killed (default 10s;\n"
+		"as 10, 1.5s, 200ms, 2m)"),
+	CLI_FLAG("headless", OPT_HEADLESS, "no dashboard, even on a terminal"),
+	CLI_ARG("hang-after", OPT_HANG_AFTER, "DURATION",
+		"show a worker HUNG when busy on one item this long\n"
+		"(default: 10 times the median item time, at least 5s)"),
+	CLI_ARG("refresh", OPT_REFRESH, "MS", "the dashboard's redraw period (default 250)"),
+	CLI_FLAG("quiet", 'q', "no progress or events on standard error"),
+	CLI_FLAG("help", 'h', "print this help and exit"),
+	CLI_FLAG("version", 'V', "print the version and exit"),
+};
+
+#define CLI_OPTIONS_END (cli_options + ARRAY_SIZE(cli_options))
+
+/* Room for getopt_long's tables made from cli_options (cli_getopt_tables). */
+#define CLI_LONGOPTS  (ARRAY_SIZE(cli_options) + 1)
+#define CLI_SHORTOPTS (2 + 2 * ARRAY_SIZE(cli_options) + 1)
+
+/* getopt_long's tables from cli_options: the long options (ending with a zeroed row), and the
+ * short ones. The leading '+' stops at the first word that is not an option (a subcommand,
+ * ":::"); the ':' makes a missing argument return ':' instead of '?'. */
+static void cli_getopt_tables(struct option longopts[CLI_LONGOPTS], char shortopts[CLI_SHORTOPTS])
+{
+	char *s = shortopts;
+
+	*s++ = '+';
+	*s++ = ':';
+	for (const struct cli_option *o = cli_options; o < CLI_OPTIONS_END; o++) {
+		if (!o->name)
+			continue;
+		*longopts++ = (struct option){o->name, o->has_arg, NULL, o->val};
+		if (o->val < 256) {
+			*s++ = (char)o->val;
+			if (o->has_arg == required_argument)
+				*s++ = ':';
+		}
+	}
+	*longopts = (struct option){0};
+	*s = '\0';
+}
 
 /* What one pass of getopt_long over a stretch of argv found besides the options. */
 struct cli_scan {
@@ -98,10 +181,10 @@ static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static const struct option *cli_option_find(int val)
+static const struct cli_option *cli_option_find(int val)
 {
-	for (const struct option *o = cli_options; o->name; o++)
-		if (o->val == val)
+	for (const struct cli_option *o = cli_options; o < CLI_OPTIONS_END; o++)
+		if (o->name && o->val == val)
 			return o;
 	return NULL;
 }
@@ -110,7 +193,7 @@ static const struct option *cli_option_find(int val)
  * abbreviation such as --jo. buf needs room for "--" and the longest name. */
 static const char *cli_option_name(int val, bool as_long, char *buf, size_t len)
 {
-	const struct option *o = cli_option_find(val);
+	const struct cli_option *o = cli_option_find(val);
 
 	if (o && (as_long || val >= 256))
 		snprintf(buf, len, "--%s", o->name);
@@ -125,11 +208,11 @@ static int cli_fail_long(const char *word, char *err, size_t errlen)
 {
 	const char *name = word + 2;
 	size_t n = strcspn(name, "=");
-	const struct option *match = NULL;
+	const struct cli_option *match = NULL;
 	int matches = 0;
 
-	for (const struct option *o = cli_options; o->name && n > 0; o++) {
-		if (strncmp(o->name, name, n) != 0)
+	for (const struct cli_option *o = cli_options; o < CLI_OPTIONS_END && n > 0; o++) {
+		if (!o->name || strncmp(o->name, name, n) != 0)
 			continue;
 		matches++;
 		if (!match || o->name[n] == '\0')
@@ -321,16 +404,19 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 static int cli_scan_options(int argc, char **argv, struct config *c, struct cli_scan *s, char *err,
 			    size_t errlen)
 {
+	struct option longopts[CLI_LONGOPTS];
+	char shortopts[CLI_SHORTOPTS];
 	const char *last_arg = NULL;
 	char name[40];
 	int longindex, opt, rc;
 
+	cli_getopt_tables(longopts, shortopts);
 	/* optind = 0 makes glibc start over, so cli_parse can run many times in one process. */
 	optind = 0;
 	opterr = 0;
 	for (;;) {
 		longindex = -1;
-		opt = getopt_long(argc, argv, cli_shortopts, cli_options, &longindex);
+		opt = getopt_long(argc, argv, shortopts, longopts, &longindex);
 		if (opt == -1)
 			break;
 		if (opt == '?') {
@@ -525,6 +611,8 @@ void cli_config_free(struct config *cfg)
 
 #define CLI_USAGE_WIDTH 79
 #define CLI_USAGE_NAME	12
+/* The column where an option's help starts: after "  ", the form, and two spaces at least. */
+#define CLI_USAGE_HELP 26
 
 /* One builtin: its name, then its summary wrapped to the width of the help text. */
 static void cli_usage_builtin(FILE *f, const struct job_kind *k)
@@ -549,8 +637,49 @@ static void cli_usage_builtin(FILE *f, const struct job_kind *k)
 	fputc('\n', f);
 }
 
+/* A heading's options have a column for the short names when one of them has a short name. */
+static bool cli_usage_shorts(const struct cli_option *heading)
+{
+	for (const struct cli_option *o = heading + 1; o < CLI_OPTIONS_END && (o->name || o->argh);
+	     o++)
+		if (o->name && o->val < 256)
+			return true;
+	return false;
+}
+
+/* One row of the table: its form ("-j, --jobs N"), then its help, beside the form when the
+ * form leaves room, else on the next line; the help's further lines under its first. */
+static void cli_usage_option(FILE *f, const struct cli_option *o, bool shorts)
+{
+	int col;
+
+	if (!o->name)
+		col = fprintf(f, "  %s", o->argh);
+	else if (o->val < 256)
+		col = fprintf(f, "  -%c, --%s", o->val, o->name);
+	else
+		col = fprintf(f, "  %s--%s", shorts ? "    " : "", o->name);
+	if (o->name && o->argh)
+		col += fprintf(f, " %s", o->argh);
+	if (col + 2 > CLI_USAGE_HELP) {
+		fputc('\n', f);
+		col = 0;
+	}
+	for (const char *line = o->help;;) {
+		size_t n = strcspn(line, "\n");
+
+		fprintf(f, "%*s%.*s\n", CLI_USAGE_HELP - col, "", (int)n, line);
+		col = 0;
+		if (line[n] == '\0')
+			break;
+		line += n + 1;
+	}
+}
+
 void cli_usage(FILE *f)
 {
+	bool shorts = false;
+
 	fputs("Usage: pooltop [OPTIONS] -- COMMAND [ARG...] [::: ITEM...]\n"
 	      "       pooltop [OPTIONS] --persistent -- COMMAND [ARG...] [::: ITEM...]\n"
 	      "       pooltop [OPTIONS] --plugin FILE.so[:ARG] [::: ITEM...]\n"
@@ -565,58 +694,17 @@ void cli_usage(FILE *f)
 	      "When there is no terminal (or with --headless) it runs headless: results on\n"
 	      "standard output, progress and events on standard error.\n"
 	      "'pooltop demo' shows the dashboard on a built-in batch; 'pooltop demo exitcodes'\n"
-	      "on workers that end in every kind of exit code.\n"
-	      "\n"
-	      "What each worker runs:\n"
-	      "  -- COMMAND [ARG...]     COMMAND once per item, executed directly (no shell), in\n"
-	      "                          its own process group; its stdout is the item's output.\n"
-	      "                          In the arguments {} is the item, {.} without extension,\n"
-	      "                          {/} basename, {//} dirname, {/.} basename without\n"
-	      "                          extension, {#} sequence number, {%} slot number + 1;\n"
-	      "                          with none of them the item is the last argument.\n"
-	      "                          Not found: 127; not executable: 126.\n"
-	      "  --persistent -- COMMAND [ARG...]\n"
-	      "                          COMMAND started once per worker: items go one per line\n"
-	      "                          to its stdin, one answer line per item comes back, in\n"
-	      "                          order; closing its stdin is the join\n"
-	      "  --plugin FILE.so[:ARG]  a C plugin (pooltop-plugin.h): init(ARG) once per\n"
-	      "                          worker, run per item, fini on a join\n"
-	      "  --builtin NAME[:ARG]    a built-in C function, see below\n"
-	      "\n"
-	      "Options:\n"
-	      "  -j, --jobs N            run N workers (1 to 1024; default: the number of CPUs)\n"
-	      "      --in-flight N       items a --persistent program is given ahead of its\n"
-	      "                          answers (1 to 64; default 64, fewer for slow items)\n"
-	      "      --timeout DURATION  stop an item that runs longer (as 10, 1.5s, 200ms, 2m),\n"
-	      "                          or past N% of the median item time (as 300%); it\n"
-	      "                          fails with the signal that ended it\n"
-	      "      --term-seq SEQ      how --timeout stops an item: signals and waits in ms\n"
-	      "                          (default TERM,200,TERM,100,TERM,50,KILL,25), sent to\n"
-	      "                          the job's process group, or to the worker for kinds\n"
-	      "                          that run inside it (it is then replaced)\n"
-	      "  -a, --arg-file FILE     read the items from FILE instead of standard input\n"
-	      "  -0, --null              items are separated by NUL bytes, not newlines\n"
-	      "  -k, --keep-order        print results in input order, not as they finish\n"
-	      "      --retries N         run a failed item again up to N more times (default 0)\n"
-	      "      --max-items-per-worker N\n"
-	      "                          replace each worker after N items (default: never)\n"
-	      "      --joblog FILE       write GNU parallel's joblog, one row per finished item\n"
-	      "      --results FILE      write one JSON object per finished item (JSON Lines)\n"
-	      "      --resume            skip the items already in the --joblog FILE\n"
-	      "      --resume-failed     as --resume, but run the failed ones again\n"
-	      "      --join-timeout DURATION\n"
-	      "                          how long a joined worker may take to finish its item\n"
-	      "                          before it is terminated, then killed (default 10s;\n"
-	      "                          as 10, 1.5s, 200ms, 2m)\n"
-	      "      --headless          no dashboard, even on a terminal\n"
-	      "      --hang-after DURATION\n"
-	      "                          show a worker HUNG when busy on one item this long\n"
-	      "                          (default: 10 times the median item time, at least 5s)\n"
-	      "      --refresh MS        the dashboard's redraw period (default 250)\n"
-	      "  -q, --quiet             no progress or events on standard error\n"
-	      "  -h, --help              print this help and exit\n"
-	      "  -V, --version           print the version and exit\n"
-	      "\n"
+	      "on workers that end in every kind of exit code.\n",
+	      f);
+	for (const struct cli_option *o = cli_options; o < CLI_OPTIONS_END; o++) {
+		if (o->name || o->argh) {
+			cli_usage_option(f, o, shorts);
+			continue;
+		}
+		fprintf(f, "\n%s\n", o->help);
+		shorts = cli_usage_shorts(o);
+	}
+	fputs("\n"
 	      "Built-in workers (--builtin NAME[:ARG]; ARG is a non-negative integer):\n",
 	      f);
 	for (const struct job_kind *k = job_builtin_kinds; k->name; k++)

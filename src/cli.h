@@ -49,22 +49,22 @@ struct config {
 	bool quiet;		       /* --quiet: no events or progress on stderr */
 	uint64_t hang_after_ns;	       /* --hang-after DURATION: BUSY longer shows HUNG; 0 = auto */
 	unsigned refresh_ms;	       /* --refresh MS: the dashboard's redraw period, 10..10000 */
-	bool capture_stderr; /* not an option: set by the dashboard, which keeps the workers'
-				stderr for its detail view instead of letting it hit its screen */
 };
 
 /* Parse argv into *cfg (filled with defaults first). Returns 0, or -EINVAL with a one-line
  * message naming the option in err, e.g. "-j: '0' is not a number from 1 to 1024" (control
  * characters of the words it quotes show as '?').
  * The caller prints "pooltop: <err>" and exits 255. cfg->command, when set, is allocated:
- * cli_config_free releases it. */
+ * cli_config_free releases it. The front ends only read *cfg: what they decide for a run goes
+ * in its struct run_settings (run.h). */
 int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);
 void cli_config_free(struct config *cfg);
 
 #define CLI_IN_FLIGHT_DEFAULT 64
 #define CLI_IN_FLIGHT_MAX     64
 
-/* The --help text. */
+/* The --help text. Its lists of options are made from the table getopt_long's are made from,
+ * so every option the parser knows is listed, with its short name and argument. */
 void cli_usage(FILE *f);
 
 #endif

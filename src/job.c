@@ -1,4 +1,4 @@
-/* Which kind a run uses, from its configuration; an item's output as kinds write it. */
+/* What a job owns; an item's output as kinds write it. */
 #include "job.h"
 
 #include <errno.h>
@@ -8,39 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "template.h"
-
-int job_from_config(const struct config *c, struct job *job, char *err, size_t errlen)
-{
-	char why[256];
-	int r;
-
-	if (c->command && c->persistent)
-		r = job_persistent_new(c->command, c->in_flight, job, err, errlen);
-	else if (c->command)
-		r = job_command_new(c->command, job, err, errlen);
-	else if (c->plugin)
-		r = job_plugin_new(c->plugin, job, err, errlen);
-	else if (c->builtin) {
-		r = job_builtin_parse(c->builtin, job, why, sizeof(why));
-		if (r < 0)
-			snprintf(err, errlen, "--builtin: %s", why);
-	} else {
-		snprintf(err, errlen, "nothing to run");
-		r = -EINVAL;
-	}
-	if (r < 0)
-		return r;
-	/* Both were checked by the option parser. */
-	if (termseq_parse(c->term_seq ? c->term_seq : TERMSEQ_DEFAULT, &job->termseq, why,
-			  sizeof(why)) < 0) {
-		snprintf(err, errlen, "--term-seq: %s", why);
-		job_release(job);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 void job_release(struct job *job)
 {
@@ -48,19 +16,6 @@ void job_release(struct job *job)
 	job->cmd = NULL;
 	free(job->plugin);
 	job->plugin = NULL;
-}
-
-void job_describe(const struct job *job, const struct config *c, struct buf *b)
-{
-	if (c->command) {
-		if (c->persistent)
-			buf_printf(b, "--persistent ");
-		template_quote_argv(b, c->command);
-	} else if (c->plugin) {
-		buf_printf(b, "--plugin %s", c->plugin);
-	} else {
-		buf_printf(b, "--builtin %s", c->builtin ? c->builtin : job->kind->name);
-	}
 }
 
 /* --- an item's output --- */

@@ -128,16 +128,9 @@ struct job {
 	bool stderr_private;
 };
 
-struct config;
-
-/* The job a run's configuration asks for: a command, a persistent program, a plugin or a
- * builtin, with its termination sequence. 0, or a negative errno with a one-line reason in
- * err ("sha256sumx: command not found"). job_release frees what it owns. */
-int job_from_config(const struct config *c, struct job *job, char *err, size_t errlen);
-/* Release what a job made by job_from_config owns; a builtin owns nothing. */
+/* Release what a job made by job_command_new, job_persistent_new or job_plugin_new owns (a
+ * builtin owns nothing). */
 void job_release(struct job *job);
-/* What runs, in words for the dashboard's header: "--builtin square", "sha256sum {}". */
-void job_describe(const struct job *job, const struct config *c, struct buf *b);
 
 /* A plugin job: FILE.so[:ARG], checked here (the file loads, it exports pooltop_plugin_run);
  * loaded again in each worker. -ENOENT/-EINVAL with the reason in err. */

@@ -29,6 +29,7 @@
 struct view;
 struct config;
 struct job;
+struct run_settings;
 
 /* What a front end hears, called from the loop. Any may be NULL. */
 struct view_hooks {
@@ -75,13 +76,13 @@ struct view {
 	struct view_hooks hooks;
 };
 
-/* A batch run here: cfg's items through job's workers on loop, the outputs to out_fd when
- * show_output. Opens the input and the files (nothing is written until all opened). Returns 0
- * and *out, or a negative errno with a one-line reason in err ("--joblog x: Permission
- * denied"). hooks are copied. */
-int view_local_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
-		   const struct view_hooks *hooks, int out_fd, bool show_output, struct view **out,
-		   char *err, size_t errlen);
+/* A batch run here: the items of cfg and run through job's workers on loop (as batch_new),
+ * the outputs to out_fd when show_output. Opens the input and the files (nothing is written until
+ * all opened). Returns 0 and *out, or a negative errno with a one-line reason in err ("--joblog x:
+ * Permission denied"). hooks are copied. */
+int view_local_new(uv_loop_t *loop, const struct config *cfg, const struct run_settings *run,
+		   const struct job *job, const struct view_hooks *hooks, int out_fd,
+		   bool show_output, struct view **out, char *err, size_t errlen);
 
 /* Start the workers and the reading. 0 or a negative errno (message in err). */
 int view_start(struct view *v, char *err, size_t errlen);

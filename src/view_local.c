@@ -177,9 +177,9 @@ static const struct view_ops local_ops = {
 	.free = local_free,
 };
 
-int view_local_new(uv_loop_t *loop, const struct config *cfg, const struct job *job,
-		   const struct view_hooks *hooks, int out_fd, bool show_output, struct view **out,
-		   char *err, size_t errlen)
+int view_local_new(uv_loop_t *loop, const struct config *cfg, const struct run_settings *run,
+		   const struct job *job, const struct view_hooks *hooks, int out_fd,
+		   bool show_output, struct view **out, char *err, size_t errlen)
 {
 	struct view_local *l = calloc(1, sizeof(*l));
 	if (!l) {
@@ -195,7 +195,7 @@ int view_local_new(uv_loop_t *loop, const struct config *cfg, const struct job *
 		.finished = local_finished_cb,
 		.data = l,
 	};
-	int r = batch_new(loop, cfg, job, &bh, out_fd, show_output, &l->batch, err, errlen);
+	int r = batch_new(loop, cfg, run, job, &bh, out_fd, show_output, &l->batch, err, errlen);
 	if (r < 0) {
 		free(l);
 		return r;

@@ -937,6 +937,85 @@ static void test_cli_usage_lists_every_option(void **state)
 	free(text);
 }
 
+/* Each option --help lists (between "What each worker runs:" and the built-in workers): its
+ * long name, its short name ('\0' when none), and the word the form shows after the long name
+ * (an argument, "--" for --persistent's COMMAND, "" for none). Returns how many. */
+struct usage_option {
+	char name[40];
+	char shortname;
+	char argh[40];
+};
+
+static size_t usage_options(const char *text, struct usage_option *out, size_t max)
+{
+	const char *p = strstr(text, "What each worker runs:\n");
+	const char *end = strstr(text, "Built-in workers");
+	size_t n = 0;
+
+	assert_non_null(p);
+	assert_non_null(end);
+	for (; p && p < end; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		struct usage_option o = {.shortname = '\0'};
+		const char *q = p + strspn(p, " ");
+		size_t len;
+
+		if (q == p)
+			continue; /* a heading */
+		if (q[0] == '-' && q[1] != '-' && q[2] == ',') {
+			o.shortname = q[1];
+			q += 4;
+		}
+		if (strncmp(q, "--", 2) != 0 || q[2] == ' ')
+			continue; /* a line of help, or the "-- COMMAND" form */
+		len = strcspn(q + 2, " \n");
+		assert_true(len < sizeof(o.name));
+		memcpy(o.name, q + 2, len);
+		q += 2 + len;
+		if (q[0] == ' ' && q[1] != ' ') {
+			len = strcspn(q + 1, " \n");
+			assert_true(len < sizeof(o.argh));
+			memcpy(o.argh, q + 1, len);
+		}
+		assert_true(n < max);
+		out[n++] = o;
+	}
+	return n;
+}
+
+/* --help and the parser are made from one table: every option listed is one the parser knows,
+ * by both its names, and it needs an argument exactly when the help shows one. */
+static void test_cli_usage_options_are_the_ones_parsed(void **state)
+{
+	struct fixture *f = *state;
+	struct usage_option opts[64];
+	char *text = usage_text();
+	size_t n = usage_options(text, opts, ARRAY_SIZE(opts));
+
+	assert_int_equal(n, 23);
+	for (size_t i = 0; i < n; i++) {
+		bool arg = opts[i].argh[0] && strcmp(opts[i].argh, "--") != 0;
+		char words[2][48], needs[96];
+
+		snprintf(words[0], sizeof(words[0]), "--%.40s", opts[i].name);
+		snprintf(words[1], sizeof(words[1]), "-%c", opts[i].shortname);
+		for (int w = 0; w < (opts[i].shortname ? 2 : 1); w++) {
+			int r = PARSE(f, words[w]);
+
+			snprintf(needs, sizeof(needs), "%.48s needs an argument", words[w]);
+			if (arg) {
+				assert_int_equal(r, -EINVAL);
+				assert_string_equal(f->err, needs);
+				continue;
+			}
+			if (r < 0 && (strncmp(f->err, "unknown option", 14) == 0 ||
+				      strstr(f->err, "ambiguous") || strcmp(f->err, needs) == 0))
+				fail_msg("%s, shown in --help without an argument: %s", words[w],
+					 f->err);
+		}
+	}
+	free(text);
+}
+
 /* text with every run of spaces and newlines made one space: a wrapped line reads whole. */
 static void squeeze_spaces(char *text)
 {
@@ -1056,6 +1135,7 @@ int main(void)
 		T(test_cli_demo_with_items_is_an_error),
 		T(test_cli_demo_is_only_a_subcommand_as_the_first_word),
 		T(test_cli_usage_lists_every_option),
+		T(test_cli_usage_options_are_the_ones_parsed),
 		T(test_cli_usage_lists_every_builtin_with_its_summary),
 		T(test_cli_usage_gives_exit_codes_and_exit_status),
 	};

@@ -16,6 +16,7 @@
 #include "demo.h"
 #include "headless.h"
 #include "job.h"
+#include "run.h"
 #include "util.h"
 
 /* A standard stream the caller closed (pooltop ... >&-) would be the number of the next file
@@ -63,11 +64,17 @@ static int app_check_std_fds(const struct config *cfg, unsigned closed)
 
 /* The dashboard when a terminal is available (also when the items come on stdin: it reads
  * the keys from /dev/tty); otherwise headless, saying so when a terminal was expected. */
-static int app_run(struct config *cfg, const char *what, bool demo)
+static int app_run(const struct config *cfg, const char *what, bool demo)
 {
+	struct run_settings run;
 	struct job job;
 	char err[512];
-	int r = job_from_config(cfg, &job, err, sizeof(err));
+
+	run_settings_init(&run, cfg);
+	/* Enough workers to see several states at once. */
+	if (demo && run.jobs < 4)
+		run.jobs = 4;
+	int r = run_job_from_config(cfg, &job, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "pooltop: %s\n", err);
 		return 255;
@@ -87,9 +94,9 @@ static int app_run(struct config *cfg, const char *what, bool demo)
 		r = dashboard_available(why, sizeof(why));
 		if (r == 0) {
 			if (demo)
-				cfg->items = demo_items(true, &cfg->nitems);
-			cfg->capture_stderr = true;
-			status = dashboard_run(cfg, &job, what, demo);
+				run.items = demo_items(true, &run.nitems);
+			run.capture_stderr = true;
+			status = dashboard_run(cfg, &run, &job, what, demo);
 			job_release(&job);
 			return status;
 		}
@@ -99,8 +106,8 @@ static int app_run(struct config *cfg, const char *what, bool demo)
 			fprintf(stderr, "pooltop: %s: running headless\n", why);
 	}
 	if (demo)
-		cfg->items = demo_items(false, &cfg->nitems);
-	status = headless_run(cfg, &job);
+		run.items = demo_items(false, &run.nitems);
+	status = headless_run(cfg, &run, &job);
 	job_release(&job);
 	return status;
 }
@@ -127,10 +134,6 @@ int app_main(int argc, char **argv)
 		printf("pooltop %s\n", PACKAGE_VERSION);
 		return 0;
 	case CLI_DEMO:
-		/* Enough workers to see several states at once. */
-		if (cfg.jobs < 4)
-			cfg.jobs = 4;
-		cfg.builtin = "demo";
 		return app_run(&cfg, "demo: --builtin demo", true);
 	case CLI_DEMO_EXITCODES:
 		return demo_exitcodes(&cfg);
@@ -140,8 +143,7 @@ int app_main(int argc, char **argv)
 			return 255;
 		}
 		struct buf what = {0};
-		struct job none = {0};
-		job_describe(&none, &cfg, &what);
+		run_describe(&cfg, &what);
 		buf_printf(&what, " -j %u", cfg.jobs);
 		int status = app_run(&cfg, what.data, false);
 		buf_free(&what);

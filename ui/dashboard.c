@@ -327,7 +327,8 @@ int dashboard_available(char *why, size_t len)
 	return r;
 }
 
-int dashboard_run(const struct config *cfg, const struct job *job, const char *what, bool stay)
+int dashboard_run(const struct config *cfg, const struct run_settings *run, const struct job *job,
+		  const char *what, bool stay)
 {
 	struct dashboard *b = xcalloc(1, sizeof(*b));
 	struct dash *d = &b->d;
@@ -358,7 +359,8 @@ int dashboard_run(const struct config *cfg, const struct job *job, const char *w
 	/* The results go to stdout when it is not the terminal; else the detail view keeps the
 	 * latest. */
 	bool show = !isatty(1);
-	int r = view_local_new(&b->loop, cfg, job, &hooks, 1, show, &d->view, err, sizeof(err));
+	int r = view_local_new(&b->loop, cfg, run, job, &hooks, 1, show, &d->view, err,
+			       sizeof(err));
 	if (r < 0) {
 		terminal_close();
 		fprintf(stderr, "pooltop: %s\n", err);

@@ -7,13 +7,16 @@
 
 #include "cli.h"
 #include "job.h"
+#include "run.h"
 
 /* Open the terminal for the dashboard. 0, or a negative errno with the reason in why (then run
  * headless). */
 int dashboard_available(char *why, size_t len);
-/* Run the batch with the dashboard on the terminal dashboard_available() opened. what names
- * what runs, for the header. With stay, the screen stays after the batch ends until q.
- * Returns the exit status; the summary goes to stdout at the end. */
-int dashboard_run(const struct config *cfg, const struct job *job, const char *what, bool stay);
+/* Run the batch cfg and run describe with job, with the dashboard on the terminal
+ * dashboard_available() opened (its detail view shows the workers' stderr when
+ * run->capture_stderr). what names what runs, for the header. With stay, the screen stays
+ * after the batch ends until q. Returns the exit status; the summary goes to stdout at the end. */
+int dashboard_run(const struct config *cfg, const struct run_settings *run, const struct job *job,
+		  const char *what, bool stay);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "job.h"
+#include "run.h"
 #include "util.h"
 #include "view.h"
 
@@ -131,16 +132,18 @@ int demo_exitcodes(const struct config *cfg)
 	memset(&e, 0, sizeof(e));
 	/* The example's own batch: its five functions, one worker each, nothing written. */
 	struct config c = *cfg;
-	c.items = (char **)exitcode_functions;
-	c.nitems = NFUNC;
 	c.arg_file = NULL;
 	c.builtin = "demo";
-	c.jobs = MAX(cfg->jobs, (unsigned)NFUNC);
 	c.joblog = c.results = NULL;
 	c.resume = c.resume_failed = false;
+	struct run_settings run;
+	run_settings_init(&run, &c);
+	run.items = (char *const *)exitcode_functions;
+	run.nitems = NFUNC;
+	run.jobs = MAX(cfg->jobs, (unsigned)NFUNC);
 	struct job job;
 	char err[512];
-	if (job_from_config(&c, &job, err, sizeof(err)) < 0) {
+	if (run_job_from_config(&c, &job, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pooltop: demo exitcodes: %s\n", err);
 		return 255;
 	}
@@ -149,7 +152,8 @@ int demo_exitcodes(const struct config *cfg)
 	fflush(stdout);
 	uv_loop_init(&e.loop);
 	struct view_hooks hooks = {.item = ec_item, .finished = ec_finished, .data = &e};
-	if (view_local_new(&e.loop, &c, &job, &hooks, 1, false, &e.view, err, sizeof(err)) < 0 ||
+	if (view_local_new(&e.loop, &c, &run, &job, &hooks, 1, false, &e.view, err, sizeof(err)) <
+		    0 ||
 	    view_start(e.view, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pooltop: demo exitcodes: %s\n", err);
 		if (e.view) {

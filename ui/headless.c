@@ -135,7 +135,7 @@ static void print_summary(struct headless *h)
 	summary_print(stderr, h->view);
 }
 
-int headless_run(const struct config *cfg, const struct job *job)
+int headless_run(const struct config *cfg, const struct run_settings *run, const struct job *job)
 {
 	struct headless h;
 	memset(&h, 0, sizeof(h));
@@ -148,7 +148,7 @@ int headless_run(const struct config *cfg, const struct job *job)
 		return 255;
 	}
 	struct view_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = &h};
-	r = view_local_new(&h.loop, cfg, job, &hooks, 1, true, &h.view, err, sizeof(err));
+	r = view_local_new(&h.loop, cfg, run, job, &hooks, 1, true, &h.view, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "pooltop: %s\n", err);
 		uv_loop_close(&h.loop);

@@ -5,9 +5,10 @@
 
 #include "cli.h"
 #include "job.h"
+#include "run.h"
 
-/* Run the batch cfg describes with job. Returns the exit status (GNU parallel's rule, 255 when
- * the batch could not start, with a one-line message on stderr). */
-int headless_run(const struct config *cfg, const struct job *job);
+/* Run the batch cfg and run describe with job. Returns the exit status (GNU parallel's rule, 255
+ * when the batch could not start, with a one-line message on stderr). */
+int headless_run(const struct config *cfg, const struct run_settings *run, const struct job *job);
 
 #endif

@@ -61,7 +61,6 @@ static void check_config(const struct config *c, char **argv, int argc)
 	FUZZ_CHECK(cli_file_ok(c->arg_file) && cli_file_ok(c->joblog) && cli_file_ok(c->results),
 		   "an empty file name");
 	FUZZ_CHECK(!c->plugin || (c->plugin[0] && c->plugin[0] != ':'), "plugin '%s'", c->plugin);
-	FUZZ_CHECK(!c->capture_stderr, "capture_stderr set by the parser");
 	FUZZ_CHECK(in_words(argv, argc, c->builtin) && in_words(argv, argc, c->plugin) &&
 			   in_words(argv, argc, c->term_seq) && in_words(argv, argc, c->arg_file) &&
 			   in_words(argv, argc, c->joblog) && in_words(argv, argc, c->results),
