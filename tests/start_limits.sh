@@ -20,6 +20,11 @@ if [ "$(id -u)" = 0 ]; then
 		# nobody must reach the binary's symlink and write its files.
 		chmod 711 "$T"
 		mkdir -m 777 "$T/w"
+		# ...and the binary itself: a build in a directory only root may enter cannot run so.
+		if ! "${run_as[@]}" test -x "$POOLTOP"; then
+			run_as=(none)
+			nproc_how="not at all: nobody cannot reach $POOLTOP"
+		fi
 	else
 		run_as=(none)
 	fi
@@ -84,7 +89,7 @@ diag "$(grep 'cannot start' "$T/emfile.err" | head -2)"
 
 # --- fork fails with EAGAIN: ulimit -u reached -----------------------------------------------
 if [ "${run_as[0]:-}" = none ]; then
-	for i in 1 2 3 4 5; do ok "fork failing with EAGAIN # SKIP root, and no setpriv to run as another user"; done
+	for i in 1 2 3 4 5; do ok "fork failing with EAGAIN # SKIP root, and no setpriv to run as another user (or a binary nobody can run)"; done
 else
 	FED_AS=1 fed eagain --headless -j 2 --joblog "$T/w/eagain.jl" --results "$T/w/eagain.r" -- echo
 	AS=1
@@ -111,7 +116,7 @@ fi
 # worker's fork, which would then fail instead.)
 if [ "${#run_as[@]}" -eq 0 ] || [ "${run_as[0]}" = none ]; then
 	for i in 1 2 3 4 5 6 7 8 9; do
-		ok "a batch under ulimit -u # SKIP needs a user of its own to count its processes (root, setpriv)"
+		ok "a batch under ulimit -u # SKIP needs a user of its own to count its processes (root, setpriv, a binary nobody can run)"
 	done
 else
 	uid=$(id -u nobody)
