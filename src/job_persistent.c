@@ -22,7 +22,7 @@
  * notice the parent relays to the event log, naming the program) and never shifted: output
  * that arrived while nothing was in flight (read before the next item goes over) is dropped;
  * lines left at the program's exit are counted and dropped. What cannot be told from a slow
- * or multi-line answer while items are in flight is not detected (README, the man page).
+ * or multi-line answer while items are in flight is not detected (doc/workers.md, the man page).
  * A program found ended while nothing was in flight is reaped and the next item goes to a new
  * one.
  *

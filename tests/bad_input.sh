@@ -1,5 +1,5 @@
 #!/bin/bash
-# bad_input.sh: the table "Bad input" of README.md, row by row. Each bad input gets one point:
+# bad_input.sh: the table of doc/bad-input.md, row by row. Each bad input gets one point:
 # its exact exit status (255 for a usage error or a failure to start), nothing on stdout,
 # exactly one line on stderr, "pooltop: " and the exact message the table quotes, and nothing
 # half-written: a joblog that was there is left byte for byte, a results file that was not
