@@ -155,7 +155,7 @@ static void requeue_push(struct pool *p, uint32_t h)
 /* Put requeued items back into INPUT, oldest first, as far as room allows. */
 static void requeue_flush(struct pool *p)
 {
-	bool pushed = false;
+	uint64_t pushed = 0;
 	while (p->rq_len) {
 		uint32_t h = p->requeue[p->rq_head].handle;
 		struct pool_item *it = item_at(p, h);
@@ -170,10 +170,10 @@ static void requeue_flush(struct pool *p)
 			break;
 		p->rq_head = (p->rq_head + 1) % p->rq_cap;
 		p->rq_len--;
-		pushed = true;
+		pushed++;
 	}
 	if (pushed)
-		queue_input_wake(p->q);
+		queue_input_wake(p->q, pushed);
 	/* Items still waiting: have the workers say when they pop. */
 	if (p->rq_len)
 		atomic_store(&p->q->parent_wants_space, 1);
@@ -765,8 +765,8 @@ static void pool_pump(struct pool *p)
 			p->cb.space(p->cb.data);
 	}
 	if (p->unwoken) {
+		queue_input_wake(p->q, p->unwoken);
 		p->unwoken = 0;
-		queue_input_wake(p->q);
 	}
 	pool_check_end(p);
 }
@@ -844,6 +844,7 @@ static void timer_cb(uv_timer_t *h)
 	}
 	stats_rate_update(&p->rate, p->done + p->failed, now);
 	pool_update_timeout(p);
+	queue_input_rewake(p->q, &p->watch);
 	pool_pump(p);
 }
 
@@ -956,8 +957,8 @@ int pool_submit(struct pool *p, uint64_t seq, const void *item, size_t len)
 	p->inflight++;
 	p->submitted++;
 	if (++p->unwoken >= WAKE_EVERY) {
+		queue_input_wake(p->q, p->unwoken);
 		p->unwoken = 0;
-		queue_input_wake(p->q);
 	}
 	return 0;
 }

@@ -137,9 +137,10 @@ struct pool {
 	struct pool_requeue *requeue;
 	size_t rq_head, rq_len, rq_cap;
 	uint64_t max_queued;
-	uint64_t want_bytes; /* INPUT room the last refused item needs */
-	bool consuming;	     /* in pool_consume_results: no re-entry */
-	unsigned unwoken;    /* items pushed since the last wake */
+	uint64_t want_bytes;	  /* INPUT room the last refused item needs */
+	bool consuming;		  /* in pool_consume_results: no re-entry */
+	unsigned unwoken;	  /* items pushed since the last wake */
+	struct queue_watch watch; /* INPUT at the last timer tick, for queue_input_rewake */
 
 	uint64_t submitted, done, failed, retried, requeued, not_run, duplicates;
 	bool input_ended, closing, terminating, end_joined, finished, want_space;

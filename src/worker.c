@@ -458,7 +458,7 @@ _Noreturn void worker_main(const struct worker_args *a)
 				cpu_relax();
 			if (!queue_input_ready(w.q)) {
 				worker_notify_parent(&w);
-				queue_wait_input(w.q, IDLE_WAIT_NS);
+				queue_wait_input(w.q, a->slot, &w.slot->join, IDLE_WAIT_NS);
 			}
 			worker_check_parent(&w);
 			continue;
