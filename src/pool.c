@@ -394,6 +394,15 @@ static void slot_request_join(struct pool *p, struct pool_slot *s, enum pool_cau
 	}
 	s->retire = true;
 	s->life = LIFE_STOPPING;
+	/* Sleepers are woken once for every join of this loop turn, by pool_pump: one wake-up
+	 * per join had 1024 joins at the end of a batch wake ~1000 sleepers each. */
+	p->wake_joined = true;
+}
+
+/* Wake every sleeping worker, so that the joined ones see their flag: once per loop turn. */
+static void pool_wake_joined(struct pool *p)
+{
+	p->wake_joined = false;
 	queue_wake_all(p->q);
 	atomic_fetch_add(&p->shm.hdr->pause_seq, 1);
 	futex_wake_u32(&p->shm.hdr->pause_seq, 1 << 30);
@@ -769,6 +778,8 @@ static void pool_pump(struct pool *p)
 		p->unwoken = 0;
 	}
 	pool_check_end(p);
+	if (p->wake_joined)
+		pool_wake_joined(p);
 }
 
 static bool pool_results_pending(const struct pool *p)

@@ -140,6 +140,7 @@ struct pool {
 	uint64_t want_bytes;	  /* INPUT room the last refused item needs */
 	bool consuming;		  /* in pool_consume_results: no re-entry */
 	unsigned unwoken;	  /* items pushed since the last wake */
+	bool wake_joined;	  /* a join was asked this loop turn: wake the sleepers */
 	struct queue_watch watch; /* INPUT at the last timer tick, for queue_input_rewake */
 
 	uint64_t submitted, done, failed, retried, requeued, not_run, duplicates;
