@@ -115,6 +115,7 @@ struct pool {
 	uv_signal_t sigchld;
 	uv_timer_t timer;
 	uv_timer_t timeout_timer; /* --timeout checks, when the parent enforces them */
+	uv_timer_t spawn_timer;	  /* pool_spawn_wanted's look, while items wait for workers */
 	uv_prepare_t prepare;
 	uv_idle_t idle;
 	int open_handles;
@@ -124,6 +125,13 @@ struct pool {
 	struct pool_slot *slots; /* POOLTOP_MAX_WORKERS */
 	unsigned nslots_used;	 /* slots that ever had a process */
 	unsigned target;
+	/* Slots pool_start left unstarted: [spawn_next, spawn_end), started as items wait for
+	 * workers (pool_spawn_wanted). spawn_check: the first of those started that may still be
+	 * in its init. */
+	unsigned spawn_next, spawn_end, spawn_check;
+	unsigned spawn_burst; /* slots still to start in the burst under way */
+	uint32_t spawn_naps;  /* INPUT's sleeps at the last look (queue_input_idled) */
+	uint64_t spawn_since; /* since when items wait and no worker went idle */
 
 	/* In-flight items by handle. */
 	/* In-flight items by handle, in chunks that never move: a result callback may submit

@@ -358,6 +358,15 @@ int queue_input_rewake(struct queue *q, struct queue_watch *w)
 	return stalled ? queue_input_wake(q, pushed - popped) : 0;
 }
 
+bool queue_input_idled(const struct queue *q, uint32_t *naps)
+{
+	uint32_t now = atomic_load_explicit(&q->input.data_naps, memory_order_relaxed);
+	bool idled = now != *naps ||
+		     atomic_load_explicit(&q->input.data_sleepers, memory_order_relaxed) != 0;
+	*naps = now;
+	return idled;
+}
+
 bool queue_input_below(struct queue *q, uint64_t n)
 {
 	struct queue_ring *r = &q->input;
@@ -589,6 +598,7 @@ void queue_wait_input(struct queue *q, uint32_t i, const _Atomic uint32_t *stop,
 	 * death with the flag set was counted, so the parent's give-back never undercounts. */
 	atomic_fetch_add(&r->data_sleepers, 1);
 	atomic_store(&c->asleep, 1);
+	atomic_fetch_add_explicit(&r->data_naps, 1, memory_order_relaxed);
 	uint32_t seq = atomic_load(&r->data_seq);
 	if (!queue_input_ready(q) && !(stop && atomic_load(stop)))
 		futex_wait_u32(&r->data_seq, seq, timeout_ns);

@@ -58,6 +58,9 @@ struct queue_ring {
 	/* INPUT only: the most items a worker asked for in its last pop that took any, so that
 	 * a push of n items wakes n / batch_hint sleepers, not every one. 0 until then. */
 	_Atomic uint32_t batch_hint;
+	/* INPUT only: sleeps begun on it, ever (wrapping): whether any worker went idle lately,
+	 * for the parent's choice to start more workers. */
+	_Atomic uint32_t data_naps;
 };
 
 enum queue_op {
@@ -152,6 +155,9 @@ struct queue_watch {
  * none has been popped since while workers sleep, a wake-up was lost to a worker killed or
  * stopped before its pop: wake sleepers for the items waiting. Returns how many woke. */
 int queue_input_rewake(struct queue *q, struct queue_watch *w);
+/* Whether a worker began a sleep on INPUT since *naps was read, or is counted asleep there now
+ * (a hint: a worker that died asleep is counted until reclaimed); updates *naps. */
+bool queue_input_idled(const struct queue *q, uint32_t *naps);
 /* Items pushed and not yet popped. */
 uint64_t queue_input_count(const struct queue *q);
 /* Whether INPUT holds fewer than n items: the parent's check before a push. */
