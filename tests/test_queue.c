@@ -823,6 +823,48 @@ static void test_queue_rewake_wakes_sleepers_for_items_left_a_tick(void **state)
 	stop_children(pids, 2);
 }
 
+/* The one worker woken for an item is killed holding the lock, before its pop: the item stays
+ * in INPUT and the other worker sleeps on (for a minute). The parent's per-tick check wakes it
+ * on the second tick, it repairs the lock and takes the item. */
+static void test_queue_woken_worker_killed_before_its_pop_is_covered_by_rewake(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pids[2];
+	uint32_t clients[2] = {0, 1};
+	/* The first sleeper is the first the kernel wakes (FIFO among equals); it dies at its
+	 * next lock. */
+	pids[0] = fork();
+	assert_true(pids[0] >= 0);
+	if (pids[0] == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		kill_at = QUEUE_POINT_LOCKED;
+		queue_fault_hook = kill_hook;
+		sleepy_consumer(f->q, 0);
+	}
+	wait_all_asleep(f->q, pids, clients, 1);
+	pids[1] = sleepy_spawn(f->q, 1);
+	wait_all_asleep(f->q, pids, clients, 2);
+	uint64_t repairs = atomic_load(&f->q->repairs);
+
+	push_str(f->q, 1, "orphan");
+	assert_int_equal(queue_input_wake(f->q, 1), 1);
+	uint64_t deadline = now_ns() + 20 * NS_PER_S;
+	int status;
+	while (waitpid(pids[0], &status, WNOHANG) != pids[0]) {
+		assert_true(now_ns() < deadline);
+		usleep(1000);
+	}
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_int_equal(queue_input_count(f->q), 1);
+
+	struct queue_watch watch = {0};
+	assert_int_equal(queue_input_rewake(f->q, &watch), 0);
+	assert_int_equal(queue_input_rewake(f->q, &watch), 1);
+	assert_int_equal(wait_results(f->q, 1), 1);
+	assert_int_equal(atomic_load(&f->q->repairs), repairs + 1);
+	stop_children(pids + 1, 1);
+}
+
 /* A stop flag already set (a join asked before the worker went to sleep) is not slept through:
  * the wait returns at once, and the sleeper count is back to zero. */
 static void test_queue_wait_input_does_not_sleep_through_a_stop_flag(void **state)
@@ -838,7 +880,8 @@ static void test_queue_wait_input_does_not_sleep_through_a_stop_flag(void **stat
 
 /* --- a kill storm on the queue alone --- */
 
-static _Noreturn void storm_consumer(struct queue *q, uint32_t client)
+/* A consumer that sleeps at most wait_ns on INPUT at a time. */
+static _Noreturn void storm_consumer(struct queue *q, uint32_t client, uint64_t wait_ns)
 {
 	struct buf data = {0};
 	size_t offs[QUEUE_BATCH_MAX + 1];
@@ -849,7 +892,7 @@ static _Noreturn void storm_consumer(struct queue *q, uint32_t client)
 		int n = queue_pop(q, client, 1 + client % 4, &data, offs);
 		if (n <= 0) {
 			if (n == 0)
-				queue_wait_input(q, client, NULL, 10 * NS_PER_MS);
+				queue_wait_input(q, client, NULL, wait_ns);
 			continue;
 		}
 		struct queue_client *c = queue_client(q, client);
@@ -871,12 +914,14 @@ static _Noreturn void storm_consumer(struct queue *q, uint32_t client)
 	}
 }
 
-static pid_t storm_spawn(struct queue *q, uint32_t client)
+static pid_t storm_spawn(struct queue *q, uint32_t client, uint64_t wait_ns)
 {
 	pid_t pid = fork();
 	assert_true(pid >= 0);
-	if (pid == 0)
-		storm_consumer(q, client);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		storm_consumer(q, client, wait_ns);
+	}
 	return pid;
 }
 
@@ -892,7 +937,7 @@ static void test_queue_kill_storm_loses_and_duplicates_nothing(void **state)
 	size_t nrequeue = 0;
 	pid_t pids[CLIENTS];
 	for (uint32_t i = 0; i < CLIENTS; i++)
-		pids[i] = storm_spawn(f->q, i);
+		pids[i] = storm_spawn(f->q, i, 10 * NS_PER_MS);
 	uint64_t next = 1, got = 0, kills = 0;
 	char item[32];
 	srand(42);
@@ -946,7 +991,7 @@ static void test_queue_kill_storm_loses_and_duplicates_nothing(void **state)
 			queue_unlock(f->q);
 			for (uint32_t k = 0; k < n; k++)
 				requeue[nrequeue++] = refs[k].seq;
-			pids[victim] = storm_spawn(f->q, victim);
+			pids[victim] = storm_spawn(f->q, victim, 10 * NS_PER_MS);
 		}
 	}
 	for (uint32_t i = 0; i < CLIENTS; i++) {
@@ -964,6 +1009,84 @@ static void test_queue_kill_storm_loses_and_duplicates_nothing(void **state)
 		      (unsigned long long)atomic_load(&f->q->repairs));
 	free(seen);
 	free(requeue);
+}
+
+/* Rounds of a few items each, woken one sleeper per batch, with a consumer SIGKILLed in each
+ * round (half the time right after the wake-up) and replaced only once the round is over. The
+ * consumers sleep two minutes at a time and nothing else is pushed until every item of the
+ * round is back, so an item left in INPUT by a dead wakee can only come back through
+ * queue_input_rewake, called every 10 ms as the parent's timer does. Every item comes back
+ * exactly once, long before any sleeper's timeout. */
+static void test_queue_kill_storm_with_partial_wakes_strands_nothing(void **state)
+{
+	struct fixture *f = *state;
+	enum { ROUNDS = 300, CLIENTS = 8 };
+	pid_t pids[CLIENTS];
+	for (uint32_t i = 0; i < CLIENTS; i++)
+		pids[i] = storm_spawn(f->q, i, 120 * NS_PER_S);
+	struct queue_watch watch = {0};
+	uint64_t seq = 0, rescued = 0;
+	char item[32];
+	srand(43);
+	uint64_t deadline = now_ns() + 60 * NS_PER_S;
+	for (int round = 0; round < ROUNDS; round++) {
+		uint64_t first = seq + 1, m = 1 + (uint64_t)rand() % 8;
+		for (uint64_t k = 0; k < m; k++) {
+			seq++;
+			int len =
+				snprintf(item, sizeof(item), "item-%llu", (unsigned long long)seq);
+			struct queue_ref ref = {.seq = seq, .handle = (uint32_t)seq, .attempt = 1};
+			assert_int_equal(queue_input_push(f->q, &ref, item, (size_t)len), 0);
+		}
+		queue_input_wake(f->q, m);
+		/* Half the time at once: the woken have not popped yet. */
+		if (rand() % 2) {
+			struct timespec ts = {0, (rand() % 100) * 1000};
+			nanosleep(&ts, NULL);
+		}
+		uint32_t victim = (uint32_t)rand() % CLIENTS;
+		kill(pids[victim], SIGKILL);
+		waitpid(pids[victim], NULL, 0);
+		assert_int_equal(queue_lock(f->q, 5 * NS_PER_S), 0);
+		struct queue_ref refs[QUEUE_BATCH_MAX];
+		uint32_t n = queue_client_reclaim(f->q, victim, refs);
+		queue_unlock(f->q);
+		for (uint32_t k = 0; k < n; k++) {
+			int len = snprintf(item, sizeof(item), "item-%llu",
+					   (unsigned long long)refs[k].seq);
+			assert_int_equal(queue_input_push(f->q, &refs[k], item, (size_t)len), 0);
+		}
+		if (n)
+			queue_input_wake(f->q, n);
+		uint8_t seen[9] = {0};
+		uint64_t tick = now_ns();
+		for (uint64_t got = 0; got < m;) {
+			assert_true(now_ns() < deadline);
+			struct queue_result res;
+			const char *out;
+			if (queue_result_peek(f->q, &res, &out) == 1) {
+				assert_true(res.ref.seq >= first && res.ref.seq < first + m);
+				assert_int_equal(seen[res.ref.seq - first]++, 0);
+				got++;
+				queue_result_release(f->q);
+				continue;
+			}
+			queue_result_wake(f->q);
+			if (now_ns() - tick >= 10 * NS_PER_MS) {
+				tick = now_ns();
+				rescued += queue_input_rewake(f->q, &watch) > 0;
+			}
+			usleep(200);
+		}
+		queue_result_wake(f->q);
+		pids[victim] = storm_spawn(f->q, victim, 120 * NS_PER_S);
+	}
+	for (uint32_t i = 0; i < CLIENTS; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	print_message("# %d rounds, %llu rescued by queue_input_rewake\n", ROUNDS,
+		      (unsigned long long)rescued);
 }
 
 int main(void)
@@ -1020,9 +1143,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_queue_rewake_wakes_sleepers_for_items_left_a_tick, setup, teardown),
 		cmocka_unit_test_setup_teardown(
+			test_queue_woken_worker_killed_before_its_pop_is_covered_by_rewake, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
 			test_queue_wait_input_does_not_sleep_through_a_stop_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_kill_storm_loses_and_duplicates_nothing,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_kill_storm_with_partial_wakes_strands_nothing, setup8, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
