@@ -63,9 +63,10 @@
  *  - a woken worker that is killed or stopped before it pops, or that asks for fewer items
  *    than the hint said, leaves items with nobody woken for them. Nothing waits forever for
  *    that: the parent's timer calls queue_input_rewake every tick, which wakes sleepers for the
- *    items when INPUT held items at the previous tick and none has been popped since (at most
- *    two ticks, 200 ms); and every sleeper's wait ends at its own timeout anyway, after which
- *    it looks at the ring again (the backstop when the parent itself is held up).
+ *    items that were in INPUT at the previous tick and still are (an item waits at most two
+ *    ticks, 200 ms, while a worker sleeps); and every sleeper's wait ends at its own timeout
+ *    anyway, after which it looks at the ring again (the backstop when the parent itself is
+ *    held up). A rewake with no sleeper costs two loads: busy workers are not disturbed.
  * RESULT's space sleepers are all woken when the parent frees space: each holds finished results
  * (they are at most the busy workers), and the freed space may fit them all.
  *
@@ -350,12 +351,12 @@ int queue_input_wake(struct queue *q, uint64_t nitems)
 int queue_input_rewake(struct queue *q, struct queue_watch *w)
 {
 	struct queue_ring *r = &q->input;
-	uint64_t pushed = atomic_load_explicit(&r->pushed, memory_order_relaxed);
 	uint64_t popped = atomic_load(&r->popped);
-	bool stalled = w->pushed > w->popped && popped == w->popped;
-	w->pushed = pushed;
-	w->popped = popped;
-	return stalled ? queue_input_wake(q, pushed - popped) : 0;
+	/* Items are popped in the order they were pushed: those below w->pushed and not popped
+	 * were there at the last call. */
+	uint64_t stale = w->pushed > popped ? w->pushed - popped : 0;
+	w->pushed = atomic_load_explicit(&r->pushed, memory_order_relaxed);
+	return stale ? queue_input_wake(q, stale) : 0;
 }
 
 bool queue_input_idled(const struct queue *q, uint32_t *naps)

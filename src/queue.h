@@ -146,14 +146,14 @@ int queue_input_push(struct queue *q, const struct queue_ref *ref, const void *d
  * (nitems over the batch a worker takes, at least one), never more. Returns how many
  * processes were woken. */
 int queue_input_wake(struct queue *q, uint64_t nitems);
-/* What INPUT's counters were at the parent's last look, for queue_input_rewake. */
+/* INPUT at the parent's last look, for queue_input_rewake. */
 struct queue_watch {
-	uint64_t pushed;
-	uint64_t popped;
+	uint64_t pushed; /* items pushed, ever */
 };
-/* Once per tick of the parent's timer: when items were already in INPUT at the last call and
- * none has been popped since while workers sleep, a wake-up was lost to a worker killed or
- * stopped before its pop: wake sleepers for the items waiting. Returns how many woke. */
+/* Once per tick of the parent's timer: items that were already in INPUT at the last call and
+ * are still there had a whole tick to be taken; when workers sleep meanwhile, a wake-up was
+ * lost to a worker killed or stopped before its pop (or that took fewer than woken for): wake
+ * sleepers for those items. Returns how many woke. */
 int queue_input_rewake(struct queue *q, struct queue_watch *w);
 /* Whether a worker began a sleep on INPUT since *naps was read, or is counted asleep there now
  * (a hint: a worker that died asleep is counted until reclaimed); updates *naps. */

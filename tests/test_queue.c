@@ -801,8 +801,9 @@ static void test_queue_killed_sleeper_does_not_strand_a_live_one(void **state)
 }
 
 /* Items pushed with no wake-up (as when the woken worker died before its pop) are not left to
- * the sleepers' timeouts: the parent's per-tick check wakes a sleeper for them on the second
- * tick that sees them unpopped, and not before (a fresh push is not a stall). */
+ * the sleepers' timeouts: the parent's per-tick check wakes sleepers for those that were there
+ * at the previous tick and still are, and not before (a fresh push is not a stall), even
+ * while another worker pops some of them. */
 static void test_queue_rewake_wakes_sleepers_for_items_left_a_tick(void **state)
 {
 	struct fixture *f = *state;
@@ -820,6 +821,22 @@ static void test_queue_rewake_wakes_sleepers_for_items_left_a_tick(void **state)
 	wait_results(f->q, 1);
 	assert_int_equal(queue_input_rewake(f->q, &watch), 0); /* popped since */
 	assert_int_equal(queue_input_rewake(f->q, &watch), 0);
+
+	/* Three more, and a busy worker (client 2, here) takes one of them in between: the two
+	 * left still had a whole tick, so sleepers are woken for them. */
+	wait_all_asleep(f->q, pids, clients, 2);
+	for (uint64_t seq = 2; seq <= 4; seq++)
+		push_str(f->q, seq, "lost");
+	assert_int_equal(queue_input_rewake(f->q, &watch), 0);
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	assert_int_equal(queue_pop(f->q, 2, 1, &data, offs), 1);
+	publish_all(f->q, 2, 1, "busy");
+	buf_free(&data);
+	/* The hint is now 1 (client 2 asked for one): one sleeper per item, two sleepers. */
+	assert_int_equal(queue_input_rewake(f->q, &watch), 2);
+	wait_results(f->q, 3);
+	assert_int_equal(queue_input_count(f->q), 0);
 	stop_children(pids, 2);
 }
 
