@@ -130,6 +130,19 @@ wait_file() {
 	return 0
 }
 
+# wait_lines FILE N TIMEOUT_S: poll every 20 ms until FILE has N lines; 1 on timeout.
+wait_lines() {
+	local end now
+	now_us end
+	end=$((end + $3 * 1000000))
+	while [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -lt "$2" ]; do
+		now_us now
+		[ "$now" -ge "$end" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
 # input N: the path of a file holding 1..N, one per line (made once).
 input() {
 	[ -s "$T/items.$1" ] || seq 1 "$1" >"$T/items.$1"
@@ -982,6 +995,45 @@ done
 wide_row "1024 workers busy on sleep:60000: SIGTERM to exit" wide-sigterm-j1024 1000 \
 	"${term_times[@]}"
 wide_row "  (the pool grew to 1024 workers in)" wide-grow-j1024 "" "${grow_times[@]}"
+
+# run_ns PID...: the CPU time (ns) the processes have run, from /proc/PID/schedstat (exact;
+# utime and stime miss the short runs of idle workers).
+run_ns() {
+	local p
+	for p in "$@"; do cat "/proc/$p/schedstat" 2>/dev/null; done |
+		awk '{ t += $1 } END { printf "%.0f\n", t }'
+}
+
+# The CPU of a pool of 1024 idle workers: 2048 items of 1 s (the pool grows to 1024), then
+# input stays open with nothing on it; pooltop and its workers measured over IDLE_S seconds.
+IDLE_S=10
+mkfifo "$T/idle.fifo"
+"$POOLTOP" --headless -q -j 1024 --builtin sleep:1000 --results "$T/idle.results" \
+	<"$T/idle.fifo" >/dev/null 2>"$T/err" &
+pid=$!
+BG_PIDS=("$pid")
+exec 3>"$T/idle.fifo"
+seq 1 2048 >&3
+idle_pct=
+if wait_children "$pid" 1024 120 && wait_lines "$T/idle.results" 2048 120; then
+	mapfile -t kids < <(pgrep -P "$pid")
+	a=$(run_ns "$pid" "${kids[@]}")
+	now_us t0
+	sleep "$IDLE_S"
+	b=$(run_ns "$pid" "${kids[@]}")
+	now_us t1
+	idle_pct=$(awk -v d=$((b - a)) -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", d / 1e3 / t * 100 }')
+fi
+exec 3>&-
+stop_tree "$pid"
+if [ -n "$idle_pct" ]; then
+	fig wide-idle-j1024 pooltop "$idle_pct" %
+	printf '  %-56s %10s of one core\n' "1024 idle workers: CPU of pooltop and its workers" \
+		"$(fmt "$idle_pct" %)"
+else
+	printf '  %-56s n/a (%s)\n' "1024 idle workers: CPU of pooltop and its workers" \
+		"the pool did not get to 1024 idle workers: $(first_line "$T/err")"
+fi
 
 # --- the figures, and the change against the last run -------------------------------------
 echo
