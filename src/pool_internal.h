@@ -120,6 +120,7 @@ struct pool {
 	uv_signal_t sigchld;
 	uv_timer_t timer;
 	uv_timer_t timeout_timer; /* --timeout checks, when the parent enforces them */
+	uv_timer_t spawn_timer;	  /* pool_spawn_wanted's look, while items wait for workers */
 	uv_prepare_t prepare;
 	uv_idle_t idle;
 	int open_handles;
@@ -129,6 +130,13 @@ struct pool {
 	struct pool_slot *slots; /* POOLTOP_MAX_WORKERS */
 	unsigned nslots_used;	 /* slots that ever had a process */
 	unsigned target;
+	/* Slots pool_start left unstarted: [spawn_next, spawn_end), started as items wait for
+	 * workers (pool_spawn_wanted). spawn_check: the first of those started that may still be
+	 * in its init. */
+	unsigned spawn_next, spawn_end, spawn_check;
+	unsigned spawn_burst; /* slots still to start in the burst under way */
+	uint32_t spawn_naps;  /* INPUT's sleeps at the last look (queue_input_idled) */
+	uint64_t spawn_since; /* since when items wait and no worker went idle */
 
 	/* In-flight items by handle. */
 	/* In-flight items by handle, in chunks that never move: a result callback may submit
@@ -142,9 +150,11 @@ struct pool {
 	struct pool_requeue *requeue;
 	size_t rq_head, rq_len, rq_cap;
 	uint64_t max_queued;
-	uint64_t want_bytes; /* INPUT room the last refused item needs */
-	bool consuming;	     /* in pool_consume_results: no re-entry */
-	unsigned unwoken;    /* items pushed since the last wake */
+	uint64_t want_bytes;	  /* INPUT room the last refused item needs */
+	bool consuming;		  /* in pool_consume_results: no re-entry */
+	unsigned unwoken;	  /* items pushed since the last wake */
+	bool wake_joined;	  /* a join was asked this loop turn: wake the sleepers */
+	struct queue_watch watch; /* INPUT at the last timer tick, for queue_input_rewake */
 
 	uint64_t submitted, done, failed, retried, requeued, not_run, duplicates;
 	bool input_ended, closing, terminating, end_joined, finished, want_space;

@@ -47,12 +47,20 @@ struct queue_ring {
 
 	_Alignas(64) uint64_t cap; /* bytes, a power of two */
 	uint64_t data_off;	   /* of the data, from the start of struct queue */
-	/* Futex words. *_seq changes on every event; *_sleepers is changed only by sleepers
-	 * (incremented before they sleep, decremented after), so a waker never loses one. */
+	/* Futex words. *_seq changes on every event; *_sleepers is changed by sleepers
+	 * (incremented before they sleep, decremented after), so a waker never loses one, and
+	 * by the parent, which gives back the count of a sleeper killed asleep (its client's
+	 * asleep flag). */
 	_Alignas(64) _Atomic uint32_t data_seq;
 	_Atomic uint32_t data_sleepers;
 	_Atomic uint32_t space_seq;
 	_Atomic uint32_t space_sleepers;
+	/* INPUT only: the most items a worker asked for in its last pop that took any, so that
+	 * a push of n items wakes n / batch_hint sleepers, not every one. 0 until then. */
+	_Atomic uint32_t batch_hint;
+	/* INPUT only: sleeps begun on it, ever (wrapping): whether any worker went idle lately,
+	 * for the parent's choice to start more workers. */
+	_Atomic uint32_t data_naps;
 };
 
 enum queue_op {
@@ -74,7 +82,10 @@ struct queue_client {
 	 * parent steals the unstarted rest by setting QUEUE_STOLEN with a fetch-or: each item is
 	 * claimed by exactly one of them. */
 	_Atomic uint32_t claim;
-	uint32_t pad;
+	/* Set by the worker while it is counted in INPUT's data_sleepers (set after the
+	 * increment, cleared before the decrement): the parent gives the count back for a
+	 * worker that died asleep. */
+	_Atomic uint32_t asleep;
 	struct queue_ref held[QUEUE_BATCH_MAX];
 };
 
@@ -134,8 +145,22 @@ void queue_unlock(struct queue *q);
 
 /* Append one item. -ENOSPC when the ring has no room now, -E2BIG when it never will. */
 int queue_input_push(struct queue *q, const struct queue_ref *ref, const void *data, size_t len);
-/* Wake sleeping workers after a series of pushes. */
-void queue_input_wake(struct queue *q);
+/* Wake sleeping workers after a series of pushes of nitems items: as many as those items need
+ * (nitems over the batch a worker takes, at least one), never more. Returns how many
+ * processes were woken. */
+int queue_input_wake(struct queue *q, uint64_t nitems);
+/* INPUT at the parent's last look, for queue_input_rewake. */
+struct queue_watch {
+	uint64_t pushed; /* items pushed, ever */
+};
+/* Once per tick of the parent's timer: items that were already in INPUT at the last call and
+ * are still there had a whole tick to be taken; when workers sleep meanwhile, a wake-up was
+ * lost to a worker killed or stopped before its pop (or that took fewer than woken for): wake
+ * sleepers for those items. Returns how many woke. */
+int queue_input_rewake(struct queue *q, struct queue_watch *w);
+/* Whether a worker began a sleep on INPUT since *naps was read, or is counted asleep there now
+ * (a hint: a worker that died asleep is counted until reclaimed); updates *naps. */
+bool queue_input_idled(const struct queue *q, uint32_t *naps);
 /* Items pushed and not yet popped. */
 uint64_t queue_input_count(const struct queue *q);
 /* Whether INPUT holds fewer than n items: the parent's check before a push. */
@@ -172,8 +197,10 @@ int queue_push_results(struct queue *q, uint32_t i, uint32_t upto, const struct 
  * the rest stolen by the parent). No lock: one atomic operation. */
 int queue_claim(struct queue *q, uint32_t i);
 
-/* Sleep until INPUT may have data, at most timeout_ns. */
-void queue_wait_input(struct queue *q, uint64_t timeout_ns);
+/* Client i sleeps until INPUT may have data, at most timeout_ns; not at all when *stop (when
+ * given) is set, so that a flag set before queue_wake_all is never slept through. */
+void queue_wait_input(struct queue *q, uint32_t i, const _Atomic uint32_t *stop,
+		      uint64_t timeout_ns);
 /* Sleep until the parent frees RESULT space: until its head moves past seen_head (read with
  * queue_result_head before the push that failed), at most timeout_ns. */
 void queue_wait_space(struct queue *q, uint64_t seen_head, uint64_t timeout_ns);
@@ -186,8 +213,8 @@ bool queue_input_ready(const struct queue *q);
 /* --- the parent, after reaping client i's process --- */
 
 /* With the lock held (so any half-done step was repaired): the items client i took and did not
- * publish, copied to out (at most QUEUE_BATCH_MAX); the client is then reset to hold nothing.
- * Returns their number. */
+ * publish, copied to out (at most QUEUE_BATCH_MAX); the client is then reset to hold nothing,
+ * and INPUT's sleeper count given back if it died asleep. Returns their number. */
 uint32_t queue_client_reclaim(struct queue *q, uint32_t i, struct queue_ref *out);
 
 /* With the lock held: take back the items client i (alive, busy on an item) took and has not
@@ -213,8 +240,8 @@ enum queue_point {
 };
 extern void (*queue_fault_hook)(enum queue_point point);
 
-/* futex helpers shared with the worker's pause wait. */
+/* futex helpers shared with the worker's pause wait. futex_wake_u32 returns how many it woke. */
 void futex_wait_u32(_Atomic uint32_t *word, uint32_t expected, uint64_t timeout_ns);
-void futex_wake_u32(_Atomic uint32_t *word, int n);
+int futex_wake_u32(_Atomic uint32_t *word, int n);
 
 #endif

@@ -13,7 +13,7 @@
 # benchmark goes on: pooltop's command-per-item kinds may not exist in the binary yet.
 #
 # The figures also go to a file, one per line: workload TAB contestant TAB median TAB unit
-# (units: items/s, KB, %, x). Workload names carry their sizes, so a quick run never compares
+# (units: items/s, KB, %, x, ms). Workload names carry their sizes, so a quick run never compares
 # with a full one. When the file exists, the change against it is printed before it is replaced.
 #
 # Environment:
@@ -56,6 +56,8 @@ if [ "$QUICK" = 1 ]; then
 	N_STREAM0=100000   # ... and over a short one
 	CPU_WINDOW=3       # workload 6: seconds of the dashboard's CPU measured
 	DASH_ITEMS=256     # workload 6: 64 workers x 4 rounds of 2 s
+	N_WIDE=20000       # workload 7: trivial items through pools of 4 to 1024
+	N_WIDE_SLOW=2048   # workload 7: slow items that keep 1024 workers busy
 	OUT_NAME=bench-results-quick.txt
 else
 	QUICK=0
@@ -69,6 +71,8 @@ else
 	N_STREAM0=100000
 	CPU_WINDOW=10
 	DASH_ITEMS=512 # 16 s of work, the window ends at 12 s
+	N_WIDE=20000
+	N_WIDE_SLOW=2048
 	OUT_NAME=bench-results.txt
 fi
 case $RUNS in
@@ -126,6 +130,19 @@ wait_file() {
 	return 0
 }
 
+# wait_lines FILE N TIMEOUT_S: poll every 20 ms until FILE has N lines; 1 on timeout.
+wait_lines() {
+	local end now
+	now_us end
+	end=$((end + $3 * 1000000))
+	while [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -lt "$2" ]; do
+		now_us now
+		[ "$now" -ge "$end" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
 # input N: the path of a file holding 1..N, one per line (made once).
 input() {
 	[ -s "$T/items.$1" ] || seq 1 "$1" >"$T/items.$1"
@@ -153,6 +170,7 @@ function fmt(x, unit) {
 	if (unit == "KB") return commas(x) " KB"
 	if (unit == "%") return sprintf("%.2f%%", x)
 	if (unit == "x") return sprintf("%.2fx", x)
+	if (unit == "ms") return commas(x) " ms"
 	return x " " unit
 }'
 
@@ -392,7 +410,8 @@ dashboard_run() {
 #   output is not checked; FUNC: a function running it on $IN with its stdout to $OUT (it may
 #   set ELAPSED, in microseconds, when it times itself).
 #   OP TARGET: the target beside the figure: "rate" and items/s (the row's median must be at
-#   least that), or "ratio" and x (the first row's median over this row's, at least that).
+#   least that), "ratio" and x (the first row's median over this row's, at least that), or
+#   "ratio_max" and x (the same ratio, at most that: how many times slower than the first).
 # The first contestant is the reference of the ratio column.
 group_begin() {
 	GROUP=$1
@@ -502,6 +521,7 @@ group_report() {
 		case ${C_OP[i]} in
 		rate) target=">=$(fmt "${C_TARGET[i]}" items/s)" ;;
 		ratio) target=">=$(fmt "${C_TARGET[i]}" x)" ;;
+		ratio_max) target="<=$(fmt "${C_TARGET[i]}" x)" ;;
 		*) target= ;;
 		esac
 		if [ -n "${C_FAIL[i]}" ]; then
@@ -520,11 +540,13 @@ group_report() {
 		fi
 		case ${C_OP[i]} in
 		rate) target+=" $(verdict "$med" ">=" "${C_TARGET[i]}")" ;;
-		ratio)
+		ratio | ratio_max)
 			if [ "$ratio" = - ]; then
 				target+=" n/a (${C_KEY[0]} not measured)"
-			else
+			elif [ "${C_OP[i]}" = ratio ]; then
 				target+=" $(verdict "$ratio" ">=" "${C_TARGET[i]}")"
+			else
+				target+=" $(verdict "$ratio" "<=" "${C_TARGET[i]}")"
 			fi
 			;;
 		esac
@@ -881,6 +903,136 @@ elif dash_cpu; then
 	fig dashboard-cpu-64-workers pooltop "$DASH_PCT" %
 else
 	echo "  n/a ($FAIL)"
+fi
+
+# --- 7. wide pools -----------------------------------------------------------------------------
+# The same trivial items through pools of 4 to 1024 workers: a wide pool must not collapse (it
+# runs them on the few workers they need), and its start and stop stay short.
+pt_wide() { "$POOLTOP" --headless -q -j "$1" --builtin square <"$IN" >"$OUT"; }
+pt_wide4() { pt_wide 4; }
+pt_wide256() { pt_wide 256; }
+pt_wide512() { pt_wide 512; }
+pt_wide1024() { pt_wide 1024; }
+
+group_begin "wide-square_$(sz "$N_WIDE")" \
+	"7a. A wide pool on trivial items: square over $(commas "$N_WIDE") integers, -j 4 to -j 1024"
+contestant pooltop-j4 "pooltop -j 4 --builtin square" "$POOLTOP" "$N_WIDE" lines pt_wide4
+contestant pooltop-j256 "pooltop -j 256 --builtin square" "$POOLTOP" "$N_WIDE" lines pt_wide256
+contestant pooltop-j512 "pooltop -j 512 --builtin square" "$POOLTOP" "$N_WIDE" lines pt_wide512
+contestant pooltop-j1024 "pooltop -j 1024 --builtin square" "$POOLTOP" "$N_WIDE" lines \
+	pt_wide1024 ratio_max 2
+note "Items on stdin, as in: seq $N_WIDE | pooltop --headless -q -j N --builtin square."
+note "ratio: the -j 4 row's rate over this row's, how many times slower the wider pool is;"
+note "the target: -j 1024 within 2x of -j 4 on the same machine."
+group_run
+
+echo
+echo "7b. Start and stop of a pool of 1,024 workers (median of $RUNS; a run's time is wall time)"
+
+# median_ms US...: the median of times given in microseconds, in milliseconds.
+median_ms() {
+	printf '%s\n' "$@" | sort -n | awk '{ t[NR] = $1 } END {
+		m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
+		printf "%.0f\n", m / 1000 }'
+}
+
+# wide_row LABEL WORKLOAD TARGET_MS US...: a row of 7b and its figure.
+wide_row() {
+	local label=$1 workload=$2 target=$3 med
+	shift 3
+	if [ "$#" -eq 0 ]; then
+		printf '  %-56s n/a (%s)\n' "$label" "$FAIL"
+		return
+	fi
+	med=$(median_ms "$@")
+	fig "$workload" pooltop "$med" ms
+	printf '  %-56s %10s%s\n' "$label" "$(fmt "$med" ms)" \
+		"${target:+   target <=$(fmt "$target" ms) $(verdict "$med" "<=" "$target")}"
+}
+
+# A batch of one item at -j 1024, end to end: the pool's start, the item, its end.
+one_times=()
+FAIL=
+for ((r = 1; r <= RUNS; r++)); do
+	now_us t0
+	out=$("$POOLTOP" --headless -q -j 1024 --builtin square ::: 7 </dev/null 2>"$T/err")
+	rc=$?
+	now_us t1
+	if [ "$rc" -ne 0 ] || [ "$out" != 49 ]; then
+		FAIL="pooltop: exit status $rc, output '$out': $(first_line "$T/err")"
+		one_times=()
+		break
+	fi
+	one_times+=($((t1 - t0)))
+done
+wide_row "a 1-item batch at -j 1024, end to end" wide-1-item-j1024 1000 "${one_times[@]}"
+
+# SIGTERM to a pool of 1024 workers, each busy on a slow item, until pooltop has exited (it
+# terminates and reaps them all first). The time the pool took to grow to 1024 is shown too.
+grow_times=() term_times=()
+FAIL=
+seq 1 "$N_WIDE_SLOW" >"$T/items.wide-slow"
+for ((r = 1; r <= RUNS; r++)); do
+	now_us t0
+	"$POOLTOP" --headless -q -j 1024 --builtin sleep:60000 -a "$T/items.wide-slow" \
+		</dev/null >/dev/null 2>"$T/err" &
+	pid=$!
+	BG_PIDS=("$pid")
+	if ! wait_children "$pid" 1024 120; then
+		FAIL="pooltop did not reach 1024 workers within 120 s: $(first_line "$T/err")"
+		stop_tree "$pid"
+		grow_times=() term_times=()
+		break
+	fi
+	now_us t1
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null
+	now_us t2
+	BG_PIDS=()
+	grow_times+=($((t1 - t0)))
+	term_times+=($((t2 - t1)))
+done
+wide_row "1024 workers busy on sleep:60000: SIGTERM to exit" wide-sigterm-j1024 1000 \
+	"${term_times[@]}"
+wide_row "  (the pool grew to 1024 workers in)" wide-grow-j1024 "" "${grow_times[@]}"
+
+# run_ns PID...: the CPU time (ns) the processes have run, from /proc/PID/schedstat (exact;
+# utime and stime miss the short runs of idle workers).
+run_ns() {
+	local p
+	for p in "$@"; do cat "/proc/$p/schedstat" 2>/dev/null; done |
+		awk '{ t += $1 } END { printf "%.0f\n", t }'
+}
+
+# The CPU of a pool of 1024 idle workers: 2048 items of 1 s (the pool grows to 1024), then
+# input stays open with nothing on it; pooltop and its workers measured over IDLE_S seconds.
+IDLE_S=10
+mkfifo "$T/idle.fifo"
+"$POOLTOP" --headless -q -j 1024 --builtin sleep:1000 --results "$T/idle.results" \
+	<"$T/idle.fifo" >/dev/null 2>"$T/err" &
+pid=$!
+BG_PIDS=("$pid")
+exec 3>"$T/idle.fifo"
+seq 1 2048 >&3
+idle_pct=
+if wait_children "$pid" 1024 120 && wait_lines "$T/idle.results" 2048 120; then
+	mapfile -t kids < <(pgrep -P "$pid")
+	a=$(run_ns "$pid" "${kids[@]}")
+	now_us t0
+	sleep "$IDLE_S"
+	b=$(run_ns "$pid" "${kids[@]}")
+	now_us t1
+	idle_pct=$(awk -v d=$((b - a)) -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", d / 1e3 / t * 100 }')
+fi
+exec 3>&-
+stop_tree "$pid"
+if [ -n "$idle_pct" ]; then
+	fig wide-idle-j1024 pooltop "$idle_pct" %
+	printf '  %-56s %10s of one core\n' "1024 idle workers: CPU of pooltop and its workers" \
+		"$(fmt "$idle_pct" %)"
+else
+	printf '  %-56s n/a (%s)\n' "1024 idle workers: CPU of pooltop and its workers" \
+		"the pool did not get to 1024 idle workers: $(first_line "$T/err")"
 fi
 
 # --- the figures, and the change against the last run -------------------------------------

@@ -44,6 +44,7 @@ struct ctx {
 	bool exit_fini[64];
 	unsigned nexits;
 	unsigned backoffs;	  /* "keeps dying at start" notices */
+	unsigned starts;	  /* workers started */
 	const char *const *items; /* what is left to submit, fed as the pool takes it */
 	unsigned nitems, next_item;
 	bool finished, timed_out, closed;
@@ -78,6 +79,8 @@ static void event_cb(void *data, const struct view_event *ev)
 		c->backoffs++;
 	if (ev->kind == VIEW_EVENT_NOTICE && strstr(ev->text, "cannot start the job"))
 		c->start_events++;
+	if (ev->kind == VIEW_EVENT_WORKER_STARTED)
+		c->starts++;
 	if (ev->kind == VIEW_EVENT_WORKER_EXITED && c->nexits < 64) {
 		c->exits[c->nexits] = ev->exitcode;
 		c->exit_causes[c->nexits] = ev->cause;
@@ -800,6 +803,47 @@ static void test_pool_gives_up_when_no_job_can_start_and_reports_items_not_run(v
 	free(c);
 }
 
+/* Workers the pool starts with: one per CPU online, at least 4. */
+static unsigned first_workers(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus > 4 ? (unsigned)cpus : 4;
+}
+
+/* A batch of one item in a pool of 1024 starts no more than the first workers: the others are
+ * started only for items that wait, and this one does not. */
+static void test_pool_starts_no_more_workers_than_items_wait_for(void **state)
+{
+	(void)state;
+	const char *items[] = {"7"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "square", 1024, 0, 0, items, 1, NULL);
+	assert_int_equal(c->totals.done, 1);
+	assert_int_equal(c->starts, first_workers());
+	assert_int_equal(c->nexits, first_workers());
+	assert_int_equal(c->totals.size, 1024);
+	free(c);
+}
+
+/* Slow items that outnumber the first workers start the rest of the pool, each item once. */
+static void test_pool_starts_the_rest_of_the_pool_for_items_that_wait(void **state)
+{
+	(void)state;
+	unsigned workers = first_workers() + 12;
+	unsigned n = 2 * workers;
+	const char **items = xcalloc(n, sizeof(*items));
+	for (unsigned i = 0; i < n; i++)
+		items[i] = "300";
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "sleep", workers, 0, 0, items, n, NULL);
+	assert_int_equal(c->totals.done, n);
+	for (unsigned s = 1; s <= n; s++)
+		assert_int_equal(c->seen[s], 1);
+	assert_int_equal(c->starts, workers);
+	free(items);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -821,6 +865,8 @@ int main(void)
 			test_pool_job_that_cannot_start_is_retried_shown_and_done_once_it_can),
 		cmocka_unit_test(
 			test_pool_gives_up_when_no_job_can_start_and_reports_items_not_run),
+		cmocka_unit_test(test_pool_starts_no_more_workers_than_items_wait_for),
+		cmocka_unit_test(test_pool_starts_the_rest_of_the_pool_for_items_that_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

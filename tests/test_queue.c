@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +44,11 @@ static int setup_n(void **state, uint32_t nclients, uint64_t cap)
 static int setup(void **state)
 {
 	return setup_n(state, 4, CAP);
+}
+
+static int setup8(void **state)
+{
+	return setup_n(state, 8, CAP);
 }
 
 static int teardown(void **state)
@@ -609,7 +615,7 @@ static void test_queue_sleeping_consumer_always_wakes(void **state)
 			uint64_t t0 = now_ns();
 			int n;
 			while ((n = queue_pop(f->q, 0, 1, &data, offs)) == 0)
-				queue_wait_input(f->q, scaled_ns(3 * NS_PER_S));
+				queue_wait_input(f->q, 0, NULL, scaled_ns(3 * NS_PER_S));
 			publish_all(f->q, 0, n, "");
 			uint64_t waited = now_ns() - t0;
 			/* A lost wake-up shows as a wait of the whole 3 s timeout (both scaled). */
@@ -626,7 +632,7 @@ static void test_queue_sleeping_consumer_always_wakes(void **state)
 		struct timespec ts = {0, (long)(round % 17) * 20000};
 		nanosleep(&ts, NULL);
 		push_str(f->q, (uint64_t)round + 1, "w");
-		queue_input_wake(f->q);
+		queue_input_wake(f->q, 1);
 		char c;
 		assert_int_equal(read(done_pipe[0], &c, 1), 1);
 		lost += c == 'L';
@@ -643,9 +649,258 @@ static void test_queue_sleeping_consumer_always_wakes(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* A consumer for the wake-up tests: pops up to 4 items, publishes them, and otherwise sleeps
+ * on INPUT for a minute, far longer than any test waits. */
+static _Noreturn void sleepy_consumer(struct queue *q, uint32_t client)
+{
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	for (;;) {
+		buf_reset(&data);
+		int n = queue_pop(q, client, 4, &data, offs);
+		if (n > 0)
+			publish_all(q, client, n, "x");
+		else
+			queue_wait_input(q, client, NULL, 60 * NS_PER_S);
+	}
+}
+
+static pid_t sleepy_spawn(struct queue *q, uint32_t client)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* A failed test leaves it behind: it must not outlive the test program. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sleepy_consumer(q, client);
+	}
+	return pid;
+}
+
+/* The state letter of a process (R, S, Z...) from /proc, '?' when unknown. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return '?';
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Poll (every millisecond, up to 20 s) until the n consumers are all counted asleep on INPUT and
+ * blocked in the kernel: then a wake-up can only reach them through the futex. */
+static void wait_all_asleep(struct queue *q, const pid_t *pids, const uint32_t *clients, int n)
+{
+	uint64_t deadline = now_ns() + 20 * NS_PER_S;
+	for (;;) {
+		int asleep = 0;
+		for (int k = 0; k < n; k++)
+			asleep += atomic_load(&queue_client(q, clients[k])->asleep) &&
+				  proc_state(pids[k]) == 'S';
+		if (asleep == n)
+			return;
+		assert_true(now_ns() < deadline);
+		usleep(1000);
+	}
+}
+
+/* Poll until n results are in RESULT (each from one of the consumers), consume them; returns
+ * the slot of the last. Fails past 20 s, a third of the consumers' own timeout: a result
+ * that only a timeout would have brought fails the test. */
+static int32_t wait_results(struct queue *q, unsigned n)
+{
+	uint64_t deadline = now_ns() + 20 * NS_PER_S;
+	int32_t slot = -1;
+	for (unsigned got = 0; got < n;) {
+		struct queue_result res;
+		const char *out;
+		if (queue_result_peek(q, &res, &out) == 1) {
+			slot = res.slot;
+			queue_result_release(q);
+			got++;
+			continue;
+		}
+		assert_true(now_ns() < deadline);
+		usleep(1000);
+	}
+	queue_result_wake(q);
+	return slot;
+}
+
+static void stop_children(pid_t *pids, int n)
+{
+	for (int k = 0; k < n; k++) {
+		kill(pids[k], SIGKILL);
+		waitpid(pids[k], NULL, 0);
+	}
+}
+
+/* Six workers asleep: a push of one item wakes one of them, not six; a push of nine items,
+ * once a worker has asked for batches of four, wakes three. Each item is taken. */
+static void test_queue_push_wakes_one_sleeper_per_batch_not_all(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 6 };
+	pid_t pids[N];
+	uint32_t clients[N];
+	for (int k = 0; k < N; k++) {
+		clients[k] = (uint32_t)k;
+		pids[k] = sleepy_spawn(f->q, clients[k]);
+	}
+	wait_all_asleep(f->q, pids, clients, N);
+	assert_int_equal(atomic_load(&f->q->input.data_sleepers), N);
+
+	push_str(f->q, 1, "one");
+	assert_int_equal(queue_input_wake(f->q, 1), 1);
+	wait_results(f->q, 1);
+	/* The woken worker asked for 4 items. */
+	assert_int_equal(atomic_load(&f->q->input.batch_hint), 4);
+
+	wait_all_asleep(f->q, pids, clients, N);
+	for (uint64_t seq = 2; seq <= 10; seq++)
+		push_str(f->q, seq, "many");
+	assert_int_equal(queue_input_wake(f->q, 9), 3);
+	wait_results(f->q, 9);
+	assert_int_equal(queue_input_count(f->q), 0);
+	stop_children(pids, N);
+}
+
+/* A worker killed while asleep stays in the sleeper count until the parent reclaims its client:
+ * pushes meanwhile still wake the live sleeper at once (the kernel wakes live waiters only),
+ * and the reclaim gives the dead one's count back. */
+static void test_queue_killed_sleeper_does_not_strand_a_live_one(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pids[2];
+	uint32_t clients[2] = {0, 1};
+	for (int k = 0; k < 2; k++)
+		pids[k] = sleepy_spawn(f->q, clients[k]);
+	wait_all_asleep(f->q, pids, clients, 2);
+	kill(pids[0], SIGKILL);
+	waitpid(pids[0], NULL, 0);
+	assert_int_equal(atomic_load(&f->q->input.data_sleepers), 2);
+
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		wait_all_asleep(f->q, pids + 1, clients + 1, 1);
+		push_str(f->q, seq, "x");
+		assert_int_equal(queue_input_wake(f->q, 1), 1);
+		assert_int_equal(wait_results(f->q, 1), 1);
+	}
+
+	wait_all_asleep(f->q, pids + 1, clients + 1, 1);
+	assert_int_equal(queue_lock(f->q, NS_PER_S), 0);
+	struct queue_ref refs[QUEUE_BATCH_MAX];
+	assert_int_equal(queue_client_reclaim(f->q, 0, refs), 0);
+	queue_unlock(f->q);
+	assert_int_equal(atomic_load(&queue_client(f->q, 0)->asleep), 0);
+	assert_int_equal(atomic_load(&f->q->input.data_sleepers), 1);
+	stop_children(pids + 1, 1);
+}
+
+/* Items pushed with no wake-up (as when the woken worker died before its pop) are not left to
+ * the sleepers' timeouts: the parent's per-tick check wakes sleepers for those that were there
+ * at the previous tick and still are, and not before (a fresh push is not a stall), even
+ * while another worker pops some of them. */
+static void test_queue_rewake_wakes_sleepers_for_items_left_a_tick(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pids[2];
+	uint32_t clients[2] = {0, 1};
+	for (int k = 0; k < 2; k++)
+		pids[k] = sleepy_spawn(f->q, clients[k]);
+	wait_all_asleep(f->q, pids, clients, 2);
+	struct queue_watch watch = {0};
+	assert_int_equal(queue_input_rewake(f->q, &watch), 0); /* nothing waits */
+
+	push_str(f->q, 1, "lost");
+	assert_int_equal(queue_input_rewake(f->q, &watch), 0); /* new this tick */
+	assert_int_equal(queue_input_rewake(f->q, &watch), 1); /* still there: stalled */
+	wait_results(f->q, 1);
+	assert_int_equal(queue_input_rewake(f->q, &watch), 0); /* popped since */
+	assert_int_equal(queue_input_rewake(f->q, &watch), 0);
+
+	/* Three more, and a busy worker (client 2, here) takes one of them in between: the two
+	 * left still had a whole tick, so sleepers are woken for them. */
+	wait_all_asleep(f->q, pids, clients, 2);
+	for (uint64_t seq = 2; seq <= 4; seq++)
+		push_str(f->q, seq, "lost");
+	assert_int_equal(queue_input_rewake(f->q, &watch), 0);
+	struct buf data = {0};
+	size_t offs[QUEUE_BATCH_MAX + 1];
+	assert_int_equal(queue_pop(f->q, 2, 1, &data, offs), 1);
+	publish_all(f->q, 2, 1, "busy");
+	buf_free(&data);
+	/* The hint is now 1 (client 2 asked for one): one sleeper per item, two sleepers. */
+	assert_int_equal(queue_input_rewake(f->q, &watch), 2);
+	wait_results(f->q, 3);
+	assert_int_equal(queue_input_count(f->q), 0);
+	stop_children(pids, 2);
+}
+
+/* The one worker woken for an item is killed holding the lock, before its pop: the item stays
+ * in INPUT and the other worker sleeps on (for a minute). The parent's per-tick check wakes it
+ * on the second tick, it repairs the lock and takes the item. */
+static void test_queue_woken_worker_killed_before_its_pop_is_covered_by_rewake(void **state)
+{
+	struct fixture *f = *state;
+	pid_t pids[2];
+	uint32_t clients[2] = {0, 1};
+	/* The first sleeper is the first the kernel wakes (FIFO among equals); it dies at its
+	 * next lock. */
+	pids[0] = fork();
+	assert_true(pids[0] >= 0);
+	if (pids[0] == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		kill_at = QUEUE_POINT_LOCKED;
+		queue_fault_hook = kill_hook;
+		sleepy_consumer(f->q, 0);
+	}
+	wait_all_asleep(f->q, pids, clients, 1);
+	pids[1] = sleepy_spawn(f->q, 1);
+	wait_all_asleep(f->q, pids, clients, 2);
+	uint64_t repairs = atomic_load(&f->q->repairs);
+
+	push_str(f->q, 1, "orphan");
+	assert_int_equal(queue_input_wake(f->q, 1), 1);
+	uint64_t deadline = now_ns() + 20 * NS_PER_S;
+	int status;
+	while (waitpid(pids[0], &status, WNOHANG) != pids[0]) {
+		assert_true(now_ns() < deadline);
+		usleep(1000);
+	}
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_int_equal(queue_input_count(f->q), 1);
+
+	struct queue_watch watch = {0};
+	assert_int_equal(queue_input_rewake(f->q, &watch), 0);
+	assert_int_equal(queue_input_rewake(f->q, &watch), 1);
+	assert_int_equal(wait_results(f->q, 1), 1);
+	assert_int_equal(atomic_load(&f->q->repairs), repairs + 1);
+	stop_children(pids + 1, 1);
+}
+
+/* A stop flag already set (a join asked before the worker went to sleep) is not slept through:
+ * the wait returns at once, and the sleeper count is back to zero. */
+static void test_queue_wait_input_does_not_sleep_through_a_stop_flag(void **state)
+{
+	struct fixture *f = *state;
+	_Atomic uint32_t stop = 1;
+	uint64_t t0 = now_ns();
+	queue_wait_input(f->q, 2, &stop, 30 * NS_PER_S);
+	assert_true(now_ns() - t0 < 10 * NS_PER_S);
+	assert_int_equal(atomic_load(&f->q->input.data_sleepers), 0);
+	assert_int_equal(atomic_load(&queue_client(f->q, 2)->asleep), 0);
+}
+
 /* --- a kill storm on the queue alone --- */
 
-static _Noreturn void storm_consumer(struct queue *q, uint32_t client)
+/* A consumer that sleeps at most wait_ns on INPUT at a time. */
+static _Noreturn void storm_consumer(struct queue *q, uint32_t client, uint64_t wait_ns)
 {
 	struct buf data = {0};
 	size_t offs[QUEUE_BATCH_MAX + 1];
@@ -656,7 +911,7 @@ static _Noreturn void storm_consumer(struct queue *q, uint32_t client)
 		int n = queue_pop(q, client, 1 + client % 4, &data, offs);
 		if (n <= 0) {
 			if (n == 0)
-				queue_wait_input(q, 10 * NS_PER_MS);
+				queue_wait_input(q, client, NULL, wait_ns);
 			continue;
 		}
 		struct queue_client *c = queue_client(q, client);
@@ -678,12 +933,14 @@ static _Noreturn void storm_consumer(struct queue *q, uint32_t client)
 	}
 }
 
-static pid_t storm_spawn(struct queue *q, uint32_t client)
+static pid_t storm_spawn(struct queue *q, uint32_t client, uint64_t wait_ns)
 {
 	pid_t pid = fork();
 	assert_true(pid >= 0);
-	if (pid == 0)
-		storm_consumer(q, client);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		storm_consumer(q, client, wait_ns);
+	}
 	return pid;
 }
 
@@ -699,7 +956,7 @@ static void test_queue_kill_storm_loses_and_duplicates_nothing(void **state)
 	size_t nrequeue = 0;
 	pid_t pids[CLIENTS];
 	for (uint32_t i = 0; i < CLIENTS; i++)
-		pids[i] = storm_spawn(f->q, i);
+		pids[i] = storm_spawn(f->q, i, 10 * NS_PER_MS);
 	uint64_t next = 1, got = 0, kills = 0;
 	char item[32];
 	srand(42);
@@ -707,7 +964,7 @@ static void test_queue_kill_storm_loses_and_duplicates_nothing(void **state)
 	while (got < N) {
 		assert_true(now_ns() < deadline);
 		/* Produce: requeued items first, then new ones. */
-		bool pushed = false;
+		uint64_t pushed = 0;
 		while (nrequeue || next <= N) {
 			uint64_t seq = nrequeue ? requeue[nrequeue - 1] : next;
 			int len =
@@ -715,14 +972,14 @@ static void test_queue_kill_storm_loses_and_duplicates_nothing(void **state)
 			struct queue_ref ref = {.seq = seq, .handle = (uint32_t)seq, .attempt = 1};
 			if (queue_input_push(f->q, &ref, item, (size_t)len) != 0)
 				break;
-			pushed = true;
+			pushed++;
 			if (nrequeue)
 				nrequeue--;
 			else
 				next++;
 		}
 		if (pushed)
-			queue_input_wake(f->q);
+			queue_input_wake(f->q, pushed);
 		/* Consume. */
 		struct queue_result res;
 		const char *out;
@@ -753,7 +1010,7 @@ static void test_queue_kill_storm_loses_and_duplicates_nothing(void **state)
 			queue_unlock(f->q);
 			for (uint32_t k = 0; k < n; k++)
 				requeue[nrequeue++] = refs[k].seq;
-			pids[victim] = storm_spawn(f->q, victim);
+			pids[victim] = storm_spawn(f->q, victim, 10 * NS_PER_MS);
 		}
 	}
 	for (uint32_t i = 0; i < CLIENTS; i++) {
@@ -771,6 +1028,84 @@ static void test_queue_kill_storm_loses_and_duplicates_nothing(void **state)
 		      (unsigned long long)atomic_load(&f->q->repairs));
 	free(seen);
 	free(requeue);
+}
+
+/* Rounds of a few items each, woken one sleeper per batch, with a consumer SIGKILLed in each
+ * round (half the time right after the wake-up) and replaced only once the round is over. The
+ * consumers sleep two minutes at a time and nothing else is pushed until every item of the
+ * round is back, so an item left in INPUT by a dead wakee can only come back through
+ * queue_input_rewake, called every 10 ms as the parent's timer does. Every item comes back
+ * exactly once, long before any sleeper's timeout. */
+static void test_queue_kill_storm_with_partial_wakes_strands_nothing(void **state)
+{
+	struct fixture *f = *state;
+	enum { ROUNDS = 300, CLIENTS = 8 };
+	pid_t pids[CLIENTS];
+	for (uint32_t i = 0; i < CLIENTS; i++)
+		pids[i] = storm_spawn(f->q, i, 120 * NS_PER_S);
+	struct queue_watch watch = {0};
+	uint64_t seq = 0, rescued = 0;
+	char item[32];
+	srand(43);
+	uint64_t deadline = now_ns() + 60 * NS_PER_S;
+	for (int round = 0; round < ROUNDS; round++) {
+		uint64_t first = seq + 1, m = 1 + (uint64_t)rand() % 8;
+		for (uint64_t k = 0; k < m; k++) {
+			seq++;
+			int len =
+				snprintf(item, sizeof(item), "item-%llu", (unsigned long long)seq);
+			struct queue_ref ref = {.seq = seq, .handle = (uint32_t)seq, .attempt = 1};
+			assert_int_equal(queue_input_push(f->q, &ref, item, (size_t)len), 0);
+		}
+		queue_input_wake(f->q, m);
+		/* Half the time at once: the woken have not popped yet. */
+		if (rand() % 2) {
+			struct timespec ts = {0, (rand() % 100) * 1000};
+			nanosleep(&ts, NULL);
+		}
+		uint32_t victim = (uint32_t)rand() % CLIENTS;
+		kill(pids[victim], SIGKILL);
+		waitpid(pids[victim], NULL, 0);
+		assert_int_equal(queue_lock(f->q, 5 * NS_PER_S), 0);
+		struct queue_ref refs[QUEUE_BATCH_MAX];
+		uint32_t n = queue_client_reclaim(f->q, victim, refs);
+		queue_unlock(f->q);
+		for (uint32_t k = 0; k < n; k++) {
+			int len = snprintf(item, sizeof(item), "item-%llu",
+					   (unsigned long long)refs[k].seq);
+			assert_int_equal(queue_input_push(f->q, &refs[k], item, (size_t)len), 0);
+		}
+		if (n)
+			queue_input_wake(f->q, n);
+		uint8_t seen[9] = {0};
+		uint64_t tick = now_ns();
+		for (uint64_t got = 0; got < m;) {
+			assert_true(now_ns() < deadline);
+			struct queue_result res;
+			const char *out;
+			if (queue_result_peek(f->q, &res, &out) == 1) {
+				assert_true(res.ref.seq >= first && res.ref.seq < first + m);
+				assert_int_equal(seen[res.ref.seq - first]++, 0);
+				got++;
+				queue_result_release(f->q);
+				continue;
+			}
+			queue_result_wake(f->q);
+			if (now_ns() - tick >= 10 * NS_PER_MS) {
+				tick = now_ns();
+				rescued += queue_input_rewake(f->q, &watch) > 0;
+			}
+			usleep(200);
+		}
+		queue_result_wake(f->q);
+		pids[victim] = storm_spawn(f->q, victim, 120 * NS_PER_S);
+	}
+	for (uint32_t i = 0; i < CLIENTS; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	print_message("# %d rounds, %llu rescued by queue_input_rewake\n", ROUNDS,
+		      (unsigned long long)rescued);
 }
 
 int main(void)
@@ -820,8 +1155,21 @@ int main(void)
 			test_queue_push_killed_before_clearing_op_is_finished, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_sleeping_consumer_always_wakes, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_queue_push_wakes_one_sleeper_per_batch_not_all,
+						setup8, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_killed_sleeper_does_not_strand_a_live_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_rewake_wakes_sleepers_for_items_left_a_tick, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_woken_worker_killed_before_its_pop_is_covered_by_rewake, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_wait_input_does_not_sleep_through_a_stop_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_kill_storm_loses_and_duplicates_nothing,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_queue_kill_storm_with_partial_wakes_strands_nothing, setup8, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
