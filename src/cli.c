@@ -83,7 +83,9 @@ static const struct cli_option cli_options[] = {
 	CLI_ARG("builtin", OPT_BUILTIN, "NAME[:ARG]", "a built-in C function, see below"),
 
 	CLI_HEADING("Options:"),
-	CLI_ARG("jobs", 'j', "N", "run N workers (1 to 1024; default: the number of CPUs)"),
+	CLI_ARG("jobs", 'j', "N",
+		"run N workers (1 to 1024; default: the number of CPUs);\n"
+		"one per CPU start at once, the rest as items wait"),
 	CLI_ARG("in-flight", OPT_IN_FLIGHT, "N",
 		"items a --persistent program is given ahead of its\n"
 		"answers (1 to 64; default 64, fewer for slow items)"),
