@@ -1217,6 +1217,7 @@ void batch_summary(const struct batch *b, struct view_summary *s)
 	s->skipped = b->skipped;
 	s->too_long = b->too_long;
 	s->input_complete = b->input_eof;
+	s->terminated = b->stop >= VIEW_STOP_TERMINATE;
 	s->output_closed = b->output_closed;
 	s->write_error = b->write_error;
 	s->read_error = b->read_error;

@@ -70,8 +70,11 @@ int view_exit_status(const struct view *v)
 	struct view_summary s;
 	v->ops->summary(v, &s);
 	uint64_t bad = s.failed + s.not_run;
-	bool lost =
-		s.write_error || s.read_error || s.output_closed || s.dropped_bytes || s.unwritten;
+	/* Something the batch was given did not run and cannot be counted: output lost, items
+	 * never read when a terminate stopped the batch (a join all is the user's own end of the
+	 * input: what was read is the batch). */
+	bool lost = s.write_error || s.read_error || s.output_closed || s.dropped_bytes ||
+		    s.unwritten || (s.terminated && !s.input_complete);
 	if ((bad == 0 && lost) || s.fatal[0])
 		return 255;
 	return bad == 0 ? 0 : bad > 100 ? 101 : (int)bad;

@@ -146,6 +146,8 @@ struct view_summary {
 	uint64_t unwritten;		  /* of done and failed: their output never reached
 					     stdout, so they are not in the joblog */
 	bool input_complete;		  /* all of the input was read */
+	bool terminated;		  /* stopped by a terminate or a kill (T, SIGTERM, a
+					     second Ctrl-C), not a join */
 	struct view_code_count codes[16]; /* failures by exit code, most frequent first */
 	size_t ncodes;
 	uint64_t other_codes;	/* failures with codes beyond the first 16 */

@@ -6,7 +6,7 @@
 # shellcheck disable=SC2016 # wait_for takes code in single quotes.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 38
+plan 42
 
 ptname
 STUBBORN=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_stubborn.so
@@ -63,11 +63,29 @@ stop_then_resume() {
 	is "$(cat "$d/out1" "$d/out2" | wc -l):$(cat "$d/out1" "$d/out2" | sort -u | wc -l)" "$N:$N" \
 		"$name: ...and in one output line (no row without its output)"
 	diag "$name: the first run recorded $(head -c 0 /dev/null)$(($(wc -l <"$d/out1"))) of $N"
+	# A terminate before the input was read to its end: the batch did not succeed, even when
+	# nothing that ran failed (a join all is the user's own end of the input: it may be 0).
+	if [ "$how" != int ]; then
+		check "$name: the stopped run's exit status is not 0 ($(cat "$d/rc1"))" \
+			test "$(cat "$d/rc1")" != 0
+	fi
 }
 stop_then_resume "SIGTERM, stdout a file" term
 stop_then_resume "SIGTERM, stdout a pipe" pipe
 stop_then_resume "Ctrl-C (join all), stdout a file" int
 stop_then_resume "SIGTERM, a reader that stalls" stalled
+# Every item read is done, the input is still open: a SIGTERM then fails nothing, and the
+# batch still did not succeed.
+mkfifo "$T/open.in"
+(ptu 30 --headless -j 2 --builtin square <"$T/open.in" >"$T/open.out" 2>"$T/open.err"
+	echo $? >"$T/open.rc") &
+exec 7>"$T/open.in"
+seq 10 >&7
+wait_for '[ "$(wc -l <"$T/open.out")" = 10 ] && [ -n "$(main_pid)" ]' 10
+kill -TERM "$(main_pid)"
+wait_for '[ -s "$T/open.rc" ]' 10
+exec 7>&-
+is "$(cat "$T/open.rc")" 255 "SIGTERM with the input still open, nothing failed: exit status 255"
 like "$(cat "$T/SIGTERM, a reader that stalls/err1")" \
 	'^pooltop: [0-9]+ finished items are not in the joblog: their output was not written \(--resume runs them\)' \
 	"a reader that stalls: stderr says how many items are left out of the joblog"
