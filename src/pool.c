@@ -46,6 +46,7 @@
  */
 #include "pool_internal.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -96,7 +97,7 @@ static void pool_signal_all(struct pool *p, int sig);
 static void pool_give_up(struct pool *p, const struct pool_slot *s);
 static uint64_t pool_median_runtime(const struct pool *p);
 static void pool_consume_results(struct pool *p);
-static void slot_reclaim(struct pool *p, struct pool_slot *s);
+static bool slot_reclaim(struct pool *p, struct pool_slot *s);
 static void pool_spool_take(struct pool *p, struct queue_result *res, struct pool_out *o);
 static void pool_spool_forget(struct pool *p, uint64_t seq, uint32_t attempt);
 static void slot_relay(struct pool *p, struct pool_slot *s);
@@ -293,6 +294,76 @@ static bool item_failed(struct pool *p, uint32_t h, const struct queue_result *r
 	return false;
 }
 
+/* --- the slot state machine ---
+ *
+ * A slot's life (enum pool_life) changes in slot_set_life alone, along the edges of the table
+ * below; any other edge is a bug, and asserts. Who moves it:
+ *   EMPTY    -> ALIVE      slot_spawn: pool_start, the on-demand starter, a resize, a restart
+ *   EMPTY    -> BACKOFF    slot_spawn: fork failed; tried again at backoff_until
+ *   ALIVE    -> STOPPING   a signal (slot_signal), a join (slot_request_join)
+ *   STOPPING -> STOPPING   a further signal, a join past its deadline (slot_escalate)
+ *   ALIVE, STOPPING -> REAPED  pool_reap: the process ended (waitpid); items not reclaimed yet
+ *   ALIVE, STOPPING -> EXITED  pool_close: killed and reaped on the spot
+ *   REAPED   -> ALIVE      pool_dispatch: its items reclaimed, work remains: respawned
+ *   REAPED   -> BACKOFF    ...it kept dying at start, or the fork failed
+ *   REAPED   -> EXITED     ...no work remains, the pool terminates, or the slot was retired
+ *   EXITED   -> ALIVE, BACKOFF  a restart or a resize starts it again
+ *   BACKOFF  -> ALIVE, BACKOFF  its time came: started (or the fork failed again)
+ *   BACKOFF  -> EXITED     the batch ended, the pool terminates or shrinks
+ * A process runs in ALIVE and STOPPING only (slot_has_process). The events a change implies:
+ * ALIVE says "worker N pid P started" here; the end of a process is said once its items are
+ * reclaimed (pool_dispatch), with their fates; a BACKOFF says why where it is decided. */
+static const bool life_edges[POOL_LIFE_N][POOL_LIFE_N] = {
+	[LIFE_EMPTY] = {[LIFE_ALIVE] = true, [LIFE_BACKOFF] = true},
+	[LIFE_ALIVE] = {[LIFE_STOPPING] = true, [LIFE_REAPED] = true, [LIFE_EXITED] = true},
+	[LIFE_STOPPING] = {[LIFE_STOPPING] = true, [LIFE_REAPED] = true, [LIFE_EXITED] = true},
+	[LIFE_REAPED] = {[LIFE_ALIVE] = true, [LIFE_BACKOFF] = true, [LIFE_EXITED] = true},
+	[LIFE_EXITED] = {[LIFE_ALIVE] = true, [LIFE_BACKOFF] = true},
+	[LIFE_BACKOFF] = {[LIFE_ALIVE] = true, [LIFE_BACKOFF] = true, [LIFE_EXITED] = true},
+};
+
+bool pool_life_edge(enum pool_life from, enum pool_life to)
+{
+	return (unsigned)from < POOL_LIFE_N && (unsigned)to < POOL_LIFE_N && life_edges[from][to];
+}
+
+const char *pool_life_name(enum pool_life l)
+{
+	switch (l) {
+	case LIFE_EMPTY:
+		return "EMPTY";
+	case LIFE_ALIVE:
+		return "ALIVE";
+	case LIFE_STOPPING:
+		return "STOPPING";
+	case LIFE_REAPED:
+		return "REAPED";
+	case LIFE_EXITED:
+		return "EXITED";
+	case LIFE_BACKOFF:
+		return "BACKOFF";
+	}
+	return "?";
+}
+
+static void slot_set_life(struct pool *p, struct pool_slot *s, enum pool_life to)
+{
+	assert(pool_life_edge(s->life, to));
+	s->life = to;
+	switch (to) {
+	case LIFE_ALIVE:
+		pool_emit(p, VIEW_EVENT_WORKER_STARTED, s, 0, "worker %u pid %d started",
+			  slot_no(p, s), s->pid);
+		break;
+	case LIFE_EMPTY:
+	case LIFE_STOPPING:
+	case LIFE_REAPED:
+	case LIFE_EXITED:
+	case LIFE_BACKOFF:
+		break;
+	}
+}
+
 /* --- processes --- */
 
 static void slot_spawn(struct pool *p, struct pool_slot *s)
@@ -344,7 +415,7 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 		setpgid(pid, pid); /* as the child does: whichever runs first, no window */
 	if (pid < 0) {
 		int err = errno;
-		s->life = LIFE_BACKOFF;
+		slot_set_life(p, s, LIFE_BACKOFF);
 		s->backoff_until_ns = now_ns() + BACKOFF_FIRST_NS;
 		pool_emit(p, VIEW_EVENT_NOTICE, s, 0, "worker %u: fork failed: %s; retrying",
 			  slot_no(p, s), strerror(err));
@@ -356,14 +427,12 @@ static void slot_spawn(struct pool *p, struct pool_slot *s)
 		s->restarts += s->has_exit ? 1 : 0;
 	s->pid = pid;
 	atomic_store(&ss->pid, pid);
-	s->life = LIFE_ALIVE;
 	s->retire = false;
 	s->stop_cause = VIEW_CAUSE_NONE;
 	s->stop_signal = 0;
 	s->join_stage = 0;
 	s->started_ns = now_ns();
-	pool_emit(p, VIEW_EVENT_WORKER_STARTED, s, 0, "worker %u pid %d started", slot_no(p, s),
-		  pid);
+	slot_set_life(p, s, LIFE_ALIVE);
 }
 
 /* A slot pool_start left for pool_spawn_wanted to start. */
@@ -419,7 +488,7 @@ static int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum view_c
 	    s->stop_cause == VIEW_CAUSE_JOIN || s->stop_cause == VIEW_CAUSE_END)
 		s->stop_cause = cause;
 	s->stop_signal = sig;
-	s->life = LIFE_STOPPING;
+	slot_set_life(p, s, LIFE_STOPPING);
 	return 0;
 }
 
@@ -465,7 +534,7 @@ static void slot_request_join(struct pool *p, struct pool_slot *s, enum view_cau
 		s->deadline_ns = now_ns() + p->cfg.join_timeout_ns;
 	}
 	s->retire = true;
-	s->life = LIFE_STOPPING;
+	slot_set_life(p, s, LIFE_STOPPING);
 	/* Sleepers are woken once for every join of this loop turn, by pool_pump: one wake-up
 	 * per join had 1024 joins at the end of a batch wake ~1000 sleepers each. */
 	p->wake_joined = true;
@@ -508,7 +577,7 @@ static void slot_after_exit(struct pool *p, struct pool_slot *s)
 {
 	uint64_t now = now_ns();
 	if (p->terminating || s->retire || !pool_work_remains(p)) {
-		s->life = LIFE_EXITED;
+		slot_set_life(p, s, LIFE_EXITED);
 		return;
 	}
 	/* Dying at start is the worker's own failure: init failing, the first item crashing.
@@ -522,7 +591,7 @@ static void slot_after_exit(struct pool *p, struct pool_slot *s)
 	if (s->quick_deaths >= BACKOFF_AFTER) {
 		unsigned k = MIN(s->quick_deaths - BACKOFF_AFTER, 5u);
 		uint64_t delay = MIN(BACKOFF_FIRST_NS << k, BACKOFF_MAX_NS);
-		s->life = LIFE_BACKOFF;
+		slot_set_life(p, s, LIFE_BACKOFF);
 		s->backoff_until_ns = now + delay;
 		pool_emit(p, VIEW_EVENT_NOTICE, s, 0,
 			  "worker %u keeps dying at start (%u in a row): next start in %.2f s",
@@ -556,11 +625,6 @@ static void slot_reaped(struct pool *p, struct pool_slot *s, int status)
 	if (s->timeout_seq && (cause == VIEW_CAUSE_NONE || cause == VIEW_CAUSE_TIMEOUT))
 		cause = VIEW_CAUSE_TIMEOUT;
 	s->last_cause = cause;
-	/* What it said last, before its end is told; then the words are the next process's. */
-	slot_relay(p, s);
-	memset(&ss->start, 0, sizeof(ss->start));
-	memset(&ss->notes, 0, sizeof(ss->notes));
-	s->notes_seen = s->start_episodes_seen = 0;
 	s->reap_pid = s->pid;
 	s->pid = 0;
 	atomic_store(&ss->pid, 0);
@@ -569,18 +633,30 @@ static void slot_reaped(struct pool *p, struct pool_slot *s, int status)
 	pid_t job = atomic_exchange(&ss->job_pid, 0);
 	if (job > 0)
 		kill(-job, SIGKILL);
-	if (atomic_load(&ss->init_failed) && atomic_load(&p->shm.hdr->inits_ok) == 0 && !p->fatal)
-		pool_give_up(p, s);
-	s->life = LIFE_REAPED;
-	slot_reclaim(p, s);
+	s->reap_told = false;
+	slot_set_life(p, s, LIFE_REAPED);
 }
 
-/* Take back the items a dead worker held; then decide on a respawn. Retried by the timer
- * while the queue lock is busy. */
-static void slot_reclaim(struct pool *p, struct pool_slot *s)
+/* The dispatch of a reaped slot: say what its process said last, take back the items it held,
+ * tell its end, then decide on a respawn. False while the queue lock is busy (the timer's
+ * pool_reap tries again); the shared slot is the dead process's until the respawn. */
+static bool slot_reclaim(struct pool *p, struct pool_slot *s)
 {
+	struct shm_slot *ss = sh(p, s);
+	if (!s->reap_told) {
+		s->reap_told = true;
+		/* What it said last, before its end is told; then the words are the next
+		 * process's. */
+		slot_relay(p, s);
+		memset(&ss->start, 0, sizeof(ss->start));
+		memset(&ss->notes, 0, sizeof(ss->notes));
+		s->notes_seen = s->start_episodes_seen = 0;
+		if (atomic_load(&ss->init_failed) && atomic_load(&p->shm.hdr->inits_ok) == 0 &&
+		    !p->fatal)
+			pool_give_up(p, s);
+	}
 	if (queue_lock(p->q, RECLAIM_LOCK_NS) != 0)
-		return;
+		return false;
 	struct queue_ref refs[QUEUE_BATCH_MAX];
 	uint32_t n = queue_client_reclaim(p->q, slot_no(p, s), refs);
 	queue_unlock(p->q);
@@ -636,9 +712,7 @@ static void slot_reclaim(struct pool *p, struct pool_slot *s)
 		  fate.data ? fate.data : "", pool_cause_words(s), fini);
 	buf_free(&fate);
 	slot_after_exit(p, s);
-	pool_update_active(p);
-	requeue_flush(p);
-	pool_check_end(p);
+	return true;
 }
 
 /* A worker busy on one item for a while gives back the items of its batch it has not started,
@@ -670,6 +744,26 @@ static struct pool_slot *slot_by_pid(struct pool *p, pid_t pid)
 	return NULL;
 }
 
+/* Every reaped slot dispatched (slot_reclaim), then what depends on them all once: the
+ * active count, the requeued items, the end of the batch. */
+static void pool_dispatch(struct pool *p)
+{
+	bool any = false;
+	for (unsigned i = 0; i < p->nslots_used; i++)
+		if (p->slots[i].life == LIFE_REAPED)
+			any |= slot_reclaim(p, &p->slots[i]);
+	if (!any)
+		return;
+	pool_update_active(p);
+	requeue_flush(p);
+	pool_check_end(p);
+}
+
+/* Reap first, then dispatch, as libuv's process handling does: every child that ended is
+ * collected (its pid and status recorded, nothing decided), and only then are items requeued,
+ * workers respawned, callbacks run and the end checked, once for the whole pass. A respawn or
+ * a callback in the middle of the reaping would act on a pool half of whose deaths are not
+ * known yet. */
 static void pool_reap(struct pool *p)
 {
 	int status;
@@ -679,6 +773,7 @@ static void pool_reap(struct pool *p)
 		if (s)
 			slot_reaped(p, s, status);
 	}
+	pool_dispatch(p);
 }
 
 /* No worker ever got through its init: nothing will run. Stop, and say why. */
@@ -929,7 +1024,7 @@ static void pool_check_end(struct pool *p)
 		for (unsigned i = 0; i < p->nslots_used; i++) {
 			struct pool_slot *s = &p->slots[i];
 			if (s->life == LIFE_BACKOFF)
-				s->life = LIFE_EXITED;
+				slot_set_life(p, s, LIFE_EXITED);
 			if (slot_has_process(s) && !p->terminating)
 				slot_request_join(p, s,
 						  s->stop_cause == VIEW_CAUSE_NONE ? VIEW_CAUSE_END
@@ -938,7 +1033,7 @@ static void pool_check_end(struct pool *p)
 	}
 	for (unsigned i = 0; i < p->nslots_used; i++)
 		if (p->slots[i].life == LIFE_BACKOFF)
-			p->slots[i].life = LIFE_EXITED;
+			slot_set_life(p, &p->slots[i], LIFE_EXITED);
 	if (!pool_all_gone(p))
 		return;
 	if (p->terminating && p->inflight) {
@@ -1159,9 +1254,7 @@ static void timer_cb(uv_timer_t *h)
 	pool_reap(p);
 	for (unsigned i = 0; i < p->nslots_used; i++) {
 		struct pool_slot *s = &p->slots[i];
-		if (s->life == LIFE_REAPED)
-			slot_reclaim(p, s);
-		else if (s->life == LIFE_STOPPING)
+		if (s->life == LIFE_STOPPING)
 			slot_escalate(p, s, now);
 		else if (s->life == LIFE_ALIVE)
 			slot_steal(p, s, now);
@@ -1388,7 +1481,7 @@ void pool_close(struct pool *p, void (*closed)(void *data), void *data)
 			kill(s->pid, SIGKILL);
 			waitpid(s->pid, NULL, 0);
 			s->pid = 0;
-			s->life = LIFE_EXITED;
+			slot_set_life(p, s, LIFE_EXITED);
 		}
 	}
 	p->closed = closed;
@@ -1537,7 +1630,7 @@ static void pool_signal_all(struct pool *p, int sig)
 		s->retire = true;
 		if (!slot_has_process(s)) {
 			if (s->life == LIFE_BACKOFF)
-				s->life = LIFE_EXITED;
+				slot_set_life(p, s, LIFE_EXITED);
 		} else if (sig == SIGKILL) {
 			slot_signal(p, s, SIGKILL, VIEW_CAUSE_SHUTDOWN);
 		} else {
@@ -1581,7 +1674,7 @@ int pool_resize(struct pool *p, unsigned n)
 	for (unsigned i = p->nslots_used; active > n && i-- > 0;) {
 		struct pool_slot *s = &p->slots[i];
 		if (s->life == LIFE_BACKOFF) {
-			s->life = LIFE_EXITED;
+			slot_set_life(p, s, LIFE_EXITED);
 			active--;
 		} else if (slot_has_process(s) && !s->retire) {
 			slot_request_join(p, s, VIEW_CAUSE_JOIN);

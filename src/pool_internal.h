@@ -21,13 +21,20 @@ enum pool_life {
 	LIFE_EXITED,   /* no process and none coming */
 	LIFE_BACKOFF,  /* no process; one will be started at backoff_until */
 };
+#define POOL_LIFE_N (LIFE_BACKOFF + 1)
+
+/* Whether the slot state machine allows from -> to (the edge table in pool.c). */
+bool pool_life_edge(enum pool_life from, enum pool_life to);
+/* "ALIVE", for messages and tests. */
+const char *pool_life_name(enum pool_life l);
 
 struct pool_slot {
 	enum pool_life life;
 	pid_t pid;
 	uint64_t generation;
 	uint64_t started_ns;
-	bool retire; /* do not respawn when it exits */
+	bool retire;	/* do not respawn when it exits */
+	bool reap_told; /* REAPED: its last words and init failure were looked at */
 	enum view_cause stop_cause;
 	int stop_signal;
 	int join_stage;	      /* 0 asked to join, 1 SIGTERM sent, 2 SIGKILL sent */

@@ -111,7 +111,8 @@ is "$RC" 1 "k: the batch finishes by itself, exit status 1"
 check_result "$s1" "$p1 -9 failed 1" "k: --results has item $s1 (run by pid $p1) failed with exitcode -9"
 
 # --- 4: j on a busy worker -------------------------------------------------------------------
-tm_start join -j 2 --results r --builtin "sleep:$(scaled_ms 1000)" ::: 1 2 3 4 5
+# Eight items: the batch must outlast the checks after the j (the other worker runs the rest).
+tm_start join -j 2 --results r --builtin "sleep:$(scaled_ms 1000)" ::: 1 2 3 4 5 6 7 8
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 p0=$(row_pid 0)
 s0=$(row_seq 0)
@@ -143,7 +144,7 @@ tm_keys Escape
 wait_exit 15
 is "$RC" 0 "j: the batch still finishes, exit status 0"
 check_result "$s0" "$p0 0 done 1" "j: the joined worker's item $s0 ends done (by pid $p0)"
-is "$(json_seqs "$R/r") / $(grep -c '"status":"done"' "$R/r")" "1 2 3 4 5 / 5" "j: every item done"
+is "$(json_seqs "$R/r") / $(grep -c '"status":"done"' "$R/r")" "1 2 3 4 5 6 7 8 / 8" "j: every item done"
 
 # --- 5: Space tags two workers, then t acts on both ------------------------------------------
 tm_start tag -j 3 --retries 0 --results r --builtin "sleep:$(scaled_ms 1500)" ::: 1 2 3 4 5 6
