@@ -1,5 +1,9 @@
-/* The pool's private state, shared by pool.c (supervision) and pool_event.c (the event list and
- * the words for it). Not for the front ends: they use pool.h. */
+/* The pool's private state, shared by the supervisor's files: pool.c (the loop, the pool's life,
+ * the commands, the end of a batch; its DESIGN block is the whole supervisor's), pool_slot.c
+ * (the slot state machine and the workers' processes), pool_items.c (the in-flight items),
+ * pool_spool.c (outputs too large for the RESULT ring), pool_snapshot.c (the rows for the view
+ * model), pool_capture.c (the workers' stderr) and pool_event.c (the event list and its words).
+ * Not for the front ends: they use view.h. */
 #ifndef POOLTOP_POOL_INTERNAL_H
 #define POOLTOP_POOL_INTERNAL_H
 
@@ -223,5 +227,98 @@ void pool_emit(struct pool *p, enum view_event_kind kind, const struct pool_slot
 void pool_describe_item(struct buf *b, uint64_t seq, const char *data, size_t len);
 /* Why a slot's process ended, in words: "terminated by user", "crashed", ... */
 const char *pool_cause_words(const struct pool_slot *s);
+
+/* The supervisor's limits and timings (see pool.c's DESIGN). */
+#define INPUT_RING_CAP	 (4u << 20)
+#define RESULT_RING_CAP	 (4u << 20)
+#define TIMER_MS	 100
+#define RECLAIM_LOCK_NS	 (2 * NS_PER_MS)
+#define RESULTS_PER_PUMP 65536
+#define QUICK_DEATH_NS	 NS_PER_S
+#define BACKOFF_AFTER	 3
+#define BACKOFF_FIRST_NS (250 * NS_PER_MS)
+#define BACKOFF_MAX_NS	 (8 * NS_PER_S)
+/* Items pushed between two wake-ups of sleeping workers while the parent feeds (the pump's end
+ * wakes them too). Per 32 items, trivial items cost a futex wake and a worker's sleep each
+ * time: 43,000 futex calls and 480 ms of CPU for a million squares, against 4,100 and 320 ms
+ * per 512. */
+#define WAKE_EVERY	512
+#define HANG_MIN_NS	(5 * NS_PER_S)
+#define HANG_FACTOR	10
+#define STEAL_AFTER_NS	(200 * NS_PER_MS)
+#define TIMEOUT_TICK_MS 10
+/* pool_start forks as many workers as there are CPUs online, at least SPAWN_FIRST; the rest of
+ * -j are forked as items wait for them (pool_spawn_wanted), at most SPAWN_STEP per loop turn.
+ * A fork costs 0.7 to 5 ms on the 2-core VM this was measured on: 1024 forked at once made
+ * every batch pay seconds first, even a batch of one item. */
+#define SPAWN_FIRST   4
+#define SPAWN_STEP    16
+#define SPAWN_WAIT_MS 2
+
+static inline struct shm_slot *sh(struct pool *p, const struct pool_slot *s)
+{
+	return shm_slot(&p->shm, slot_no(p, s));
+}
+
+static inline bool slot_has_process(const struct pool_slot *s)
+{
+	return s->life == LIFE_ALIVE || s->life == LIFE_STOPPING;
+}
+
+static inline bool pool_work_remains(const struct pool *p)
+{
+	if (p->terminating)
+		return false;
+	return p->inflight > 0 || (!p->input_ended && !p->closing);
+}
+
+/* pool_items.c */
+struct pool_item *item_at(struct pool *p, uint32_t h);
+uint32_t item_alloc(struct pool *p);
+void item_free(struct pool *p, uint32_t h);
+struct pool_item *item_get(struct pool *p, const struct queue_ref *ref);
+void requeue_push(struct pool *p, uint32_t h);
+void requeue_flush(struct pool *p);
+void item_finish(struct pool *p, uint32_t h, const struct queue_result *res, int slot, pid_t pid,
+		 int code, bool core, enum view_cause cause, const struct pool_out *out);
+bool item_failed(struct pool *p, uint32_t h, const struct queue_result *res, int slot, pid_t pid,
+		 int code, bool core, enum view_cause cause, const struct pool_out *out,
+		 struct buf *fate);
+
+/* pool_slot.c */
+void slot_set_life(struct pool *p, struct pool_slot *s, enum pool_life to);
+void slot_spawn(struct pool *p, struct pool_slot *s);
+bool slot_pending(const struct pool *p, unsigned i);
+unsigned pool_active(const struct pool *p);
+void pool_update_active(struct pool *p);
+void slot_signal_job(struct pool *p, const struct pool_slot *s, int sig);
+int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum view_cause cause);
+void slot_stop(struct pool *p, struct pool_slot *s, enum view_cause cause, uint64_t now);
+void slot_request_join(struct pool *p, struct pool_slot *s, enum view_cause cause);
+void pool_wake_joined(struct pool *p);
+void slot_escalate(struct pool *p, struct pool_slot *s, uint64_t now);
+void slot_steal(struct pool *p, struct pool_slot *s, uint64_t now);
+void pool_reap(struct pool *p);
+uint64_t pool_timeout(const struct pool *p);
+void pool_update_timeout(struct pool *p);
+void timeout_cb(uv_timer_t *h);
+void pool_join_deadlines(struct pool *p, uint64_t now);
+void slot_relay(struct pool *p, struct pool_slot *s);
+void pool_watch_starts(struct pool *p, uint64_t now);
+void pool_spawn_wanted(struct pool *p);
+
+/* pool_spool.c */
+void pool_spool_init(struct pool *p);
+void pool_spool_take(struct pool *p, struct queue_result *res, struct pool_out *o);
+void pool_spool_forget(struct pool *p, uint64_t seq, uint32_t attempt);
+void pool_spool_remove(struct pool *p);
+
+/* pool_snapshot.c */
+uint64_t pool_median_runtime(const struct pool *p);
+
+/* pool.c */
+void pool_check_end(struct pool *p);
+void pool_pump(struct pool *p);
+void pool_signal_all(struct pool *p, int sig);
 
 #endif
