@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 45
+plan 48
 
 # all_busy N: the first N slots' rows are BUSY.
 all_busy() {
@@ -195,4 +195,28 @@ else
 	not_ok "no pooltop process or worker left"
 	diag "$(ps -o pid,ppid,stat,args -p "$(our_procs | paste -sd,)" 2>&1)"
 fi
+tm_stop
+
+# --- the mouse: a click is a press and a release ~100 ms later, as two reads -----------------
+# mouse_report BUTTON X Y: an X10 mouse report (tmux-256color's kmous, ESC [ M): 32 + BUTTON
+# (0 the left press, 3 a release), then 33 + the column and 33 + the line, both 0-based.
+mouse_report() { printf '\033[M%b%b%b' "\\$(printf %o $((32 + $1)))" \
+	"\\$(printf %o $((33 + $2)))" "\\$(printf %o $((33 + $3)))"; }
+# elapsed_s: the header's elapsed time in tenths of a second.
+elapsed_ds() { printf '%s\n' "$SCREEN" | grep -Eo -m1 'elapsed [0-9]+\.[0-9]s' | tr -dc 0-9; }
+tm_start mouse -j 2 --builtin "sleep:$(scaled_ms 60000)" ::: 1 2
+wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
+line=$(printf '%s\n' "$SCREEN" | grep -n -E -m1 "^[> ][* ] +1 +[0-9]+ " | cut -d: -f1)
+tm_keys -l "$(mouse_report 0 10 $((line - 1)))"
+sleep 0.1 # not a wait for a condition: a real mouse's release comes ~100 ms after its press
+tm_keys -l "$(mouse_report 3 10 $((line - 1)))"
+screen_until '[ "$(selected_slot)" = 1 ]' 3 "mouse: a click on row 1 selects it"
+e0=$(elapsed_ds)
+screen_until '[ "$(elapsed_ds)" -ge $((e0 + 10)) ]' 5 \
+	"mouse: after the click the loop goes on (the clock moves a second on)"
+tm_keys -l "$(mouse_report 2 10 $((line - 1)))" # the right button: not used, not a freeze
+tm_keys -l "$(mouse_report 3 10 $((line - 1)))"
+e0=$(elapsed_ds)
+screen_until '[ "$(elapsed_ds)" -ge $((e0 + 10)) ]' 5 \
+	"mouse: a right click does not freeze it either"
 tm_stop

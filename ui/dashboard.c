@@ -348,7 +348,11 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
-	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	/* Every button event, though only a left press and the wheel do something: ncurses reads
+	 * on, blocking, past an event the mask filters out, so a release left out of the mask
+	 * froze the loop after each click until the next key. No click resolution either (it
+	 * waits for the release). */
+	mousemask(ALL_MOUSE_EVENTS, NULL);
 	mouseinterval(0);
 	colors_init(d);
 

@@ -57,6 +57,8 @@ static int key_mouse(struct dash *d, int key)
 		return key_move(d, KEY_UP);
 	if (ev.bstate & BUTTON5_PRESSED)
 		return key_move(d, KEY_DOWN);
+	if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+		return DASH_REDRAW_NONE; /* a release, another button */
 	int row = ev.y - d->table_y;
 	if (d->mode == DASH_MODE_MAIN && row >= 0 && (unsigned)row < d->table_rows &&
 	    d->top + (unsigned)row < dash_rows(d)) {
