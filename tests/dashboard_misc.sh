@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 53
+plan 57
 
 TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +CPU% +RSS +AGE'
 
@@ -159,6 +159,18 @@ screen_until '[ -n "$(row_of_state BUSY)" ]' 5 "NO_COLOR: the state is still sho
 is "$(fg_colours)" 0 "NO_COLOR: no colour on the screen"
 tm_stop
 unset NO_COLOR
+
+# --- outputs with stdout on the terminal: kept, and printed once the dashboard has closed ------
+TM_STDOUT_TTY=1 tm_start ttyout -j 2 -- sh -c "sleep $(scaled 3); echo item-\$1" _ ::: 1 2 3 4
+screen_like 'out: shown on exit' 5 "stdout a terminal: the footer says the outputs are shown on exit"
+tm resize-window -t "$TM_TARGET" -x 60 -y 30
+screen_like '\?:help q:quit' 5 "at 60 columns the footer keeps ?:help and q:quit"
+wait_exit 30
+is "$RC" 0 "stdout a terminal: the batch ends, exit status 0"
+SCREEN=$(screen)
+is "$(printf '%s\n' "$SCREEN" | grep -cxE 'item-[1-4]')" 4 \
+	"stdout a terminal: every item's output is on the terminal after the dashboard closed"
+tm_stop
 
 # --- pooltop demo exitcodes (no tmux needed) ---------------------------------------------------
 out=$(pt 30 demo exitcodes </dev/null 2>"$T/ec.err")

@@ -17,6 +17,7 @@
 #                             TM_STDIN a command (bash -c) whose output is pooltop's
 #                                      stdin, e.g. 'seq 20' or 'seq 4; exec sleep 60' (input
 #                                      kept open); its pid in $R/feeder.pid, killed by tm_stop
+#                             TM_STDOUT_TTY=1: stdout is the pane's terminal, as typed;
 #                             TM_STDOUT a command (bash -c, run in $R) that pooltop's stdout
 #                                      is piped into instead of the file out, e.g.
 #                                      'head -1 >out'; status is still pooltop's
@@ -144,6 +145,7 @@ tm_start() {
 	# pooltop's pid written by the shell that then becomes pooltop, the status file last.
 	stdout=">out"
 	[ -n "${TM_STDOUT:-}" ] && stdout="| $(printf '%q' "$BASH_BIN") -c $(printf '%q' "$TM_STDOUT")"
+	[ -n "${TM_STDOUT_TTY:-}" ] && stdout= # stdout the pane's terminal, as typed
 	cat >"$R/pane.sh" <<EOF
 cd $(printf '%q' "$R") || exit 1
 awk '{ print \$6 }' /proc/\$\$/stat >pane.sid

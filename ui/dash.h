@@ -79,7 +79,8 @@ struct dash {
 	uint64_t message_until_ns;
 	bool quitting; /* exit once the batch is over */
 	bool finished;
-	bool stay; /* keep the screen after the batch ends, until q */
+	bool stay;	       /* keep the screen after the batch ends, until q */
+	const char *out_where; /* where the items' outputs go, for the footer ("out: stdout") */
 
 	struct dash_log_line *log; /* a ring of DASH_LOG_KEPT */
 	unsigned log_pos, log_n;

@@ -9,6 +9,7 @@
 #include "dashboard.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,6 +328,55 @@ int dashboard_available(char *why, size_t len)
 	return r;
 }
 
+/* --- outputs while the dashboard has the terminal --- */
+
+/* A file for the outputs, unlinked at once: bounded by the disk, not by memory, and gone with
+ * pooltop however it ends. -1 with *err set when none can be made. */
+static int held_open(int *err)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/pooltop-out.XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		*err = errno;
+		return -1;
+	}
+	unlink(path);
+	return fd;
+}
+
+/* Once the terminal is restored: the outputs, in the order they were written. */
+static void held_print(int fd, int err)
+{
+	if (fd < 0) {
+		if (err)
+			fprintf(stderr,
+				"pooltop: the items' outputs were dropped: no file for them in "
+				"$TMPDIR: %s\n",
+				strerror(err));
+		return;
+	}
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end <= 0 || lseek(fd, 0, SEEK_SET) != 0)
+		return;
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		for (ssize_t off = 0; n > 0 && off < n;) {
+			ssize_t w = write(1, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				fprintf(stderr, "pooltop: writing the outputs to stdout: %s\n",
+					strerror(w < 0 ? errno : EIO));
+				return;
+			}
+			off += w;
+		}
+	}
+}
+
 int dashboard_run(const struct config *cfg, const struct run_settings *run, const struct job *job,
 		  const char *what, bool stay)
 {
@@ -360,10 +410,17 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 	int status = 255;
 	uv_loop_init(&b->loop);
 	struct view_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = b};
-	/* The results go to stdout when it is not the terminal; else the detail view keeps the
-	 * latest. */
-	bool show = !isatty(1);
-	int r = view_local_new(&b->loop, cfg, run, job, &hooks, 1, show, &d->view, err,
+	/* The outputs go to stdout when it is not the terminal. On the terminal the dashboard
+	 * owns the screen: they are kept in an unlinked file and printed once it is restored. */
+	int out_fd = 1, held_fd = -1, held_err = 0;
+	if (isatty(1)) {
+		held_fd = held_open(&held_err);
+		out_fd = held_fd;
+	}
+	d->out_where = !isatty(1)     ? "out: stdout"
+		       : held_fd >= 0 ? "out: shown on exit"
+				      : "out: dropped";
+	int r = view_local_new(&b->loop, cfg, run, job, &hooks, out_fd, out_fd >= 0, &d->view, err,
 			       sizeof(err));
 	if (r < 0) {
 		terminal_close();
@@ -408,11 +465,14 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 	unsigned nerrors = view_errors(d->view, errors);
 	for (unsigned i = 0; i < nerrors; i++)
 		fprintf(stderr, "pooltop: %s\n", errors[i]);
+	held_print(held_fd, held_err);
 	summary_print(stderr, d->view);
 	status = view_exit_status(d->view);
 out_view:
 	view_free(d->view);
 out:
+	if (held_fd >= 0)
+		close(held_fd);
 	uv_loop_close(&b->loop);
 	terminal_close();
 	free(d->rows);

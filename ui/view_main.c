@@ -29,14 +29,39 @@ void view_main_draw(struct dash *d, int y, int x, int rows, int cols)
 		dash_put_clean(d->message, strlen(d->message), cols - 1);
 		attroff(A_BOLD);
 	} else {
-		const char *keys =
-			d->finished ? "batch finished  q:quit  Enter:detail  ?:help"
-			: d->totals.finished
-				? "writing the output for a slow reader  q:drop it and quit  ?:help"
-				: "t:term k:kill j:join J:join-all T:term-all r:restart +/-:size "
-				  "p:pause Space:tag Enter:detail ?:help q:quit";
+		/* The longest that fits; every one keeps ?:help and q:quit. */
+		static const char *const running[] = {
+			"t:term k:kill j:join J:join-all T:term-all r:restart +/-:size p:pause "
+			"Space:tag Enter:detail ?:help q:quit",
+			"t:term k:kill j:join T:term-all Enter:detail ?:help q:quit",
+			"t k j T Enter ?:help q:quit",
+			"?:help q:quit",
+		};
+		static const char *const finished[] = {
+			"batch finished  q:quit  Enter:detail  ?:help", "?:help q:quit"};
+		static const char *const draining[] = {
+			"writing the output for a slow reader  q:drop it and quit  ?:help",
+			"writing output  ?:help q:quit", "?:help q:quit"};
+		const char *const *keys = running;
+		size_t n = ARRAY_SIZE(running);
+		if (d->finished) {
+			keys = finished;
+			n = ARRAY_SIZE(finished);
+		} else if (d->totals.finished) {
+			keys = draining;
+			n = ARRAY_SIZE(draining);
+		}
+		/* Where the outputs go, at the right when there is room. */
+		int where = d->out_where ? (int)strlen(d->out_where) + 2 : 0;
+		size_t k = 0;
+		while (k + 1 < n && (int)strlen(keys[k]) > cols - 1 - where)
+			k++;
+		if ((int)strlen(keys[k]) > cols - 1 - where)
+			where = 0;
 		attron(dash_attr(d, DASH_COLOR_DIM));
-		addnstr(keys, cols - 1);
+		addnstr(keys[k], cols - 1);
+		if (where)
+			mvaddstr(y + rows - 1, x + cols - where + 1, d->out_where);
 		attroff(dash_attr(d, DASH_COLOR_DIM));
 	}
 }
