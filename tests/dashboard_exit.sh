@@ -122,7 +122,7 @@ done
 STUBBORN=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_stubborn.so
 tm_start stubborn -j 2 --plugin "$STUBBORN" ::: stuck stuck
 wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
-tm_keys T
+tm_keys T y
 wait_exit 5
 if [ "$RC" != timeout ] && [ "$RC" -ne 0 ]; then
 	ok "T, workers ignore SIGTERM: pooltop ends, non-zero ($RC)"

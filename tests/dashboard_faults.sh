@@ -191,7 +191,7 @@ laid_out() {
 }
 screen_until 'laid_out 100 30' 3 "resize storm: the layout follows the final size (100x30)"
 tm_keys '?'
-screen_like '^exit codes' 3 "resize storm: keys still work (? opens the help)"
+screen_like '^pooltop help' 3 "resize storm: keys still work (? opens the help)"
 tm_keys Escape
 screen_like "$TABLE_HEAD" 3 "resize storm: Esc goes back"
 
@@ -204,7 +204,7 @@ wait_for '[ "$(tm display -p -t "$TM_TARGET" "#{pane_width}x#{pane_height}")" = 
 check "2x1: pooltop survives" wait_for 'alive "$PID" && [ "$(screen)" != "" ]' 3
 tm resize-window -t "$TM_TARGET" -x 120 -y 36
 screen_until 'laid_out 120 36' 3 "back to 120x36: the full layout"
-tm_keys T
+tm_keys T y
 wait_exit 5
 no_worker_points "resize storm" 3
 

@@ -48,7 +48,7 @@ tm_select 0
 tm_keys Enter
 screen_like 'stderr of item [0-9]' 5 "the detail view shows the job's stderr"
 tm_keys Escape
-tm_keys T
+tm_keys T y
 wait_exit 10
 check "after T, no job of the run is left" wait_for '[ -z "$(sleep_pids)" ]' 5
 

@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 57
+plan 62
 
 TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +CPU% +RSS +AGE'
 
@@ -107,8 +107,23 @@ tm_keys + +
 screen_until '[ "$(header_size)" = 4 ] && [ "$(kids "$PID" | wc -l)" -eq 4 ]' 3 \
 	"+ + in one burst: size 4 and 4 worker processes"
 
-# T: terminate all; the batch is over.
+# T asks first, as q does; Esc cancels and nothing is stopped.
 tm_keys T
+screen_like 'Terminate all workers\?' 3 "T: asks before terminating all"
+tm_keys Escape
+screen_until '! printf "%s\n" "$SCREEN" | grep -q "Terminate all workers" &&
+	[ "$(kids "$PID" | wc -l)" -eq 4 ]' 3 "T, Esc: cancelled, the 4 workers still run"
+# Keys htop users try: F1 is help, F10 quits (asking), an unbound key is said.
+tm_keys F1
+screen_like '^ *\? F1 +this help' 3 "F1: the help"
+tm_keys F1
+tm_keys F10
+screen_like 'Work remains\. Quit how\?' 3 "F10: asks how to quit, as q"
+tm_keys Escape
+tm_keys F5
+screen_like 'KEY_F\(5\): no such key here; \? or F1 lists the keys' 3 "an unbound key is said, not ignored"
+# T, then y: terminate all; the batch is over.
+tm_keys T y
 wait_exit 5
 if [ "$RC" != timeout ] && [ "$RC" -ne 0 ]; then
 	ok "T: terminates all, pooltop exits, non-zero ($RC)"

@@ -42,6 +42,7 @@ enum dash_mode {
 	DASH_MODE_HELP,
 	DASH_MODE_DETAIL,
 	DASH_MODE_CONFIRM_QUIT,
+	DASH_MODE_CONFIRM_TERMINATE,
 };
 
 #define DASH_LOG_KEPT  500
@@ -126,5 +127,6 @@ void view_detail_draw(struct dash *d, int y, int x, int h, int w);
 void view_help_draw(struct dash *d, int y, int x, int h, int w);
 void view_main_draw(struct dash *d, int y, int x, int h, int w);
 void view_quit_draw(struct dash *d, int y, int x, int h, int w);
+void view_terminate_draw(struct dash *d, int y, int x, int h, int w);
 
 #endif

@@ -1,6 +1,7 @@
 /* The dashboard's keys: one table, read both by the dispatch and by the help screen. Each
  * handler returns DASH_REDRAW_* flags. A command on a worker names it with the generation the
  * screen showed, so a key never hits a process the user did not see. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,9 +142,23 @@ static int key_join_all(struct dash *d, int key)
 	return DASH_REDRAW;
 }
 
+/* T asks first, as q does; once the batch is terminating, T kills at once. */
 static int key_terminate_all(struct dash *d, int key)
 {
 	(void)key;
+	if (view_stopping(d->view) >= VIEW_STOP_TERMINATE) {
+		view_escalate(d->view, VIEW_STOP_TERMINATE, "T");
+		dash_message(d, "killing all workers (SIGKILL)");
+		return DASH_REDRAW;
+	}
+	d->mode = DASH_MODE_CONFIRM_TERMINATE;
+	return DASH_REDRAW;
+}
+
+static int key_terminate_all_yes(struct dash *d, int key)
+{
+	(void)key;
+	d->mode = DASH_MODE_MAIN;
 	if (view_escalate(d->view, VIEW_STOP_TERMINATE, "T") == VIEW_STOP_KILL)
 		dash_message(d, "killing all workers (SIGKILL)");
 	else
@@ -272,7 +287,7 @@ static const struct dash_binding main_keys[] = {
 	{'k', "k", "kill: SIGKILL (Process.kill(); exits -9)", key_kill},
 	{'j', "j", "join: finish the item, run fini, exit 0, not respawned", key_join},
 	{'J', "J", "join all: read no more input, finish what was read, quit", key_join_all},
-	{'T', "T", "terminate all (Pool.terminate(); --term-seq); again: kill all",
+	{'T', "T", "terminate all, asking first (Pool.terminate(); --term-seq); again: kill",
 	 key_terminate_all},
 	{'r', "r", "restart the worker (or start one in an exited slot)", key_restart},
 	{'+', "+ -", "grow / shrink the pool", key_resize},
@@ -282,8 +297,10 @@ static const struct dash_binding main_keys[] = {
 	{'\r', "Enter", "detail: recent items, last output, stderr", key_detail},
 	{'\n', NULL, NULL, key_detail},
 	{KEY_ENTER, NULL, NULL, key_detail},
-	{'?', "?", "this help", key_help},
-	{'q', "q", "quit (asks when work remains)", key_quit},
+	{'?', "? F1", "this help", key_help},
+	{KEY_F(1), NULL, NULL, key_help},
+	{'q', "q F10", "quit (asks when work remains)", key_quit},
+	{KEY_F(10), NULL, NULL, key_quit},
 	{0, NULL, NULL, NULL},
 };
 
@@ -296,8 +313,9 @@ static int key_back(struct dash *d, int key)
 }
 
 static const struct dash_binding help_keys[] = {
-	{KEY_ESC, "Esc ? q Enter Left", "back to the workers", key_back},
+	{KEY_ESC, "Esc ? F1 q Enter Left", "back to the workers", key_back},
 	{'?', NULL, NULL, key_back},
+	{KEY_F(1), NULL, NULL, key_back},
 	{'q', NULL, NULL, key_back},
 	{'\r', NULL, NULL, key_back},
 	{'\n', NULL, NULL, key_back},
@@ -350,6 +368,18 @@ static const struct dash_binding quit_keys[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const struct dash_binding terminate_keys[] = {
+	{'y', "y T Enter", "terminate all workers", key_terminate_all_yes},
+	{'T', NULL, NULL, key_terminate_all_yes},
+	{'\r', NULL, NULL, key_terminate_all_yes},
+	{'\n', NULL, NULL, key_terminate_all_yes},
+	{KEY_ENTER, NULL, NULL, key_terminate_all_yes},
+	{KEY_ESC, "Esc n q", "cancel", key_back},
+	{'n', NULL, NULL, key_back},
+	{'q', NULL, NULL, key_back},
+	{0, NULL, NULL, NULL},
+};
+
 /* Keys that work in every mode. */
 static const struct dash_binding global_keys[] = {
 	{CTRL_C, "Ctrl-C", "join all; again: terminate all; a third time: kill all", key_ctrl_c},
@@ -361,6 +391,8 @@ const struct dash_mode_def dash_modes[] = {
 	[DASH_MODE_HELP] = {"help", view_help_draw, help_keys},
 	[DASH_MODE_DETAIL] = {"a worker's detail", view_detail_draw, detail_keys},
 	[DASH_MODE_CONFIRM_QUIT] = {"the quit dialog", view_quit_draw, quit_keys},
+	[DASH_MODE_CONFIRM_TERMINATE] = {"the terminate-all dialog", view_terminate_draw,
+					 terminate_keys},
 };
 const size_t dash_nmodes = ARRAY_SIZE(dash_modes);
 const struct dash_binding *const dash_global_keys = global_keys;
@@ -384,5 +416,16 @@ int dash_key(struct dash *d, int key)
 	int r = dash_dispatch(global_keys, d, key, &found);
 	if (found)
 		return r;
-	return dash_dispatch(dash_modes[d->mode].keys, d, key, &found);
+	r = dash_dispatch(dash_modes[d->mode].keys, d, key, &found);
+	/* Said, not ignored: a user of htop tries F-keys, letters and / first. (Not punctuation
+	 * or digits: the pieces of an escape sequence split by a slow read are those.) */
+	bool sayable = (key >= KEY_F(1) && key <= KEY_F(24)) || (key < 128 && isalpha(key)) ||
+		       key == '/' || key == '\\';
+	if (!found && d->mode == DASH_MODE_MAIN && sayable) {
+		const char *name = keyname(key);
+		dash_message(d, "%s: no such key here; ? or F1 lists the keys",
+			     name ? name : "key");
+		return DASH_REDRAW;
+	}
+	return r;
 }

@@ -66,17 +66,12 @@ void view_main_draw(struct dash *d, int y, int x, int rows, int cols)
 	}
 }
 
-void view_quit_draw(struct dash *d, int y0, int x0, int rows, int cols)
+/* A dialog of lines over the main screen, centred. */
+static void dialog_draw(struct dash *d, int y0, int x0, int rows, int cols,
+			const char *const *lines, int n)
 {
 	view_main_draw(d, y0, x0, rows, cols);
-	const char *lines[] = {
-		"Work remains. Quit how?",
-		"",
-		"  j  join all: finish the items in hand, then quit",
-		"  t  terminate all now (SIGTERM), then quit",
-		"  Esc  cancel",
-	};
-	int w = 54, h = (int)ARRAY_SIZE(lines) + 2;
+	int w = 58, h = n + 2;
 	if (w > cols)
 		w = cols;
 	int y = y0 + MAX(0, (rows - h) / 2), x = x0 + MAX(0, (cols - w) / 2);
@@ -85,8 +80,34 @@ void view_quit_draw(struct dash *d, int y0, int x0, int rows, int cols)
 		move(y + i, x);
 		for (int k = 0; k < w; k++)
 			addch(' ');
-		if (i >= 1 && i - 1 < (int)ARRAY_SIZE(lines))
+		if (i >= 1 && i - 1 < n)
 			mvaddnstr(y + i, x + 2, lines[i - 1], w - 4);
 	}
 	attroff(A_REVERSE);
+}
+
+void view_quit_draw(struct dash *d, int y0, int x0, int rows, int cols)
+{
+	static const char *const lines[] = {
+		"Work remains. Quit how?",
+		"",
+		"  j  join all: finish the items in hand, then quit",
+		"  t  terminate all now (SIGTERM), then quit",
+		"  Esc  cancel",
+	};
+	dialog_draw(d, y0, x0, rows, cols, lines, (int)ARRAY_SIZE(lines));
+}
+
+void view_terminate_draw(struct dash *d, int y0, int x0, int rows, int cols)
+{
+	static const char *const lines[] = {
+		"Terminate all workers?",
+		"",
+		"The items they run fail (-15, --term-seq), nothing new",
+		"starts, and the batch ends. (T again later: kill all.)",
+		"",
+		"  y T Enter  terminate all",
+		"  Esc n      cancel",
+	};
+	dialog_draw(d, y0, x0, rows, cols, lines, (int)ARRAY_SIZE(lines));
 }
