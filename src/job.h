@@ -1,5 +1,16 @@
 /* A worker kind: code that runs inside a worker process, behind one interface.
  *
+ * DESIGN
+ *
+ * Two structs, two owners. struct job is the fixed job spec, what the command line asked for
+ * (the kind, its ARG, the command, the plugin's path, the --term-seq...): the parent makes it
+ * once (job_*_new, job_builtin_parse), every worker gets a copy at fork, and nobody writes it
+ * after that: every operation of a kind takes it const. struct job_ctx is one worker's context,
+ * what a single process keeps while it runs the job: the hooks and shared-memory places the
+ * worker sets up before init, the kind's state (a plugin's handle, a persistent program's pid
+ * and pipes), the item in hand and what the kind reports back (timed out, the exit status).
+ * The worker owns it; the kind's operations get both.
+ *
  * Lifecycle, in the worker process: init once, run once per item, fini once when the worker
  * leaves gracefully (join, end of batch, --max-items-per-worker). fini does not run when the
  * worker is terminated by a signal (as Python's multiprocessing). */
@@ -15,6 +26,7 @@
 #include "util.h"
 
 struct job;
+struct job_ctx;
 struct shm_notes;
 struct shm_start;
 struct template;
@@ -63,29 +75,31 @@ struct job_kind {
 	 * JOB_ARG_REQUIRED take a non-negative integer. */
 	int arg;
 	long long arg_default;
-	/* Once per worker, before the first item. 0, or a negative errno (the worker then
-	 * exits with status 1 after printing why). May be NULL. */
-	int (*init)(struct job *job);
+	/* Once per worker, before the first item: may set ctx->state. 0, or a negative errno
+	 * (the worker then exits with status 1 after printing why). May be NULL. */
+	int (*init)(const struct job *job, struct job_ctx *ctx);
 	/* Once per item. Appends the item's output to out (job_output_write; the caller resets
 	 * it between items). Returns the item's exit code: 0 success, N>0 the item failed with N
 	 * and the worker lives on. A kind may also end the whole process (exit, abort, a signal):
 	 * the item then ends with the process's exit code. */
-	int (*run)(struct job *job, const char *item, size_t len, struct job_output *out);
-	/* Once, on a graceful exit. May be NULL. */
-	void (*fini)(struct job *job);
+	int (*run)(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		   struct job_output *out);
+	/* Once, on a graceful exit: releases ctx->state. May be NULL. */
+	void (*fini)(const struct job *job, struct job_ctx *ctx);
 	/* A pipelined kind (persistent) has submit and collect instead of run. submit hands one
 	 * item over (0, or a negative errno: the program is gone, and collect reports it);
 	 * collect waits for the result of the oldest item submitted and returns its exit code,
 	 * its output appended to out. The worker keeps up to job->in_flight items submitted. */
-	int (*submit)(struct job *job, const char *item, size_t len);
-	int (*collect)(struct job *job, struct job_output *out);
+	int (*submit)(const struct job *job, struct job_ctx *ctx, const char *item, size_t len);
+	int (*collect)(const struct job *job, struct job_ctx *ctx, struct job_output *out);
 	/* The kind stops an item past --timeout itself (it runs the item in a child process and
-	 * sets job->timed_out). Otherwise the parent stops the whole worker. */
+	 * sets ctx->timed_out). Otherwise the parent stops the whole worker. */
 	bool own_timeout;
 };
 
 enum { JOB_ARG_NONE, JOB_ARG_OPTIONAL, JOB_ARG_REQUIRED };
 
+/* The fixed job spec: made in the parent, read-only everywhere after (see DESIGN). */
 struct job {
 	const struct job_kind *kind;
 	long long arg;		/* builtin: the ":ARG" value, or the kind's default */
@@ -94,8 +108,36 @@ struct job {
 	const char *plugin_arg; /* plugin: what follows ':' in FILE.so:ARG, or NULL */
 	unsigned in_flight;	/* persistent: items handed to the program ahead of results */
 	struct termseq termseq; /* how an item past --timeout is stopped */
-	int slot;		/* the worker slot number, for messages */
-	void *state;		/* owned by the kind between init and fini */
+};
+
+/* A worker's context: one process's state while it runs a job (see DESIGN). */
+struct job_ctx {
+	/* Set by the worker before init, fixed for the process. */
+	int slot; /* the worker slot number, for messages */
+	/* child_pid: where a kind publishes the pid of the process group running its item (0
+	 * when none), for the dashboard and for the parent, which signals that group with the
+	 * worker. timeout_ns: the --timeout in force, 0 when none; the parent may change it
+	 * during the run (N% of the median). */
+	_Atomic int32_t *child_pid;
+	const _Atomic uint64_t *timeout_ns;
+	/* For kinds that start processes (spawn.h): where a start being retried is reported, and
+	 * where notices for the event log go (shm.h); waiting is called with waiting_data before a
+	 * long wait, to publish the results the worker holds. */
+	struct shm_start *start_report;
+	struct shm_notes *notes;
+	void (*waiting)(void *data);
+	void *waiting_data;
+	/* Where a failing init may write its one-line reason (NUL-terminated, at most why_len
+	 * bytes with the NUL); left empty, the worker writes "KIND: strerror". */
+	char *why;
+	size_t why_len;
+	/* The worker's stderr is its own (a pipe the parent keeps per slot), so a job's stderr
+	 * may go there as it comes; otherwise it is shared with other workers, and each item's
+	 * stderr goes in one write when the item ends, never interleaved. */
+	bool stderr_private;
+
+	/* The kind's own, between init and fini (a plugin's handle, a persistent program). */
+	void *state;
 
 	/* Set by the worker before each item: its sequence number (1, 2, ... in input order). */
 	uint64_t seq;
@@ -104,28 +146,6 @@ struct job {
 	/* May be set by fini: the worker then leaves with this exit code rather than 0 (a
 	 * persistent program's own exit code; -N: the worker ends itself with signal N). */
 	int exit_status;
-	/* Set by the worker before init. child_pid: where a kind publishes the pid of the
-	 * process group running its item (0 when none), for the dashboard and for the parent,
-	 * which signals that group with the worker. timeout_ns: the --timeout in force, 0 when
-	 * none; the parent may change it during the run (N% of the median). */
-	_Atomic int32_t *child_pid;
-	const _Atomic uint64_t *timeout_ns;
-	/* Set by the worker before init, for kinds that start processes (spawn.h): where a start
-	 * being retried is reported, and where notices for the event log go (shm.h); waiting is
-	 * called with waiting_data before a long wait, to publish the results the worker holds. */
-	struct shm_start *start_report;
-	struct shm_notes *notes;
-	void (*waiting)(void *data);
-	void *waiting_data;
-	/* Set by the worker before init: where a failing init may write its one-line reason
-	 * (NUL-terminated, at most why_len bytes with the NUL); left empty, the worker writes
-	 * "KIND: strerror". */
-	char *why;
-	size_t why_len;
-	/* Set by the worker: its stderr is its own (a pipe the parent keeps per slot), so a job's
-	 * stderr may go there as it comes; otherwise it is shared with other workers, and each
-	 * item's stderr goes in one write when the item ends, never interleaved. */
-	bool stderr_private;
 };
 
 /* Release what a job made by job_command_new, job_persistent_new or job_plugin_new owns (a
@@ -145,7 +165,7 @@ int job_command_new(char *const *argv, struct job *job, char *err, size_t errlen
 int job_persistent_new(char *const *argv, unsigned in_flight, struct job *job, char *err,
 		       size_t errlen);
 
-/* Look up "NAME" or "NAME:ARG" among the built-in kinds and fill *job (slot 0, no state).
+/* Look up "NAME" or "NAME:ARG" among the built-in kinds and fill *job (the rest zeroed).
  * Returns 0, or -EINVAL with a one-line reason in err ("unknown builtin 'x'",
  * "builtin 'sleep' needs a number of milliseconds, as sleep:MS"). */
 int job_builtin_parse(const char *spec, struct job *job, char *err, size_t errlen);

@@ -75,12 +75,14 @@ static void builtin_sleep_ms(long long ms)
 
 /* ---- the kinds ------------------------------------------------------------------------------ */
 
-static int square_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int square_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		      struct job_output *out)
 {
 	long long x, sq;
 	int r = builtin_parse_ll(item, len, true, &x);
 
 	(void)job;
+	(void)ctx;
 	if (r == -EINVAL) {
 		complain("square: not an integer: '%.*s%s'", BUILTIN_QUOTE(item, len));
 		return 1;
@@ -101,28 +103,34 @@ static int square_run(struct job *job, const char *item, size_t len, struct job_
 	return 0;
 }
 
-static int noop_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int noop_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		    struct job_output *out)
 {
 	(void)job;
+	(void)ctx;
 	(void)item;
 	(void)len;
 	(void)out;
 	return 0;
 }
 
-static int echo_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int echo_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		    struct job_output *out)
 {
 	(void)job;
+	(void)ctx;
 	job_output_write(out, item, len);
 	job_output_write(out, "\n", 1);
 	return 0;
 }
 
 /* job->arg is the milliseconds, or -1 (the default) for "the item is the milliseconds". */
-static int sleep_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int sleep_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		     struct job_output *out)
 {
 	long long ms = job->arg;
 
+	(void)ctx;
 	(void)out;
 	if (ms < 0 && builtin_parse_ll(item, len, false, &ms) < 0) {
 		complain("sleep: not a number of milliseconds: '%.*s%s'", BUILTIN_QUOTE(item, len));
@@ -134,7 +142,8 @@ static int sleep_run(struct job *job, const char *item, size_t len, struct job_o
 
 /* h = item; job->arg times: h = lowercase hex of SHA-512(h). Prints h. The kind keeps no state
  * between items: sha512() holds its context on the stack, and setting one up costs nothing. */
-static int sha512_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int sha512_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		      struct job_output *out)
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[SHA512_DIGEST_LEN];
@@ -142,6 +151,7 @@ static int sha512_run(struct job *job, const char *item, size_t len, struct job_
 	const char *in = item;
 	size_t inlen = len;
 
+	(void)ctx;
 	for (long long round = 0; round < job->arg; round++) {
 		sha512(in, inlen, md);
 		for (size_t i = 0; i < sizeof(md); i++) {
@@ -156,17 +166,21 @@ static int sha512_run(struct job *job, const char *item, size_t len, struct job_
 	return 0;
 }
 
-static int fail_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int fail_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		    struct job_output *out)
 {
 	(void)job;
+	(void)ctx;
 	(void)item;
 	(void)len;
 	(void)out;
 	return 1;
 }
 
-static int exit_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int exit_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		    struct job_output *out)
 {
+	(void)ctx;
 	(void)item;
 	(void)len;
 	(void)out;
@@ -174,17 +188,21 @@ static int exit_run(struct job *job, const char *item, size_t len, struct job_ou
 }
 
 /* What an uncaught exception does to a Python worker: a message, then exit status 1. */
-static int raises_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int raises_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		      struct job_output *out)
 {
+	(void)job;
 	(void)out;
-	complain("worker %d: raises: RuntimeError: There was an error! (item '%.*s%s')", job->slot,
+	complain("worker %d: raises: RuntimeError: There was an error! (item '%.*s%s')", ctx->slot,
 		 BUILTIN_QUOTE(item, len));
 	_exit(1);
 }
 
-static int abort_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int abort_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		     struct job_output *out)
 {
 	(void)job;
+	(void)ctx;
 	(void)item;
 	(void)len;
 	(void)out;
@@ -194,12 +212,14 @@ static int abort_run(struct job *job, const char *item, size_t len, struct job_o
 /* A genuine fault: a store to a read-only page. A NULL store would be reported by UBSan, and a
  * store to a page without access by valgrind, before the kernel saw it: the item is meant to die
  * of SIGSEGV, not to be an error in pooltop. */
-static int segv_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int segv_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		    struct job_output *out)
 {
 	void *page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	(void)job;
+	(void)ctx;
 	(void)item;
 	(void)len;
 	(void)out;
@@ -227,18 +247,22 @@ static _Noreturn void builtin_spin(void)
 		spins++;
 }
 
-static int hang_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int hang_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		    struct job_output *out)
 {
 	(void)job;
+	(void)ctx;
 	(void)item;
 	(void)len;
 	(void)out;
 	builtin_hang();
 }
 
-static int spin_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int spin_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		    struct job_output *out)
 {
 	(void)job;
+	(void)ctx;
 	(void)item;
 	(void)len;
 	(void)out;
@@ -246,9 +270,11 @@ static int spin_run(struct job *job, const char *item, size_t len, struct job_ou
 }
 
 /* PyMOTW's exit_error: sys.exit(1). */
-static int exit_error_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int exit_error_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+			  struct job_output *out)
 {
 	(void)job;
+	(void)ctx;
 	(void)item;
 	(void)len;
 	(void)out;
@@ -256,9 +282,11 @@ static int exit_error_run(struct job *job, const char *item, size_t len, struct 
 }
 
 /* PyMOTW's return_value: prints and returns 1; Python discards the return value. */
-static int return_value_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int return_value_run(const struct job *job, struct job_ctx *ctx, const char *item,
+			    size_t len, struct job_output *out)
 {
 	(void)job;
+	(void)ctx;
 	(void)item;
 	(void)len;
 	job_output_write(out, "1\n", 2);
@@ -266,9 +294,11 @@ static int return_value_run(struct job *job, const char *item, size_t len, struc
 }
 
 /* PyMOTW's terminated: sleeps long enough for the parent to terminate it. */
-static int terminated_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int terminated_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+			  struct job_output *out)
 {
 	(void)job;
+	(void)ctx;
 	(void)item;
 	(void)len;
 	(void)out;
@@ -354,33 +384,44 @@ static int builtin_lookup(const char *spec, size_t len, bool demo_ok, const stru
 
 /* ---- demo ------------------------------------------------------------------------------------ */
 
-/* One sub-job per entry of job_builtin_kinds, same index; a sub-job's kind stays NULL until its
- * first instruction initialises it. */
+/* One sub-job per entry of job_builtin_kinds, same index. A sub-job's spec is the demo's own
+ * (its kind, and the ARG of the last instruction for it); it runs in the demo's worker, so its
+ * context is the demo's but for its state, which is its own (what a kind may report back in a
+ * context, timed_out and exit_status, no builtin sets). started: its init ran. */
+struct demo_sub {
+	struct job job;
+	void *state;
+	bool started;
+};
+
 struct demo_state {
-	struct job *subs;
+	struct demo_sub *subs;
 	size_t nsubs;
 };
 
-static int demo_init(struct job *job)
+static int demo_init(const struct job *job, struct job_ctx *ctx)
 {
 	struct demo_state *st = xmalloc(sizeof(*st));
 
+	(void)job;
 	st->nsubs = 0;
 	while (job_builtin_kinds[st->nsubs].name)
 		st->nsubs++;
 	st->subs = xcalloc(st->nsubs, sizeof(*st->subs));
-	job->state = st;
+	ctx->state = st;
 	return 0;
 }
 
 /* The item is the instruction, and also the item the instructed kind runs on. */
-static int demo_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int demo_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		    struct job_output *out)
 {
-	struct demo_state *st = job->state;
+	struct demo_state *st = ctx->state;
 	const struct job_kind *kind;
 	long long arg, x;
 	char err[256];
 
+	(void)job;
 	if (builtin_parse_ll(item, len, true, &x) != -EINVAL) {
 		/* A bare integer, even one too big: square says what is wrong with it. */
 		kind = builtin_find("square", strlen("square"), false);
@@ -397,36 +438,42 @@ static int demo_run(struct job *job, const char *item, size_t len, struct job_ou
 		}
 	}
 
-	struct job *sub = &st->subs[kind - job_builtin_kinds];
-	sub->arg = arg;
-	sub->slot = job->slot;
-	if (!sub->kind) {
-		sub->state = NULL;
+	struct demo_sub *sub = &st->subs[kind - job_builtin_kinds];
+	struct job_ctx sub_ctx = *ctx;
+	sub->job.kind = kind;
+	sub->job.arg = arg;
+	sub_ctx.state = sub->state;
+	if (!sub->started) {
 		if (kind->init) {
-			int r = kind->init(sub);
+			int r = kind->init(&sub->job, &sub_ctx);
 			if (r < 0) {
-				complain("worker %d: demo: cannot start %s: %s", job->slot,
+				complain("worker %d: demo: cannot start %s: %s", ctx->slot,
 					 kind->name, strerror(-r));
 				return 1;
 			}
 		}
-		sub->kind = kind;
+		sub->started = true;
 	}
-	return kind->run(sub, item, len, out);
+	int code = kind->run(&sub->job, &sub_ctx, item, len, out);
+	sub->state = sub_ctx.state;
+	return code;
 }
 
-static void demo_fini(struct job *job)
+static void demo_fini(const struct job *job, struct job_ctx *ctx)
 {
-	struct demo_state *st = job->state;
+	struct demo_state *st = ctx->state;
 
+	(void)job;
 	for (size_t i = 0; i < st->nsubs; i++) {
-		struct job *sub = &st->subs[i];
-		if (sub->kind && sub->kind->fini)
-			sub->kind->fini(sub);
+		struct demo_sub *sub = &st->subs[i];
+		struct job_ctx sub_ctx = *ctx;
+		sub_ctx.state = sub->state;
+		if (sub->started && sub->job.kind->fini)
+			sub->job.kind->fini(&sub->job, &sub_ctx);
 	}
 	free(st->subs);
 	free(st);
-	job->state = NULL;
+	ctx->state = NULL;
 }
 
 /* ---- the table --------------------------------------------------------------------------------

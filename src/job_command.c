@@ -39,19 +39,21 @@ struct command_state {
 	char buf[65536];
 };
 
-static int command_init(struct job *job)
+static int command_init(const struct job *job, struct job_ctx *ctx)
 {
-	job->state = xcalloc(1, sizeof(struct command_state));
+	(void)job;
+	ctx->state = xcalloc(1, sizeof(struct command_state));
 	return 0;
 }
 
-static void command_fini(struct job *job)
+static void command_fini(const struct job *job, struct job_ctx *ctx)
 {
-	struct command_state *st = job->state;
+	struct command_state *st = ctx->state;
+	(void)job;
 	template_args_free(&st->args);
 	buf_free(&st->err);
 	free(st);
-	job->state = NULL;
+	ctx->state = NULL;
 }
 
 /* Read what the job's stdout (out_fd, into out: any size) or stderr (into st->err, up to
@@ -110,9 +112,10 @@ static bool command_ended(pid_t pid, bool wait, int *status)
 
 /* Wait for the job pid, reading its stdout into out and its stderr into st->err, and stop it
  * with the termination sequence past the timeout. Returns its wait status. */
-static int command_wait(struct job *job, struct command_state *st, pid_t pid, int out_fd,
+static int command_wait(const struct job *job, struct job_ctx *ctx, pid_t pid, int out_fd,
 			int err_fd, uint64_t start, struct job_output *out)
 {
+	struct command_state *st = ctx->state;
 	int pidfd = (int)pidfd_open(pid, 0);
 	struct pollfd pf[3] = {
 		{.fd = out_fd, .events = POLLIN},
@@ -124,9 +127,9 @@ static int command_wait(struct job *job, struct command_state *st, pid_t pid, in
 	int status = 0;
 
 	while (!exited) {
-		uint64_t timeout = job->timeout_ns ? atomic_load(job->timeout_ns) : 0;
+		uint64_t timeout = ctx->timeout_ns ? atomic_load(ctx->timeout_ns) : 0;
 		int wait_ms = spawn_stop_poll(&stop, pid, start, timeout);
-		job->timed_out = stop.stage > 0;
+		ctx->timed_out = stop.stage > 0;
 		if (pidfd < 0)
 			wait_ms = wait_ms < 0 ? 100 : MIN(wait_ms, 100);
 		int r = poll(pf, 3, wait_ms);
@@ -136,7 +139,7 @@ static int command_wait(struct job *job, struct command_state *st, pid_t pid, in
 			pf[0].fd = -1;
 		if (pf[1].revents && !command_drain(st, err_fd, NULL, &dropped_err))
 			pf[1].fd = -1;
-		if (job->stderr_private && st->err.len) {
+		if (ctx->stderr_private && st->err.len) {
 			/* Nobody else writes there: the dashboard shows it as it comes. */
 			(void)write_all(STDERR_FILENO, st->err.data, st->err.len);
 			buf_reset(&st->err);
@@ -161,35 +164,36 @@ static int command_wait(struct job *job, struct command_state *st, pid_t pid, in
 		close(pidfd);
 	if (dropped_err)
 		command_complain(&st->err, "item %llu: stderr cut at %u KiB",
-				 (unsigned long long)job->seq, COMMAND_STDERR_MAX >> 10);
+				 (unsigned long long)ctx->seq, COMMAND_STDERR_MAX >> 10);
 	return status;
 }
 
-static int command_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int command_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		       struct job_output *out)
 {
-	struct command_state *st = job->state;
+	struct command_state *st = ctx->state;
 	int code;
 
 	buf_reset(&st->err);
-	job->timed_out = false;
+	ctx->timed_out = false;
 	if (memchr(item, '\0', len)) {
 		command_complain(&st->err,
 				 "item %llu holds a NUL byte, which a command's argument cannot "
 				 "carry (separate items with NUL: -0)",
-				 (unsigned long long)job->seq);
+				 (unsigned long long)ctx->seq);
 		code = 1;
 		goto report;
 	}
-	template_expand(job->cmd, item, len, job->seq, (unsigned)job->slot, &st->args);
+	template_expand(job->cmd, item, len, ctx->seq, (unsigned)ctx->slot, &st->args);
 
 	struct spawn_req req = {
 		.argv = st->args.argv,
 		.how = {-1, SPAWN_PIPE, SPAWN_PIPE},
-		.publish = job->child_pid,
-		.report = job->start_report,
-		.seq = job->seq,
-		.waiting = job->waiting,
-		.waiting_data = job->waiting_data,
+		.publish = ctx->child_pid,
+		.report = ctx->start_report,
+		.seq = ctx->seq,
+		.waiting = ctx->waiting,
+		.waiting_data = ctx->waiting_data,
 	};
 	int ends[3];
 	pid_t pid;
@@ -202,11 +206,11 @@ static int command_run(struct job *job, const char *item, size_t len, struct job
 	}
 	/* --timeout counts from here: waiting to start is not running. */
 	uint64_t start = now_ns();
-	if (job->child_pid)
-		atomic_store(job->child_pid, pid);
-	int status = command_wait(job, st, pid, ends[1], ends[2], start, out);
-	if (job->child_pid)
-		atomic_store(job->child_pid, 0);
+	if (ctx->child_pid)
+		atomic_store(ctx->child_pid, pid);
+	int status = command_wait(job, ctx, pid, ends[1], ends[2], start, out);
+	if (ctx->child_pid)
+		atomic_store(ctx->child_pid, 0);
 	code = exitcode_from_status(status, NULL);
 	close(ends[1]);
 	close(ends[2]);

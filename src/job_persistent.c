@@ -80,28 +80,28 @@ struct persistent_state {
 	char tmp[65536];
 };
 
-static int persistent_start(struct job *job, struct persistent_state *st)
+static int persistent_start(const struct job *job, struct job_ctx *ctx, struct persistent_state *st)
 {
 	struct template_args args = {0};
-	template_expand(job->cmd, "", 0, 0, (unsigned)job->slot, &args);
+	template_expand(job->cmd, "", 0, 0, (unsigned)ctx->slot, &args);
 	/* No item is part of the command line: drop the appended empty argument. */
 	if (!template_has_placeholders(job->cmd))
 		args.argv[--args.argc] = NULL;
 	struct spawn_req req = {
 		.argv = args.argv,
 		.how = {SPAWN_PIPE, SPAWN_PIPE, -1},
-		.publish = job->child_pid,
-		.report = job->start_report,
-		.seq = job->seq,
-		.waiting = job->waiting,
-		.waiting_data = job->waiting_data,
+		.publish = ctx->child_pid,
+		.report = ctx->start_report,
+		.seq = ctx->seq,
+		.waiting = ctx->waiting,
+		.waiting_data = ctx->waiting_data,
 	};
 	int ends[3];
 	pid_t pid;
 	int r = spawn_start(&req, ends, &pid);
 	if (r < 0) {
-		if (job->why)
-			snprintf(job->why, job->why_len, "%s: %s", args.argv[0],
+		if (ctx->why)
+			snprintf(ctx->why, ctx->why_len, "%s: %s", args.argv[0],
 				 r == -ENOENT ? "command not found" : strerror(-r));
 		template_args_free(&args);
 		return r;
@@ -120,27 +120,27 @@ static int persistent_start(struct job *job, struct persistent_state *st)
 	st->rscan = 0;
 	st->answered = 0;
 	st->extra_said = false;
-	if (job->child_pid)
-		atomic_store(job->child_pid, pid);
+	if (ctx->child_pid)
+		atomic_store(ctx->child_pid, pid);
 	return 0;
 }
 
 /* Say something about the program, in one line for the event log (the parent relays it, with
  * the worker's number). */
-static void persistent_say(struct job *job, const char *fmt, ...)
+static void persistent_say(const struct job_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void persistent_say(struct job *job, const char *fmt, ...)
+static void persistent_say(const struct job_ctx *ctx, const char *fmt, ...)
 {
 	char text[SHM_NOTE_TEXT];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (job->notes)
-		shm_note_post(job->notes, "%s", text);
+	if (ctx->notes)
+		shm_note_post(ctx->notes, "%s", text);
 	else
-		complain("worker %d: %s", job->slot, text);
+		complain("worker %d: %s", ctx->slot, text);
 }
 
 /* Drop what rbuf holds past what was handed out; returns the newlines in it. *open is set to
@@ -161,7 +161,7 @@ static uint64_t persistent_drop(struct persistent_state *st, bool *open)
 }
 
 /* The program is gone or going: reap it and close its pipes. Returns its exit code. */
-static int persistent_reap(struct job *job, struct persistent_state *st, bool kill_it)
+static int persistent_reap(const struct job_ctx *ctx, struct persistent_state *st, bool kill_it)
 {
 	int status = 0;
 	if (!kill_it && st->pidfd >= 0) {
@@ -188,20 +188,20 @@ static int persistent_reap(struct job *job, struct persistent_state *st, bool ki
 		close(st->pidfd);
 	st->in_fd = st->out_fd = st->pidfd = -1;
 	st->pid = 0;
-	if (job->child_pid)
-		atomic_store(job->child_pid, 0);
+	if (ctx->child_pid)
+		atomic_store(ctx->child_pid, 0);
 	return exitcode_from_status(status, NULL);
 }
 
 /* The program ended with code: every pending item without an answer takes it. */
-static void persistent_died(struct job *job, struct persistent_state *st, int code)
+static void persistent_died(const struct job_ctx *ctx, struct persistent_state *st, int code)
 {
 	unsigned held = 0;
 	for (unsigned i = 0; i < st->n; i++)
 		if (!st->q[(st->head + i) % PERSISTENT_IN_FLIGHT_MAX].decided)
 			held++;
 	if (held && code == 0) {
-		persistent_say(job,
+		persistent_say(ctx,
 			       "the persistent program '%s' exited 0 without answering %u item%s: "
 			       "%s",
 			       st->prog, held, held == 1 ? "" : "s",
@@ -239,18 +239,18 @@ static bool persistent_read(struct persistent_state *st)
 	return true;
 }
 
-static int persistent_init(struct job *job)
+static int persistent_init(const struct job *job, struct job_ctx *ctx)
 {
 	struct persistent_state *st = xcalloc(1, sizeof(*st));
 	st->in_fd = st->out_fd = st->pidfd = -1;
-	job->state = st;
+	ctx->state = st;
 	/* Writing to a program that died must be an error to handle, not a signal that ends
 	 * the worker. The program itself gets SIGPIPE back at its default. */
 	signal(SIGPIPE, SIG_IGN);
-	int r = persistent_start(job, st);
+	int r = persistent_start(job, ctx, st);
 	if (r < 0) {
 		free(st);
-		job->state = NULL;
+		ctx->state = NULL;
 	}
 	return r;
 }
@@ -258,7 +258,7 @@ static int persistent_init(struct job *job)
 /* Nothing is in flight: whatever the program wrote since its last answer answers no item. Read
  * it now, before the next item goes over, so that it is not taken as that item's answer. A
  * program found ended (its stdout closed) is reaped: the item goes to a new one. */
-static void persistent_check_idle(struct job *job, struct persistent_state *st)
+static void persistent_check_idle(const struct job_ctx *ctx, struct persistent_state *st)
 {
 	if (!persistent_read(st))
 		st->eof = true;
@@ -268,7 +268,7 @@ static void persistent_check_idle(struct job *job, struct persistent_state *st)
 		lines += open; /* a line without its newline (a prompt) is one too */
 		if (!st->extra_said)
 			persistent_say(
-				job,
+				ctx,
 				"the persistent program '%s' (pid %d) wrote %llu line%s while "
 				"no item was waiting for an answer: dropped (one line per item)",
 				st->prog, (int)st->pid, (unsigned long long)lines,
@@ -278,37 +278,38 @@ static void persistent_check_idle(struct job *job, struct persistent_state *st)
 	if (st->eof) {
 		pid_t pid = st->pid;
 		char how[96];
-		exitcode_describe(persistent_reap(job, st, false), false, how, sizeof(how));
+		exitcode_describe(persistent_reap(ctx, st, false), false, how, sizeof(how));
 		persistent_say(
-			job, "the persistent program '%s' (pid %d) %s between items: started again",
+			ctx, "the persistent program '%s' (pid %d) %s between items: started again",
 			st->prog, (int)pid, how);
 	}
 }
 
-static int persistent_submit(struct job *job, const char *item, size_t len)
+static int persistent_submit(const struct job *job, struct job_ctx *ctx, const char *item,
+			     size_t len)
 {
-	struct persistent_state *st = job->state;
+	struct persistent_state *st = ctx->state;
 	if (st->n == PERSISTENT_IN_FLIGHT_MAX)
 		return -ENOBUFS; /* the worker keeps to in_flight: cannot happen */
 	/* Also when its end was seen already: a program that exits right after its answer is
 	 * often seen ending while that answer is collected. */
 	if (st->n == 0 && st->pid)
-		persistent_check_idle(job, st);
+		persistent_check_idle(ctx, st);
 	struct pending *p = &st->q[(st->head + st->n++) % PERSISTENT_IN_FLIGHT_MAX];
-	*p = (struct pending){.seq = job->seq};
+	*p = (struct pending){.seq = ctx->seq};
 	if (memchr(item, '\n', len)) {
 		complain(
 			"worker %d: item %llu holds a newline: a persistent program reads one item "
 			"per line",
-			job->slot, (unsigned long long)job->seq);
+			ctx->slot, (unsigned long long)ctx->seq);
 		p->decided = true;
 		p->code = 1;
 		return -EINVAL;
 	}
 	if (st->pid == 0) {
-		int r = persistent_start(job, st);
+		int r = persistent_start(job, ctx, st);
 		if (r < 0) {
-			complain("worker %d: %s", job->slot, job->why ? job->why : "cannot start");
+			complain("worker %d: %s", ctx->slot, ctx->why ? ctx->why : "cannot start");
 			p->decided = true;
 			p->code = spawn_failure_code(r);
 			return r;
@@ -371,9 +372,9 @@ static bool persistent_line(struct persistent_state *st, struct job_output *out)
 	return true;
 }
 
-static int persistent_collect(struct job *job, struct job_output *out)
+static int persistent_collect(const struct job *job, struct job_ctx *ctx, struct job_output *out)
 {
-	struct persistent_state *st = job->state;
+	struct persistent_state *st = ctx->state;
 	struct spawn_stop stop = {.seq = &job->termseq};
 	if (st->n == 0)
 		return 1;
@@ -389,10 +390,10 @@ static int persistent_collect(struct job *job, struct job_output *out)
 		}
 		if (st->eof || st->pid == 0) {
 			/* No more answers: a partial line is not one. */
-			persistent_died(job, st, st->pid ? persistent_reap(job, st, false) : 1);
+			persistent_died(ctx, st, st->pid ? persistent_reap(ctx, st, false) : 1);
 			break;
 		}
-		uint64_t timeout = job->timeout_ns ? atomic_load(job->timeout_ns) : 0;
+		uint64_t timeout = ctx->timeout_ns ? atomic_load(ctx->timeout_ns) : 0;
 		int wait_ms = spawn_stop_poll(&stop, st->pid, start, timeout);
 		if (stop.stage)
 			p->timed_out = true;
@@ -414,9 +415,9 @@ static int persistent_collect(struct job *job, struct job_output *out)
 	}
 	if (stop.stage && st->pid) {
 		/* Stopped for the timeout: whatever it still wrote is dropped with it. */
-		persistent_died(job, st, persistent_reap(job, st, true));
+		persistent_died(ctx, st, persistent_reap(ctx, st, true));
 	}
-	job->timed_out = p->timed_out;
+	ctx->timed_out = p->timed_out;
 	int code = p->code;
 	st->head = (st->head + 1) % PERSISTENT_IN_FLIGHT_MAX;
 	st->n--;
@@ -424,9 +425,10 @@ static int persistent_collect(struct job *job, struct job_output *out)
 	return code;
 }
 
-static void persistent_fini(struct job *job)
+static void persistent_fini(const struct job *job, struct job_ctx *ctx)
 {
-	struct persistent_state *st = job->state;
+	struct persistent_state *st = ctx->state;
+	(void)job;
 	if (!st)
 		return;
 	if (st->pid) {
@@ -457,10 +459,10 @@ static void persistent_fini(struct job *job)
 		left += persistent_drop(st, &open);
 		left += open;
 		pid_t pid = st->pid;
-		job->exit_status = persistent_reap(job, st, false);
+		ctx->exit_status = persistent_reap(ctx, st, false);
 		if (left)
 			persistent_say(
-				job,
+				ctx,
 				"the persistent program '%s' (pid %d) ended with %llu line%s "
 				"more than the %llu items it answered: dropped; answers may have "
 				"gone to the wrong items (one line per item)",
@@ -470,7 +472,7 @@ static void persistent_fini(struct job *job)
 	buf_free(&st->rbuf);
 	buf_free(&st->wbuf);
 	free(st);
-	job->state = NULL;
+	ctx->state = NULL;
 }
 
 static const struct job_kind persistent_kind = {

@@ -35,12 +35,12 @@ static int plugin_write(struct pooltop_output *o, const void *data, size_t n)
 	return po->out->err ? -1 : 0;
 }
 
-static int plugin_init(struct job *job)
+static int plugin_init(const struct job *job, struct job_ctx *ctx)
 {
 	struct plugin_state *st = xcalloc(1, sizeof(*st));
 	st->dl = dlopen(job->plugin, RTLD_NOW | RTLD_LOCAL);
 	if (!st->dl) {
-		snprintf(job->why, job->why_len, "%s", dlerror());
+		snprintf(ctx->why, ctx->why_len, "%s", dlerror());
 		free(st);
 		return -EINVAL;
 	}
@@ -48,7 +48,7 @@ static int plugin_init(struct job *job)
 	st->fini = (plugin_fini_fn)dlsym(st->dl, "pooltop_plugin_fini");
 	plugin_init_fn init = (plugin_init_fn)dlsym(st->dl, "pooltop_plugin_init");
 	if (!st->run) {
-		snprintf(job->why, job->why_len, "%s: does not export pooltop_plugin_run",
+		snprintf(ctx->why, ctx->why_len, "%s: does not export pooltop_plugin_run",
 			 job->plugin);
 		dlclose(st->dl);
 		free(st);
@@ -56,9 +56,9 @@ static int plugin_init(struct job *job)
 	}
 	if (init) {
 		const char *why = NULL;
-		int r = init(job->plugin_arg, (unsigned)job->slot, &st->state, &why);
+		int r = init(job->plugin_arg, (unsigned)ctx->slot, &st->state, &why);
 		if (r != 0) {
-			snprintf(job->why, job->why_len, "%s: pooltop_plugin_init failed: %s",
+			snprintf(ctx->why, ctx->why_len, "%s: pooltop_plugin_init failed: %s",
 				 job->plugin,
 				 why	 ? why
 				 : r < 0 ? strerror(-r)
@@ -68,13 +68,15 @@ static int plugin_init(struct job *job)
 			return r < 0 ? r : -EINVAL;
 		}
 	}
-	job->state = st;
+	ctx->state = st;
 	return 0;
 }
 
-static int plugin_run(struct job *job, const char *item, size_t len, struct job_output *out)
+static int plugin_run(const struct job *job, struct job_ctx *ctx, const char *item, size_t len,
+		      struct job_output *out)
 {
-	struct plugin_state *st = job->state;
+	struct plugin_state *st = ctx->state;
+	(void)job;
 	struct plugin_output po = {.pub = {.write = plugin_write}, .out = out};
 	buf_reset(&st->item);
 	buf_append(&st->item, item, len);
@@ -84,14 +86,15 @@ static int plugin_run(struct job *job, const char *item, size_t len, struct job_
 	return code < 0 || code > 255 ? 255 : code;
 }
 
-static void plugin_fini(struct job *job)
+static void plugin_fini(const struct job *job, struct job_ctx *ctx)
 {
-	struct plugin_state *st = job->state;
+	struct plugin_state *st = ctx->state;
+	(void)job;
 	if (st->fini)
 		st->fini(st->state);
 	buf_free(&st->item);
 	free(st);
-	job->state = NULL;
+	ctx->state = NULL;
 }
 
 static const struct job_kind plugin_kind = {

@@ -11,6 +11,11 @@
  * parent-death signal, whose handler SIGKILLs the running job's process group before the
  * worker dies of it: so a job's own children die with pooltop too.
  *
+ * The job and its context (job.h): the spec in worker_args is the parent's, copied at fork
+ * and only ever read here (const); what this process keeps is its struct job_ctx, owned by
+ * struct worker: the places in the shared slot a kind reports to (set up once, before init),
+ * the kind's state, the item in hand. Both go to every operation of the kind.
+ *
  * The loop: pop a batch from INPUT (see queue.c for why that is kill-safe), run each item,
  * publish results in groups. While an item runs, the slot says BUSY with the item's sequence
  * number: if the process dies then, the parent blames that item (its exit code becomes the
@@ -83,7 +88,8 @@ struct worker {
 	uint64_t max_output;
 	struct job_output out; /* the current item's output */
 	int spool_dirfd;       /* where outputs too large for RESULT go, -1 when nowhere */
-	struct job *job;
+	const struct job *job; /* the parent's spec: a->job */
+	struct job_ctx ctx;    /* this process's: the kind's state, the item in hand */
 	int32_t pid; /* getpid() once: it is a system call, and was 10% of a trivial item */
 	/* The clock when the items not yet timed began (the last read, if the next item started
 	 * right after it: same batch, nothing waited on in between), 0 when unknown. */
@@ -199,16 +205,16 @@ static _Noreturn void worker_leave(struct worker *w)
 {
 	worker_publish(w);
 	atomic_store(&w->slot->phase, SHM_PHASE_FINI);
-	struct job *job = w->job;
-	if (job->kind->fini)
-		job->kind->fini(job);
+	if (w->job->kind->fini)
+		w->job->kind->fini(w->job, &w->ctx);
 	atomic_store(&w->slot->fini_ran, 1);
-	if (job->exit_status < 0) {
-		signal(-job->exit_status, SIG_DFL);
-		raise(-job->exit_status);
-		_exit(128 - job->exit_status);
+	int status = w->ctx.exit_status;
+	if (status < 0) {
+		signal(-status, SIG_DFL);
+		raise(-status);
+		_exit(128 - status);
 	}
-	_exit(job->exit_status);
+	_exit(status);
 }
 
 static void worker_set_current(struct worker *w, const struct queue_ref *ref, const char *item,
@@ -280,14 +286,14 @@ static void worker_wait_unpaused(struct worker *w)
 	}
 }
 
-/* Mark item k of the batch as the one running: BUSY, and the job knows its number. */
+/* Mark item k of the batch as the one running: BUSY, and the context has its number. */
 static void worker_item_begin(struct worker *w, uint32_t k, uint64_t start)
 {
 	struct queue_ref ref = queue_client(w->q, w->a->slot)->held[k];
 	const char *item = w->items.data + w->offs[k];
 	size_t len = w->offs[k + 1] - w->offs[k];
 	worker_set_current(w, &ref, item, len, start);
-	w->job->seq = ref.seq;
+	w->ctx.seq = ref.seq;
 }
 
 /* Item k's output starts: empty, spooled (if it must be) under its sequence and attempt. */
@@ -371,7 +377,7 @@ static int worker_timeout_code(int code)
 
 static void worker_run_item(struct worker *w, uint32_t k)
 {
-	struct job *job = w->job;
+	const struct job *job = w->job;
 	const char *item = w->items.data + w->offs[k];
 	size_t len = w->offs[k + 1] - w->offs[k];
 
@@ -380,10 +386,10 @@ static void worker_run_item(struct worker *w, uint32_t k)
 		w->group_ns = now_ns();
 	/* Shown as the item's start: at most CLOCK_GROUP fast items early. */
 	worker_item_begin(w, k, w->group_ns);
-	job->timed_out = false;
-	int code = job->kind->run(job, item, len, &w->out);
+	w->ctx.timed_out = false;
+	int code = job->kind->run(job, &w->ctx, item, len, &w->out);
 	atomic_store_explicit(&w->slot->phase, SHM_PHASE_IDLE, memory_order_release);
-	bool timed_out = job->timed_out;
+	bool timed_out = w->ctx.timed_out;
 	worker_item_end(w, k, timed_out ? worker_timeout_code(code) : code, timed_out);
 	if (w->untimed >= CLOCK_GROUP || w->ewma_ns == 0 || w->ewma_ns >= FAST_ITEM_NS ||
 	    timed_out) {
@@ -399,7 +405,7 @@ static void worker_run_item(struct worker *w, uint32_t k)
  * oldest. Returns when nothing more can be claimed and every result is in. */
 static void worker_run_pipelined(struct worker *w)
 {
-	struct job *job = w->job;
+	const struct job *job = w->job;
 	uint32_t depth = MAX(1u, MIN(job->in_flight, (unsigned)QUEUE_BATCH_MAX));
 	uint32_t ks[QUEUE_BATCH_MAX];
 	uint32_t head = 0, n = 0;
@@ -421,19 +427,19 @@ static void worker_run_pipelined(struct worker *w)
 				head_start = now_ns();
 				worker_item_begin(w, uk, head_start);
 			}
-			job->seq = queue_client(w->q, w->a->slot)->held[uk].seq;
-			job->kind->submit(job, w->items.data + w->offs[uk],
+			w->ctx.seq = queue_client(w->q, w->a->slot)->held[uk].seq;
+			job->kind->submit(job, &w->ctx, w->items.data + w->offs[uk],
 					  w->offs[uk + 1] - w->offs[uk]);
 		}
 		if (n == 0)
 			return;
 		uint32_t k = ks[head % QUEUE_BATCH_MAX];
-		job->seq = queue_client(w->q, w->a->slot)->held[k].seq;
-		job->timed_out = false;
+		w->ctx.seq = queue_client(w->q, w->a->slot)->held[k].seq;
+		w->ctx.timed_out = false;
 		worker_output_reset(w, k);
-		int code = job->kind->collect(job, &w->out);
+		int code = job->kind->collect(job, &w->ctx, &w->out);
 		uint64_t end = now_ns();
-		bool timed_out = job->timed_out;
+		bool timed_out = w->ctx.timed_out;
 		head++;
 		n--;
 		if (n == 0)
@@ -473,24 +479,26 @@ _Noreturn void worker_main(const struct worker_args *a)
 	w.max_output = queue_max_output(w.q);
 	w.out.fd = -1;
 	w.spool_dirfd = a->spool_dir ? open(a->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	struct job *job = (struct job *)&a->job;
-	job->slot = (int)a->slot;
-	job->child_pid = &w.slot->job_pid;
-	job->timeout_ns = &a->shm->hdr->timeout_ns;
-	job->why = w.slot->init_error;
-	job->why_len = sizeof(w.slot->init_error);
-	job->stderr_private = a->stderr_private;
-	job->start_report = &w.slot->start;
-	job->notes = &w.slot->notes;
-	job->waiting = worker_waiting_cb;
-	job->waiting_data = &w;
-	w.slot->init_error[0] = '\0';
+	const struct job *job = &a->job;
 	w.job = job;
+	w.ctx = (struct job_ctx){
+		.slot = (int)a->slot,
+		.child_pid = &w.slot->job_pid,
+		.timeout_ns = &a->shm->hdr->timeout_ns,
+		.start_report = &w.slot->start,
+		.notes = &w.slot->notes,
+		.waiting = worker_waiting_cb,
+		.waiting_data = &w,
+		.why = w.slot->init_error,
+		.why_len = sizeof(w.slot->init_error),
+		.stderr_private = a->stderr_private,
+	};
+	w.slot->init_error[0] = '\0';
 	w.pid = (int32_t)getpid();
 
 	atomic_store(&w.slot->heartbeat_ns, now_ns());
 	if (job->kind->init) {
-		int err = job->kind->init(job);
+		int err = job->kind->init(job, &w.ctx);
 		if (err) {
 			/* The reason goes to the parent too, which ends the run with it when no
 			 * worker ever started. */

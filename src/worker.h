@@ -11,7 +11,7 @@
 struct worker_args {
 	const struct shm *shm;
 	uint32_t slot;
-	struct job job; /* the kind to run; its init runs in the worker */
+	struct job job; /* the job spec, read-only in the worker (job.h); its init runs there */
 	int notify_fd;	/* the parent's eventfd: written when the parent sleeps */
 	pid_t parent;
 	uint64_t max_items;    /* leave gracefully after this many items; 0 = never */

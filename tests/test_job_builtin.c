@@ -35,9 +35,10 @@
 	"22f275d37ff366fcfc10c24d69344eb4295b034a345298d4ef3de7ae36f63b78"                         \
 	"3fab3d770a6fcdd575dc01fa52c8c8b5b8c5160d9563dfb01075e3d42899a686"
 
-/* A parsed, initialised job and an output buffer, per test. */
+/* A parsed job, its worker context once initialised, and an output buffer, per test. */
 struct fixture {
 	struct job job;
+	struct job_ctx ctx;
 	bool started;
 	struct job_output out;
 };
@@ -54,7 +55,7 @@ static int fixture_teardown(void **state)
 {
 	struct fixture *f = *state;
 	if (f->started && f->job.kind->fini)
-		f->job.kind->fini(&f->job);
+		f->job.kind->fini(&f->job, &f->ctx);
 	job_output_free(&f->out);
 	free(f);
 	return 0;
@@ -66,7 +67,7 @@ static void fixture_start(struct fixture *f, const char *spec)
 	char err[256] = "";
 	assert_int_equal(job_builtin_parse(spec, &f->job, err, sizeof(err)), 0);
 	if (f->job.kind->init)
-		assert_int_equal(f->job.kind->init(&f->job), 0);
+		assert_int_equal(f->job.kind->init(&f->job, &f->ctx), 0);
 	f->started = true;
 }
 
@@ -74,7 +75,7 @@ static void fixture_start(struct fixture *f, const char *spec)
 static int fixture_run(struct fixture *f, const char *item)
 {
 	job_output_reset(&f->out, -1, 1, 1);
-	return f->job.kind->run(&f->job, item, strlen(item), &f->out);
+	return f->job.kind->run(&f->job, &f->ctx, item, strlen(item), &f->out);
 }
 
 /* The output as a string ("" when nothing was appended). */
@@ -132,6 +133,7 @@ static _Noreturn void child_work(const char *spec, const char *item, int err_fd)
 	sigset_t none;
 	struct rlimit no_core = {0, 0};
 	struct job job;
+	struct job_ctx ctx = {0};
 	struct job_output out = {.fd = -1};
 	job_output_reset(&out, -1, 1, 1);
 	char err[256];
@@ -145,11 +147,11 @@ static _Noreturn void child_work(const char *spec, const char *item, int err_fd)
 		_exit(120);
 	if (job_builtin_parse(spec, &job, err, sizeof(err)) < 0)
 		_exit(121);
-	if (job.kind->init && job.kind->init(&job) < 0)
+	if (job.kind->init && job.kind->init(&job, &ctx) < 0)
 		_exit(122);
-	int code = job.kind->run(&job, item, strlen(item), &out);
+	int code = job.kind->run(&job, &ctx, item, strlen(item), &out);
 	if (job.kind->fini)
-		job.kind->fini(&job);
+		job.kind->fini(&job, &ctx);
 	_exit(code);
 }
 
@@ -208,27 +210,27 @@ static void run_in_child(const char *spec, const char *item, int sig, long after
 
 static void assert_parse_fails(const char *spec, const char *message)
 {
-	struct job job = {.kind = NULL, .arg = 77, .slot = 5, .state = &job};
+	struct job job = {.kind = NULL, .arg = 77, .in_flight = 5, .plugin_arg = message};
 	char err[256] = "";
 	assert_int_equal(job_builtin_parse(spec, &job, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, message);
 	/* The job is written only on success. */
 	assert_null(job.kind);
 	assert_int_equal(job.arg, 77);
-	assert_int_equal(job.slot, 5);
-	assert_ptr_equal(job.state, &job);
+	assert_int_equal(job.in_flight, 5);
+	assert_ptr_equal(job.plugin_arg, message);
 }
 
-static void test_job_builtin_parse_name_fills_kind_default_arg_slot_0_no_state(void **state)
+static void test_job_builtin_parse_name_fills_kind_default_arg_rest_zeroed(void **state)
 {
 	(void)state;
-	struct job job = {.slot = 9, .state = &job};
+	struct job job = {.in_flight = 9, .plugin_arg = "x"};
 	char err[256];
 	assert_int_equal(job_builtin_parse("sha512", &job, err, sizeof(err)), 0);
 	assert_string_equal(job.kind->name, "sha512");
 	assert_int_equal(job.arg, 1);
-	assert_int_equal(job.slot, 0);
-	assert_null(job.state);
+	assert_int_equal(job.in_flight, 0);
+	assert_null(job.plugin_arg);
 	assert_int_equal(job_builtin_parse("square", &job, err, sizeof(err)), 0);
 	assert_string_equal(job.kind->name, "square");
 }
@@ -402,7 +404,7 @@ static void test_job_builtin_echo_keeps_every_byte(void **state)
 	struct fixture *f = *state;
 	fixture_start(f, "echo");
 	job_output_reset(&f->out, -1, 1, 1);
-	assert_int_equal(f->job.kind->run(&f->job, "a\0b", 3, &f->out), 0);
+	assert_int_equal(f->job.kind->run(&f->job, &f->ctx, "a\0b", 3, &f->out), 0);
 	assert_int_equal(f->out.len, 4);
 	assert_memory_equal(f->out.mem.data, "a\0b\n", 4);
 }
@@ -708,8 +710,7 @@ static void test_job_builtin_terminated_is_still_sleeping_for_sigterm(void **sta
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-			test_job_builtin_parse_name_fills_kind_default_arg_slot_0_no_state),
+		cmocka_unit_test(test_job_builtin_parse_name_fills_kind_default_arg_rest_zeroed),
 		cmocka_unit_test(test_job_builtin_parse_name_with_arg_takes_the_arg),
 		cmocka_unit_test(test_job_builtin_parse_unknown_name_fails),
 		cmocka_unit_test(test_job_builtin_parse_arg_on_argless_kind_fails),
