@@ -23,6 +23,11 @@
  * Results are published after a slow item at once, fast items in groups of up to 32, so a death
  * costs at most one group of cheap re-runs and the dashboard sees progress within milliseconds.
  *
+ * The runner, chosen once per worker from the kind (struct worker's run_batch): items one at a
+ * time (the kind's run), or pipelined, up to in_flight items handed over ahead of their results
+ * (submit and collect: --persistent). Either claims each item just before handing it over,
+ * stops taking items at a join, and publishes what is finished before it waits out a pause.
+ *
  * A batch is as many items as run in half a millisecond at the worker's own pace (a fair share
  * of what waits, for its first batch, when it does not know its pace yet). An idle worker spins
  * briefly, then sleeps on INPUT until a push wakes it (a push wakes one sleeper per batch, see
@@ -90,6 +95,9 @@ struct worker {
 	int spool_dirfd;       /* where outputs too large for RESULT go, -1 when nowhere */
 	const struct job *job; /* the parent's spec: a->job */
 	struct job_ctx ctx;    /* this process's: the kind's state, the item in hand */
+	/* The runner, chosen once from the kind: runs the batch in hand, claiming its items one by
+	 * one, until none is left or a join is asked. */
+	void (*run_batch)(struct worker *w);
 	int32_t pid; /* getpid() once: it is a system call, and was 10% of a trivial item */
 	/* The clock when the items not yet timed began (the last read, if the next item started
 	 * right after it: same batch, nothing waited on in between), 0 when unknown. */
@@ -400,10 +408,10 @@ static void worker_run_item(struct worker *w, uint32_t k)
 	}
 }
 
-/* A pipelined kind: up to in_flight items handed over ahead of their results. The oldest is
- * the one shown BUSY (and blamed if the worker dies); its time runs from when it became the
- * oldest. Returns when nothing more can be claimed and every result is in. */
-static void worker_run_pipelined(struct worker *w)
+/* Up to in_flight items handed over ahead of their results. The oldest is the one shown BUSY
+ * (and blamed if the worker dies); its time runs from when it became the oldest. Returns when
+ * nothing more can be claimed (or a join or a pause is asked) and every result is in. */
+static void worker_pipeline(struct worker *w)
 {
 	const struct job *job = w->job;
 	uint32_t depth = MAX(1u, MIN(job->in_flight, (unsigned)QUEUE_BATCH_MAX));
@@ -454,6 +462,40 @@ static void worker_run_pipelined(struct worker *w)
 	}
 }
 
+/* The runner for a kind with run: claim an item, run it, until the batch is done or a join is
+ * asked. A pause publishes what is finished and waits before the next claim. */
+static void worker_run_batch_one_by_one(struct worker *w)
+{
+	for (;;) {
+		if (atomic_load(&w->slot->join))
+			return;
+		if (atomic_load(&w->a->shm->hdr->paused)) {
+			worker_publish(w);
+			worker_wait_unpaused(w);
+			if (atomic_load(&w->slot->join))
+				return;
+		}
+		/* Claim before starting: the parent may have taken the rest back. */
+		int k = queue_claim(w->q, w->a->slot);
+		if (k < 0)
+			return;
+		worker_run_item(w, (uint32_t)k);
+	}
+}
+
+/* The runner for a pipelined kind (submit and collect): a pause stops the pipeline from taking
+ * more; once what is in flight is collected, what is finished is published, and it waits. */
+static void worker_run_batch_pipelined(struct worker *w)
+{
+	for (;;) {
+		worker_pipeline(w);
+		if (atomic_load(&w->slot->join) || !atomic_load(&w->a->shm->hdr->paused))
+			return;
+		worker_publish(w);
+		worker_wait_unpaused(w);
+	}
+}
+
 /* A kind is about to wait long in the middle of an item (its job cannot start yet): publish the
  * results finished before it, so that they reach the parent whatever becomes of this worker.
  * The current item keeps its start. */
@@ -493,6 +535,7 @@ _Noreturn void worker_main(const struct worker_args *a)
 		.why_len = sizeof(w.slot->init_error),
 		.stderr_private = a->stderr_private,
 	};
+	w.run_batch = job->kind->submit ? worker_run_batch_pipelined : worker_run_batch_one_by_one;
 	w.slot->init_error[0] = '\0';
 	w.pid = (int32_t)getpid();
 
@@ -543,28 +586,7 @@ _Noreturn void worker_main(const struct worker_args *a)
 			w.npending = 0;
 			buf_reset(&w.outs);
 		}
-		while (job->kind->submit) {
-			worker_run_pipelined(&w);
-			if (atomic_load(&w.slot->join) || !atomic_load(&a->shm->hdr->paused))
-				break;
-			worker_publish(&w);
-			worker_wait_unpaused(&w);
-		}
-		for (; !job->kind->submit;) {
-			if (atomic_load(&w.slot->join))
-				break;
-			if (atomic_load(&a->shm->hdr->paused)) {
-				worker_publish(&w);
-				worker_wait_unpaused(&w);
-				if (atomic_load(&w.slot->join))
-					break;
-			}
-			/* Claim before starting: the parent may have taken the rest back. */
-			int k = queue_claim(w.q, a->slot);
-			if (k < 0)
-				break;
-			worker_run_item(&w, (uint32_t)k);
-		}
+		w.run_batch(&w);
 		worker_publish(&w);
 	}
 }
