@@ -97,7 +97,6 @@ void slot_spawn(struct pool *p, struct pool_slot *s)
 	atomic_store(&ss->join, 0);
 	atomic_store(&ss->fini_ran, 0);
 	atomic_store(&ss->items_run, 0);
-	atomic_store(&ss->items_failed, 0);
 	atomic_store(&ss->job_pid, 0);
 	atomic_store(&ss->init_failed, 0);
 	atomic_store(&ss->generation, s->generation);

@@ -13,7 +13,7 @@
 #include "stats.h"
 
 #define SHM_MAGIC	 0x31504f544c4f4f50ULL /* "POOLTOP1" little-endian */
-#define SHM_VERSION	 3
+#define SHM_VERSION	 4
 #define SHM_ITEM_PREVIEW 112
 
 /* What a job's start failed in (struct shm_start's call). */
@@ -70,7 +70,6 @@ struct shm_slot {
 	_Atomic uint32_t join;	     /* parent: finish the current item, run fini, exit 0 */
 	_Atomic uint32_t fini_ran;   /* worker: its fini completed (reset by the parent at fork) */
 	_Atomic uint64_t generation; /* parent: one per process started in the slot */
-	_Atomic uint64_t heartbeat_ns;
 	/* The current item, valid while phase is BUSY, under a sequence lock: cur_lock is odd
 	 * while the worker writes. */
 	_Atomic uint32_t cur_lock;
@@ -88,9 +87,8 @@ struct shm_slot {
 	 * zeroes both when it reaps the process. */
 	struct shm_start start;
 	struct shm_notes notes;
-	/* Exact counters of this process, one writer (the worker). */
+	/* The items this process ran, exact; one writer (the worker). */
 	_Atomic uint64_t items_run;
-	_Atomic uint64_t items_failed;
 	struct stats_ring stats;
 };
 

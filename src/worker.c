@@ -289,7 +289,6 @@ static void worker_wait_unpaused(struct worker *w)
 		if (!atomic_load(&h->paused) || atomic_load(&w->slot->join))
 			break;
 		futex_wait_u32(&h->pause_seq, seq, IDLE_SLEEP_NS);
-		atomic_store_explicit(&w->slot->heartbeat_ns, now_ns(), memory_order_relaxed);
 		worker_check_parent(w);
 	}
 }
@@ -344,8 +343,6 @@ static void worker_item_end(struct worker *w, uint32_t k, int code, bool timed_o
 	w->npending++;
 	w->untimed++;
 	atomic_fetch_add_explicit(&w->slot->items_run, 1, memory_order_relaxed);
-	if (code != 0)
-		atomic_fetch_add_explicit(&w->slot->items_failed, 1, memory_order_relaxed);
 }
 
 /* The untimed results ran back to back from start to end: share the span among them, record
@@ -372,7 +369,6 @@ static void worker_time_items(struct worker *w, uint64_t start, uint64_t end)
 		};
 		stats_push(&w->slot->stats, &st);
 	}
-	atomic_store_explicit(&w->slot->heartbeat_ns, end, memory_order_relaxed);
 	if (span >= SLOW_ITEM_NS || w->npending >= PUBLISH_GROUP)
 		worker_publish(w);
 }
@@ -539,7 +535,6 @@ _Noreturn void worker_main(const struct worker_args *a)
 	w.slot->init_error[0] = '\0';
 	w.pid = (int32_t)getpid();
 
-	atomic_store(&w.slot->heartbeat_ns, now_ns());
 	if (job->kind->init) {
 		int err = job->kind->init(job, &w.ctx);
 		if (err) {
@@ -574,7 +569,6 @@ _Noreturn void worker_main(const struct worker_args *a)
 			buf_reset(&w.items);
 			n = queue_pop(w.q, a->slot, worker_batch_size(&w), &w.items, w.offs);
 		}
-		atomic_store_explicit(&w.slot->heartbeat_ns, now_ns(), memory_order_relaxed);
 		if (!in_hand && n <= 0) {
 			worker_idle(&w);
 			continue;
