@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 48
+plan 49
 
 # all_busy N: the first N slots' rows are BUSY.
 all_busy() {
@@ -103,6 +103,8 @@ else
 fi
 screen_until '[ "$(row_exit 1)" = "-9 SIGKILL" ]' 3 "k: its row shows EXIT -9 SIGKILL"
 screen_until 'new_pid_in 1 "$p1"' 3 "k: the slot runs a new worker PID, a live child of pooltop"
+screen_until 'row_exit_past 1 && [ "$(row_exit 1)" = "-9 SIGKILL" ]' 3 \
+	"k: with the new worker running, the -9 is marked as the previous process's ('was')"
 is "$(row_pid 0) $(row_exit 0)" "$p0 -" "k: the other worker (slot 0) is untouched"
 screen_like "worker 1 pid $p1 exited -9 \\(SIGKILL; a shell shows 137\\); item [0-9]+ .*; killed by user" 3 \
 	"k: the event log says 'exited -9 (SIGKILL; a shell shows 137); item N ...; killed by user'"
@@ -198,24 +200,29 @@ fi
 tm_stop
 
 # --- the mouse: a click is a press and a release ~100 ms later, as two reads -----------------
-# mouse_report BUTTON X Y: an X10 mouse report (tmux-256color's kmous, ESC [ M): 32 + BUTTON
-# (0 the left press, 3 a release), then 33 + the column and 33 + the line, both 0-based.
-mouse_report() { printf '\033[M%b%b%b' "\\$(printf %o $((32 + $1)))" \
-	"\\$(printf %o $((33 + $2)))" "\\$(printf %o $((33 + $3)))"; }
-# elapsed_s: the header's elapsed time in tenths of a second.
-elapsed_ds() { printf '%s\n' "$SCREEN" | grep -Eo -m1 'elapsed [0-9]+\.[0-9]s' | tr -dc 0-9; }
+# mouse_report BUTTON X Y [m]: an SGR mouse report, as xterm-256color's kmous (ESC [ <) says a
+# terminal sends: ESC [ < BUTTON ; column ; line, both 1-based, then M for a press or m for its
+# release (BUTTON 0 the left one, 2 the right one).
+mouse_report() { printf '\033[<%d;%d;%d%s' "$1" $(($2 + 1)) $(($3 + 1)) "${4:-M}"; }
+# elapsed_ds: the header's elapsed time in tenths of a second.
+elapsed_ds() {
+	local t
+	t=$(printf '%s\n' "$SCREEN" | grep -Eo -m1 'elapsed [0-9]+\.[0-9]s' | tr -dc 0-9)
+	echo $((10#${t:-0})) # "0.8s" is 8, not an octal 08
+}
 tm_start mouse -j 2 --builtin "sleep:$(scaled_ms 60000)" ::: 1 2
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 line=$(printf '%s\n' "$SCREEN" | grep -n -E -m1 "^[> ][* ] +1 +[0-9]+ " | cut -d: -f1)
 tm_keys -l "$(mouse_report 0 10 $((line - 1)))"
 sleep 0.1 # not a wait for a condition: a real mouse's release comes ~100 ms after its press
-tm_keys -l "$(mouse_report 3 10 $((line - 1)))"
+tm_keys -l "$(mouse_report 0 10 $((line - 1)) m)"
 screen_until '[ "$(selected_slot)" = 1 ]' 3 "mouse: a click on row 1 selects it"
 e0=$(elapsed_ds)
+diag "mouse: clicked on line $line; the clock then at $e0 tenths of a second"
 screen_until '[ "$(elapsed_ds)" -ge $((e0 + 10)) ]' 5 \
 	"mouse: after the click the loop goes on (the clock moves a second on)"
 tm_keys -l "$(mouse_report 2 10 $((line - 1)))" # the right button: not used, not a freeze
-tm_keys -l "$(mouse_report 3 10 $((line - 1)))"
+tm_keys -l "$(mouse_report 2 10 $((line - 1)) m)"
 e0=$(elapsed_ds)
 screen_until '[ "$(elapsed_ds)" -ge $((e0 + 10)) ]' 5 \
 	"mouse: a right click does not freeze it either"

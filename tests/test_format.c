@@ -119,8 +119,13 @@ static void test_columns_format_each_cell_with_its_tone(void **state)
 	assert_string_equal(b, "4711");
 	assert_int_equal(columns[COL_STATE].format(&r, b, sizeof(b)), TONE_BUSY);
 	assert_string_equal(b, "BUSY");
+	/* A process runs: the exit is the previous one's, labelled and dimmed. */
+	assert_int_equal(columns[COL_EXIT].format(&r, b, sizeof(b)), TONE_DIM);
+	assert_string_equal(b, "was -11 SIGSEGV");
+	r.state = VIEW_EXITED;
 	assert_int_equal(columns[COL_EXIT].format(&r, b, sizeof(b)), TONE_SIGNAL);
 	assert_string_equal(b, "-11 SIGSEGV core");
+	r.state = VIEW_BUSY;
 	assert_int_equal(columns[COL_FAIL].format(&r, b, sizeof(b)), TONE_EXIT);
 	columns[COL_AGE].format(&r, b, sizeof(b));
 	assert_string_equal(b, "2.0s");

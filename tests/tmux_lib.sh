@@ -281,9 +281,13 @@ row() {
 }
 row_pid() { row "$1" | awk '{ sub(/^[> ][* ]/, ""); print $2 }'; }
 row_state() { row "$1" | awk '{ sub(/^[> ][* ]/, ""); print $3 }'; }
+# row_exit SLOT: the EXIT column, without the "was " that marks a previous process's exit.
 row_exit() {
-	row "$1" | awk '{ sub(/^[> ][* ]/, ""); e = $4; if ($5 ~ /^SIG/) e = e " " $5; print e }'
+	row "$1" | awk '{ sub(/^[> ][* ]/, ""); i = ($4 == "was") ? 5 : 4; e = $i
+		if ($(i + 1) ~ /^SIG/) e = e " " $(i + 1); print e }'
 }
+# row_exit_past SLOT: true when the EXIT column is marked as a previous process's.
+row_exit_past() { row "$1" | awk '{ sub(/^[> ][* ]/, ""); exit !($4 == "was") }'; }
 # row_seq SLOT: the SEQ of "SEQ:item" in the ITEM column (the last field).
 row_seq() { row "$1" | awk '{ print $NF }' | sed -n 's/^\([0-9][0-9]*\):.*/\1/p'; }
 

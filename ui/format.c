@@ -136,6 +136,23 @@ static enum tone col_exit(const struct view_row *r, char *buf, size_t len)
 		snprintf(buf, len, "-");
 		return TONE_PLAIN;
 	}
+	/* While a process runs in the slot, its last exit is the previous process's: labelled
+	 * and dimmed, so that "HUNG  -11 SIGSEGV" cannot read as the hung worker's crash. */
+	switch (r->state) {
+	case VIEW_STARTING:
+	case VIEW_IDLE:
+	case VIEW_BUSY:
+	case VIEW_STOPPING: {
+		char code[64];
+		exitcode_format(r->last_exit, false, code, sizeof(code));
+		snprintf(buf, len, "was %s", code);
+		return TONE_DIM;
+	}
+	case VIEW_EMPTY:
+	case VIEW_EXITED:
+	case VIEW_BACKOFF:
+		break;
+	}
 	/* "(core dumped)" does not fit: the mark is "core". */
 	exitcode_format(r->last_exit, false, buf, len);
 	if (r->last_core)
@@ -195,7 +212,7 @@ static enum tone col_rst(const struct view_row *r, char *buf, size_t len)
 
 const struct column_def columns[NCOLUMNS] = {
 	[COL_NUM] = {"#", 4, true, col_num},	      [COL_PID] = {"PID", 8, true, col_pid},
-	[COL_STATE] = {"STATE", 9, false, col_state}, [COL_EXIT] = {"EXIT", 15, false, col_exit},
+	[COL_STATE] = {"STATE", 9, false, col_state}, [COL_EXIT] = {"EXIT", 16, false, col_exit},
 	[COL_JOB] = {"JOB", 8, true, col_job},	      [COL_DONE] = {"DONE", 7, true, col_done},
 	[COL_FAIL] = {"FAIL", 6, true, col_fail},     [COL_RATE] = {"RATE", 7, true, col_rate},
 	[COL_CPU] = {"CPU%", 6, true, col_cpu},	      [COL_RSS] = {"RSS", 6, true, col_rss},
