@@ -98,6 +98,14 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 			v->age_ns = now > start ? now - start : 0;
 			/* Waiting to start its job is not running it: not HUNG. */
 			v->hung = v->age_ns > hang_ns && !v->start_failing;
+			/* A persistent program that has not answered yet is still starting (an
+			 * interpreter, a model loading): STARTING, and not HUNG unless the user set
+			 * --hang-after. */
+			if (p->cfg.job.kind->submit && atomic_load(&ss->items_run) == 0 &&
+			    !p->cfg.hang_after_ns) {
+				v->state = VIEW_STARTING;
+				v->hung = false;
+			}
 			return;
 		}
 	}

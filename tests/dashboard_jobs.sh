@@ -4,7 +4,7 @@
 # the detail view shows the job's stderr.
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 11
+plan 15
 
 ptname
 
@@ -72,3 +72,17 @@ prlimit --pid "$w" --nofile="$nofile":
 screen_until '! printf "%s\n" "$SCREEN" | grep -q NOSTART' 10 "...until the limit is lifted"
 exec 7>&-
 wait_exit 10
+
+# --- a persistent program slow to start: STARTING until it answers, not HUNG ---------------------
+# Its start-up (6 s, past the 5 s HUNG threshold of a batch with no item done yet) is not its
+# first item hanging.
+tm_start slowstart -j 1 --persistent -- sh -c "sleep $(scaled 6); exec cat" ::: a b
+screen_until '[ "$(row_state 0)" = STARTING ]' 5 "a persistent program not answering yet: STARTING"
+# Past the threshold, still STARTING, and the header counts no hung worker.
+t0=$(now_us)
+wait_until '[ $(($(now_us) - t0)) -gt $(scaled_ms 5300)000 ] || [ "$(row_state 0)" != STARTING ]' 10
+is "$(row_state 0)" STARTING "...still STARTING past the 5 s HUNG threshold"
+like "$SCREEN" 'workers 1 alive, [0-9]+ busy, 0 hung' "...and not counted hung"
+wait_exit 20
+is "$RC" 0 "...then it answers: the batch ends, exit status 0"
+
