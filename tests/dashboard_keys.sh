@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 49
+plan 51
 
 # all_busy N: the first N slots' rows are BUSY.
 all_busy() {
@@ -197,6 +197,17 @@ else
 	not_ok "no pooltop process or worker left"
 	diag "$(ps -o pid,ppid,stat,args -p "$(our_procs | paste -sd,)" 2>&1)"
 fi
+tm_stop
+
+# --- h: the next HUNG worker, among 48 (most of them off the screen) ---------------------------------
+items=()
+for i in $(seq 60); do if [ "$i" = 47 ]; then items+=(hang); else items+=("sleep:$(scaled_ms 200)"); fi; done
+tm_start find -j 48 --hang-after 1s --builtin demo ::: "${items[@]}"
+screen_like "workers [0-9]+ alive, [0-9]+ busy, 1 hung \\(h: find\\)" 15 \
+	"-j 48: the header counts 1 hung and says h finds it"
+tm_keys h
+screen_until 'printf "%s\n" "$SCREEN" | grep -Eq "^>[* ] +[0-9]+ +[0-9]+ +HUNG "' 3 \
+	"h: the selected row is the HUNG worker, scrolled into view"
 tm_stop
 
 # --- the mouse: a click is a press and a release ~100 ms later, as two reads -----------------

@@ -48,6 +48,23 @@ static int key_move(struct dash *d, int key)
 	return DASH_REDRAW;
 }
 
+/* h: the next HUNG worker after the selected one, round the table; the header's count of hung
+ * workers says when there is one to find. */
+static int key_next_hung(struct dash *d, int key)
+{
+	(void)key;
+	unsigned n = dash_rows(d);
+	for (unsigned k = 1; k <= n; k++) {
+		unsigned i = (d->selected + k) % n;
+		if (d->rows[i].hung) {
+			d->selected = i;
+			return DASH_REDRAW;
+		}
+	}
+	dash_message(d, "no worker is HUNG");
+	return DASH_REDRAW;
+}
+
 static int key_mouse(struct dash *d, int key)
 {
 	(void)key;
@@ -283,6 +300,7 @@ static const struct dash_binding main_keys[] = {
 	{KEY_HOME, NULL, NULL, key_move},
 	{KEY_END, NULL, NULL, key_move},
 	{KEY_MOUSE, NULL, NULL, key_mouse},
+	{'h', "h", "select the next HUNG worker", key_next_hung},
 	{'t', "t", "terminate: SIGTERM (Process.terminate(); exits -15, no fini)", key_terminate},
 	{'k', "k", "kill: SIGKILL (Process.kill(); exits -9)", key_kill},
 	{'j', "j", "join: finish the item, run fini, exit 0, not respawned", key_join},

@@ -38,12 +38,12 @@ void view_header_draw(struct dash *d, int y, int x, int h, int w)
 	if (t->start_failing)
 		snprintf(cannot, sizeof(cannot), ", %u cannot start jobs", t->start_failing);
 	snprintf(line, sizeof(line),
-		 "workers %u alive, %u busy, %u hung%s (size %u) | items %llu done, %llu failed, "
+		 "workers %u alive, %u busy, %u hung%s%s (size %u) | items %llu done, %llu failed, "
 		 "%llu retried, %llu running, %llu queued, input %s",
-		 t->alive, t->busy, t->hung, cannot, t->size, (unsigned long long)t->done,
-		 (unsigned long long)t->failed, (unsigned long long)t->retried,
-		 (unsigned long long)t->running, (unsigned long long)t->queued,
-		 t->input_ended ? "complete" : "reading");
+		 t->alive, t->busy, t->hung, t->hung ? " (h: find)" : "", cannot, t->size,
+		 (unsigned long long)t->done, (unsigned long long)t->failed,
+		 (unsigned long long)t->retried, (unsigned long long)t->running,
+		 (unsigned long long)t->queued, t->input_ended ? "complete" : "reading");
 	if (h >= 3 && w < 120) {
 		/* Two lines on a narrow screen. */
 		char *bar = strstr(line, " | ");
