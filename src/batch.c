@@ -1,5 +1,8 @@
-/* A run: input -> pool -> stdout, joblog and results.
+/* A run: input -> pool -> stdout, joblog and results. This file is the run itself (the pool's
+ * callbacks, start, stop, close, the summary); batch_input.c feeds the pool, batch_files.c opens
+ * and writes the three files, batch_output.c records each item once its output is written.
  *
+ * DESIGN
  * Input streams with backpressure: an item is read only when the pool takes it; on -EAGAIN
  * reading stops (the poll handle is stopped) until the pool's space callback, so the parent
  * holds at most the pool's queue and one read buffer, whatever the input's length. Regular files
@@ -14,13 +17,70 @@
  * output has been written to stdout (ledger.h): what the joblog calls done has its output.
  * When the pool has finished, the batch finishes once every buffer is written, or given up.
  * Each file reports its first write error once and is not written again; the others go on,
- * and so does the batch.
+ * and so does the batch: a write error is a record of the file (batch_file.error), not a state.
  *
  * Stopping (batch_stop): join (no more input; what was read is finished), terminate (every
  * worker gets --term-seq), kill. After a terminate, output the reader has not taken waits
  * STOP_GRACE_MS at most once the pool has finished; after a kill it is given up at once: what
  * the fd takes without waiting (a file, /dev/null, a pipe with room) is written, the rest is
- * dropped, and the items it belonged to are left out of the joblog, so --resume runs them. */
+ * dropped, and the items it belonged to are left out of the joblog, so --resume runs them.
+ *
+ * Two state machines hold this together, each changed by one function that asserts the edge is
+ * in its table: input_set (batch_input.c) and output_set (batch_output.c). Every other module
+ * only reads them.
+ *
+ * The input (enum batch_input_state):
+ *   READING      items are read and submitted; with nothing buffered, the fd is polled
+ *   POOL_FULL    the pool refused the held item (-EAGAIN); the poll is stopped
+ *   OUTPUT_FULL  a file's buffer is above OUTPUT_HIGH; the poll is stopped
+ *   ENDED        the input is all read; the pool was told (pool_input_end)
+ *   FAILED       reading failed; the pool was told, as at the end (the summary counts it as
+ *                the input's end: the read error is said on its own)
+ *   STOPPED      the pool takes no more (-EPIPE after a join or a stop), or it has finished
+ * Edges, and who takes them:
+ *   READING -> POOL_FULL, OUTPUT_FULL, ENDED, FAILED, STOPPED   the feed (batch_input_feed), the
+ *                                                               poll callback (FAILED)
+ *   POOL_FULL, OUTPUT_FULL -> READING    the feed, called by the pool's space callback and,
+ *                                        once the files are below OUTPUT_HIGH again, by
+ *                                        batch_output_settle
+ *   READING, POOL_FULL, OUTPUT_FULL -> STOPPED   the pool's finished callback
+ *   ENDED, FAILED, STOPPED: final.
+ * The feed runs only in the first three (and not inside itself: a hook it calls may feed);
+ * every call it makes that may re-enter the batch (a notice, a stop) is followed by a look at
+ * the state again, since the pool may have finished under it.
+ *
+ * The output (enum batch_output_state), from the point of view of the readers:
+ *   OPEN         the pool runs; outputs are written as the readers take them
+ *   CLOSED_IDLE  stdout's reader left (EPIPE) when every output so far was written and no
+ *                more was known to come (| head -n N of every item): nothing is lost yet, but
+ *                the next item read would be, so reading one stops the batch (-> CLOSED)
+ *   CLOSED       stdout's reader left with outputs to come: said once ("standard output was
+ *                closed: stopping the batch"), the batch is terminated, the outputs left are
+ *                recorded unwritten (the summary's output_closed)
+ *   GIVEN_UP     the pool runs, but no reader is waited for: a kill, or batch_close before
+ *                the end (output_give_up on every file)
+ *   DRAINING     the pool has finished; the end waits for the readers to take what is
+ *                buffered: for ever, or STOP_GRACE_MS after a terminate, or not at all after a
+ *                kill (the outputs are given up, and the batch ends at once)
+ *   DONE         every output written or dropped, the losses said, the finished hook called
+ * Edges, and who takes them:
+ *   OPEN -> CLOSED_IDLE, CLOSED    stdout's failed callback (EPIPE)
+ *   CLOSED_IDLE -> CLOSED          the feed, on reading another item
+ *   OPEN, CLOSED_IDLE, CLOSED -> GIVEN_UP    a kill (batch_stop), batch_close before the end
+ *   OPEN, CLOSED_IDLE, CLOSED, GIVEN_UP -> DRAINING    the pool's finished callback
+ *   DRAINING -> DONE               batch_output_settle, once nothing is pending: after every
+ *                                  write, every loop iteration (the check handle), the grace
+ *   DONE: final.
+ * A reader leaving in GIVEN_UP, DRAINING or DONE moves no state, as nothing waits for a reader
+ * any more: outputs still to come are said and recorded as for CLOSED (and the batch is
+ * terminated); with none to come nothing is done, as no item can follow whose output would be
+ * lost (after a kill the pool takes none, after batch_close the batch is going away, after the
+ * pool's end none is read). The pool having finished is "DRAINING or DONE"
+ * (batch_pool_finished); the batch is over at DONE.
+ * Neither machine can stand in for the other: the input ends long before the output does, and
+ * stdout's reader may leave while the input still reads. The input waits for the output only in
+ * OUTPUT_FULL; the output ends only after the input (the pool finishes after its input).
+ */
 #include "batch.h"
 
 #include <errno.h>
@@ -97,12 +157,10 @@ static void pool_space_cb(void *data)
 	batch_input_feed(data);
 }
 
+/* The pool finishes once, so this is called once (output_set asserts it). */
 static void pool_finished_cb(void *data)
 {
 	struct batch *b = data;
-	if (b->finished)
-		return;
-	b->finished = true;
 	batch_input_stop(b);
 	batch_output_pool_finished(b);
 }
@@ -123,6 +181,8 @@ static struct batch *batch_alloc(uv_loop_t *loop, const struct config *cfg,
 	if (hooks)
 		b->hooks = *hooks;
 	b->show_output = show_output;
+	b->in_state = INPUT_READING;
+	b->out_state = OUTPUT_OPEN;
 	b->in_fd = -1;
 	batch_files_init(b);
 	return b;
@@ -236,7 +296,8 @@ void batch_summary(const struct batch *b, struct view_summary *s)
 	s->unwritten = b->unwritten;
 	s->skipped = b->skipped;
 	s->too_long = b->too_long;
-	s->input_complete = b->input_eof;
+	/* A read error ends the input too: the error is said on its own. */
+	s->input_complete = b->in_state == INPUT_ENDED || b->in_state == INPUT_FAILED;
 	s->terminated = b->stop >= VIEW_STOP_TERMINATE;
 	s->output_closed = b->output_closed;
 	s->write_error = b->write_error;
@@ -275,12 +336,13 @@ size_t batch_output_pending(const struct batch *b)
 
 bool batch_over(const struct batch *b)
 {
-	return b->end_ns != 0;
+	return b->out_state == OUTPUT_DONE;
 }
 
 bool batch_output_blocked(const struct batch *b)
 {
-	return b->out_throttled || (b->draining && batch_output_pending(b));
+	return b->in_state == INPUT_OUTPUT_FULL ||
+	       (b->out_state == OUTPUT_DRAINING && batch_output_pending(b));
 }
 
 /* --- stopping and closing --- */
@@ -299,7 +361,7 @@ void batch_stop(struct batch *b, enum view_stop how, const char *why)
 	if (how <= b->stop)
 		return;
 	b->stop = how;
-	if (why && !b->finished)
+	if (why && !batch_pool_finished(b))
 		batch_stop_notice(b, "%s: %s", why, stop_words[how]);
 	switch (how) {
 	case VIEW_STOP_NONE:
@@ -342,7 +404,7 @@ void batch_close(struct batch *b, void (*closed)(void *data), void *data)
 	b->closed = closed;
 	b->closed_data = data;
 	/* Abandoned before its end: nothing waits for anyone. */
-	if (!b->finished)
+	if (!batch_pool_finished(b))
 		batch_output_abandon(b);
 	pool_close(b->pool, batch_pool_closed_cb, b);
 }

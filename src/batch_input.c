@@ -2,6 +2,7 @@
  * and the --resume skip. See the DESIGN comment in batch.c. */
 #include "batch_internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 int batch_input_open(struct batch *b, char *err, size_t errlen)
 {
 	b->in_fd = -1;
+	b->source = SOURCE_WORDS;
 	if (b->run.items)
 		return 0;
 	if (b->cfg->arg_file) {
@@ -52,12 +54,9 @@ int batch_input_open(struct batch *b, char *err, size_t errlen)
 			snprintf(err, errlen, "standard input: %s", strerror(EISDIR));
 		return -EISDIR;
 	}
-	b->in_file = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode);
+	b->source = S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ? SOURCE_DIRECT : SOURCE_POLLED;
 	return 0;
 }
-
-static void in_poll_cb(uv_poll_t *h, int status, int events);
-static void in_idle_cb(uv_idle_t *h);
 
 void batch_input_init(struct batch *b)
 {
@@ -68,21 +67,19 @@ void batch_input_init(struct batch *b)
 	uv_idle_init(b->loop, &b->in_idle);
 	b->in_idle.data = b;
 	b->open_handles++;
-	if (b->in && !b->in_file) {
-		int r = uv_poll_init(b->loop, &b->in_poll, b->in_fd);
-		if (r == 0) {
-			/* uv_poll_init made the file description non-blocking: that is shared
-			 * with whoever else holds it (a terminal, a pipe's writer's shell). */
-			int fl = fcntl(b->in_fd, F_GETFL);
-			if (fl >= 0)
-				fcntl(b->in_fd, F_SETFL, fl & ~O_NONBLOCK);
-			b->in_poll.data = b;
-			b->in_poll_init = true;
-			b->open_handles++;
-		} else {
-			b->in_file = true; /* not pollable: read it directly */
-		}
+	if (b->source != SOURCE_POLLED)
+		return;
+	if (uv_poll_init(b->loop, &b->in_poll, b->in_fd) != 0) {
+		b->source = SOURCE_DIRECT; /* not pollable: read it directly */
+		return;
 	}
+	/* uv_poll_init made the file description non-blocking: that is shared with whoever else
+	 * holds it (a terminal, a pipe's writer's shell). */
+	int fl = fcntl(b->in_fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(b->in_fd, F_SETFL, fl & ~O_NONBLOCK);
+	b->in_poll.data = b;
+	b->open_handles++;
 }
 
 /* --- --resume --- */
@@ -130,7 +127,50 @@ int batch_input_resume(struct batch *b, char *err, size_t errlen)
 	return r;
 }
 
-/* --- feeding --- */
+/* --- the state machine --- */
+
+#define TO(s) (1u << (s))
+
+/* The edges allowed, from each state: see the DESIGN comment in batch.c. */
+static const unsigned input_edges[] = {
+	[INPUT_READING] = TO(INPUT_POOL_FULL) | TO(INPUT_OUTPUT_FULL) | TO(INPUT_ENDED) |
+			  TO(INPUT_FAILED) | TO(INPUT_STOPPED),
+	[INPUT_POOL_FULL] = TO(INPUT_READING) | TO(INPUT_STOPPED),
+	[INPUT_OUTPUT_FULL] = TO(INPUT_READING) | TO(INPUT_STOPPED),
+	[INPUT_ENDED] = 0,
+	[INPUT_FAILED] = 0,
+	[INPUT_STOPPED] = 0,
+};
+
+/* Every change of the input's state. Outside INPUT_READING the fd is not watched; at the end of
+ * the input (or a read error) the pool is told that no more items come. */
+static void input_set(struct batch *b, enum batch_input_state to)
+{
+	assert(input_edges[b->in_state] & TO(to));
+	b->in_state = to;
+	if (to != INPUT_READING && b->source == SOURCE_POLLED &&
+	    uv_is_active((uv_handle_t *)&b->in_poll))
+		uv_poll_stop(&b->in_poll);
+	if (to == INPUT_ENDED || to == INPUT_FAILED)
+		pool_input_end(b->pool);
+}
+
+bool batch_input_live(const struct batch *b)
+{
+	switch (b->in_state) {
+	case INPUT_READING:
+	case INPUT_POOL_FULL:
+	case INPUT_OUTPUT_FULL:
+		return true;
+	case INPUT_ENDED:
+	case INPUT_FAILED:
+	case INPUT_STOPPED:
+		return false;
+	}
+	return false;
+}
+
+/* --- reading --- */
 
 static void item_too_long(struct batch *b, uint64_t seq, size_t len)
 {
@@ -150,14 +190,21 @@ static void item_too_long(struct batch *b, uint64_t seq, size_t len)
 	batch_output_record(b, &r, err);
 }
 
-/* 1: an item; 0: none now (input_eof says whether ever); -E2BIG: too long (*seq, *len set). */
+static void input_read_error(struct batch *b, ssize_t n)
+{
+	if (!b->read_error)
+		b->read_error = (int)n;
+	batch_error(b, "reading the items: %s; no more items are read", strerror((int)-n));
+	input_set(b, INPUT_FAILED);
+}
+
+/* 1: an item; 0: none buffered now; -ENODATA: the input has ended; -E2BIG: too long (*seq,
+ * *len set). */
 static int source_next(struct batch *b, const char **item, size_t *len, uint64_t *seq)
 {
-	if (b->run.items) {
-		if (b->next_arg >= b->run.nitems) {
-			b->input_eof = true;
-			return 0;
-		}
+	if (b->source == SOURCE_WORDS) {
+		if (b->next_arg >= b->run.nitems)
+			return -ENODATA;
 		*item = b->run.items[b->next_arg];
 		*len = strlen(*item);
 		*seq = ++b->next_arg;
@@ -167,123 +214,120 @@ static int source_next(struct batch *b, const char **item, size_t *len, uint64_t
 	}
 	int r = input_next(b->in, item, len, seq);
 	if (r == 0 && input_done(b->in))
-		b->input_eof = true;
+		return -ENODATA;
 	return r;
-}
-
-static void in_wait_readable(struct batch *b)
-{
-	if (b->in_file) {
-		uv_idle_start(&b->in_idle, in_idle_cb);
-		return;
-	}
-	if (!b->in_polling && b->in_poll_init) {
-		uv_poll_start(&b->in_poll, UV_READABLE | UV_DISCONNECT, in_poll_cb);
-		b->in_polling = true;
-	}
-}
-
-static void in_pause(struct batch *b)
-{
-	if (b->in_polling) {
-		uv_poll_stop(&b->in_poll);
-		b->in_polling = false;
-	}
-}
-
-static void input_read_error(struct batch *b, ssize_t n)
-{
-	if (!b->read_error)
-		b->read_error = (int)n;
-	batch_error(b, "reading the items: %s; no more items are read", strerror((int)-n));
-	b->input_eof = true;
-}
-
-void batch_input_feed(struct batch *b)
-{
-	if (b->feeding || b->finished)
-		return;
-	b->feeding = true;
-	while (!b->input_eof && !b->input_stopped) {
-		if (batch_files_full(b)) {
-			/* A slow reader: take no more until it catches up (batch_output_settle). */
-			b->out_throttled = true;
-			in_pause(b);
-			break;
-		}
-		if (!b->have_item) {
-			const char *item;
-			size_t len;
-			uint64_t seq;
-			int r = source_next(b, &item, &len, &seq);
-			if (r == -E2BIG) {
-				item_too_long(b, seq, len);
-				continue;
-			}
-			if (r == 0) {
-				if (b->input_eof)
-					break;
-				if (b->in_file) {
-					ssize_t n = input_fill(b->in);
-					if (n < 0)
-						input_read_error(b, n);
-					continue;
-				}
-				in_wait_readable(b);
-				break;
-			}
-			if (skip_has(b, seq)) {
-				b->skipped++;
-				batch_output_skipped(b, seq);
-				continue;
-			}
-			if (b->out_idle_closed) {
-				/* Stdout's reader left when every output so far was written, and
-				 * here comes more: it cannot go anywhere. */
-				b->output_closed = true;
-				batch_error(b, "standard output was closed: stopping the batch");
-				batch_stop(b, VIEW_STOP_TERMINATE, NULL);
-				break;
-			}
-			b->have_item = true;
-			b->item = item;
-			b->item_len = len;
-			b->item_seq = seq;
-		}
-		int r = pool_submit(b->pool, b->item_seq, b->item, b->item_len);
-		if (r == 0) {
-			b->have_item = false;
-		} else if (r == -EAGAIN) {
-			in_pause(b);
-			break;
-		} else if (r == -E2BIG) {
-			b->have_item = false;
-			item_too_long(b, b->item_seq, b->item_len);
-		} else {
-			b->input_stopped = true; /* -EPIPE: the pool was closed */
-			in_pause(b);
-		}
-	}
-	if (b->input_eof || b->input_stopped) {
-		in_pause(b);
-		if (b->input_eof)
-			pool_input_end(b->pool);
-	}
-	b->feeding = false;
 }
 
 static void in_poll_cb(uv_poll_t *h, int status, int events)
 {
 	(void)events;
 	struct batch *b = h->data;
-	if (status < 0) {
-		input_read_error(b, status);
-	} else {
+	ssize_t n = status < 0 ? status : input_fill(b->in);
+	if (n < 0)
+		input_read_error(b, n);
+	batch_input_feed(b);
+}
+
+/* What read_one did. */
+enum read_result {
+	READ_HELD,  /* an item is held for the pool */
+	READ_AGAIN, /* one was passed over (skipped, too long) or read in: read on */
+	READ_WAIT,  /* none now: the state says why, or the fd is waited on */
+};
+
+/* Read the next item into b->held. */
+static enum read_result read_one(struct batch *b)
+{
+	const char *item;
+	size_t len;
+	uint64_t seq;
+	int r = source_next(b, &item, &len, &seq);
+	if (r == -E2BIG) {
+		item_too_long(b, seq, len);
+		return READ_AGAIN;
+	}
+	if (r == -ENODATA) {
+		input_set(b, INPUT_ENDED);
+		return READ_WAIT;
+	}
+	if (r == 0 && b->source == SOURCE_DIRECT) {
 		ssize_t n = input_fill(b->in);
 		if (n < 0)
 			input_read_error(b, n);
+		return READ_AGAIN;
 	}
-	batch_input_feed(b);
+	if (r == 0) {
+		if (!uv_is_active((uv_handle_t *)&b->in_poll))
+			uv_poll_start(&b->in_poll, UV_READABLE | UV_DISCONNECT, in_poll_cb);
+		return READ_WAIT;
+	}
+	if (skip_has(b, seq)) {
+		b->skipped++;
+		batch_output_skipped(b, seq);
+		return READ_AGAIN;
+	}
+	if (b->out_state == OUTPUT_CLOSED_IDLE) {
+		/* Stdout's reader left when every output so far was written, and here comes
+		 * more: it cannot go anywhere. */
+		batch_output_stdout_lost(b);
+		return READ_WAIT;
+	}
+	b->held = (struct batch_held){.item = item, .len = len, .seq = seq};
+	return READ_HELD;
+}
+
+/* Hand the held item to the pool. Returns whether to go on. */
+static bool submit_held(struct batch *b)
+{
+	int r = pool_submit(b->pool, b->held.seq, b->held.item, b->held.len);
+	if (r == -EAGAIN) {
+		input_set(b, INPUT_POOL_FULL);
+		return false;
+	}
+	if (r < 0 && r != -E2BIG) {
+		input_set(b, INPUT_STOPPED); /* -EPIPE: the pool was closed */
+		return false;
+	}
+	struct batch_held h = b->held;
+	b->held.seq = 0;
+	if (r == -E2BIG)
+		item_too_long(b, h.seq, h.len);
+	return true;
+}
+
+/* One item into the pool, unless the outputs are full. Returns whether to go on. */
+static bool feed_one(struct batch *b)
+{
+	if (batch_files_full(b)) {
+		/* A slow reader: take no more until it catches up (batch_input_output_drained). */
+		input_set(b, INPUT_OUTPUT_FULL);
+		return false;
+	}
+	if (!b->held.seq) {
+		enum read_result r = read_one(b);
+		if (r != READ_HELD)
+			return r == READ_AGAIN;
+	}
+	return submit_held(b);
+}
+
+void batch_input_feed(struct batch *b)
+{
+	if (b->feeding || !batch_input_live(b))
+		return;
+	b->feeding = true;
+	if (b->in_state != INPUT_READING)
+		input_set(b, INPUT_READING);
+	/* A call from inside (a hook, a stop) may end the input: the state is looked at again. */
+	while (b->in_state == INPUT_READING && feed_one(b))
+		continue;
+	b->feeding = false;
+}
+
+void batch_input_output_drained(struct batch *b)
+{
+	if (b->in_state == INPUT_OUTPUT_FULL && !batch_files_full(b))
+		batch_input_feed(b);
 }
 
 static void in_idle_cb(uv_idle_t *h)
@@ -299,10 +343,8 @@ void batch_input_start(struct batch *b)
 
 void batch_input_stop(struct batch *b)
 {
-	if (b->in_polling) {
-		uv_poll_stop(&b->in_poll);
-		b->in_polling = false;
-	}
+	if (batch_input_live(b))
+		input_set(b, INPUT_STOPPED);
 	uv_idle_stop(&b->in_idle);
 }
 
@@ -316,7 +358,7 @@ static void in_handle_closed_cb(uv_handle_t *h)
 void batch_input_close(struct batch *b)
 {
 	uv_close((uv_handle_t *)&b->in_idle, in_handle_closed_cb);
-	if (b->in_poll_init)
+	if (b->source == SOURCE_POLLED)
 		uv_close((uv_handle_t *)&b->in_poll, in_handle_closed_cb);
 }
 

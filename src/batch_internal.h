@@ -42,6 +42,41 @@ struct batch_file {
 	int error; /* its first write error */
 };
 
+/* Where the items come from. */
+enum batch_source {
+	SOURCE_WORDS,  /* ::: ITEM... (run.items) */
+	SOURCE_DIRECT, /* a regular file, a block device, or an fd that cannot be polled: read
+			  directly, as it never blocks for long */
+	SOURCE_POLLED, /* a pipe, a terminal, a socket: read when the poll says it is readable */
+};
+
+/* The input's state machine and the output's: see the DESIGN comment in batch.c. */
+enum batch_input_state {
+	INPUT_READING,	   /* items are read as the pool takes them (or the fd is waited on) */
+	INPUT_POOL_FULL,   /* the pool refused the held item: until its space callback */
+	INPUT_OUTPUT_FULL, /* a file's buffer is above OUTPUT_HIGH: until the reader takes it */
+	INPUT_ENDED,	   /* every item was read; the pool was told */
+	INPUT_FAILED,	   /* reading failed: no more items; the pool was told, as at the end */
+	INPUT_STOPPED,	   /* the pool takes no more items (a stop), or has finished */
+};
+
+enum batch_output_state {
+	OUTPUT_OPEN,	    /* outputs are written as they come; slow readers are waited for */
+	OUTPUT_CLOSED_IDLE, /* stdout's reader left after taking every output: the next item
+			       read would be lost, so it stops the batch */
+	OUTPUT_CLOSED,	    /* stdout's reader left with outputs to come: the batch is stopping */
+	OUTPUT_GIVEN_UP,    /* no reader is waited for (a kill, or a close before the end) */
+	OUTPUT_DRAINING,    /* the pool has finished: the end waits for the readers */
+	OUTPUT_DONE,	    /* every output written or dropped; the finished hook was called */
+};
+
+/* An item read that the pool has not taken yet. */
+struct batch_held {
+	const char *item; /* borrowed from the source until the next item is read */
+	size_t len;
+	uint64_t seq; /* 0 when none is held */
+};
+
 struct batch {
 	uv_loop_t *loop;
 	const struct config *cfg;
@@ -51,57 +86,53 @@ struct batch {
 	struct pool *pool;
 
 	/* input (batch_input.c) */
+	enum batch_input_state in_state; /* changed only by input_set */
+	enum batch_source source;
 	int in_fd;
 	bool in_owned;
-	bool in_file; /* a regular file: read directly, not polled */
-	struct input *in;
+	struct input *in; /* the splitter, NULL for ::: words */
 	uv_poll_t in_poll;
-	bool in_poll_init, in_polling;
-	uv_idle_t in_idle;
-	size_t next_arg; /* ::: items */
-	bool input_eof, input_stopped, feeding;
-	bool have_item;
-	const char *item;
-	size_t item_len;
-	uint64_t item_seq;
+	uv_idle_t in_idle; /* the first read, from the loop */
+	size_t next_arg;   /* ::: words */
+	bool feeding;	   /* batch_input_feed is running: a call from inside it returns */
+	struct batch_held held;
 
 	/* --resume */
 	uint64_t *skip; /* a bit per sequence number */
 	size_t skip_words;
 
 	/* output (batch_files.c, batch_output.c) */
+	enum batch_output_state out_state; /* changed only by output_set */
 	bool show_output;
 	struct batch_file stdout_f, joblog_f, results_f;
 	uint64_t appended;    /* bytes appended to stdout, ever: the ledger's positions */
 	struct ledger ledger; /* finished items waiting for their output to be written */
-	bool output_closed;   /* stdout's reader left while outputs were still to come */
-	bool out_idle_closed; /* ...left after every output was written: fine unless more come */
-	bool out_throttled;   /* feeding stopped: an output buffer is full */
 	size_t ro_held;	      /* -k: outputs held in ro */
-	bool draining;	      /* the pool has finished; the output buffers have not */
-	bool gave_up;	      /* output was given up (batch_output_give_up) */
 	uv_timer_t grace;     /* STOP_GRACE_MS after the pool finished stopping */
 	struct reorder_entry *ro;
 	size_t ro_cap;
 	uint64_t ro_next;
 	uv_check_t flush_check;
-	int write_error;		   /* the first write error of any file */
-	int read_error;			   /* reading the items failed */
-	char errors[VIEW_MAX_ERRORS][240]; /* their lines, for batch_errors */
-	unsigned nerrors;
 	struct buf line;	      /* scratch: a joblog's Command */
 	struct buf jl_text, res_text; /* scratch: an item's joblog row and results line */
 	struct buf spool_text;	      /* scratch: a spooled output read into memory */
 	struct template_args args;    /* the joblog's Command for command kinds */
 
-	/* counts: of items recorded, and of those whose output was never written */
-	uint64_t done, failed, skipped, too_long, unwritten;
+	/* outcomes, for the summary and the exit status */
+	uint64_t done, failed, skipped, too_long;
+	uint64_t unwritten; /* of done and failed: their output was never written */
 	struct view_code_count codes[MAX_CODES];
 	size_t ncodes;
 	uint64_t other_codes;
+	bool output_closed; /* stdout's reader left with outputs to come (OUTPUT_CLOSED, kept
+			       once the state has moved on) */
+	int write_error;    /* the first write error of any file */
+	int read_error;	    /* reading the items failed */
+	char errors[VIEW_MAX_ERRORS][240]; /* their lines, for batch_errors */
+	unsigned nerrors;
+
 	uint64_t start_ns, end_ns;
 	enum view_stop stop;
-	bool finished;
 	int open_handles;
 	void (*closed)(void *data);
 	void *closed_data;
@@ -111,6 +142,12 @@ struct batch {
 	{                                                                                          \
 		&(b)->stdout_f, &(b)->joblog_f, &(b)->results_f                                    \
 	}
+
+/* Whether the pool has finished: the output machine has left the states of a running pool. */
+static inline bool batch_pool_finished(const struct batch *b)
+{
+	return b->out_state == OUTPUT_DRAINING || b->out_state == OUTPUT_DONE;
+}
 
 /* --- batch.c --- */
 
@@ -133,8 +170,13 @@ int batch_input_resume(struct batch *b, char *err, size_t errlen);
 void batch_input_init(struct batch *b);
 /* Read the first items (from the loop, once batch_start returns). */
 void batch_input_start(struct batch *b);
-/* Take items from the input into the pool while it has room and the outputs are not full. */
+/* Take items from the input into the pool while it has room and the outputs are not full: from
+ * INPUT_POOL_FULL when the pool has room again, from INPUT_OUTPUT_FULL when the files have. */
 void batch_input_feed(struct batch *b);
+/* The files' buffers went down: the input goes on if it waited for them. */
+void batch_input_output_drained(struct batch *b);
+/* Whether the input has not ended (it reads, or waits for the pool or the outputs). */
+bool batch_input_live(const struct batch *b);
 /* The pool has finished: read nothing more. */
 void batch_input_stop(struct batch *b);
 /* Close the input's loop handles (batch_handle_gone for each). */
@@ -182,6 +224,9 @@ void batch_files_free(struct batch *b);
 void batch_output_record(struct batch *b, const struct pool_result *r, const char *error);
 /* -k: an item skipped by --resume keeps its place in the order. */
 void batch_output_skipped(struct batch *b, uint64_t seq);
+/* An item was read after stdout's reader left (OUTPUT_CLOSED_IDLE), or the reader left with
+ * outputs to come: say so and stop the batch (a terminate). */
+void batch_output_stdout_lost(struct batch *b);
 /* Whether the outputs let the batch go on (feeding, finishing): the ledger committed, the
  * input resumed when it waited for the outputs, the end when all is written. */
 void batch_output_settle(struct batch *b);

@@ -3,6 +3,7 @@
  * end: waiting for slow readers, or giving them up. See the DESIGN comment in batch.c. */
 #include "batch_internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -14,6 +15,28 @@
 
 /* Bytes of a spooled output a --results record holds (its first ones). */
 #define RESULTS_SPOOL_MAX (1024 * 1024)
+
+/* --- the state machine --- */
+
+#define TO(s) (1u << (s))
+
+/* The edges allowed, from each state: see the DESIGN comment in batch.c. */
+static const unsigned output_edges[] = {
+	[OUTPUT_OPEN] = TO(OUTPUT_CLOSED_IDLE) | TO(OUTPUT_CLOSED) | TO(OUTPUT_GIVEN_UP) |
+			TO(OUTPUT_DRAINING),
+	[OUTPUT_CLOSED_IDLE] = TO(OUTPUT_CLOSED) | TO(OUTPUT_GIVEN_UP) | TO(OUTPUT_DRAINING),
+	[OUTPUT_CLOSED] = TO(OUTPUT_GIVEN_UP) | TO(OUTPUT_DRAINING),
+	[OUTPUT_GIVEN_UP] = TO(OUTPUT_DRAINING),
+	[OUTPUT_DRAINING] = TO(OUTPUT_DONE),
+	[OUTPUT_DONE] = 0,
+};
+
+/* Every change of the output's state. */
+static void output_set(struct batch *b, enum batch_output_state to)
+{
+	assert(output_edges[b->out_state] & TO(to));
+	b->out_state = to;
+}
 
 /* --- recording --- */
 
@@ -331,12 +354,12 @@ static void say_losses(struct batch *b)
 /* Every item finished and every output written (or given up): tell the front end. */
 static void try_finish(struct batch *b)
 {
-	if (!b->draining)
+	if (b->out_state != OUTPUT_DRAINING)
 		return;
 	output_commit(b);
 	if (batch_files_pending(b) || ledger_len(&b->ledger))
 		return;
-	b->draining = false;
+	output_set(b, OUTPUT_DONE);
 	uv_timer_stop(&b->grace);
 	b->end_ns = now_ns();
 	say_losses(b);
@@ -347,10 +370,7 @@ static void try_finish(struct batch *b)
 void batch_output_settle(struct batch *b)
 {
 	output_commit(b);
-	if (b->out_throttled && !batch_files_full(b)) {
-		b->out_throttled = false;
-		batch_input_feed(b);
-	}
+	batch_input_output_drained(b);
 	try_finish(b);
 }
 
@@ -364,58 +384,88 @@ void batch_output_progress_cb(void *data)
  * without loss. */
 static bool outputs_all_written(struct batch *b)
 {
-	return ledger_len(&b->ledger) == 0 && !b->have_item && !pool_busy(b->pool) &&
+	return ledger_len(&b->ledger) == 0 && !b->held.seq && !pool_busy(b->pool) &&
 	       b->ro_held == 0;
+}
+
+void batch_output_stdout_lost(struct batch *b)
+{
+	if (b->out_state == OUTPUT_OPEN || b->out_state == OUTPUT_CLOSED_IDLE)
+		output_set(b, OUTPUT_CLOSED);
+	b->output_closed = true;
+	batch_error(b, "standard output was closed: stopping the batch");
+	batch_stop(b, VIEW_STOP_TERMINATE, NULL);
+}
+
+/* Stdout's reader left (-EPIPE). */
+static void stdout_reader_left(struct batch *b)
+{
+	/* Whatever its writes took before is recorded first. */
+	b->stdout_f.error = -EPIPE;
+	output_commit(b);
+	if (!outputs_all_written(b))
+		batch_output_stdout_lost(b);
+	else if (b->out_state == OUTPUT_OPEN)
+		/* A reader that took everything and left (| head -n N): nothing is lost unless
+		 * more input comes (read_one in batch_input.c sees to that). Once the output is
+		 * given up or the pool has finished, no more comes. */
+		output_set(b, OUTPUT_CLOSED_IDLE);
+}
+
+/* Stdout could not be written: said once; the batch goes on without it. */
+static void stdout_failed(struct batch *b, int err)
+{
+	if (!b->write_error)
+		b->write_error = err;
+	b->stdout_f.error = err;
+	if (err == -EBADF)
+		batch_error(b, "standard output is closed: the outputs are not written");
+	else
+		batch_error(b, "writing standard output: %s (further output is not written)",
+			    strerror(-err));
 }
 
 void batch_output_failed_cb(void *data, int err)
 {
 	struct batch_file *f = data;
 	struct batch *b = f->b;
-	if (f != &b->stdout_f) {
+	if (f != &b->stdout_f)
 		batch_file_failed(f, err);
-		batch_output_settle(b);
-		return;
-	}
-	if (err == -EPIPE) {
-		/* Whatever its writes took before is recorded first. */
-		b->stdout_f.error = err;
-		output_commit(b);
-		if (outputs_all_written(b)) {
-			/* A reader that took everything and left (| head -n N): nothing is lost
-			 * unless more input comes (batch_input_feed sees to that). */
-			b->out_idle_closed = true;
-		} else {
-			b->output_closed = true;
-			batch_error(b, "standard output was closed: stopping the batch");
-			batch_stop(b, VIEW_STOP_TERMINATE, NULL);
-		}
-	} else {
-		if (!b->write_error)
-			b->write_error = err;
-		b->stdout_f.error = err;
-		if (err == -EBADF)
-			batch_error(b, "standard output is closed: the outputs are not written");
-		else
-			batch_error(b,
-				    "writing standard output: %s (further output is not written)",
-				    strerror(-err));
-	}
+	else if (err == -EPIPE)
+		stdout_reader_left(b);
+	else
+		stdout_failed(b, err);
 	batch_output_settle(b);
 }
 
-/* Stop waiting for readers: what each file takes now is written, the rest dropped (and the
- * items whose output that was are left out of the joblog). */
-static void give_up(struct batch *b)
+static void give_files_up(struct batch *b)
 {
-	if (b->gave_up)
-		return;
-	b->gave_up = true;
 	uv_timer_stop(&b->grace);
 	struct batch_file *files[] = BATCH_FILES(b);
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 		if (files[i]->out)
 			output_give_up(files[i]->out);
+}
+
+/* Stop waiting for readers: what each file takes now is written, the rest dropped (and the
+ * items whose output that was are left out of the joblog). While the pool runs the output is
+ * OUTPUT_GIVEN_UP from now on; once it has finished, what is left is dropped and the batch
+ * ends at once. */
+static void give_up(struct batch *b)
+{
+	switch (b->out_state) {
+	case OUTPUT_OPEN:
+	case OUTPUT_CLOSED_IDLE:
+	case OUTPUT_CLOSED:
+		output_set(b, OUTPUT_GIVEN_UP);
+		break;
+	case OUTPUT_DRAINING:
+		break;
+	case OUTPUT_GIVEN_UP:
+	case OUTPUT_DONE:
+		return;
+	}
+	give_files_up(b);
 	batch_output_settle(b);
 }
 
@@ -426,15 +476,16 @@ static void grace_cb(uv_timer_t *t)
 
 void batch_output_pool_finished(struct batch *b)
 {
+	bool given_up = b->out_state == OUTPUT_GIVEN_UP;
 	if (b->cfg->keep_order)
 		reorder_drain(b);
 	batch_files_flush(b);
 	/* A slow reader may not have taken all of the output yet: finish when it has (after a
 	 * stop, STOP_GRACE_MS at most). */
-	b->draining = true;
+	output_set(b, OUTPUT_DRAINING);
 	if (b->stop >= VIEW_STOP_TERMINATE)
 		uv_timer_start(&b->grace, grace_cb, STOP_GRACE_MS, 0);
-	if (b->stop >= VIEW_STOP_KILL)
+	if (b->stop >= VIEW_STOP_KILL && !given_up)
 		give_up(b);
 	batch_output_settle(b);
 }
@@ -443,7 +494,7 @@ void batch_output_stopping(struct batch *b, enum view_stop how)
 {
 	if (how == VIEW_STOP_TERMINATE) {
 		/* Output a reader has not taken waits a little once the pool has finished. */
-		if (b->draining && !uv_is_active((uv_handle_t *)&b->grace) && !b->gave_up)
+		if (b->out_state == OUTPUT_DRAINING && !uv_is_active((uv_handle_t *)&b->grace))
 			uv_timer_start(&b->grace, grace_cb, STOP_GRACE_MS, 0);
 	} else if (how == VIEW_STOP_KILL) {
 		give_up(b);

@@ -692,6 +692,29 @@ static void test_batch_reader_leaving_after_every_output_is_no_error(void **stat
 	assert_int_equal(exit_status(f), 0);
 }
 
+static int step_reader_leaves_idle_then_more_comes(struct fixture *f)
+{
+	return step_reader_leaves_idle(f, true);
+}
+
+/* More input after the reader took everything and left: its output could go nowhere, so the
+ * batch stops, and says so once, whatever else was read. */
+static void test_batch_item_read_after_the_reader_left_stops_the_batch_once(void **state)
+{
+	struct fixture *f = *state;
+	const char *in = items_pipe(f);
+	parse(f, (const char *[]){"-j", "2", "-k", "-a", in, "--builtin", "square", NULL});
+	stdout_pipe(f);
+	f->reading = true;
+	run_batch(f, step_reader_leaves_idle_then_more_comes);
+	assert_true(f->sum.output_closed);
+	assert_int_equal(f->sum.done, 3);
+	assert_int_equal(count_errors(f, "standard output was closed: stopping the batch"), 1);
+	assert_int_equal(f->closed_notices, 1);
+	/* Nothing failed, but an item's output had nowhere to go. */
+	assert_int_equal(exit_status(f), 255);
+}
+
 /* --- stopping --- */
 
 /* batch.c's STOP_GRACE_MS: how long a terminate lets a stalled reader hold up the end. */
@@ -772,6 +795,9 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_batch_reader_leaving_after_every_output_is_no_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_batch_item_read_after_the_reader_left_stops_the_batch_once, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_batch_terminate_gives_a_stalled_reader_a_grace_then_gives_up, setup,
 			teardown),
