@@ -31,7 +31,8 @@ void job_output_reset(struct job_output *o, int spool_dirfd, uint64_t seq, uint3
 	o->err = 0;
 	o->last = '\n';
 	o->spool_dirfd = spool_dirfd;
-	snprintf(o->spool_name, sizeof(o->spool_name), "%llu.%u", (unsigned long long)seq, attempt);
+	o->seq = seq;
+	o->attempt = attempt;
 }
 
 /* Write what waits in mem to the spool file; the first failure cuts the output there. */
@@ -50,8 +51,10 @@ void job_output_spill(struct job_output *o, const void *p, size_t n)
 	if (o->err || !n)
 		return; /* cut: what comes after the failure is dropped */
 	if (o->fd < 0) {
+		char name[48];
+		snprintf(name, sizeof(name), "%llu.%u", (unsigned long long)o->seq, o->attempt);
 		o->fd = o->spool_dirfd < 0 ? -1
-					   : openat(o->spool_dirfd, o->spool_name,
+					   : openat(o->spool_dirfd, name,
 						    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (o->fd < 0) {
 			/* Nowhere to spill: the output is cut at what memory holds. */

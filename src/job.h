@@ -40,8 +40,10 @@ struct job_output {
 	uint64_t len;	/* bytes written, in all */
 	int err;	/* the first error spilling (-errno): the output is cut where it happened */
 	char last;	/* the last byte kept */
-	int spool_dirfd; /* set by the worker: the spool directory, -1 when there is none */
-	char spool_name[48];
+	int spool_dirfd;  /* set by the worker: the spool directory, -1 when there is none */
+	uint64_t seq;	  /* the item, and its attempt: the spool file is "SEQ.ATTEMPT", named */
+	uint32_t attempt; /* only when it is made (a printf per item was a quarter of a trivial
+			     item's cost) */
 };
 
 /* Bytes of an output kept in memory before it spills; less than the RESULT ring takes. */
@@ -60,11 +62,11 @@ static inline void job_output_write(struct job_output *o, const void *p, size_t 
 	}
 	job_output_spill(o, p, n);
 }
-/* Start an item's output: empty, in memory, spilling (if it must) to spool_name in the spool
+/* Start an item's output: empty, in memory, spilling (if it must) to "SEQ.ATTEMPT" in the spool
  * directory. */
 void job_output_reset(struct job_output *o, int spool_dirfd, uint64_t seq, uint32_t attempt);
 /* The item is over: what waits is written to the spool file, which is closed. Returns true
- * when the output is in the file (spool_name), false when it is in mem. */
+ * when the output is in the file ("SEQ.ATTEMPT"), false when it is in mem. */
 bool job_output_finish(struct job_output *o);
 void job_output_free(struct job_output *o);
 
