@@ -49,10 +49,13 @@ fi
 z=$(zombies_of_ours | tr '\n' ' ')
 [ -z "$z" ] || diag "zombies not reaped yet by PID 1 (pooltop is gone): $z"
 
+# Alive: its /proc entry still readable, under our name, and neither a zombie (Z) nor dying (X).
+# (A zombie reaped between two reads leaves nothing to read: gone, not alive.)
 left=
 for w in $workers; do
-	[ -d "/proc/$w" ] && [ "$(cat "/proc/$w/comm" 2>/dev/null)" = "$PT_NAME" ] &&
-		[ "$(awk '{ print $3 }' "/proc/$w/stat" 2>/dev/null)" != Z ] && left+=" $w"
+	st=$(awk '{ print $3 }' "/proc/$w/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ] &&
+		[ "$(cat "/proc/$w/comm" 2>/dev/null)" = "$PT_NAME" ] && left+=" $w"
 done
 is "$left" "" "every worker is dead"
 
