@@ -363,16 +363,11 @@ static void held_print(int fd, int err)
 	char buf[65536];
 	ssize_t n;
 	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
-		for (ssize_t off = 0; n > 0 && off < n;) {
-			ssize_t w = write(1, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				fprintf(stderr, "pooltop: writing the outputs to stdout: %s\n",
-					strerror(w < 0 ? errno : EIO));
-				return;
-			}
-			off += w;
+		int r = n > 0 ? write_all(1, buf, (size_t)n) : 0;
+		if (r < 0) {
+			fprintf(stderr, "pooltop: writing the outputs to stdout: %s\n",
+				strerror(-r));
+			return;
 		}
 	}
 }

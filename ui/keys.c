@@ -159,19 +159,6 @@ static int key_join_all(struct dash *d, int key)
 	return DASH_REDRAW;
 }
 
-/* T asks first, as q does; once the batch is terminating, T kills at once. */
-static int key_terminate_all(struct dash *d, int key)
-{
-	(void)key;
-	if (view_stopping(d->view) >= VIEW_STOP_TERMINATE) {
-		view_escalate(d->view, VIEW_STOP_TERMINATE, "T");
-		dash_message(d, "killing all workers (SIGKILL)");
-		return DASH_REDRAW;
-	}
-	d->mode = DASH_MODE_CONFIRM_TERMINATE;
-	return DASH_REDRAW;
-}
-
 static int key_terminate_all_yes(struct dash *d, int key)
 {
 	(void)key;
@@ -180,6 +167,15 @@ static int key_terminate_all_yes(struct dash *d, int key)
 		dash_message(d, "killing all workers (SIGKILL)");
 	else
 		dash_message(d, "terminating all workers (--term-seq: SIGTERM, then SIGKILL)");
+	return DASH_REDRAW;
+}
+
+/* T asks first, as q does; once the batch is terminating, T kills at once. */
+static int key_terminate_all(struct dash *d, int key)
+{
+	if (view_stopping(d->view) >= VIEW_STOP_TERMINATE)
+		return key_terminate_all_yes(d, key);
+	d->mode = DASH_MODE_CONFIRM_TERMINATE;
 	return DASH_REDRAW;
 }
 
