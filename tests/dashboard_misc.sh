@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 62
+plan 65
 
 TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +CPU% +RSS +AGE'
 
@@ -19,6 +19,10 @@ wait_until '[ "$(row_state 0)" = BUSY ]' 5 || diag "no BUSY row within 5 s"
 tm_keys '?'
 screen_like '^exit codes' 3 "? shows the help with its 'exit codes' legend"
 like "$SCREEN" '128\+N' "the help explains 128+N (a shell's view of a signal)"
+like "$SCREEN" 'AGE +how long the current item has run' "the help's legend says what AGE is"
+like "$SCREEN" 'ITEM +N:item, N its number in the input' "...and the N: before an item"
+tm_keys NPage
+screen_like '^ *q F10 +quit' 3 "PgDn scrolls the help on to the rest of the keys"
 tm_keys Escape
 screen_like "$TABLE_HEAD" 3 "Esc leaves the help: the table is back"
 
@@ -114,7 +118,7 @@ tm_keys Escape
 screen_until '! printf "%s\n" "$SCREEN" | grep -q "Terminate all workers" &&
 	[ "$(kids "$PID" | wc -l)" -eq 4 ]' 3 "T, Esc: cancelled, the 4 workers still run"
 # Keys htop users try: F1 is help, F10 quits (asking), an unbound key is said.
-tm_keys F1
+tm_keys F1 NPage
 screen_like '^ *\? F1 +this help' 3 "F1: the help"
 tm_keys F1
 tm_keys F10

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "format.h"
+#include "rows.h"
 #include "view.h"
 
 /* Colours: one X-macro table. NAME, foreground, attribute when there is no colour. */
@@ -43,6 +44,9 @@ enum dash_mode {
 	DASH_MODE_DETAIL,
 	DASH_MODE_CONFIRM_QUIT,
 	DASH_MODE_CONFIRM_TERMINATE,
+	DASH_MODE_SORT,	  /* the sort menu (F6) */
+	DASH_MODE_SEARCH, /* typing an item to find (/ F3) */
+	DASH_MODE_FILTER, /* typing the rows to keep (\ F4) */
 };
 
 #define DASH_LOG_KEPT  500
@@ -68,10 +72,19 @@ struct dash {
 	struct view_row *rows; /* DASH_MAX_SLOTS */
 	unsigned nrows;
 
-	/* The user's view. */
+	/* The user's view. The table shows the slots in order[0..norder): sorted and filtered
+	 * (rows.h). The selection is a slot: it follows its worker when the order changes. */
 	enum dash_mode mode;
+	unsigned *order; /* DASH_MAX_SLOTS */
+	unsigned norder;
+	struct rows_arrangement arrange;
+	char search[ROWS_TEXT_MAX]; /* the last text searched for (F3 finds it again) */
+	char entry[ROWS_TEXT_MAX];  /* the text being typed at the search or filter prompt */
+	unsigned menu_pos;	    /* the sort menu's highlighted column */
+	unsigned help_top;	    /* the help's first line shown */
+	bool header_says_order;	    /* the header has a line for the order and filter */
 	unsigned selected;
-	unsigned top;	     /* first row shown in the table */
+	unsigned top;	     /* first position shown in the table */
 	unsigned table_rows; /* rows the table had at the last draw */
 	int table_y;	     /* where the table's first row was drawn */
 	uint64_t *tagged;    /* generation tagged per slot, 0 when not */
@@ -90,6 +103,11 @@ struct dash {
 /* dashboard.c */
 void dash_message(struct dash *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dash_snapshot(struct dash *d);
+/* Sort and filter the rows again (after a snapshot, or a change of order or filter). A selected
+ * worker the filter hides gives way to the first row shown. */
+void dash_arrange(struct dash *d);
+/* The selected worker's position in the table, or norder when none is shown. */
+unsigned dash_selected_pos(const struct dash *d);
 int dash_attr(const struct dash *d, enum dash_color c);
 /* The attribute a tone (format.h) is drawn with. */
 int dash_tone_attr(const struct dash *d, enum tone tone);
@@ -99,6 +117,11 @@ int dash_put_clean(const char *s, size_t n, int width);
 
 /* keys.c: handle one key; returns DASH_REDRAW_* flags. */
 int dash_key(struct dash *d, int key);
+/* Keys shared by the tables: move the selection among the rows shown; back to the workers. */
+int dash_key_move(struct dash *d, int key);
+int dash_key_back(struct dash *d, int key);
+/* The selected worker is shown in the table (the filter may hide it): keys act only then. */
+bool dash_selection_shown(const struct dash *d);
 
 /* A key and what it does; help lists the entries with a `keys` text. Tables end with fn NULL. */
 struct dash_binding {
@@ -113,13 +136,27 @@ struct dash_mode_def {
 	const char *name; /* for the help screen: "the workers" */
 	void (*draw)(struct dash *d, int y, int x, int h, int w);
 	const struct dash_binding *keys;
+	/* A key that is in none of the tables (the text typed at a prompt), or NULL. */
+	int (*other)(struct dash *d, int key);
 };
+/* keys_find.c: h, sorting, the search and the filter; the sort menu's and prompts' tables. */
+int dash_key_next_hung(struct dash *d, int key);
+int dash_key_search(struct dash *d, int key);
+int dash_key_filter(struct dash *d, int key);
+int dash_key_sort_step(struct dash *d, int key);
+int dash_key_sort_invert(struct dash *d, int key);
+int dash_key_sort_menu(struct dash *d, int key);
+int dash_key_prompt_type(struct dash *d, int key);
+extern const struct dash_binding dash_sort_keys[], dash_search_keys[], dash_filter_keys[];
+
 /* Indexed by enum dash_mode; and the keys every mode takes (Ctrl-C). */
 extern const struct dash_mode_def dash_modes[];
 extern const size_t dash_nmodes;
 extern const struct dash_binding *const dash_global_keys;
 
 /* The views: each draws inside the rectangle (y, x, h, w). */
+/* The table's order and filter in words, "" in slot order with every row shown. */
+void dash_arrangement_text(const struct dash *d, char *buf, size_t len);
 void view_header_draw(struct dash *d, int y, int x, int h, int w);
 void view_workers_draw(struct dash *d, int y, int x, int h, int w);
 void view_log_draw(struct dash *d, int y, int x, int h, int w);
@@ -128,5 +165,11 @@ void view_help_draw(struct dash *d, int y, int x, int h, int w);
 void view_main_draw(struct dash *d, int y, int x, int h, int w);
 void view_quit_draw(struct dash *d, int y, int x, int h, int w);
 void view_terminate_draw(struct dash *d, int y, int x, int h, int w);
+/* A dialog of n lines over the main screen, centred; the line at highlight (or none: -1) in
+ * normal video. */
+void dash_dialog_draw(struct dash *d, int y, int x, int rows, int cols, const char *const *lines,
+		      int n, int highlight);
+void view_sort_draw(struct dash *d, int y, int x, int h, int w);
+void view_prompt_draw(struct dash *d, int y, int x, int h, int w);
 
 #endif

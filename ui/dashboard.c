@@ -113,6 +113,22 @@ void dash_snapshot(struct dash *d)
 	d->nrows = view_snapshot(d->view, &d->totals, d->rows, DASH_MAX_SLOTS);
 	if (d->nrows && d->selected >= d->nrows)
 		d->selected = d->nrows - 1;
+	dash_arrange(d);
+}
+
+void dash_arrange(struct dash *d)
+{
+	d->norder = rows_arrange(d->rows, d->nrows, &d->arrange, d->order);
+	if (d->norder && dash_selected_pos(d) == d->norder)
+		d->selected = d->order[0];
+}
+
+unsigned dash_selected_pos(const struct dash *d)
+{
+	for (unsigned p = 0; p < d->norder; p++)
+		if (d->order[p] == d->selected)
+			return p;
+	return d->norder;
 }
 
 /* --- drawing --- */
@@ -382,6 +398,8 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 	d->stay = stay;
 	d->rows = xcalloc(DASH_MAX_SLOTS, sizeof(*d->rows));
 	d->tagged = xcalloc(DASH_MAX_SLOTS, sizeof(*d->tagged));
+	d->order = xcalloc(DASH_MAX_SLOTS, sizeof(*d->order));
+	d->arrange.sort = COL_NUM;
 	d->log = xcalloc(DASH_LOG_KEPT, sizeof(*d->log));
 	b->terminal_open = true; /* dashboard_available() opened it */
 	d->tty_fd = terminal_fd();
@@ -472,6 +490,7 @@ out:
 	terminal_close();
 	free(d->rows);
 	free(d->tagged);
+	free(d->order);
 	free(d->log);
 	free(b);
 	return status;

@@ -12,18 +12,16 @@
 #define CTRL_C	3
 #define KEY_ESC 27
 
-static unsigned dash_rows(const struct dash *d)
+/* Up, Down, pages, Home, End: move the selection among the rows shown, in their order. */
+int dash_key_move(struct dash *d, int key)
 {
-	return d->nrows;
-}
-
-static int key_move(struct dash *d, int key)
-{
-	unsigned n = dash_rows(d);
+	unsigned n = d->norder;
 	if (!n)
 		return DASH_REDRAW_NONE;
 	unsigned page = d->table_rows ? d->table_rows : 10;
-	unsigned s = d->selected;
+	unsigned s = dash_selected_pos(d);
+	if (s >= n)
+		s = 0;
 	switch (key) {
 	case KEY_UP:
 		s = s ? s - 1 : 0;
@@ -44,25 +42,14 @@ static int key_move(struct dash *d, int key)
 		s = n - 1;
 		break;
 	}
-	d->selected = s;
+	d->selected = d->order[s];
 	return DASH_REDRAW;
 }
 
-/* h: the next HUNG worker after the selected one, round the table; the header's count of hung
- * workers says when there is one to find. */
-static int key_next_hung(struct dash *d, int key)
+/* The selected worker when the table shows it: a key never acts on a row the user cannot see. */
+bool dash_selection_shown(const struct dash *d)
 {
-	(void)key;
-	unsigned n = dash_rows(d);
-	for (unsigned k = 1; k <= n; k++) {
-		unsigned i = (d->selected + k) % n;
-		if (d->rows[i].hung) {
-			d->selected = i;
-			return DASH_REDRAW;
-		}
-	}
-	dash_message(d, "no worker is HUNG");
-	return DASH_REDRAW;
+	return dash_selected_pos(d) < d->norder;
 }
 
 static int key_mouse(struct dash *d, int key)
@@ -72,15 +59,15 @@ static int key_mouse(struct dash *d, int key)
 	if (getmouse(&ev) != OK)
 		return DASH_REDRAW_NONE;
 	if (ev.bstate & BUTTON4_PRESSED)
-		return key_move(d, KEY_UP);
+		return dash_key_move(d, KEY_UP);
 	if (ev.bstate & BUTTON5_PRESSED)
-		return key_move(d, KEY_DOWN);
+		return dash_key_move(d, KEY_DOWN);
 	if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
 		return DASH_REDRAW_NONE; /* a release, another button */
 	int row = ev.y - d->table_y;
 	if (d->mode == DASH_MODE_MAIN && row >= 0 && (unsigned)row < d->table_rows &&
-	    d->top + (unsigned)row < dash_rows(d)) {
-		d->selected = d->top + (unsigned)row;
+	    d->top + (unsigned)row < d->norder) {
+		d->selected = d->order[d->top + (unsigned)row];
 		return DASH_REDRAW;
 	}
 	return DASH_REDRAW_NONE;
@@ -122,6 +109,8 @@ static int act(struct dash *d, enum view_command cmd, const char *done)
 			     stale ? " (others were replaced or gone: left alone)" : "");
 		return DASH_REDRAW;
 	}
+	if (!dash_selection_shown(d))
+		return DASH_REDRAW_NONE;
 	unsigned slot = d->selected;
 	const struct view_row *v = &d->rows[slot];
 	/* The generation of the row as it was drawn: a process started since is left alone. */
@@ -182,7 +171,7 @@ static int key_terminate_all(struct dash *d, int key)
 static int key_restart(struct dash *d, int key)
 {
 	(void)key;
-	if (!d->nrows)
+	if (!dash_selection_shown(d))
 		return DASH_REDRAW_NONE;
 	int r = view_command(d->view, VIEW_RESTART, d->selected, d->rows[d->selected].generation,
 			     0);
@@ -225,7 +214,7 @@ static int key_pause(struct dash *d, int key)
 static int key_tag(struct dash *d, int key)
 {
 	(void)key;
-	if (!d->nrows)
+	if (!dash_selection_shown(d))
 		return DASH_REDRAW_NONE;
 	unsigned s = d->selected;
 	if (d->tagged[s]) {
@@ -235,7 +224,7 @@ static int key_tag(struct dash *d, int key)
 		d->tagged[s] = d->rows[s].generation;
 		d->ntagged++;
 	}
-	return key_move(d, KEY_DOWN);
+	return dash_key_move(d, KEY_DOWN);
 }
 
 static int key_detail(struct dash *d, int key)
@@ -248,6 +237,7 @@ static int key_detail(struct dash *d, int key)
 static int key_help(struct dash *d, int key)
 {
 	(void)key;
+	d->help_top = 0;
 	d->mode = DASH_MODE_HELP;
 	return DASH_REDRAW;
 }
@@ -289,14 +279,23 @@ static int key_ctrl_c(struct dash *d, int key)
 }
 
 static const struct dash_binding main_keys[] = {
-	{KEY_UP, "Up Down PgUp PgDn Home End", "select a worker (mouse: click, wheel)", key_move},
-	{KEY_DOWN, NULL, NULL, key_move},
-	{KEY_PPAGE, NULL, NULL, key_move},
-	{KEY_NPAGE, NULL, NULL, key_move},
-	{KEY_HOME, NULL, NULL, key_move},
-	{KEY_END, NULL, NULL, key_move},
+	{KEY_UP, "Up Down PgUp PgDn Home End", "select a worker (mouse: click, wheel)",
+	 dash_key_move},
+	{KEY_DOWN, NULL, NULL, dash_key_move},
+	{KEY_PPAGE, NULL, NULL, dash_key_move},
+	{KEY_NPAGE, NULL, NULL, dash_key_move},
+	{KEY_HOME, NULL, NULL, dash_key_move},
+	{KEY_END, NULL, NULL, dash_key_move},
 	{KEY_MOUSE, NULL, NULL, key_mouse},
-	{'h', "h", "select the next HUNG worker", key_next_hung},
+	{'h', "h", "select the next HUNG worker", dash_key_next_hung},
+	{'/', "/ F3", "search ITEM (F3: the next match)", dash_key_search},
+	{KEY_F(3), NULL, NULL, dash_key_search},
+	{'\\', "\\ F4", "filter the rows: a state (hung, busy...) or item text", dash_key_filter},
+	{KEY_F(4), NULL, NULL, dash_key_filter},
+	{'<', "< > F6", "sort by the previous / next column; F6: choose", dash_key_sort_step},
+	{'>', NULL, NULL, dash_key_sort_step},
+	{KEY_F(6), NULL, NULL, dash_key_sort_menu},
+	{'I', "I", "invert the sort order", dash_key_sort_invert},
 	{'t', "t", "terminate: SIGTERM (Process.terminate(); exits -15, no fini)", key_terminate},
 	{'k', "k", "kill: SIGKILL (Process.kill(); exits -9)", key_kill},
 	{'j', "j", "join: finish the item, run fini, exit 0, not respawned", key_join},
@@ -319,34 +318,67 @@ static const struct dash_binding main_keys[] = {
 };
 
 /* Back to the workers. */
-static int key_back(struct dash *d, int key)
+int dash_key_back(struct dash *d, int key)
 {
 	(void)key;
 	d->mode = DASH_MODE_MAIN;
 	return DASH_REDRAW;
 }
 
+static int key_help_scroll(struct dash *d, int key)
+{
+	unsigned page = LINES > 4 ? (unsigned)LINES - 3 : 1, t = d->help_top;
+	switch (key) {
+	case KEY_UP:
+		t = t ? t - 1 : 0;
+		break;
+	case KEY_DOWN:
+		t++;
+		break;
+	case KEY_PPAGE:
+		t = t > page ? t - page : 0;
+		break;
+	case KEY_NPAGE:
+		t += page;
+		break;
+	case KEY_HOME:
+		t = 0;
+		break;
+	case KEY_END:
+		t = 10000; /* the draw keeps the last page in view */
+		break;
+	}
+	d->help_top = t;
+	return DASH_REDRAW;
+}
+
 static const struct dash_binding help_keys[] = {
-	{KEY_ESC, "Esc ? F1 q Enter Left", "back to the workers", key_back},
-	{'?', NULL, NULL, key_back},
-	{KEY_F(1), NULL, NULL, key_back},
-	{'q', NULL, NULL, key_back},
-	{'\r', NULL, NULL, key_back},
-	{'\n', NULL, NULL, key_back},
-	{KEY_ENTER, NULL, NULL, key_back},
-	{KEY_LEFT, NULL, NULL, key_back},
+	{KEY_UP, "Up Down PgUp PgDn Home End", "scroll", key_help_scroll},
+	{KEY_DOWN, NULL, NULL, key_help_scroll},
+	{KEY_PPAGE, NULL, NULL, key_help_scroll},
+	{KEY_NPAGE, NULL, NULL, key_help_scroll},
+	{KEY_HOME, NULL, NULL, key_help_scroll},
+	{KEY_END, NULL, NULL, key_help_scroll},
+	{KEY_ESC, "Esc ? F1 q Enter Left", "back to the workers", dash_key_back},
+	{'?', NULL, NULL, dash_key_back},
+	{KEY_F(1), NULL, NULL, dash_key_back},
+	{'q', NULL, NULL, dash_key_back},
+	{'\r', NULL, NULL, dash_key_back},
+	{'\n', NULL, NULL, dash_key_back},
+	{KEY_ENTER, NULL, NULL, dash_key_back},
+	{KEY_LEFT, NULL, NULL, dash_key_back},
 	{0, NULL, NULL, NULL},
 };
 
 static const struct dash_binding detail_keys[] = {
-	{KEY_UP, "Up Down", "the previous / next worker", key_move},
-	{KEY_DOWN, NULL, NULL, key_move},
-	{KEY_ESC, "Esc q Enter Left", "back to the workers", key_back},
-	{'q', NULL, NULL, key_back},
-	{'\r', NULL, NULL, key_back},
-	{'\n', NULL, NULL, key_back},
-	{KEY_ENTER, NULL, NULL, key_back},
-	{KEY_LEFT, NULL, NULL, key_back},
+	{KEY_UP, "Up Down", "the previous / next worker", dash_key_move},
+	{KEY_DOWN, NULL, NULL, dash_key_move},
+	{KEY_ESC, "Esc q Enter Left", "back to the workers", dash_key_back},
+	{'q', NULL, NULL, dash_key_back},
+	{'\r', NULL, NULL, dash_key_back},
+	{'\n', NULL, NULL, dash_key_back},
+	{KEY_ENTER, NULL, NULL, dash_key_back},
+	{KEY_LEFT, NULL, NULL, dash_key_back},
 	{0, NULL, NULL, NULL},
 };
 
@@ -375,10 +407,10 @@ static const struct dash_binding quit_keys[] = {
 	{'J', NULL, NULL, key_quit_join},
 	{'t', "t", "terminate all now (--term-seq), then quit", key_quit_terminate},
 	{'T', NULL, NULL, key_quit_terminate},
-	{KEY_ESC, "Esc n c q", "cancel", key_back},
-	{'n', NULL, NULL, key_back},
-	{'c', NULL, NULL, key_back},
-	{'q', NULL, NULL, key_back},
+	{KEY_ESC, "Esc n c q", "cancel", dash_key_back},
+	{'n', NULL, NULL, dash_key_back},
+	{'c', NULL, NULL, dash_key_back},
+	{'q', NULL, NULL, dash_key_back},
 	{0, NULL, NULL, NULL},
 };
 
@@ -388,9 +420,9 @@ static const struct dash_binding terminate_keys[] = {
 	{'\r', NULL, NULL, key_terminate_all_yes},
 	{'\n', NULL, NULL, key_terminate_all_yes},
 	{KEY_ENTER, NULL, NULL, key_terminate_all_yes},
-	{KEY_ESC, "Esc n q", "cancel", key_back},
-	{'n', NULL, NULL, key_back},
-	{'q', NULL, NULL, key_back},
+	{KEY_ESC, "Esc n q", "cancel", dash_key_back},
+	{'n', NULL, NULL, dash_key_back},
+	{'q', NULL, NULL, dash_key_back},
 	{0, NULL, NULL, NULL},
 };
 
@@ -407,6 +439,11 @@ const struct dash_mode_def dash_modes[] = {
 	[DASH_MODE_CONFIRM_QUIT] = {"the quit dialog", view_quit_draw, quit_keys},
 	[DASH_MODE_CONFIRM_TERMINATE] = {"the terminate-all dialog", view_terminate_draw,
 					 terminate_keys},
+	[DASH_MODE_SORT] = {"the sort menu", view_sort_draw, dash_sort_keys},
+	[DASH_MODE_SEARCH] = {"the search prompt", view_prompt_draw, dash_search_keys,
+			      dash_key_prompt_type},
+	[DASH_MODE_FILTER] = {"the filter prompt", view_prompt_draw, dash_filter_keys,
+			      dash_key_prompt_type},
 };
 const size_t dash_nmodes = ARRAY_SIZE(dash_modes);
 const struct dash_binding *const dash_global_keys = global_keys;
@@ -431,6 +468,8 @@ int dash_key(struct dash *d, int key)
 	if (found)
 		return r;
 	r = dash_dispatch(dash_modes[d->mode].keys, d, key, &found);
+	if (!found && dash_modes[d->mode].other)
+		return dash_modes[d->mode].other(d, key);
 	/* Said, not ignored: a user of htop tries F-keys, letters and / first. (Not punctuation
 	 * or digits: the pieces of an escape sequence split by a slow read are those.) */
 	bool sayable = (key >= KEY_F(1) && key <= KEY_F(24)) || (key < 128 && isalpha(key)) ||

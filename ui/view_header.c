@@ -10,6 +10,7 @@ void view_header_draw(struct dash *d, int y, int x, int h, int w)
 {
 	const struct view_totals *t = &d->totals;
 	char line[512];
+	d->header_says_order = false;
 	/* Line 1: what runs. */
 	move(y, x);
 	attron(dash_attr(d, DASH_COLOR_TITLE));
@@ -61,6 +62,15 @@ void view_header_draw(struct dash *d, int y, int x, int h, int w)
 	}
 	if (h < 3)
 		return;
+	if (h >= 4 && w >= 60) {
+		d->header_says_order = true;
+		/* Line 4, at the right: how the table is arranged. */
+		char how[160];
+		dash_arrangement_text(d, how, sizeof(how));
+		int n = (int)strlen(how);
+		if (n)
+			mvaddnstr(y + 3, x + MAX(0, w - n), how, w);
+	}
 	/* Line 3: rates, ETA, progress. */
 	char now[32], avg[32], el[32], eta[32];
 	format_rate(now, sizeof(now), t->rate_now);

@@ -66,9 +66,8 @@ void view_main_draw(struct dash *d, int y, int x, int rows, int cols)
 	}
 }
 
-/* A dialog of lines over the main screen, centred. */
-static void dialog_draw(struct dash *d, int y0, int x0, int rows, int cols,
-			const char *const *lines, int n)
+void dash_dialog_draw(struct dash *d, int y0, int x0, int rows, int cols, const char *const *lines,
+		      int n, int highlight)
 {
 	view_main_draw(d, y0, x0, rows, cols);
 	int w = 58, h = n + 2;
@@ -80,8 +79,12 @@ static void dialog_draw(struct dash *d, int y0, int x0, int rows, int cols,
 		move(y + i, x);
 		for (int k = 0; k < w; k++)
 			addch(' ');
-		if (i >= 1 && i - 1 < n)
+		if (i >= 1 && i - 1 < n) {
+			if (i - 1 == highlight)
+				attroff(A_REVERSE);
 			mvaddnstr(y + i, x + 2, lines[i - 1], w - 4);
+			attron(A_REVERSE);
+		}
 	}
 	attroff(A_REVERSE);
 }
@@ -95,7 +98,7 @@ void view_quit_draw(struct dash *d, int y0, int x0, int rows, int cols)
 		"  t  terminate all now (SIGTERM), then quit",
 		"  Esc  cancel",
 	};
-	dialog_draw(d, y0, x0, rows, cols, lines, (int)ARRAY_SIZE(lines));
+	dash_dialog_draw(d, y0, x0, rows, cols, lines, (int)ARRAY_SIZE(lines), -1);
 }
 
 void view_terminate_draw(struct dash *d, int y0, int x0, int rows, int cols)
@@ -109,5 +112,5 @@ void view_terminate_draw(struct dash *d, int y0, int x0, int rows, int cols)
 		"  y T Enter  terminate all",
 		"  Esc n      cancel",
 	};
-	dialog_draw(d, y0, x0, rows, cols, lines, (int)ARRAY_SIZE(lines));
+	dash_dialog_draw(d, y0, x0, rows, cols, lines, (int)ARRAY_SIZE(lines), -1);
 }

@@ -66,6 +66,21 @@ static void draw_row(struct dash *d, unsigned i, int y, int x, int w, const bool
 		attroff(A_REVERSE);
 }
 
+/* What the table's order and filter are, for the title row: "sorted by AGE  filter hung: 2 of
+ * 48", or "" in slot order with every row. */
+void dash_arrangement_text(const struct dash *d, char *buf, size_t len)
+{
+	const struct rows_arrangement *a = &d->arrange;
+	buf[0] = '\0';
+	size_t n = 0;
+	if (a->sort != COL_NUM || a->invert)
+		n = (size_t)snprintf(buf, len, "sorted by %s%s", columns[a->sort].title,
+				     a->invert ? " (inverted)" : "");
+	if (a->filter[0] && n < len)
+		snprintf(buf + n, len - n, "%sfilter \"%s\": %u of %u", n ? "  " : "", a->filter,
+			 d->norder, d->nrows);
+}
+
 void view_workers_draw(struct dash *d, int y, int x, int h, int w)
 {
 	bool show[NCOLUMNS];
@@ -73,23 +88,52 @@ void view_workers_draw(struct dash *d, int y, int x, int h, int w)
 	move(y, x);
 	attron(A_BOLD | A_UNDERLINE);
 	addstr("  ");
-	for (int c = 0; c < NCOLUMNS; c++)
-		if (show[c])
-			put_cell(columns[c].title, columns[c].width, columns[c].right, 0);
-	for (int cx = getcurx(stdscr), i = 0; cx < x + w; cx++, i++)
-		addch(i < 4 ? "ITEM"[i] : ' ');
+	for (int c = 0; c < NCOLUMNS; c++) {
+		if (!show[c])
+			continue;
+		/* The sort column's title in reverse, as htop marks it. */
+		bool sorted = (enum column)c == d->arrange.sort &&
+			      (d->arrange.sort != COL_NUM || d->arrange.invert);
+		put_cell(columns[c].title, columns[c].width, columns[c].right,
+			 sorted ? A_REVERSE : 0);
+	}
+	/* When the header has no line for it. */
+	char how[160] = "";
+	if (!d->header_says_order)
+		dash_arrangement_text(d, how, sizeof(how));
+	int cx0 = getcurx(stdscr), room = x + w - cx0;
+	int hl = (int)strlen(how);
+	for (int cx = cx0, i = 0; cx < x + w; cx++, i++) {
+		/* ITEM at the left of its column, the order and filter at the right. */
+		int from_end = x + w - cx;
+		if (hl && room >= hl + 6 && from_end <= hl)
+			addch((unsigned char)how[hl - from_end]);
+		else
+			addch(i < 4 ? "ITEM"[i] : ' ');
+	}
 	attroff(A_BOLD | A_UNDERLINE);
 
 	unsigned rows = h > 1 ? (unsigned)(h - 1) : 0;
 	d->table_rows = rows;
 	d->table_y = y + 1;
 	/* Keep the selection in view. */
-	if (d->selected < d->top)
-		d->top = d->selected;
-	if (rows && d->selected >= d->top + rows)
-		d->top = d->selected - rows + 1;
-	if (d->top + rows > d->nrows)
-		d->top = d->nrows > rows ? d->nrows - rows : 0;
-	for (unsigned r = 0; r < rows && d->top + r < d->nrows; r++)
-		draw_row(d, d->top + r, y + 1 + (int)r, x, w, show);
+	unsigned sel = dash_selected_pos(d);
+	if (sel < d->norder) {
+		if (sel < d->top)
+			d->top = sel;
+		if (rows && sel >= d->top + rows)
+			d->top = sel - rows + 1;
+	}
+	if (d->top + rows > d->norder)
+		d->top = d->norder > rows ? d->norder - rows : 0;
+	for (unsigned r = 0; r < rows && d->top + r < d->norder; r++)
+		draw_row(d, d->order[d->top + r], y + 1 + (int)r, x, w, show);
+	if (!d->norder && d->nrows && rows) {
+		char b[128];
+		snprintf(b, sizeof(b), "  no worker matches the filter \"%s\" (\\ Esc clears it)",
+			 d->arrange.filter);
+		attron(dash_attr(d, DASH_COLOR_DIM));
+		mvaddnstr(y + 1, x, b, w);
+		attroff(dash_attr(d, DASH_COLOR_DIM));
+	}
 }
