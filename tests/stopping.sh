@@ -6,7 +6,7 @@
 # shellcheck disable=SC2016 # wait_for takes code in single quotes.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 42
+plan 43
 
 ptname
 STUBBORN=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_stubborn.so
@@ -204,6 +204,8 @@ like "$(cat "$T/usr.err")" '^pooltop: [0-9]+ done, [0-9]+ failed, [0-9]+ running
 	"SIGUSR1: a status line on stderr"
 like "$(tr '\r' '\n' <"$T/usr.err")" '^.\[Kpooltop: [0-9]+ done' \
 	"SIGUSR2: the progress line turned on (stderr is not a terminal)"
+like "$(tr '\r' '\n' <"$T/usr.err")" '^.\[Kpooltop: [0-9]+ done, .* \| [0-9]+% ETA ([0-9.]+s|[0-9]+m[0-9]+s)$' \
+	"the progress line has the percentage done and the ETA"
 
 # A file-size limit: the write fails with EFBIG, said in one line; nothing is killed.
 (

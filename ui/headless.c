@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "format.h"
 #include "view.h"
 #include "summary.h"
 #include "util.h"
@@ -52,17 +53,23 @@ static void event_cb(void *data, const struct view_event *ev)
 	fprintf(stderr, "pooltop: %s\n", ev->text);
 }
 
-/* The batch in one line: counts, workers, rate. */
+/* The batch in one line: counts, workers, rate, and as GNU parallel's --bar and --eta, how
+ * far it is (a + while input is still read: the total may grow) and the time left. */
 static void status_line(struct headless *h, const char *prefix, const char *suffix)
 {
 	struct view_totals tot;
 	view_snapshot(h->view, &tot, NULL, 0);
+	uint64_t finished = tot.done + tot.failed;
+	double pct = tot.submitted ? 100.0 * (double)finished / (double)tot.submitted : 0;
+	char eta[32];
+	format_eta(eta, sizeof(eta), &tot);
 	fprintf(stderr,
 		"%spooltop: %llu done, %llu failed, %llu running, %llu queued%s | %u/%u "
-		"workers | %.0f/s%s",
+		"workers | %.0f/s | %.0f%%%s ETA %s%s",
 		prefix, (unsigned long long)tot.done, (unsigned long long)tot.failed,
 		(unsigned long long)tot.running, (unsigned long long)tot.queued,
-		tot.input_ended ? "" : "+", tot.alive, tot.size, tot.rate_now, suffix);
+		tot.input_ended ? "" : "+", tot.alive, tot.size, tot.rate_now, pct,
+		tot.input_ended ? "" : "+", eta, suffix);
 }
 
 static void progress_cb(uv_timer_t *t)
