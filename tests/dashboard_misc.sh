@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 65
+plan 67
 
 TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +CPU% +RSS +AGE'
 
@@ -220,4 +220,16 @@ screen_like 'Work remains\. Quit how\?' 3 "demo, q: asks how to quit"
 tm_keys t
 wait_exit 5
 if [ "$RC" != timeout ]; then ok "demo, q, t: pooltop exits ($RC)"; else not_ok "demo, q, t: pooltop exits"; fi
+tm_stop
+
+# --- the header's graphs: items done and failed per 2 s, UTF-8 blocks or ASCII -----------------
+items=()
+for i in $(seq 400); do if [ $((i % 3)) = 0 ]; then items+=(fail); else items+=("sleep:$(scaled_ms 40)"); fi; done
+LC_ALL=C tm_start graphs -j 2 --builtin demo ::: "${items[@]}"
+screen_like '^done \| *[._~=+*#-]+\| max [0-9.]+/s +failed \| *[._~=+*#-]+\| max' 10 \
+	"C locale: the header graphs items done and failed in ASCII marks, with the peak rates"
+tm_stop
+LC_ALL=C.UTF-8 tm_start graphs8 -j 2 --builtin demo ::: "${items[@]}"
+screen_like '^done \| *[▁▂▃▄▅▆▇█]+\| max [0-9.]+/s +failed \| *[▁▂▃▄▅▆▇█]+\| max' 10 \
+	"UTF-8 locale: the graphs are drawn with block marks"
 tm_stop

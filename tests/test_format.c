@@ -83,6 +83,28 @@ static void test_format_eta_says_what_it_can_tell(void **state)
 	assert_string_equal(b, "0s");
 }
 
+static void test_format_spark_scales_to_the_largest(void **state)
+{
+	(void)state;
+	char b[64];
+	const uint32_t v[] = {0, 1, 4, 8, 100};
+	/* 0 blank, 1 of 100 still a mark, 100 the top one. */
+	assert_int_equal(format_spark(v, 5, false, b, sizeof(b)), 5);
+	assert_string_equal(b, " ...#");
+	assert_int_equal(format_spark(v, 5, true, b, sizeof(b)), 5);
+	assert_string_equal(b, " \u2581\u2581\u2581\u2588");
+	const uint32_t w[] = {1, 2, 3, 4, 5, 6, 7, 8};
+	format_spark(w, 8, false, b, sizeof(b));
+	assert_string_equal(b, "._-~=+*#");
+	format_spark(w, 8, true, b, sizeof(b));
+	assert_string_equal(b, "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588");
+	/* Whole marks only: 3 bytes of room and a NUL take no more than one block. */
+	assert_int_equal(format_spark(w, 8, true, b, 4), 1);
+	assert_int_equal(strlen(b), 3);
+	assert_int_equal(format_spark(w, 0, true, b, sizeof(b)), 0);
+	assert_string_equal(b, "");
+}
+
 static void test_format_run_state_words(void **state)
 {
 	(void)state;
@@ -189,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_format_bytes_picks_the_unit),
 		cmocka_unit_test(test_format_rate_picks_precision_and_unit),
 		cmocka_unit_test(test_format_eta_says_what_it_can_tell),
+		cmocka_unit_test(test_format_spark_scales_to_the_largest),
 		cmocka_unit_test(test_format_run_state_words),
 		cmocka_unit_test(test_columns_format_each_cell_with_its_tone),
 		cmocka_unit_test(test_columns_fit_drop_the_least_useful_first),

@@ -49,7 +49,11 @@ enum dash_mode {
 	DASH_MODE_FILTER, /* typing the rows to keep (\ F4) */
 };
 
-#define DASH_LOG_KEPT  500
+#define DASH_LOG_KEPT 500
+/* The header's graphs: items finished (and failed) per DASH_SPARK_S seconds, the last
+ * DASH_SPARK of them (four minutes). */
+#define DASH_SPARK     120
+#define DASH_SPARK_S   2
 #define DASH_MAX_SLOTS POOLTOP_MAX_WORKERS
 
 struct dash_log_line {
@@ -95,6 +99,13 @@ struct dash {
 	bool finished;
 	bool stay;	       /* keep the screen after the batch ends, until q */
 	const char *out_where; /* where the items' outputs go, for the footer ("out: stdout") */
+
+	/* The graphs' history: a ring, oldest at spark_pos once full. */
+	uint32_t spark_done[DASH_SPARK], spark_failed[DASH_SPARK];
+	unsigned spark_pos, spark_n;
+	uint64_t spark_bucket;			     /* the period being counted */
+	uint64_t spark_base_done, spark_base_failed; /* the counts when it began */
+	bool utf8;				     /* the terminal takes UTF-8: block graphs */
 
 	struct dash_log_line *log; /* a ring of DASH_LOG_KEPT */
 	unsigned log_pos, log_n;

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,9 +109,30 @@ int dash_put_clean(const char *s, size_t n, int width)
 	return used;
 }
 
+/* Count the items finished in each DASH_SPARK_S of the run, for the header's graphs. A period
+ * with no snapshot (the loop was busy) counts with the next. */
+static void spark_sample(struct dash *d)
+{
+	const struct view_totals *t = &d->totals;
+	uint64_t bucket = t->elapsed_ns / (DASH_SPARK_S * NS_PER_S);
+	while (d->spark_bucket < bucket) {
+		d->spark_done[d->spark_pos] =
+			(uint32_t)MIN(t->done - d->spark_base_done, UINT32_MAX);
+		d->spark_failed[d->spark_pos] =
+			(uint32_t)MIN(t->failed - d->spark_base_failed, UINT32_MAX);
+		d->spark_pos = (d->spark_pos + 1) % DASH_SPARK;
+		if (d->spark_n < DASH_SPARK)
+			d->spark_n++;
+		d->spark_base_done = t->done;
+		d->spark_base_failed = t->failed;
+		d->spark_bucket++;
+	}
+}
+
 void dash_snapshot(struct dash *d)
 {
 	d->nrows = view_snapshot(d->view, &d->totals, d->rows, DASH_MAX_SLOTS);
+	spark_sample(d);
 	if (d->nrows && d->selected >= d->nrows)
 		d->selected = d->nrows - 1;
 	dash_arrange(d);
@@ -400,6 +422,8 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 	d->tagged = xcalloc(DASH_MAX_SLOTS, sizeof(*d->tagged));
 	d->order = xcalloc(DASH_MAX_SLOTS, sizeof(*d->order));
 	d->arrange.sort = COL_NUM;
+	const char *codeset = nl_langinfo(CODESET);
+	d->utf8 = codeset && !strcmp(codeset, "UTF-8");
 	d->log = xcalloc(DASH_LOG_KEPT, sizeof(*d->log));
 	b->terminal_open = true; /* dashboard_available() opened it */
 	d->tty_fd = terminal_fd();

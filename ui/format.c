@@ -70,6 +70,32 @@ const char *format_run_state(const struct view_totals *t)
 	return "RUNNING";
 }
 
+size_t format_spark(const uint32_t *vals, size_t n, bool utf8, char *buf, size_t len)
+{
+	static const char ascii[] = "._-~=+*#";
+	uint32_t max = 0;
+	for (size_t i = 0; i < n; i++)
+		max = MAX(max, vals[i]);
+	size_t at = 0, k = 0, mark = utf8 ? 3 : 1;
+	for (; k < n && at + mark < len; k++) {
+		/* 1..8, rounded up: a single item is seen. */
+		unsigned level = vals[k] ? (unsigned)(((uint64_t)vals[k] * 8 + max - 1) / max) : 0;
+		if (!level) {
+			buf[at++] = ' ';
+		} else if (utf8) {
+			/* U+2580 + level, in UTF-8: E2 96 80+level. */
+			buf[at++] = (char)0xe2;
+			buf[at++] = (char)0x96;
+			buf[at++] = (char)(0x80 + level);
+		} else {
+			buf[at++] = ascii[level - 1];
+		}
+	}
+	if (len)
+		buf[at] = '\0';
+	return k;
+}
+
 enum tone exit_tone(int code)
 {
 	return code == 0 ? TONE_OK : code > 0 ? TONE_EXIT : TONE_SIGNAL;

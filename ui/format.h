@@ -65,6 +65,12 @@ extern const struct column_def columns[NCOLUMNS];
  * JOB only when jobs (the workers run commands). */
 void columns_fit(int w, bool jobs, bool show[NCOLUMNS]);
 
+/* A sparkline of vals[0..n) (oldest first) into buf: one mark per value, its height scaled to
+ * the largest value, blank for 0, never blank for a value above 0. utf8: the eight blocks
+ * U+2581..U+2588 (3 bytes each); else ASCII "._-~=+*#". buf gets at most len - 1 bytes, whole
+ * marks only. Returns the marks written. */
+size_t format_spark(const uint32_t *vals, size_t n, bool utf8, char *buf, size_t len);
+
 /* The tone of an exit code: 0, N>0, -SIGNAL. */
 enum tone exit_tone(int code);
 

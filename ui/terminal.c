@@ -4,6 +4,7 @@
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,9 @@ int terminal_open(char *why, size_t len)
 		return -e;
 	}
 	saved_flags = fcntl(tty, F_GETFL);
+	/* The user's character set, for the header's graphs (UTF-8 blocks, or ASCII); only
+	 * LC_CTYPE: numbers keep their C form on screen and in every file. */
+	setlocale(LC_CTYPE, "");
 	tty_fp = fdopen(tty, "r+");
 	screen = tty_fp ? newterm(name, tty_fp, tty_fp) : NULL;
 	if (!screen) {

@@ -6,6 +6,48 @@
 #include "format.h"
 #include "util.h"
 
+/* One graph: label, then the last marks of a ring (of DASH_SPARK, its oldest at pos when full). */
+static void graph_draw(const struct dash *d, const char *label, const uint32_t *ring, int marks,
+		       enum dash_color color)
+{
+	uint32_t vals[DASH_SPARK] = {0};
+	unsigned n = MIN((unsigned)marks, d->spark_n);
+	for (unsigned i = 0; i < n; i++)
+		vals[i] = ring[(d->spark_pos + DASH_SPARK - n + i) % DASH_SPARK];
+	char buf[DASH_SPARK * 3 + 1];
+	format_spark(vals, n, d->utf8, buf, sizeof(buf));
+	uint32_t peak = 0;
+	for (unsigned i = 0; i < n; i++)
+		peak = MAX(peak, vals[i]);
+	addstr(label);
+	addch('|');
+	/* The newest at the right, as the graph scrolls left. */
+	for (unsigned i = n; i < (unsigned)marks; i++)
+		addch(' ');
+	attron(dash_attr(d, color));
+	addstr(buf);
+	attroff(dash_attr(d, color));
+	char top[32];
+	format_rate(top, sizeof(top), (double)peak / DASH_SPARK_S);
+	printw("| max %-8s", top);
+}
+
+/* Items finished and failed per DASH_SPARK_S seconds over the last minutes (a mark each), as
+ * btop draws its graphs, with the peak rate: "done |▁▃▅▇▆| max 40/s   failed | ▂ | max 0.50/s". */
+static void graphs_draw(const struct dash *d, int y, int x, int w)
+{
+	static const char done_l[] = "done ", failed_l[] = "failed ";
+	/* Each graph: its label, two bars, " max " and a rate of up to 8. */
+	int room = w - (int)(sizeof(done_l) + sizeof(failed_l) - 2) - 2 * 15;
+	if (room < 10 || !d->spark_n)
+		return;
+	/* Two parts for the finished, one for the failed. */
+	int marks_done = MIN(room * 2 / 3, DASH_SPARK), marks_failed = MIN(room / 3, DASH_SPARK);
+	move(y, x);
+	graph_draw(d, done_l, d->spark_done, marks_done, DASH_COLOR_OK);
+	graph_draw(d, failed_l, d->spark_failed, marks_failed, DASH_COLOR_EXIT);
+}
+
 void view_header_draw(struct dash *d, int y, int x, int h, int w)
 {
 	const struct view_totals *t = &d->totals;
@@ -64,12 +106,13 @@ void view_header_draw(struct dash *d, int y, int x, int h, int w)
 		return;
 	if (h >= 4 && w >= 60) {
 		d->header_says_order = true;
-		/* Line 4, at the right: how the table is arranged. */
+		/* Line 4, at the right: how the table is arranged; at the left, the graphs. */
 		char how[160];
 		dash_arrangement_text(d, how, sizeof(how));
 		int n = (int)strlen(how);
 		if (n)
 			mvaddnstr(y + 3, x + MAX(0, w - n), how, w);
+		graphs_draw(d, y + 3, x, w - n - (n ? 2 : 0));
 	}
 	/* Line 3: rates, ETA, progress. */
 	char now[32], avg[32], el[32], eta[32];

@@ -54,6 +54,10 @@ static void legend(struct help *h, const struct dash *d)
 		add(h, DASH_COLOR_NONE, 0, "  %-10s %s", cols[i][0], cols[i][1]);
 	add(h, DASH_COLOR_NONE, 0,
 	    "  header: the %% of items finished; a + after it: input still being read");
+	add(h, DASH_COLOR_NONE, 0,
+	    "  header: done |...| failed |...|: items finished, and failed, in each %d s of the "
+	    "last minutes (the newest at the right), with the peak rate",
+	    DASH_SPARK_S);
 	add(h, DASH_COLOR_NONE, 0, "%s", "");
 	add(h, DASH_COLOR_TITLE, 0, "exit codes (Python's Process.exitcode)");
 	add(h, DASH_COLOR_OK, 5, "  0    success");
