@@ -28,7 +28,7 @@
  * idle or was still in its init, a burst starts as many workers again as have been started,
  * 16 per loop turn. Trivial items never wait so, and a batch of them at -j 1024 runs on a
  * handful of workers; slow items do, and reach the 1024 in a few bursts. Slots that never
- * started are counted in the pool's size (for the fair share of a first batch) and shown EMPTY.
+ * started are counted in the pool's size and shown EMPTY.
  *
  * A worker busy on one item for more than 200 ms gives its unstarted batch-mates back
  * (queue_client_steal), so a hanging item holds up nothing but itself.
@@ -380,7 +380,6 @@ int pool_start(struct pool *p)
 	p->spawn_end = p->cfg.workers;
 	for (unsigned i = 0; i < p->spawn_next; i++)
 		slot_spawn(p, &p->slots[i]);
-	pool_update_active(p);
 	return 0;
 }
 
@@ -550,7 +549,6 @@ int pool_slot_join(struct pool *p, unsigned slot, uint64_t generation)
 	if (!s)
 		return err;
 	slot_request_join(p, s, VIEW_CAUSE_JOIN);
-	pool_update_active(p);
 	return 0;
 }
 
@@ -588,7 +586,6 @@ int pool_slot_restart(struct pool *p, unsigned slot, uint64_t generation)
 	if (s->life == LIFE_REAPED)
 		return -EAGAIN;
 	slot_spawn(p, s);
-	pool_update_active(p);
 	return 0;
 }
 
@@ -667,7 +664,6 @@ int pool_resize(struct pool *p, unsigned n)
 			active--;
 		}
 	}
-	pool_update_active(p);
 	pool_emit(p, VIEW_EVENT_NOTICE, NULL, 0, "pool resized to %u worker%s", n,
 		  n == 1 ? "" : "s");
 	return 0;

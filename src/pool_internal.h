@@ -290,7 +290,6 @@ void slot_set_life(struct pool *p, struct pool_slot *s, enum pool_life to);
 void slot_spawn(struct pool *p, struct pool_slot *s);
 bool slot_pending(const struct pool *p, unsigned i);
 unsigned pool_active(const struct pool *p);
-void pool_update_active(struct pool *p);
 void slot_signal_job(struct pool *p, const struct pool_slot *s, int sig);
 int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum view_cause cause);
 void slot_stop(struct pool *p, struct pool_slot *s, enum view_cause cause, uint64_t now);

@@ -177,11 +177,6 @@ unsigned pool_active(const struct pool *p)
 	return n;
 }
 
-void pool_update_active(struct pool *p)
-{
-	atomic_store(&p->q->active_workers, MAX(1u, pool_active(p)));
-}
-
 /* A command kind's job is in its own process group: what is done to the worker is done to
  * it too, so that no job outlives its worker. */
 void slot_signal_job(struct pool *p, const struct pool_slot *s, int sig)
@@ -473,7 +468,6 @@ static void pool_dispatch(struct pool *p)
 			any |= slot_reclaim(p, &p->slots[i]);
 	if (!any)
 		return;
-	pool_update_active(p);
 	requeue_flush(p);
 	pool_check_end(p);
 }

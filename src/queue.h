@@ -102,7 +102,6 @@ struct queue {
 	_Atomic uint64_t repairs;	 /* EOWNERDEAD repairs done, ever */
 	_Atomic uint32_t parent_waiting; /* the parent sleeps in its loop: wake it by notify_fd */
 	_Atomic uint32_t parent_wants_space; /* the parent has items waiting for INPUT space */
-	_Atomic uint32_t active_workers;     /* for fair batch sizes */
 };
 
 /* A result as the worker sends it. */

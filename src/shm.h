@@ -13,7 +13,7 @@
 #include "stats.h"
 
 #define SHM_MAGIC	 0x31504f544c4f4f50ULL /* "POOLTOP1" little-endian */
-#define SHM_VERSION	 4
+#define SHM_VERSION	 5
 #define SHM_ITEM_PREVIEW 112
 
 /* What a job's start failed in (struct shm_start's call). */

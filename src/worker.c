@@ -28,8 +28,8 @@
  * (submit and collect: --persistent). Either claims each item just before handing it over,
  * stops taking items at a join, and publishes what is finished before it waits out a pause.
  *
- * A batch is as many items as run in half a millisecond at the worker's own pace (a fair share
- * of what waits, for its first batch, when it does not know its pace yet). An idle worker spins
+ * A batch is as many items as run in half a millisecond at the worker's own pace (one item
+ * while it does not know its pace yet), so that items start in input order. An idle worker spins
  * briefly, then sleeps on INPUT until a push wakes it (a push wakes one sleeper per batch, see
  * queue.c) or a join is asked; it looks at the ring every 30 s without the lock, so a pool of
  * idle workers costs next to nothing.
@@ -242,20 +242,14 @@ static void worker_set_current(struct worker *w, const struct queue_ref *ref, co
 	atomic_store_explicit(&s->phase, SHM_PHASE_BUSY, memory_order_release);
 }
 
-/* Items to ask for: as many as run in BATCH_BUDGET_NS at this worker's pace; before it knows
- * its pace, a fair share of what waits, so that a first batch of slow items is spread over the
- * pool. Not the fair share once the pace is known: at -j 1024 it is one item a pop, and a pop
- * and a push under the lock per trivial item. */
+/* Items to ask for: as many as run in BATCH_BUDGET_NS at this worker's pace, and one until it
+ * knows its pace. Items so start in input order, the oldest waiting first, as GNU parallel's
+ * and xargs's do: only items measured fast (a batch of them runs within half a millisecond) are
+ * taken several at a time, where nobody can see their order. A first batch of a fair share of
+ * what waits started items 1, 11, 21 on -j 3 and ran item 2 only after 1 finished. */
 static uint32_t worker_batch_size(struct worker *w)
 {
-	uint64_t n;
-	if (w->ewma_ns) {
-		n = BATCH_BUDGET_NS / w->ewma_ns;
-	} else {
-		uint64_t avail = queue_input_count(w->q);
-		uint32_t active = atomic_load_explicit(&w->q->active_workers, memory_order_relaxed);
-		n = (avail + MAX(active, 1u) - 1) / MAX(active, 1u);
-	}
+	uint64_t n = w->ewma_ns ? BATCH_BUDGET_NS / w->ewma_ns : 1;
 	if (w->a->max_items) {
 		uint64_t run = atomic_load(&w->slot->items_run);
 		n = MIN(n, w->a->max_items - run);

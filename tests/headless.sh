@@ -4,7 +4,7 @@
 # closed early.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 39
+plan 42
 
 ptname
 
@@ -214,5 +214,31 @@ else
 	not_ok "stdout closed early: no pooltop or worker process left"
 	diag "$(ps -o pid,ppid,stat,args -p "$(our_procs | paste -sd,)" 2>&1)"
 fi
+
+# --- input order: items start in input order, as GNU parallel's and xargs's -------------------
+# Slow items (50 ms) on -j 3: each starts within the pool's size of its input position (a first
+# batch of a fair share started items 1, 11, 18 first). For a built-in, a command and a
+# persistent program.
+# start_ranks FILE: "ok" when every item's rank by start time is within 3 of its input position.
+start_ranks() {
+	python3 - "$1" <<'PY'
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+order = [r["seq"] for r in sorted(rs, key=lambda r: (r["start"], r["seq"]))]
+bad = [(rank, seq) for rank, seq in enumerate(order) if abs(rank - (seq - 1)) >= 3]
+print("ok" if len(rs) == 30 and not bad else "start order %s" % order)
+PY
+}
+ms=$(scaled_ms 50)
+s=$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }')
+ptu 30 --headless -q -j 3 --results "$T/ord1" --builtin "sleep:$ms" ::: $(seq 30) >/dev/null
+is "$(start_ranks "$T/ord1")" ok "built-in: 30 items of 50 ms on -j 3 start in input order"
+ptu 30 --headless -q -j 3 --results "$T/ord2" -- sleep ::: $(for _ in $(seq 30); do echo "$s"; done) >/dev/null
+is "$(start_ranks "$T/ord2")" ok "command: 30 items of 50 ms on -j 3 start in input order"
+ptu 30 --headless -q -j 3 --results "$T/ord3" --persistent -- python3 -c '
+import sys, time
+for line in sys.stdin:
+    time.sleep('"$s"'); print(line.strip(), flush=True)' ::: $(seq 30) >/dev/null
+is "$(start_ranks "$T/ord3")" ok "persistent: 30 items of 50 ms on -j 3 start in input order"
 
 exit 0
