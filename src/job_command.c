@@ -13,6 +13,7 @@
  * retried (spawn_start): only a command that cannot be found or executed fails its item, with
  * 127 or 126. */
 #include "job.h"
+#include "job_env.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,7 @@
 
 struct command_state {
 	struct template_args args;
+	struct job_env env;
 	struct buf err;
 	char buf[65536];
 };
@@ -42,7 +44,9 @@ struct command_state {
 static int command_init(const struct job *job, struct job_ctx *ctx)
 {
 	(void)job;
-	ctx->state = xcalloc(1, sizeof(struct command_state));
+	struct command_state *st = xcalloc(1, sizeof(*st));
+	job_env_init(&st->env, (unsigned)ctx->slot, true);
+	ctx->state = st;
 	return 0;
 }
 
@@ -51,6 +55,7 @@ static void command_fini(const struct job *job, struct job_ctx *ctx)
 	struct command_state *st = ctx->state;
 	(void)job;
 	template_args_free(&st->args);
+	job_env_free(&st->env);
 	buf_free(&st->err);
 	free(st);
 	ctx->state = NULL;
@@ -185,9 +190,11 @@ static int command_run(const struct job *job, struct job_ctx *ctx, const char *i
 		goto report;
 	}
 	template_expand(job->cmd, item, len, ctx->seq, (unsigned)ctx->slot, &st->args);
+	job_env_seq(&st->env, ctx->seq);
 
 	struct spawn_req req = {
 		.argv = st->args.argv,
+		.envp = st->env.envp,
 		.how = {-1, SPAWN_PIPE, SPAWN_PIPE},
 		.publish = ctx->child_pid,
 		.report = ctx->start_report,

@@ -30,6 +30,7 @@
  * resource. When it has exited (reaped or not yet), what it left in its process group is
  * killed before it is reaped, so that its pid cannot name anyone else's group. */
 #include "job.h"
+#include "job_env.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,8 +88,11 @@ static int persistent_start(const struct job *job, struct job_ctx *ctx, struct p
 	/* No item is part of the command line: drop the appended empty argument. */
 	if (!template_has_placeholders(job->cmd))
 		args.argv[--args.argc] = NULL;
+	struct job_env env;
+	job_env_init(&env, (unsigned)ctx->slot, false);
 	struct spawn_req req = {
 		.argv = args.argv,
+		.envp = env.envp,
 		.how = {SPAWN_PIPE, SPAWN_PIPE, -1},
 		.publish = ctx->child_pid,
 		.report = ctx->start_report,
@@ -99,6 +103,7 @@ static int persistent_start(const struct job *job, struct job_ctx *ctx, struct p
 	int ends[3];
 	pid_t pid;
 	int r = spawn_start(&req, ends, &pid);
+	job_env_free(&env);
 	if (r < 0) {
 		if (ctx->why)
 			snprintf(ctx->why, ctx->why_len, "%s: %s", args.argv[0],

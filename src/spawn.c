@@ -23,6 +23,7 @@
 
 struct spawn_child {
 	char *const *argv;
+	char *const *envp;
 	const int *fds;
 	_Atomic int32_t *publish;
 	pid_t worker;
@@ -56,18 +57,22 @@ static __attribute__((noinline)) _Noreturn void spawn_child_exec(struct spawn_ch
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGPIPE, &sa, NULL);
-	execvp(c->argv[0], c->argv);
+	execvpe(c->argv[0], c->argv, c->envp ? c->envp : environ);
 	c->err = errno ? errno : ENOEXEC;
 	_exit(127);
 }
 
 /* Start the child with fds as its stdin, stdout, stderr (see spawn_start): 0 and *pid, or the
  * negative errno of vfork or of the exec, saying in *call which (SHM_START_FORK, _EXEC). */
-static int spawn_vfork(char *const *argv, const int fds[3], _Atomic int32_t *publish, pid_t *pid,
-		       unsigned *call)
+static int spawn_vfork(char *const *argv, char *const *envp, const int fds[3],
+		       _Atomic int32_t *publish, pid_t *pid, unsigned *call)
 {
-	struct spawn_child c = {
-		.argv = argv, .fds = fds, .publish = publish, .worker = getpid(), .err = 0};
+	struct spawn_child c = {.argv = argv,
+				.envp = envp,
+				.fds = fds,
+				.publish = publish,
+				.worker = getpid(),
+				.err = 0};
 	pid_t child = vfork();
 	if (child < 0) {
 		*call = SHM_START_FORK;
@@ -107,7 +112,7 @@ static int spawn_try(const struct spawn_req *req, int ends[3], pid_t *pid, unsig
 		theirs[i] = fds[i] = i == 0 ? p[0] : p[1];
 		mine[i] = i == 0 ? p[1] : p[0];
 	}
-	err = spawn_vfork(req->argv, fds, req->publish, pid, call);
+	err = spawn_vfork(req->argv, req->envp, fds, req->publish, pid, call);
 close_pipes:
 	for (int i = 0; i < 3; i++) {
 		if (theirs[i] >= 0)

@@ -21,6 +21,7 @@ struct shm_start;
 /* A job to start with spawn_start. */
 struct spawn_req {
 	char *const *argv;
+	char *const *envp; /* its environment (job_env.h), or NULL for the worker's */
 	/* The job's stdin, stdout and stderr: an fd, -1 to keep the worker's, or SPAWN_PIPE. */
 	int how[3];
 	_Atomic int32_t *publish; /* the shared slot's job_pid, or NULL: see spawn_start */

@@ -5,7 +5,7 @@
 # parallel reading a joblog pooltop wrote.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 35
+plan 37
 
 ptname
 
@@ -187,3 +187,24 @@ if command -v parallel >/dev/null 2>&1; then
 else
 	ok "# SKIP GNU parallel is not installed"
 fi
+
+# --- the job's environment: GNU parallel's PARALLEL_SEQ and PARALLEL_JOBSLOT, pooltop's own -------
+# Each line: item, PARALLEL_SEQ, POOLTOP_SEQ, PARALLEL_JOBSLOT, POOLTOP_SLOT, worker pid, the job's
+# parent. An inherited PARALLEL_SEQ is replaced.
+PARALLEL_SEQ=99 ptu 10 --headless -q -j 2 -- sh -c \
+	'echo "$1 $PARALLEL_SEQ $POOLTOP_SEQ $PARALLEL_JOBSLOT $POOLTOP_SLOT $POOLTOP_WORKER_PID $PPID"' \
+	sh ::: a b c d e f >"$T/env.out"
+env_check=$(awk '{ want = index("abcdef", $1)
+	if ($2 != want || $3 != want) print "seq of " $1 ": " $2 "/" $3
+	if ($4 < 1 || $4 > 2 || $5 != $4 - 1) print "slot of " $1 ": " $4 "/" $5
+	if ($6 != $7) print "worker pid of " $1 ": " $6 " parent " $7 }
+	END { if (NR != 6) print NR " lines" }' "$T/env.out")
+is "$env_check" "" "commands get PARALLEL_SEQ = POOLTOP_SEQ = the item's number, PARALLEL_JOBSLOT = POOLTOP_SLOT + 1, POOLTOP_WORKER_PID"
+PARALLEL_SEQ=99 ptu 10 --headless -q -j 2 --persistent -- sh -c \
+	'while read -r l; do echo "$l ${PARALLEL_SEQ-unset} ${POOLTOP_SEQ-unset} $PARALLEL_JOBSLOT $POOLTOP_SLOT $POOLTOP_WORKER_PID $PPID"; done' \
+	::: a b c d >"$T/penv.out"
+penv_check=$(awk '{ if ($2 != "unset" || $3 != "unset") print "seq of " $1 ": " $2 "/" $3
+	if ($4 < 1 || $4 > 2 || $5 != $4 - 1) print "slot of " $1 ": " $4 "/" $5
+	if ($6 != $7) print "worker pid of " $1 ": " $6 " parent " $7 }
+	END { if (NR != 4) print NR " lines" }' "$T/penv.out")
+is "$penv_check" "" "a persistent program gets the slot and worker variables, no sequence number"
