@@ -85,6 +85,7 @@ static const struct cli_option cli_options[] = {
 	CLI_HEADING("Options:"),
 	CLI_ARG("jobs", 'j', "N",
 		"run N workers (1 to 1024; default: the number of CPUs);\n"
+		"N% of the CPUs, +N or -N: that many more or fewer;\n"
 		"one per CPU start at once, the rest as items wait"),
 	CLI_ARG("in-flight", OPT_IN_FLIGHT, "N",
 		"items a --persistent program is given ahead of its\n"
@@ -248,6 +249,59 @@ static int cli_file(const char *name, const char *arg, const char **out, char *e
 	return 0;
 }
 
+/* The CPUs -j counts from: those online, as the default pool size. */
+static long cli_ncpu(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n;
+}
+
+/* -j in GNU parallel's forms: N workers, N% of the CPUs (rounded down), +N or -N the CPUs and N
+ * more or fewer. A result under one worker, or over the most, is an error that says what it
+ * came to. */
+static int cli_jobs(const char *name, const char *arg, unsigned *jobs, char *err, size_t errlen)
+{
+	size_t n = strlen(arg);
+	long ncpu = cli_ncpu();
+	uint64_t v;
+	long long want;
+	char num[24];
+	if (n > 1 && n - 1 < sizeof(num) && arg[n - 1] == '%') {
+		memcpy(num, arg, n - 1);
+		num[n - 1] = '\0';
+		if (parse_uint(num, 0, 100000, &v) < 0)
+			goto bad;
+		want = (long long)(ncpu * (long long)v / 100);
+	} else if (n > 1 && (arg[0] == '+' || arg[0] == '-')) {
+		if (parse_uint(arg + 1, 0, 100000, &v) < 0)
+			goto bad;
+		want = arg[0] == '+' ? ncpu + (long long)v : ncpu - (long long)v;
+	} else {
+		if (parse_uint(arg, 0, UINT32_MAX, &v) < 0)
+			goto bad;
+		if (v < 1 || v > POOLTOP_MAX_WORKERS)
+			return cli_fail(err, errlen, "%s: '%s' is not a number from 1 to %d", name,
+					arg, POOLTOP_MAX_WORKERS);
+		*jobs = (unsigned)v;
+		return 0;
+	}
+	if (want < 1)
+		return cli_fail(err, errlen, "%s: '%s' of %ld CPU%s is under one worker", name, arg,
+				ncpu, ncpu == 1 ? "" : "s");
+	if (want > POOLTOP_MAX_WORKERS)
+		return cli_fail(err, errlen,
+				"%s: '%s' of %ld CPU%s is %lld workers: the most is %d", name, arg,
+				ncpu, ncpu == 1 ? "" : "s", want, POOLTOP_MAX_WORKERS);
+	*jobs = (unsigned)want;
+	return 0;
+bad:
+	return cli_fail(
+		err, errlen,
+		"%s: '%s' is not a number of workers (N from 1 to 1024, N%% of the CPUs, +N "
+		"or -N)",
+		name, arg);
+}
+
 /* --timeout DURATION, or N% of the median item time (GNU parallel's two forms). */
 static int cli_timeout(const char *name, const char *arg, struct config *c, char *err,
 		       size_t errlen)
@@ -293,11 +347,7 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 
 	switch (val) {
 	case 'j':
-		rc = cli_number(name, arg, 1, POOLTOP_MAX_WORKERS, &v, err, errlen);
-		if (rc < 0)
-			return rc;
-		c->jobs = (unsigned)v;
-		return 0;
+		return cli_jobs(name, arg, &c->jobs, err, errlen);
 	case OPT_BUILTIN:
 		if (job_builtin_parse(arg, &job, why, sizeof(why)) < 0)
 			return cli_fail(err, errlen, "%s: %s", name, why);
@@ -558,12 +608,10 @@ static int cli_parse_run(int argc, char **argv, struct config *c, const struct c
 
 static void cli_defaults(struct config *c)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
 	memset(c, 0, sizeof(*c));
 	c->mode = CLI_RUN;
 	c->frontend = CLI_FRONTEND_AUTO;
-	c->jobs = (unsigned)(ncpu < 1 ? 1 : MIN(ncpu, POOLTOP_MAX_WORKERS));
+	c->jobs = (unsigned)MIN(cli_ncpu(), POOLTOP_MAX_WORKERS);
 	c->join_timeout_ns = CLI_JOIN_TIMEOUT_DEFAULT;
 	c->in_flight = CLI_IN_FLIGHT_DEFAULT;
 }

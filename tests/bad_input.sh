@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 91
+plan 92
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -92,12 +92,13 @@ bad "--joblog without its argument" 255 "--joblog needs an argument" --builtin s
 
 # --- numbers ----------------------------------------------------------------------------
 bad "-j 0" 255 "-j: '0' is not a number from 1 to 1024" -j 0 --builtin square
-bad "-j -1" 255 "-j: '-1' is not a number from 1 to 1024" -j -1 --builtin square
+bad "-j -1024" 255 "-j: '-1024' of $(nproc) CPU$([ "$(nproc)" = 1 ] || echo s) is under one worker" -j -1024 --builtin square
+bad "-j 0%" 255 "-j: '0%' of $(nproc) CPU$([ "$(nproc)" = 1 ] || echo s) is under one worker" -j 0% --builtin square
 bad "-j 1025 (past the maximum, 1024)" 255 "-j: '1025' is not a number from 1 to 1024" \
 	-j 1025 --builtin square
-bad "-j 4x" 255 "-j: '4x' is not a number from 1 to 1024" -j 4x --builtin square
-bad "-j ''" 255 "-j: '' is not a number from 1 to 1024" -j '' --builtin square
-bad "--jobs= (empty after =)" 255 "--jobs: '' is not a number from 1 to 1024" \
+bad "-j 4x" 255 "-j: '4x' is not a number of workers (N from 1 to 1024, N% of the CPUs, +N or -N)" -j 4x --builtin square
+bad "-j ''" 255 "-j: '' is not a number of workers (N from 1 to 1024, N% of the CPUs, +N or -N)" -j '' --builtin square
+bad "--jobs= (empty after =)" 255 "--jobs: '' is not a number of workers (N from 1 to 1024, N% of the CPUs, +N or -N)" \
 	--jobs= --builtin square
 bad "--retries -1" 255 "--retries: '-1' is not a number from 0 to 1000000" \
 	--retries -1 --builtin square

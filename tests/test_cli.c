@@ -203,9 +203,53 @@ static void test_cli_jobs_not_a_number_is_an_error(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_parse_fails(f, "-j: 'four' is not a number from 1 to 1024", "-j", "four");
-	assert_parse_fails(f, "-j: '-1' is not a number from 1 to 1024", "-j", "-1");
-	assert_parse_fails(f, "-j: '' is not a number from 1 to 1024", "-j", "");
+	assert_parse_fails(f,
+			   "-j: 'four' is not a number of workers (N from 1 to 1024, N% of the "
+			   "CPUs, +N or -N)",
+			   "-j", "four");
+	assert_parse_fails(f,
+			   "-j: '' is not a number of workers (N from 1 to 1024, N% of the CPUs, "
+			   "+N or -N)",
+			   "-j", "");
+	assert_parse_fails(f,
+			   "-j: '5x%' is not a number of workers (N from 1 to 1024, N% of the "
+			   "CPUs, +N or -N)",
+			   "-j", "5x%");
+}
+
+/* GNU parallel's forms: N% of the CPUs, +N and -N from them. */
+static void test_cli_jobs_counts_from_the_cpus(void **state)
+{
+	struct fixture *f = *state;
+	unsigned n = cpus();
+	char want[160];
+
+	assert_parses(f, "-j", "100%", "--builtin", "square");
+	assert_int_equal(f->cfg.jobs, n);
+	assert_parses(f, "-j", "200%", "--builtin", "square");
+	assert_int_equal(f->cfg.jobs, 2 * n);
+	assert_parses(f, "-j", "+3", "--builtin", "square");
+	assert_int_equal(f->cfg.jobs, n + 3);
+	assert_parses(f, "-j", "+0", "--builtin", "square");
+	assert_int_equal(f->cfg.jobs, n);
+	if (n > 1) {
+		assert_parses(f, "--jobs=50%", "--builtin", "square");
+		assert_int_equal(f->cfg.jobs, n / 2);
+		assert_parses(f, "-j", "-1", "--builtin", "square");
+		assert_int_equal(f->cfg.jobs, n - 1);
+	}
+	/* Under one worker, over the most: said with what it came to. */
+	snprintf(want, sizeof(want), "-j: '-%u' of %u CPU%s is under one worker", n, n,
+		 n == 1 ? "" : "s");
+	char arg[32];
+	snprintf(arg, sizeof(arg), "-%u", n);
+	assert_parse_fails(f, want, "-j", arg);
+	snprintf(want, sizeof(want), "-j: '0%%' of %u CPU%s is under one worker", n,
+		 n == 1 ? "" : "s");
+	assert_parse_fails(f, want, "-j", "0%");
+	snprintf(want, sizeof(want), "-j: '+1024' of %u CPU%s is %u workers: the most is 1024", n,
+		 n == 1 ? "" : "s", n + 1024);
+	assert_parse_fails(f, want, "-j", "+1024");
 }
 
 static void test_cli_jobs_error_names_the_long_form_when_given(void **state)
@@ -752,7 +796,10 @@ static void test_cli_error_quoting_control_characters_stays_one_line(void **stat
 	struct fixture *f = *state;
 
 	assert_parse_fails(f, "unknown option '-?' (pooltop --help lists the options)", "-\n");
-	assert_parse_fails(f, "-j: '1?2' is not a number from 1 to 1024", "-j", "1\n2");
+	assert_parse_fails(
+		f,
+		"-j: '1?2' is not a number of workers (N from 1 to 1024, N% of the CPUs, +N or -N)",
+		"-j", "1\n2");
 	assert_parse_fails(f,
 			   "unexpected argument 'a??b?c' (items go on stdin, in -a FILE, or after "
 			   ":::; a COMMAND goes after --)",
@@ -1076,6 +1123,7 @@ int main(void)
 		T(test_cli_jobs_range_ends_are_accepted),
 		T(test_cli_jobs_zero_is_an_error_naming_the_option),
 		T(test_cli_jobs_above_the_maximum_is_an_error),
+		T(test_cli_jobs_counts_from_the_cpus),
 		T(test_cli_jobs_not_a_number_is_an_error),
 		T(test_cli_jobs_error_names_the_long_form_when_given),
 		T(test_cli_jobs_without_argument_is_an_error),
