@@ -299,6 +299,8 @@ void batch_summary(const struct batch *b, struct view_summary *s)
 	/* A read error ends the input too: the error is said on its own. */
 	s->input_complete = b->in_state == INPUT_ENDED || b->in_state == INPUT_FAILED;
 	s->terminated = b->stop >= VIEW_STOP_TERMINATE;
+	s->halted = b->halted;
+	s->halt_status = b->halt_status;
 	s->output_closed = b->output_closed;
 	s->write_error = b->write_error;
 	s->read_error = b->read_error;
@@ -352,6 +354,8 @@ static const char *const stop_words[] = {
 	[VIEW_STOP_JOIN] =
 		"joining all workers: no more input is read, the items read are finished "
 		"(again: terminate)",
+	[VIEW_STOP_DRAIN] = "draining: no new item starts, the running ones are finished "
+			    "(again: terminate)",
 	[VIEW_STOP_TERMINATE] = "terminating all workers (again: kill)",
 	[VIEW_STOP_KILL] = "killing all workers",
 };
@@ -368,6 +372,9 @@ void batch_stop(struct batch *b, enum view_stop how, const char *why)
 		return;
 	case VIEW_STOP_JOIN:
 		pool_join_all(b->pool);
+		return;
+	case VIEW_STOP_DRAIN:
+		pool_drain(b->pool);
 		return;
 	case VIEW_STOP_TERMINATE:
 		pool_terminate_all(b->pool);

@@ -133,6 +133,10 @@ struct batch {
 
 	uint64_t start_ns, end_ns;
 	enum view_stop stop;
+	bool halted;	   /* --halt's condition was met */
+	bool halt_pending; /* ...and the stop is to be made once the records are written */
+	char halt_why[160];
+	int halt_status; /* the exit status it gives: the failed item's, or 0 */
 	int open_handles;
 	void (*closed)(void *data);
 	void *closed_data;

@@ -62,6 +62,36 @@ static void record_code(struct batch *b, int code)
 		b->other_codes++;
 }
 
+/* --halt: once its condition is met (N items failed or succeeded, or N% of those finished, once
+ * three have), stop: soon drains, now terminates. The exit status is then the failed item's (a
+ * signal N as a shell shows it, 128+N), or 0 for success=. */
+static void halt_check(struct batch *b, const struct ledger_entry *e)
+{
+	const struct cli_halt *h = &b->cfg->halt;
+	if (h->when == CLI_HALT_NEVER || b->halted || e->done != h->on_success)
+		return;
+	uint64_t count = h->on_success ? b->done : b->failed, total = b->done + b->failed;
+	bool met = h->percent ? total >= 3 && count * 100 >= (uint64_t)h->n * total : count >= h->n;
+	if (!met)
+		return;
+	b->halted = b->halt_pending = true;
+	b->halt_status = h->on_success	   ? 0
+			 : e->exitcode < 0 ? 128 - e->exitcode
+					   : e->exitcode & 255;
+	snprintf(b->halt_why, sizeof(b->halt_why), "--halt %s: item %llu %s", b->cfg->halt_arg,
+		 (unsigned long long)e->seq, e->done ? "succeeded" : "failed");
+}
+
+/* The stop --halt asked for, made once the ledger is not being walked. */
+static void halt_apply(struct batch *b)
+{
+	if (!b->halt_pending)
+		return;
+	b->halt_pending = false;
+	batch_stop(b, b->cfg->halt.when == CLI_HALT_NOW ? VIEW_STOP_TERMINATE : VIEW_STOP_DRAIN,
+		   b->halt_why);
+}
+
 /* Record what the ledger holds whose output is written. Once stdout is dead, what it still
  * holds never will be: those items are counted, in --results with "stdout_written": false
  * (the record holds the output), and left out of the joblog, so --resume runs them again. */
@@ -80,6 +110,7 @@ static void output_commit(struct batch *b)
 		}
 		if (b->hooks.item)
 			b->hooks.item(b->hooks.data, e.seq, e.exitcode);
+		halt_check(b, &e);
 		if (e.end <= written) {
 			batch_file_append(&b->joblog_f, jl, e.joblog_len);
 			batch_file_append(&b->results_f, res, e.results_len);
@@ -92,6 +123,7 @@ static void output_commit(struct batch *b)
 			batch_file_append(&b->results_f, b->res_text.data, b->res_text.len);
 		}
 	}
+	halt_apply(b);
 }
 
 /* Append an item's output to stdout (n bytes at p, or of spool_fd, taken, when not -1); its

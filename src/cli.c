@@ -36,6 +36,7 @@ enum {
 	OPT_PLUGIN,
 	OPT_TIMEOUT,
 	OPT_TERM_SEQ,
+	OPT_HALT,
 };
 
 /* One row of the option table: an option with its help beside it (as git's parse-options), or,
@@ -104,6 +105,12 @@ static const struct cli_option cli_options[] = {
 	CLI_FLAG("keep-order", 'k', "print results in input order, not as they finish"),
 	CLI_ARG("retries", OPT_RETRIES, "N",
 		"run a failed item again up to N more times (default 0)"),
+	CLI_ARG("halt", OPT_HALT, "WHEN,fail=N",
+		"stop the batch when N items failed (fail=N%: that\n"
+		"share of those finished; success=N: succeeded): WHEN\n"
+		"soon starts nothing new, now terminates the running\n"
+		"ones; exit status: the last failed item's (as GNU\n"
+		"parallel's; never, 0, 1 and 2 are its old forms)"),
 	CLI_ARG("max-items-per-worker", OPT_MAX_ITEMS, "N",
 		"replace each worker after N items (default: never)"),
 	CLI_ARG("joblog", OPT_JOBLOG, "FILE",
@@ -302,6 +309,58 @@ bad:
 		name, arg);
 }
 
+/* --halt never|0, 1 (soon,fail=1), 2 (now,fail=1), or WHEN,fail|success=N|N% as GNU
+ * parallel's. */
+static int cli_halt(const char *name, const char *arg, struct cli_halt *h, char *err, size_t errlen)
+{
+	memset(h, 0, sizeof(*h));
+	if (!strcmp(arg, "never") || !strcmp(arg, "0"))
+		return 0;
+	if (!strcmp(arg, "1") || !strcmp(arg, "2")) {
+		h->when = arg[0] == '1' ? CLI_HALT_SOON : CLI_HALT_NOW;
+		h->n = 1;
+		return 0;
+	}
+	const char *comma = strchr(arg, ',');
+	size_t wl = comma ? (size_t)(comma - arg) : 0;
+	if (wl == 4 && !strncmp(arg, "soon", 4))
+		h->when = CLI_HALT_SOON;
+	else if (wl == 3 && !strncmp(arg, "now", 3))
+		h->when = CLI_HALT_NOW;
+	else
+		goto bad;
+	const char *cond = comma + 1, *eq = strchr(cond, '=');
+	if (!eq)
+		goto bad;
+	size_t cl = (size_t)(eq - cond);
+	if (cl == 7 && !strncmp(cond, "success", 7))
+		h->on_success = true;
+	else if (!(cl == 4 && !strncmp(cond, "fail", 4)))
+		return cli_fail(err, errlen,
+				"%s: '%.*s' is not a condition pooltop knows (fail=N, fail=N%%, "
+				"success=N or success=N%%)",
+				name, (int)cl, cond);
+	char num[24];
+	size_t nl = strlen(eq + 1);
+	if (nl == 0 || nl >= sizeof(num))
+		goto bad;
+	memcpy(num, eq + 1, nl + 1);
+	if (num[nl - 1] == '%') {
+		h->percent = true;
+		num[nl - 1] = '\0';
+	}
+	uint64_t v;
+	if (parse_uint(num, 1, h->percent ? 100 : UINT32_MAX, &v) < 0)
+		goto bad;
+	h->n = (unsigned)v;
+	return 0;
+bad:
+	return cli_fail(err, errlen,
+			"%s: '%s' is not WHEN,fail=N (WHEN: now or soon; fail=N, fail=N%%, "
+			"success=N, success=N%%; or never, 0, 1, 2)",
+			name, arg);
+}
+
 /* --timeout DURATION, or N% of the median item time (GNU parallel's two forms). */
 static int cli_timeout(const char *name, const char *arg, struct config *c, char *err,
 		       size_t errlen)
@@ -391,6 +450,9 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 	case 'k':
 		c->keep_order = true;
 		return 0;
+	case OPT_HALT:
+		c->halt_arg = arg;
+		return cli_halt(name, arg, &c->halt, err, errlen);
 	case OPT_RETRIES:
 		rc = cli_number(name, arg, 0, CLI_RETRIES_MAX, &v, err, errlen);
 		if (rc < 0)

@@ -21,6 +21,19 @@ enum cli_frontend {
 	CLI_FRONTEND_HEADLESS, /* --headless */
 };
 
+/* --halt WHEN,fail|success=N|N%: GNU parallel's. */
+enum cli_halt_when {
+	CLI_HALT_NEVER,
+	CLI_HALT_SOON, /* start nothing new, let the running items finish (a drain) */
+	CLI_HALT_NOW,  /* terminate the running items (--term-seq) */
+};
+struct cli_halt {
+	enum cli_halt_when when;
+	bool on_success; /* success=..., else fail=... */
+	bool percent;	 /* N% of the items finished so far (once 3 have), else N items */
+	unsigned n;
+};
+
 struct config {
 	enum cli_mode mode;
 	enum cli_frontend frontend;
@@ -49,6 +62,8 @@ struct config {
 	bool quiet;		       /* --quiet: no events or progress on stderr */
 	uint64_t hang_after_ns;	       /* --hang-after DURATION: BUSY longer shows HUNG; 0 = auto */
 	unsigned refresh_ms;	       /* --refresh MS: the dashboard's redraw period, 10..10000 */
+	struct cli_halt halt;	       /* --halt */
+	const char *halt_arg;	       /* --halt as given, for messages */
 };
 
 /* Parse argv into *cfg (filled with defaults first). Returns 0, or -EINVAL with a one-line

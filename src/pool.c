@@ -76,7 +76,8 @@ void pool_check_end(struct pool *p)
 {
 	if (p->finished)
 		return;
-	bool no_work = p->terminating || (p->inflight == 0 && (p->input_ended || p->closing));
+	bool no_work = p->terminating || p->draining ||
+		       (p->inflight == 0 && (p->input_ended || p->closing));
 	if (!no_work)
 		return;
 	if (!p->end_joined) {
@@ -96,14 +97,14 @@ void pool_check_end(struct pool *p)
 			slot_set_life(p, &p->slots[i], LIFE_EXITED);
 	if (!pool_all_gone(p))
 		return;
-	if (p->terminating && p->inflight) {
+	if ((p->terminating || p->draining) && p->inflight) {
 		/* Results the workers published before they died are delivered, not lost. */
 		if (p->consuming)
 			return; /* the pump calls again once it is done */
 		pool_consume_results(p);
 		if (p->finished)
 			return;
-		/* Items never started when the pool was terminated: report them not run. */
+		/* Items never started when the pool was terminated or drained: not run. */
 		for (uint32_t h = 0; h < p->items_cap; h++) {
 			if (item_at(p, h)->live) {
 				p->not_run++;
@@ -602,6 +603,29 @@ void pool_join_all(struct pool *p)
 	pool_check_end(p);
 }
 
+/* Start nothing new: every worker finishes the item it runs (however long it takes) and leaves;
+ * the items never started are not run. */
+void pool_drain(struct pool *p)
+{
+	if (p->draining || p->terminating)
+		return;
+	p->closing = true;
+	p->draining = true;
+	for (unsigned i = 0; i < p->nslots_used; i++) {
+		struct pool_slot *s = &p->slots[i];
+		s->retire = true;
+		if (s->life == LIFE_BACKOFF)
+			slot_set_life(p, s, LIFE_EXITED);
+		else
+			slot_request_join_patient(p, s, VIEW_CAUSE_JOIN);
+	}
+	if (p->want_space && p->cb.space) {
+		p->want_space = false;
+		p->cb.space(p->cb.data);
+	}
+	pool_check_end(p);
+}
+
 /* Stop every worker: with --term-seq (sig SIGTERM) or SIGKILL now; nothing is respawned. */
 void pool_signal_all(struct pool *p, int sig)
 {
@@ -660,7 +684,8 @@ int pool_resize(struct pool *p, unsigned n)
 			slot_set_life(p, s, LIFE_EXITED);
 			active--;
 		} else if (slot_has_process(s) && !s->retire) {
-			slot_request_join(p, s, VIEW_CAUSE_JOIN);
+			/* After its item: a shrink fails nothing. */
+			slot_request_join_patient(p, s, VIEW_CAUSE_JOIN);
 			active--;
 		}
 	}

@@ -101,6 +101,9 @@ int pool_slot_signal(struct pool *p, unsigned slot, uint64_t generation, int sig
 /* Close the pool gracefully: read no more input; what was read is finished, then every worker
  * runs its fini and exits 0. */
 void pool_join_all(struct pool *p);
+/* Start nothing new; let the running items finish (no deadline); then the pool ends and what
+ * never started counts as not run (so --resume runs it). */
+void pool_drain(struct pool *p);
 /* SIGTERM every worker; nothing is respawned; items never started are reported not run. */
 void pool_terminate_all(struct pool *p);
 /* SIGKILL every worker (the last resort, and pooltop's own shutdown). */

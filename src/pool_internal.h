@@ -41,7 +41,10 @@ struct pool_slot {
 	bool reap_told; /* REAPED: its last words and init failure were looked at */
 	enum view_cause stop_cause;
 	int stop_signal;
-	int join_stage;	      /* 0 asked to join, 1 SIGTERM sent, 2 SIGKILL sent */
+	int join_stage; /* 0 asked to join, 1 SIGTERM sent, 2 SIGKILL sent */
+	/* A join that lets the item run to its end (a shrink, a drain): its deadline counts
+	 * from when the worker is no longer busy, so no item fails because the pool shrank. */
+	bool join_patient;
 	uint64_t deadline_ns; /* of the current join stage */
 	/* The last process's end. */
 	bool has_exit;
@@ -169,6 +172,7 @@ struct pool {
 
 	uint64_t submitted, done, failed, retried, requeued, not_run, duplicates;
 	bool input_ended, closing, terminating, end_joined, finished, want_space;
+	bool draining;	      /* pool_drain: nothing new starts; what never started is not run */
 	uint64_t join_all_ns; /* when pool_join_all was called, 0 before */
 	uint64_t start_ns;
 	double wall0;
@@ -267,7 +271,7 @@ static inline bool slot_has_process(const struct pool_slot *s)
 
 static inline bool pool_work_remains(const struct pool *p)
 {
-	if (p->terminating)
+	if (p->terminating || p->draining)
 		return false;
 	return p->inflight > 0 || (!p->input_ended && !p->closing);
 }
@@ -294,6 +298,8 @@ void slot_signal_job(struct pool *p, const struct pool_slot *s, int sig);
 int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum view_cause cause);
 void slot_stop(struct pool *p, struct pool_slot *s, enum view_cause cause, uint64_t now);
 void slot_request_join(struct pool *p, struct pool_slot *s, enum view_cause cause);
+/* A join that lets the item in hand run to its end (join_patient). */
+void slot_request_join_patient(struct pool *p, struct pool_slot *s, enum view_cause cause);
 void pool_wake_joined(struct pool *p);
 void slot_escalate(struct pool *p, struct pool_slot *s, uint64_t now);
 void slot_steal(struct pool *p, struct pool_slot *s, uint64_t now);

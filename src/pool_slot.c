@@ -245,6 +245,7 @@ void slot_request_join(struct pool *p, struct pool_slot *s, enum view_cause caus
 		atomic_store(&ss->join, 1);
 		s->stop_cause = cause;
 		s->join_stage = 0;
+		s->join_patient = false;
 		s->deadline_ns = now_ns() + p->cfg.join_timeout_ns;
 	}
 	s->retire = true;
@@ -263,11 +264,28 @@ void pool_wake_joined(struct pool *p)
 	futex_wake_u32(&p->shm.hdr->pause_seq, 1 << 30);
 }
 
-/* Past a join's deadline: SIGTERM, then SIGKILL. */
+void slot_request_join_patient(struct pool *p, struct pool_slot *s, enum view_cause cause)
+{
+	if (!slot_has_process(s))
+		return;
+	bool asked = atomic_load(&sh(p, s)->join);
+	slot_request_join(p, s, cause);
+	/* A join already asked keeps its deadline. */
+	if (!asked)
+		s->join_patient = true;
+}
+
+/* Past a join's deadline: SIGTERM, then SIGKILL (a patient join waits for the item first). */
 void slot_escalate(struct pool *p, struct pool_slot *s, uint64_t now)
 {
 	if (s->life != LIFE_STOPPING || !atomic_load(&sh(p, s)->join) || now < s->deadline_ns)
 		return;
+	if (s->join_patient && s->join_stage == 0 &&
+	    atomic_load(&sh(p, s)->phase) == SHM_PHASE_BUSY) {
+		/* Its item runs to its end; the join's time counts from there. */
+		s->deadline_ns = now + p->cfg.join_timeout_ns;
+		return;
+	}
 	uint64_t grace = MAX(p->cfg.join_timeout_ns, NS_PER_S);
 	if (s->join_stage == 0) {
 		pool_emit(p, VIEW_EVENT_NOTICE, s, 0,

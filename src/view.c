@@ -77,6 +77,9 @@ int view_exit_status(const struct view *v)
 		    s.unwritten || (s.terminated && !s.input_complete);
 	if ((bad == 0 && lost) || s.fatal[0])
 		return 255;
+	/* --halt: GNU parallel's, the failed item's status (0 for success=). */
+	if (s.halted && !s.write_error)
+		return s.halt_status;
 	return bad == 0 ? 0 : bad > 100 ? 101 : (int)bad;
 }
 

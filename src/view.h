@@ -13,8 +13,9 @@
  * the process that runs it, another machine) with the front ends unchanged. A front end hears
  * what happens through hooks (events as they happen, the end of the batch), called from the
  * loop.
- * The stop policy is here too, one for every front end: Ctrl-C joins all, again terminates all,
- * a third time kills all; SIGTERM and SIGHUP terminate all, again kill all (view_escalate).
+ * The stop policy is here too, one for every front end: Ctrl-C drains (nothing new starts, the
+ * running items finish), again terminates all, a third time kills all; SIGTERM and SIGHUP terminate
+ * all, again kill all (view_escalate).
  */
 #ifndef POOLTOP_VIEW_H
 #define POOLTOP_VIEW_H
@@ -102,8 +103,8 @@ void view_pause(struct view *v, bool paused);
  * the event that says so ("SIGTERM: terminating all workers"); NULL when the caller said why
  * itself. */
 void view_stop(struct view *v, enum view_stop how, const char *why);
-/* One step harder than the stop in force, at least first: Ctrl-C is first=VIEW_STOP_JOIN
- * (join, terminate, kill), SIGTERM first=VIEW_STOP_TERMINATE (terminate, kill). Returns the stop
+/* One step harder than the stop in force, at least first: Ctrl-C is first=VIEW_STOP_DRAIN
+ * (drain, terminate, kill), SIGTERM first=VIEW_STOP_TERMINATE (terminate, kill). Returns the stop
  * now in force. */
 enum view_stop view_escalate(struct view *v, enum view_stop first, const char *why);
 enum view_stop view_stopping(const struct view *v);

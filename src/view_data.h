@@ -126,6 +126,9 @@ enum view_stop {
 	VIEW_STOP_NONE,	     /* not stopped */
 	VIEW_STOP_JOIN,	     /* read no more input; the items read are finished (an item still
 				running --join-timeout after the join is stopped with --term-seq) */
+	VIEW_STOP_DRAIN,     /* start nothing new; the items running are finished, however long
+				they take; the items never started are not run (not in the joblog:
+				--resume runs them) */
 	VIEW_STOP_TERMINATE, /* every worker gets --term-seq; items never started are not run;
 				output a reader has not taken waits a second at most once the
 				workers are gone */
@@ -148,6 +151,8 @@ struct view_summary {
 	bool input_complete;		  /* all of the input was read */
 	bool terminated;		  /* stopped by a terminate or a kill (T, SIGTERM, a
 					     second Ctrl-C), not a join */
+	bool halted;			  /* --halt stopped it */
+	int halt_status;		  /* ...with this exit status (the failed item's) */
 	struct view_code_count codes[16]; /* failures by exit code, most frequent first */
 	size_t ncodes;
 	uint64_t other_codes;	/* failures with codes beyond the first 16 */

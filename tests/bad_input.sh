@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 92
+plan 94
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -100,6 +100,12 @@ bad "-j 4x" 255 "-j: '4x' is not a number of workers (N from 1 to 1024, N% of th
 bad "-j ''" 255 "-j: '' is not a number of workers (N from 1 to 1024, N% of the CPUs, +N or -N)" -j '' --builtin square
 bad "--jobs= (empty after =)" 255 "--jobs: '' is not a number of workers (N from 1 to 1024, N% of the CPUs, +N or -N)" \
 	--jobs= --builtin square
+bad "--halt soon,done=1 (a condition pooltop does not know)" 255 \
+	"--halt: 'done' is not a condition pooltop knows (fail=N, fail=N%, success=N or success=N%)" \
+	--halt soon,done=1 --builtin square
+bad "--halt later,fail=1" 255 \
+	"--halt: 'later,fail=1' is not WHEN,fail=N (WHEN: now or soon; fail=N, fail=N%, success=N, success=N%; or never, 0, 1, 2)" \
+	--halt later,fail=1 --builtin square
 bad "--retries -1" 255 "--retries: '-1' is not a number from 0 to 1000000" \
 	--retries -1 --builtin square
 bad "--retries past the maximum" 255 "--retries: '1000001' is not a number from 0 to 1000000" \

@@ -82,7 +82,7 @@ no_worker_points "q, t" 0
 tm_start ctrlc -j 2 --results r --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
 wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
 tm_keys C-c
-screen_like 'Ctrl-C: joining all workers' 3 "Ctrl-C once: 'joining all workers'"
+screen_like 'Ctrl-C: draining' 3 "Ctrl-C once: 'draining'"
 if wait_screen '\[CLOSING\]' 2 && alive "$PID"; then
 	ok "Ctrl-C once: the header says CLOSING and pooltop runs on (items in hand finish)"
 else

@@ -6,7 +6,7 @@
 # shellcheck disable=SC2016 # wait_for takes code in single quotes.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 43
+plan 55
 
 ptname
 STUBBORN=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_stubborn.so
@@ -168,23 +168,59 @@ stubborn "SIGTERM twice, a long --term-seq: the second kills at once" \
 	"TERM/terminating_all TERM/killing_all" --term-seq TERM,60000
 like "$(cat "$T/stub.err")" "^pooltop: Terminated: killing all workers" \
 	"SIGTERM twice: the second says it kills all"
-stubborn "Ctrl-C once: join all, stuck items stopped past --join-timeout" INT/joining \
-	--join-timeout 1
-# At least the 1 s of --join-timeout, less than 2 s (scaled) after the join.
-js=$(sed -n 's/.*still running \([0-9.]*\) s after join all (--join-timeout): stopping it.*/\1/p' \
-	"$T/stub.err" | head -1)
-if [ -n "$js" ] && awk -v x="$js" -v hi="$(scaled 2)" 'BEGIN { exit !(x >= 1 && x < hi) }'; then
-	ok "Ctrl-C once: the event says the item ran past --join-timeout"
-else
-	not_ok "Ctrl-C once: the event says the item ran past --join-timeout"
-	diag "want: still running X s after join all (--join-timeout), 1 <= X < $(scaled 2)"
-	diag "X: ${js:-none}"
-	diag "$(grep 'join' "$T/stub.err")"
-fi
+stubborn "Ctrl-C twice: drain, then terminate (the stuck items end with --term-seq)" \
+	"INT/draining INT/terminating_all" --join-timeout 1
 stubborn "Ctrl-C three times, a long --term-seq: the third kills" \
-	"INT/joining_all INT/terminating_all INT/killing_all" --term-seq TERM,60000 --join-timeout 60
+	"INT/draining INT/terminating_all INT/killing_all" --term-seq TERM,60000 --join-timeout 60
 like "$(cat "$T/stub.err")" "^pooltop: interrupted: killing all workers" \
 	"Ctrl-C three times: the third says it kills all"
+
+# --- Ctrl-C once: a drain ------------------------------------------------------------------------
+# Nothing new starts; the two running items finish, past --join-timeout (they are not stopped);
+# the three never started are not run, not in the joblog, and --resume runs them.
+d=$(scaled 2)
+(ptu 60 --headless -j 2 --join-timeout 1 --joblog "$T/drain.jl" -- sleep ::: "$d" "$d" "$d" "$d" "$d" \
+	>/dev/null 2>"$T/drain.err"; echo $? >"$T/drain.rc") &
+wait_for '[ -n "$(main_pid)" ] && [ "$(pgrep -f -c "^sleep $d\$")" = 2 ]' 10
+kill -INT "$(main_pid)"
+wait_for '[ -s "$T/drain.rc" ]' "$((2 * ${d%.*} + 10))"
+wait
+is "$(cat "$T/drain.rc")" 3 "Ctrl-C once: a drain; exit status 3 (three items not run)"
+like "$(cat "$T/drain.err")" '^pooltop: interrupted: draining: no new item starts' \
+	"Ctrl-C once: says it drains"
+like "$(cat "$T/drain.err")" '^pooltop: 2 done, 0 failed, 3 not run' \
+	"Ctrl-C once: the two running items finished done past --join-timeout; three not run"
+is "$(awk -F'\t' 'NR > 1 && $7 == 0' "$T/drain.jl" | wc -l)" 2 "the joblog has the two finished items only"
+ptu 60 --headless -j 2 --resume --joblog "$T/drain.jl" -- sleep ::: 0 0 0 0 0 >/dev/null 2>"$T/drain2.err"
+like "$(cat "$T/drain2.err")" '^pooltop: 3 done, 0 failed, 2 skipped \(--resume\)' \
+	"--resume after a drain runs the three items never started"
+
+# --- --halt: GNU parallel's ------------------------------------------------------------------------
+# Item 2 exits 7 (after 0.3 s); the others take 1 s (scaled): on -j 2, items 1 and 3 run when it
+# fails.
+halt_run() {
+	local name=$1
+	shift
+	ptu 60 --headless -j 2 --joblog "$T/halt.jl" "$@" -- sh -c 'sleep "$2"; exit $(($1 == 2 ? 7 : 0))' \
+		sh {#} ::: "$(scaled 1)" "$(scaled 0.3)" "$(scaled 1)" "$(scaled 1)" "$(scaled 1)" \
+		"$(scaled 1)" >/dev/null 2>"$T/$name.err"
+	echo "$? $(awk -F'\t' 'NR > 1 { n++ } END { print n + 0 }' "$T/halt.jl")"
+}
+# The worker that ran item 2 may take item 3 before pooltop sees the failure: 1 or 2 done.
+r=$(halt_run soon --halt soon,fail=1)
+is "${r%% *}" 7 "--halt soon,fail=1: exit status 7 (the failed item's)"
+like "$(cat "$T/soon.err")" '^pooltop: [12] done, 1 failed \(1 with 7\), [34] not run' \
+	"--halt soon,fail=1: the running items finish done, nothing new starts (not run)"
+r=$(halt_run now --halt now,fail=1)
+is "${r%% *}" 7 "--halt now,fail=1: exit status 7"
+like "$(cat "$T/now.err")" '^pooltop: 0 done, [23] failed \(.*with -15 SIGTERM' \
+	"--halt now,fail=1: the running items are terminated"
+r=$(halt_run legacy --halt 2)
+is "${r%% *}" 7 "--halt 2 is now,fail=1"
+r=$(halt_run success --halt now,success=2)
+is "${r%% *}" 0 "--halt now,success=2: exit status 0 after two successes"
+is "$(halt_run pct --halt soon,fail=50%)" "1 6" "--halt soon,fail=50%: 1 of 6 failed is under half: all run, exit 1"
+is "$(halt_run never --halt never)" "1 6" "--halt never: all run, exit 1"
 
 # --- signals that used to kill pooltop --------------------------------------------------------------
 # The batch must still run when the signals come: its items last longer on a slower machine.

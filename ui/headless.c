@@ -1,8 +1,8 @@
 /* The headless front end: the batch's results on stdout, events and (on a terminal) a progress
- * line on stderr, a summary on stderr at the end. Signals to pooltop: SIGINT joins all (what was
- * read is finished), again terminates all, a third time kills all; SIGTERM and SIGHUP terminate
- * all, again kill all (view_escalate). SIGUSR1 prints a status line, SIGUSR2 turns the progress
- * line on or off (GNU parallel's --progress toggle). */
+ * line on stderr, a summary on stderr at the end. Signals to pooltop: SIGINT drains (nothing
+ * new starts, the running items finish), again terminates all, a third time kills all; SIGTERM and
+ * SIGHUP terminate all, again kill all (view_escalate). SIGUSR1 prints a status line, SIGUSR2 turns
+ * the progress line on or off (GNU parallel's --progress toggle). */
 #include "headless.h"
 
 #include <signal.h>
@@ -117,7 +117,7 @@ static void signal_cb(uv_signal_t *s, int sig)
 			uv_timer_stop(&h->progress);
 		return;
 	case SIGINT:
-		view_escalate(h->view, VIEW_STOP_JOIN, "interrupted");
+		view_escalate(h->view, VIEW_STOP_DRAIN, "interrupted");
 		return;
 	default:
 		view_escalate(h->view, VIEW_STOP_TERMINATE, strsignal(sig));

@@ -148,6 +148,15 @@ static int key_join_all(struct dash *d, int key)
 	return DASH_REDRAW;
 }
 
+static int key_drain(struct dash *d, int key)
+{
+	(void)key;
+	view_stop(d->view, VIEW_STOP_DRAIN, "D");
+	dash_message(d, "draining: no new item starts; the running ones finish (those never "
+			"started are not run: --resume runs them)");
+	return DASH_REDRAW;
+}
+
 static int key_terminate_all_yes(struct dash *d, int key)
 {
 	(void)key;
@@ -262,11 +271,12 @@ static int key_ctrl_c(struct dash *d, int key)
 	(void)key;
 	d->quitting = true;
 	d->mode = DASH_MODE_MAIN;
-	switch (view_escalate(d->view, VIEW_STOP_JOIN, "Ctrl-C")) {
+	switch (view_escalate(d->view, VIEW_STOP_DRAIN, "Ctrl-C")) {
 	case VIEW_STOP_NONE:
 	case VIEW_STOP_JOIN:
-		dash_message(d, "Ctrl-C: joining all workers, then quitting (Ctrl-C again: "
-				"terminate all)");
+	case VIEW_STOP_DRAIN:
+		dash_message(d, "Ctrl-C: draining: no new item starts, the running ones finish, "
+				"then quit (Ctrl-C again: terminate all)");
 		break;
 	case VIEW_STOP_TERMINATE:
 		dash_message(d, "Ctrl-C: terminating all workers (again: kill all)");
@@ -300,6 +310,8 @@ static const struct dash_binding main_keys[] = {
 	{'k', "k", "kill: SIGKILL (Process.kill(); exits -9)", key_kill},
 	{'j', "j", "join: finish the item, run fini, exit 0, not respawned", key_join},
 	{'J', "J", "join all: read no more input, finish what was read, quit", key_join_all},
+	{'D', "D", "drain: start nothing new, finish the running items, quit (as Ctrl-C)",
+	 key_drain},
 	{'T', "T", "terminate all, asking first (Pool.terminate(); --term-seq); again: kill",
 	 key_terminate_all},
 	{'r', "r", "restart the worker (or start one in an exited slot)", key_restart},
@@ -392,6 +404,16 @@ static int key_quit_join(struct dash *d, int key)
 	return DASH_REDRAW | (d->finished ? DASH_QUIT : 0);
 }
 
+static int key_quit_drain(struct dash *d, int key)
+{
+	(void)key;
+	view_stop(d->view, VIEW_STOP_DRAIN, "q");
+	d->quitting = true;
+	d->mode = DASH_MODE_MAIN;
+	dash_message(d, "draining: the running items finish, then quitting");
+	return DASH_REDRAW | (d->finished ? DASH_QUIT : 0);
+}
+
 static int key_quit_terminate(struct dash *d, int key)
 {
 	(void)key;
@@ -405,6 +427,8 @@ static int key_quit_terminate(struct dash *d, int key)
 static const struct dash_binding quit_keys[] = {
 	{'j', "j", "join all: finish the items in hand, then quit", key_quit_join},
 	{'J', NULL, NULL, key_quit_join},
+	{'d', "d", "drain: finish the running items only, then quit", key_quit_drain},
+	{'D', NULL, NULL, key_quit_drain},
 	{'t', "t", "terminate all now (--term-seq), then quit", key_quit_terminate},
 	{'T', NULL, NULL, key_quit_terminate},
 	{KEY_ESC, "Esc n c q", "cancel", dash_key_back},
@@ -428,7 +452,7 @@ static const struct dash_binding terminate_keys[] = {
 
 /* Keys that work in every mode. */
 static const struct dash_binding global_keys[] = {
-	{CTRL_C, "Ctrl-C", "join all; again: terminate all; a third time: kill all", key_ctrl_c},
+	{CTRL_C, "Ctrl-C", "drain; again: terminate all; a third time: kill all", key_ctrl_c},
 	{0, NULL, NULL, NULL},
 };
 

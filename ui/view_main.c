@@ -95,6 +95,7 @@ void view_quit_draw(struct dash *d, int y0, int x0, int rows, int cols)
 		"Work remains. Quit how?",
 		"",
 		"  j  join all: finish the items in hand, then quit",
+		"  d  drain: finish the running items only, then quit",
 		"  t  terminate all now (SIGTERM), then quit",
 		"  Esc  cancel",
 	};
