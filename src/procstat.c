@@ -69,10 +69,11 @@ int procstat_state_rank(char state)
 	}
 }
 
-/* A watched id. id 0: a free entry. */
+/* A watched id, or a pid to skip. id 0: a free entry. */
 struct watch {
 	pid_t id;
 	bool group;
+	bool skip;
 	unsigned slot;
 };
 
@@ -119,7 +120,8 @@ struct procstat_scan *procstat_scan_new(const char *proc_dir, unsigned max_watch
 	s->page_size = sysconf(_SC_PAGESIZE);
 	s->max_watch = max_watch;
 	s->max_procs = max_procs;
-	s->watch_mask = pow2_at_least(2 * max_watch) - 1;
+	/* max_watch ids to watch and as many to skip. */
+	s->watch_mask = pow2_at_least(4 * max_watch) - 1;
 	s->watch = xcalloc(s->watch_mask + 1, sizeof(*s->watch));
 	s->seen_mask = pow2_at_least(2 * max_procs) - 1;
 	s->last = xcalloc(s->seen_mask + 1, sizeof(*s->last));
@@ -148,19 +150,33 @@ void procstat_scan_reset(struct procstat_scan *s)
 	s->nwatch = 0;
 }
 
-int procstat_scan_watch(struct procstat_scan *s, pid_t id, bool group, unsigned slot)
+static int watch_add(struct procstat_scan *s, const struct watch *w)
 {
-	if (id <= 0 || slot >= s->max_watch || s->nwatch >= s->max_watch)
+	if (s->nwatch >= 2 * s->max_watch)
 		return -EINVAL;
-	unsigned i = hash_pid(id, s->watch_mask);
+	unsigned i = hash_pid(w->id, s->watch_mask);
 	while (s->watch[i].id) {
-		if (s->watch[i].id == id)
+		if (s->watch[i].id == w->id)
 			return -EEXIST;
 		i = (i + 1) & s->watch_mask;
 	}
-	s->watch[i] = (struct watch){.id = id, .group = group, .slot = slot};
+	s->watch[i] = *w;
 	s->nwatch++;
 	return 0;
+}
+
+int procstat_scan_watch(struct procstat_scan *s, pid_t id, bool group, unsigned slot)
+{
+	if (id <= 0 || slot >= s->max_watch)
+		return -EINVAL;
+	return watch_add(s, &(struct watch){.id = id, .group = group, .slot = slot});
+}
+
+int procstat_scan_skip(struct procstat_scan *s, pid_t pid)
+{
+	if (pid <= 0)
+		return -EINVAL;
+	return watch_add(s, &(struct watch){.id = pid, .skip = true});
 }
 
 static const struct watch *watch_find(const struct procstat_scan *s, pid_t id)
@@ -178,7 +194,7 @@ static const struct watch *watch_of(const struct procstat_scan *s, const struct 
 	if (w && w->group)
 		return w;
 	w = watch_find(s, l->pid);
-	return w && !w->group ? w : NULL;
+	return w && !w->group && !w->skip ? w : NULL;
 }
 
 static const struct seen *seen_find(const struct seen *t, unsigned mask, pid_t pid)
@@ -221,6 +237,9 @@ static uint64_t ticks_since_last(const struct procstat_scan *s, const struct pro
 static void scan_one(struct procstat_scan *s, int dirfd, const char *name, long ticks_per_s)
 {
 	char path[64], buf[1024];
+	const struct watch *skip = watch_find(s, (pid_t)atoi(name));
+	if (skip && skip->skip)
+		return;
 	snprintf(path, sizeof(path), "%s/stat", name);
 	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

@@ -21,9 +21,9 @@
  * (I, W, P...) > Z (zombie) > X. One spinning process makes the group R; the group is S only when
  * none of it runs, waits on I/O or is stopped.
  *
- * Memory is bounded and allocated once, in procstat_scan_new: at most max_watch watched ids and
- * max_procs processes remembered per pass (beyond that a process still counts in RSS and the
- * state, but its CPU is counted from its next pass only). Not thread-safe. */
+ * Memory is bounded and allocated once, in procstat_scan_new: at most max_watch watched ids (and
+ * as many skipped pids), max_procs processes remembered per pass (beyond that a process still
+ * counts in RSS and the state, but its CPU is counted from its next pass only). Not thread-safe. */
 #ifndef POOLTOP_PROCSTAT_H
 #define POOLTOP_PROCSTAT_H
 
@@ -73,6 +73,10 @@ void procstat_scan_reset(struct procstat_scan *s);
  * true: every process whose pgrp is id) or the single process id. 0, -EINVAL (slot out of
  * range, id <= 0), -EEXIST (id already watched: the first keeps it). */
 int procstat_scan_watch(struct procstat_scan *s, pid_t id, bool group, unsigned slot);
+/* Before a pass: pid need not be read, as it can be in no watched group and is no watched
+ * process (a worker, whose own group is not its job's: reading the workers of a pool that
+ * runs commands would double a pass's reads). 0, -EINVAL, -EEXIST (pid already watched). */
+int procstat_scan_skip(struct procstat_scan *s, pid_t pid);
 /* One pass over proc_dir; now_ns is CLOCK_BOOTTIME (the clock of the processes' starttime),
  * ticks_per_s sysconf(_SC_CLK_TCK) (tests give their own). 0, or -errno when proc_dir cannot
  * be read (the figures are then all unknown). */

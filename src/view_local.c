@@ -93,6 +93,9 @@ static void local_scan(struct view_local *l, const struct view_row *rows, unsign
 		bool job = r->job_pid > 0;
 		if (procstat_scan_watch(l->scan, job ? r->job_pid : r->pid, job, r->index) < 0)
 			continue;
+		/* Its job has a group of its own: the worker process is not in it. */
+		if (job)
+			procstat_scan_skip(l->scan, r->pid);
 		l->scanned[r->index] = r->pid;
 		l->scanned_job[r->index] = job;
 	}

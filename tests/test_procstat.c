@@ -130,6 +130,8 @@ static void test_procstat_scan_sums_each_watched_group_in_one_pass(void **state)
 	fake_proc(f, 301, 300, 'D', 0, 10, 1);
 	/* Nobody's. */
 	fake_proc(f, 1, 1, 'S', 0, 1, 100);
+	/* In group 100, but skipped: not read, not counted. */
+	fake_proc(f, 110, 100, 'D', 0, 10, 1000);
 	struct procstat_scan *s = procstat_scan_new(f->dir, 8, 16);
 	procstat_scan_reset(s);
 	assert_int_equal(procstat_scan_watch(s, 100, true, 0), 0);
@@ -137,6 +139,8 @@ static void test_procstat_scan_sums_each_watched_group_in_one_pass(void **state)
 	assert_int_equal(procstat_scan_watch(s, 300, true, 2), 0);
 	assert_int_equal(procstat_scan_watch(s, 300, true, 3), -EEXIST);
 	assert_int_equal(procstat_scan_watch(s, 400, true, 8), -EINVAL);
+	assert_int_equal(procstat_scan_skip(s, 110), 0);
+	assert_int_equal(procstat_scan_skip(s, 100), -EEXIST);
 	assert_int_equal(procstat_scan_pass(s, 10 * NS_PER_S, HZ), 0);
 
 	const struct procstat_figures *g = procstat_scan_figures(s, 0);
