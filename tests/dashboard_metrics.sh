@@ -6,7 +6,7 @@
 # shellcheck disable=SC2016 # wait_until and friends take code in single quotes.
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 11
+plan 12
 
 ptname
 
@@ -43,7 +43,7 @@ kb() {
 		m = u == "G" ? 1048576 : u == "M" ? 1024 : 1; printf "%d", n * m }'
 }
 
-# --- a spinning job and a sleeping one, both HUNG ----------------------------------------------
+# --- a spinning job and a sleeping one (a shell and two sleeps), both HUNG ----------------------
 # item_state ITEM: the STATE cell of ITEM's row.
 item_state() { item_row "$1" | awk '{ sub(/^[> ][* ]/, ""); print $3 }'; }
 spin_ok() {
@@ -55,7 +55,8 @@ nap_ok() {
 		[ "$(cell CPU% nap)" -lt 5 ] 2>/dev/null
 }
 tm_start spin -j 2 --hang-after 1 -- sh -c \
-	'if [ "$1" = spin ]; then while :; do :; done; else exec sleep "$2"; fi' _ {} "${L}1" \
+	'if [ "$1" = spin ]; then while :; do :; done; else sleep "$2" & sleep "$2"; wait; fi' \
+	_ {} "${L}1" \
 	::: spin nap
 screen_until spin_ok 15 "a spinning job: its row is HUNG, S is R and CPU% >= $SPIN_MIN"
 spin_pg=$(job_of spin)
@@ -72,7 +73,7 @@ else
 	diag_screen
 fi
 read -r pcpu pst < <(ps_group "$nap_pg")
-if [ -n "$nap_pg" ] && [ "${pcpu:-9}" -lt 5 ] && [ "$pst" = S ]; then
+if [ -n "$nap_pg" ] && [ "${pcpu:-9}" -lt 5 ] && [ "$pst" = SSS ]; then
 	ok "ps agrees on the sleeping job's group $nap_pg: $pcpu % CPU, state $pst"
 else
 	not_ok "ps agrees on the sleeping job's group $nap_pg: $pcpu % CPU, state $pst"
@@ -103,6 +104,8 @@ wait_screen '^ +# +PID +STATE ' 5
 select_item nap
 tm_keys Enter
 screen_like "HUNG, sleeping" 5 "the detail view: the HUNG item is sleeping"
+screen_like "job group $nap_pg, 3 processes: S \(sleeping\)" 5 \
+	"the detail view: a group of a shell and two sleeps is 3 processes"
 tm_stop
 
 # --- a persistent program holding 30 MB ----------------------------------------------------------
