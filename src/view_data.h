@@ -91,8 +91,13 @@ struct view_row {
 	char start_call[8];	   /* what it failed in: "fork", "pipe", "exec" ("" if none) */
 	unsigned start_retries;	   /* failed tries of the current (or last) run */
 	uint64_t start_failing_ns; /* how long the current run has lasted */
-	/* The process doing the work, from /proc (sampled at most once a second): the worker. */
+	/* The processes doing the work, from /proc (sampled at most once a second): for a
+	 * worker with a job (command, persistent) when sampled, its job's process group, every
+	 * process in it summed (proc_job, job_procs of them); otherwise the worker process. */
 	bool proc_known;
+	bool proc_job;	    /* the figures are the job group's, not the worker's */
+	unsigned job_procs; /* processes in the job group (proc_job), else 0 */
+	char proc_state;    /* R, S, D, T, Z...: the most active process's (procstat.h) */
 	double cpu_percent; /* of one core */
 	uint64_t rss_bytes;
 };

@@ -1,25 +1,35 @@
 /* The view model served from a batch run in this process: every operation of view.h on the
- * batch and its pool, and the workers' CPU and memory from /proc. */
+ * batch and its pool, and the CPU, memory and state of the workers' jobs from /proc. */
 #include "view.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "pool.h"
 #include "procstat.h"
 #include "util.h"
 
-/* How often a worker's CPU and memory are read from /proc. */
+/* How often the processes' CPU, memory and state are read from /proc: one pass over /proc
+ * (a read of /proc/PID/stat for each process of the machine) a second at most, whatever the
+ * refresh rate, which keeps the pass's cost small at -j 1024 and the CPU% a steady average. */
 #define PROC_SAMPLE_NS NS_PER_S
+
+/* Processes remembered between two passes: a job group may hold several (a shell, its
+ * pipeline). */
+#define PROC_MAX_PROCS (4 * POOLTOP_MAX_WORKERS)
 
 struct view_local {
 	struct view v; /* first: a struct view * is a struct view_local * */
 	struct batch *batch;
-	struct procstat *procs; /* per slot, POOLTOP_MAX_WORKERS, made at the first sample */
-	uint64_t procs_at_ns;
+	struct procstat_scan *scan; /* made at the first sample */
+	pid_t *scanned;		    /* per slot: the worker whose figures the scan holds, 0 */
+	bool *scanned_job;	    /* per slot: they are its job group's */
+	uint64_t scan_at_ns;
 };
 
 static struct view_local *local(struct view *v)
@@ -58,27 +68,64 @@ static int local_start(struct view *v, char *err, size_t errlen)
 	return batch_start(local(v)->batch, err, errlen);
 }
 
-/* The rows' processes from /proc, at most once a second (a read of /proc per worker). */
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* A pass over /proc for the rows: a row with a job (a command or persistent worker's process
+ * group) measures the job group, any other the worker process. */
+static void local_scan(struct view_local *l, const struct view_row *rows, unsigned n)
+{
+	if (!l->scan) {
+		l->scan = procstat_scan_new("/proc", POOLTOP_MAX_WORKERS, PROC_MAX_PROCS);
+		l->scanned = xcalloc(POOLTOP_MAX_WORKERS, sizeof(*l->scanned));
+		l->scanned_job = xcalloc(POOLTOP_MAX_WORKERS, sizeof(*l->scanned_job));
+	}
+	procstat_scan_reset(l->scan);
+	memset(l->scanned, 0, POOLTOP_MAX_WORKERS * sizeof(*l->scanned));
+	for (unsigned i = 0; i < n; i++) {
+		const struct view_row *r = &rows[i];
+		if (r->pid <= 0 || r->index >= POOLTOP_MAX_WORKERS)
+			continue;
+		bool job = r->job_pid > 0;
+		if (procstat_scan_watch(l->scan, job ? r->job_pid : r->pid, job, r->index) < 0)
+			continue;
+		/* Its job has a group of its own: the worker process is not in it. */
+		if (job)
+			procstat_scan_skip(l->scan, r->pid);
+		l->scanned[r->index] = r->pid;
+		l->scanned_job[r->index] = job;
+	}
+	if (procstat_scan_pass(l->scan, boottime_ns(), sysconf(_SC_CLK_TCK)) < 0)
+		memset(l->scanned, 0, POOLTOP_MAX_WORKERS * sizeof(*l->scanned));
+}
+
+/* The rows' figures from /proc: a pass at most once a second; in between, a row shows its
+ * slot's last figures while the same worker runs there. */
 static void local_sample(struct view_local *l, struct view_row *rows, unsigned n)
 {
 	uint64_t now = now_ns();
-	bool fresh = now - l->procs_at_ns >= PROC_SAMPLE_NS;
-	if (!l->procs)
-		l->procs = xcalloc(POOLTOP_MAX_WORKERS, sizeof(*l->procs));
-	if (fresh)
-		l->procs_at_ns = now;
+	if (!l->scan || now - l->scan_at_ns >= PROC_SAMPLE_NS) {
+		l->scan_at_ns = now;
+		local_scan(l, rows, n);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct view_row *r = &rows[i];
-		struct procstat *ps = &l->procs[r->index];
-		if (fresh) {
-			if (r->pid > 0)
-				procstat_sample(r->pid, ps);
-			else
-				memset(ps, 0, sizeof(*ps));
-		}
-		r->proc_known = r->pid > 0 && ps->pid == r->pid;
-		r->cpu_percent = r->proc_known ? ps->cpu_percent : 0;
-		r->rss_bytes = r->proc_known ? ps->rss_bytes : 0;
+		if (r->pid <= 0 || r->index >= POOLTOP_MAX_WORKERS ||
+		    l->scanned[r->index] != r->pid)
+			continue;
+		const struct procstat_figures *f = procstat_scan_figures(l->scan, r->index);
+		if (!f->known)
+			continue;
+		r->proc_known = true;
+		r->proc_job = l->scanned_job[r->index];
+		r->proc_state = f->state;
+		r->job_procs = r->proc_job ? f->nprocs : 0;
+		r->cpu_percent = f->cpu_percent;
+		r->rss_bytes = f->rss_bytes;
 	}
 }
 
@@ -158,7 +205,9 @@ static void local_free(struct view *v)
 {
 	struct view_local *l = local(v);
 	batch_free(l->batch);
-	free(l->procs);
+	procstat_scan_free(l->scan);
+	free(l->scanned);
+	free(l->scanned_job);
 	free(l);
 }
 

@@ -905,6 +905,68 @@ else
 	echo "  n/a ($FAIL)"
 fi
 
+echo
+echo "6b. The dashboard's own CPU with 1024 job groups measured: pooltop -j 1024 -- sleep in tmux,"
+echo "   utime+stime of the pooltop process over ${CPU_WINDOW} s once all 1024 jobs run (the"
+echo "   supervisor, the dashboard, and its pass over /proc each second for CPU%, RSS and S)"
+
+# dash_cpu_wide: DASH_WIDE_PCT, or 1 with FAIL set.
+dash_cpu_wide() {
+	local d="$T/cpuw" pid a b ta tb hz screen end now
+	hz=$(getconf CLK_TCK)
+	# Twice the pool of items, each a sleep of 90 s: the window sees no job end or start.
+	yes 90 | head -n 2048 >"$T/items.sleep90"
+	if ! tmux_start "$d" /dev/null "$POOLTOP" -j 1024 -a "$T/items.sleep90" -- sleep; then
+		FAIL="tmux new-session failed"
+		return 1
+	fi
+	if ! wait_file "$d/pid" 10; then
+		tmux_kill
+		FAIL="pooltop did not start within 10 s"
+		return 1
+	fi
+	pid=$(cat "$d/pid")
+	# The pool grows to 1024 workers, each forking its sleep (the costly part, not measured).
+	now_us end
+	end=$((end + 120000000))
+	until tmux -L "$TM_SOCK" -f /dev/null capture-pane -p 2>/dev/null | grep -q ' 1024 busy'; do
+		now_us now
+		if [ "$now" -ge "$end" ] || [ -s "$d/status" ]; then
+			kill -TERM "$pid" 2>/dev/null
+			wait_file "$d/status" 10
+			tmux_kill
+			FAIL="the pool did not run 1024 jobs within 120 s: $(first_line "$d/err")"
+			return 1
+		fi
+		sleep 0.2
+	done
+	sleep 2 # the last forks settle, a pass over /proc has seen every group
+	a=$(ticks "$pid")
+	now_us ta
+	sleep "$CPU_WINDOW"
+	b=$(ticks "$pid")
+	now_us tb
+	screen=$(tmux -L "$TM_SOCK" -f /dev/null capture-pane -p 2>/dev/null)
+	kill -TERM "$pid" 2>/dev/null
+	wait_file "$d/status" 30
+	tmux_kill
+	if [ -z "$a" ] || [ -z "$b" ] || ! printf '%s\n' "$screen" | grep -q ' 1024 busy'; then
+		FAIL="pooltop ended or stopped running its 1024 jobs during the measurement"
+		return 1
+	fi
+	DASH_WIDE_PCT=$(awk -v d=$((b - a)) -v hz="$hz" -v t=$((tb - ta)) \
+		'BEGIN { printf "%.3f", d / hz / (t / 1e6) * 100 }')
+}
+
+if [ "$HAVE_TMUX" != 1 ]; then
+	echo "  n/a (skipped: tmux is not installed)"
+elif dash_cpu_wide; then
+	echo "  pooltop's own CPU: $(fmt "$DASH_WIDE_PCT" %) of one core, target <5% $(verdict "$DASH_WIDE_PCT" "<=" 5)"
+	fig dashboard-cpu-1024-jobs pooltop "$DASH_WIDE_PCT" %
+else
+	echo "  n/a ($FAIL)"
+fi
+
 # --- 7. wide pools -----------------------------------------------------------------------------
 # The same trivial items through pools of 4 to 1024 workers: a wide pool must not collapse (it
 # runs them on the few workers they need), and its start and stop stay short.

@@ -10,7 +10,7 @@
 
 plan 61
 
-TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +CPU% +RSS +AGE'
+TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +S +CPU% +RSS +AGE'
 # A reader of pooltop's stdout that takes nothing until the file go exists.
 SLOW_READER='while [ ! -e go ]; do sleep 0.05; done; exec cat >out'
 

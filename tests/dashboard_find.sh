@@ -44,8 +44,8 @@ screen_like 'sorted by AGE \(inverted\)' 3 "I: the header says inverted"
 screen_until '[ "$(first_slot)" = 0 ]' 3 "I: the youngest first"
 tm_keys I F6
 screen_like 'Sort by \(Enter: choose' 3 "F6 opens the sort menu"
-# AGE is the menu's current line; PID is nine lines up.
-for _ in 1 2 3 4 5 6 7 8 9; do tm_keys Up; done
+# AGE is the menu's current line; PID is ten lines up.
+for _ in 1 2 3 4 5 6 7 8 9 10; do tm_keys Up; done
 tm_keys Enter
 screen_like 'sorted by PID' 3 "F6, Up to PID, Enter: sorted by PID"
 screen_until '[ "$(last_slot)" = 0 ]' 3 "by PID: slot 0's process, the newest, last"

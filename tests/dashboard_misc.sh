@@ -7,7 +7,7 @@
 
 plan 67
 
-TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +CPU% +RSS +AGE'
+TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +S +CPU% +RSS +AGE'
 
 # --- help, detail, resize, pause, + and -, T: one long batch ---------------------------------
 # It must outlast the steps below: its items last longer on a slower machine (lib.sh: the time

@@ -153,9 +153,18 @@ static void test_columns_format_each_cell_with_its_tone(void **state)
 	assert_string_equal(b, "2.0s");
 	columns[COL_RSS].format(&r, b, sizeof(b));
 	assert_string_equal(b, "3.0M");
+	/* The process state letter, blank until known. */
+	columns[COL_PSTATE].format(&r, b, sizeof(b));
+	assert_string_equal(b, "");
+	r.proc_state = 'R';
+	assert_int_equal(columns[COL_PSTATE].format(&r, b, sizeof(b)), TONE_BUSY);
+	assert_string_equal(b, "R");
 	r.hung = true;
 	assert_int_equal(columns[COL_STATE].format(&r, b, sizeof(b)), TONE_HUNG);
 	assert_string_equal(b, "HUNG");
+	/* On a HUNG row the letter says whether it spins or sleeps. */
+	assert_int_equal(columns[COL_PSTATE].format(&r, b, sizeof(b)), TONE_HUNG);
+	assert_string_equal(b, "R");
 	r.start_failing = true;
 	assert_int_equal(columns[COL_STATE].format(&r, b, sizeof(b)), TONE_EXIT);
 	assert_string_equal(b, "NOSTART");
@@ -179,6 +188,23 @@ static unsigned shown(int w, bool jobs, bool show[NCOLUMNS])
 	return n;
 }
 
+static void test_format_proc_state_words(void **state)
+{
+	(void)state;
+	assert_string_equal(format_proc_state('R'), "running");
+	assert_string_equal(format_proc_state('S'), "sleeping");
+	assert_string_equal(format_proc_state('D'), "waiting on I/O");
+	assert_string_equal(format_proc_state('T'), "stopped");
+	assert_string_equal(format_proc_state('Z'), "zombie");
+	assert_string_equal(format_proc_state('\0'), "unknown");
+	assert_string_equal(format_hung_how('R'), "spinning");
+	assert_string_equal(format_hung_how('S'), "sleeping");
+	assert_string_equal(format_hung_how('I'), "sleeping");
+	assert_string_equal(format_hung_how('D'), "blocked");
+	assert_string_equal(format_hung_how('T'), "stopped");
+	assert_null(format_hung_how('\0'));
+}
+
 static void test_columns_fit_drop_the_least_useful_first(void **state)
 {
 	(void)state;
@@ -186,9 +212,14 @@ static void test_columns_fit_drop_the_least_useful_first(void **state)
 	assert_int_equal(shown(200, false, show), NCOLUMNS - 1); /* all but JOB */
 	assert_false(show[COL_JOB]);
 	assert_int_equal(shown(200, true, show), NCOLUMNS);
-	/* 40 columns: the marks, #, PID, STATE and 12 for ITEM. */
-	assert_int_equal(shown(40, true, show), 3);
-	assert_true(show[COL_NUM] && show[COL_PID] && show[COL_STATE]);
+	/* 40 columns: the marks, #, PID, STATE, S and 12 for ITEM. */
+	assert_int_equal(shown(40, true, show), 4);
+	assert_true(show[COL_NUM] && show[COL_PID] && show[COL_STATE] && show[COL_PSTATE]);
+	/* 80 columns: S is there, whether the workers run commands or not, and FAIL too. */
+	shown(80, false, show);
+	assert_true(show[COL_PSTATE] && show[COL_AGE]);
+	shown(80, true, show);
+	assert_true(show[COL_PSTATE] && show[COL_FAIL]);
 	/* 80 columns: EXIT and JOB come before RSS and RST. */
 	shown(80, true, show);
 	assert_true(show[COL_EXIT] && show[COL_JOB]);
@@ -214,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_format_spark_scales_to_the_largest),
 		cmocka_unit_test(test_format_run_state_words),
 		cmocka_unit_test(test_columns_format_each_cell_with_its_tone),
+		cmocka_unit_test(test_format_proc_state_words),
 		cmocka_unit_test(test_columns_fit_drop_the_least_useful_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,6 +96,54 @@ size_t format_spark(const uint32_t *vals, size_t n, bool utf8, char *buf, size_t
 	return k;
 }
 
+const char *format_proc_state(char state)
+{
+	switch (state) {
+	case 'R':
+		return "running";
+	case 'S':
+		return "sleeping";
+	case 'D':
+		return "waiting on I/O";
+	case 'T':
+		return "stopped";
+	case 't':
+		return "traced";
+	case 'Z':
+		return "zombie";
+	case 'X':
+	case 'x':
+		return "dead";
+	case 'I':
+		return "idle";
+	case '\0':
+		return "unknown";
+	default:
+		return "other";
+	}
+}
+
+const char *format_hung_how(char state)
+{
+	switch (state) {
+	case 'R':
+		return "spinning";
+	case 'D':
+		return "blocked";
+	case 'T':
+	case 't':
+		return "stopped";
+	case 'Z':
+	case 'X':
+	case 'x':
+		return "a zombie";
+	case '\0':
+		return NULL;
+	default:
+		return "sleeping";
+	}
+}
+
 enum tone exit_tone(int code)
 {
 	return code == 0 ? TONE_OK : code > 0 ? TONE_EXIT : TONE_SIGNAL;
@@ -204,6 +252,31 @@ static enum tone col_rate(const struct view_row *r, char *buf, size_t len)
 	return TONE_PLAIN;
 }
 
+static enum tone col_pstate(const struct view_row *r, char *buf, size_t len)
+{
+	if (!r->proc_known || !r->proc_state) {
+		buf[0] = '\0';
+		return TONE_PLAIN;
+	}
+	snprintf(buf, len, "%c", r->proc_state);
+	/* On a HUNG row the letter is the answer to "spinning or sleeping?". */
+	if (r->hung)
+		return TONE_HUNG;
+	switch (r->proc_state) {
+	case 'R':
+		return TONE_BUSY;
+	case 'D':
+		return TONE_EXIT;
+	case 'T':
+	case 't':
+		return TONE_SIGNAL;
+	case 'Z':
+		return TONE_DIM;
+	default:
+		return TONE_PLAIN;
+	}
+}
+
 static enum tone col_cpu(const struct view_row *r, char *buf, size_t len)
 {
 	if (r->proc_known)
@@ -237,17 +310,22 @@ static enum tone col_rst(const struct view_row *r, char *buf, size_t len)
 }
 
 const struct column_def columns[NCOLUMNS] = {
-	[COL_NUM] = {"#", 4, true, col_num},	      [COL_PID] = {"PID", 8, true, col_pid},
-	[COL_STATE] = {"STATE", 9, false, col_state}, [COL_EXIT] = {"EXIT", 16, false, col_exit},
-	[COL_JOB] = {"JOB", 8, true, col_job},	      [COL_DONE] = {"DONE", 7, true, col_done},
+	[COL_NUM] = {"#", 4, true, col_num},	      [COL_PID] = {"PID", 7, true, col_pid},
+	[COL_STATE] = {"STATE", 8, false, col_state}, [COL_EXIT] = {"EXIT", 16, false, col_exit},
+	[COL_JOB] = {"JOB", 7, true, col_job},	      [COL_DONE] = {"DONE", 7, true, col_done},
 	[COL_FAIL] = {"FAIL", 6, true, col_fail},     [COL_RATE] = {"RATE", 7, true, col_rate},
-	[COL_CPU] = {"CPU%", 6, true, col_cpu},	      [COL_RSS] = {"RSS", 6, true, col_rss},
-	[COL_AGE] = {"AGE", 7, true, col_age},	      [COL_RST] = {"RST", 4, true, col_rst},
+	[COL_PSTATE] = {"S", 1, false, col_pstate},   [COL_CPU] = {"CPU%", 6, true, col_cpu},
+	[COL_RSS] = {"RSS", 6, true, col_rss},	      [COL_AGE] = {"AGE", 7, true, col_age},
+	[COL_RST] = {"RST", 4, true, col_rst},
 };
 
-/* The columns by usefulness: the first that fit are shown. */
-static const enum column by_use[] = {COL_NUM,  COL_PID, COL_STATE, COL_EXIT, COL_JOB, COL_DONE,
-				     COL_FAIL, COL_AGE, COL_CPU,   COL_RATE, COL_RSS, COL_RST};
+/* The columns by usefulness: the first that fit are shown. S comes right after STATE: two
+ * cells that tell a HUNG item spinning from one sleeping. (Those two cells came from PID and
+ * JOB, 7 wide as the largest pid_max, 4194304, and STATE, 8 as its longest word: 80 columns
+ * still show FAIL, 100 RSS, 120 everything with ITEM as wide as before.) */
+static const enum column by_use[] = {COL_NUM,  COL_PID,	 COL_STATE, COL_PSTATE, COL_EXIT,
+				     COL_JOB,  COL_DONE, COL_FAIL,  COL_AGE,	COL_CPU,
+				     COL_RATE, COL_RSS,	 COL_RST};
 
 void columns_fit(int w, bool jobs, bool show[NCOLUMNS])
 {

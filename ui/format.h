@@ -23,6 +23,13 @@ void format_eta(char *buf, size_t len, const struct view_totals *t);
  * WRITING OUTPUT (the pool is done, a reader is not), FINISHED. */
 const char *format_run_state(const struct view_totals *t);
 
+/* The words for a process state letter (procstat.h), for the detail view: "running",
+ * "sleeping", "waiting on I/O", "stopped"...; "unknown" for '\0'. */
+const char *format_proc_state(char state);
+/* What a HUNG item does, from its state letter: "spinning" (R), "sleeping" (S and other
+ * sleeps), "blocked" (D), "stopped" (T, t), "a zombie" (Z, X); NULL for '\0' (not known). */
+const char *format_hung_how(char state);
+
 /* How a cell is shown; each front end maps tones to its colours. */
 enum tone {
 	TONE_PLAIN,
@@ -44,6 +51,7 @@ enum column {
 	COL_DONE,
 	COL_FAIL,
 	COL_RATE,
+	COL_PSTATE, /* "S": the process state letter, as htop's */
 	COL_CPU,
 	COL_RSS,
 	COL_AGE,

@@ -19,6 +19,7 @@ bool column_most_first(enum column c)
 	case COL_NUM:
 	case COL_PID:
 	case COL_STATE:
+	case COL_PSTATE:
 	case COL_EXIT:
 	case COL_JOB:
 	case NCOLUMNS:
@@ -61,6 +62,28 @@ static int exit_rank(const struct view_row *r)
 	return r->last_exit < 0 ? 0 : r->last_exit > 0 ? 1 : 2;
 }
 
+/* The process state letter, the most active first: R D T S, then the rest. */
+static int pstate_rank(const struct view_row *r)
+{
+	if (!r->proc_known)
+		return 9;
+	switch (r->proc_state) {
+	case 'R':
+		return 0;
+	case 'D':
+		return 1;
+	case 'T':
+	case 't':
+		return 2;
+	case 'S':
+		return 3;
+	case 'Z':
+		return 5;
+	default:
+		return 4;
+	}
+}
+
 #define CMP(x, y) ((x) < (y) ? -1 : (x) > (y) ? 1 : 0)
 
 /* A pid of 0 (no process) sorts after every real one. */
@@ -86,6 +109,9 @@ int column_compare(enum column c, const struct view_row *a, const struct view_ro
 		break;
 	case COL_STATE:
 		r = CMP(state_rank(a), state_rank(b));
+		break;
+	case COL_PSTATE:
+		r = CMP(pstate_rank(a), pstate_rank(b));
 		break;
 	case COL_EXIT:
 		r = CMP(exit_rank(a), exit_rank(b));

@@ -35,6 +35,25 @@ static int draw_tail(const char *text, size_t len, int y, int x, int rows, int w
 	return drawn;
 }
 
+/* Whose CPU, memory and state the row shows, and how many processes that is. */
+static void proc_line(const struct view_row *v, char *line, size_t len)
+{
+	if (!v->proc_known) {
+		snprintf(line, len, "processes: not measured yet");
+		return;
+	}
+	char rss[16], who[64];
+	format_bytes(rss, sizeof(rss), v->rss_bytes);
+	if (v->proc_job)
+		snprintf(who, sizeof(who), "job group %d, %u process%s", (int)v->job_pid,
+			 v->job_procs, v->job_procs == 1 ? "" : "es");
+	else
+		snprintf(who, sizeof(who), "worker process %d", (int)v->pid);
+	snprintf(line, len, "%s: %c (%s)  CPU %.0f%%  RSS %s", who,
+		 v->proc_state ? v->proc_state : '?', format_proc_state(v->proc_state),
+		 v->cpu_percent, rss);
+}
+
 void view_detail_draw(struct dash *d, int y, int x, int h, int w)
 {
 	if (!d->nrows) {
@@ -57,15 +76,24 @@ void view_detail_draw(struct dash *d, int y, int x, int h, int w)
 		snprintf(pid, sizeof(pid), "pid %d", (int)v->pid);
 	else
 		snprintf(pid, sizeof(pid), "no process (last pid %d)", (int)v->last_pid);
+	/* A HUNG item spinning is a loop; sleeping, a wait: the first thing to know. */
+	char state[48];
+	const char *how = v->proc_known ? format_hung_how(v->proc_state) : NULL;
+	if (v->hung && how)
+		snprintf(state, sizeof(state), "HUNG, %s", how);
+	else
+		snprintf(state, sizeof(state), "%s", v->hung ? "HUNG" : view_state_name(v->state));
 	snprintf(line, sizeof(line), "  %s  %s%s  restarts %u  done %llu  failed %llu  %.1f/s", pid,
-		 v->hung ? "HUNG" : view_state_name(v->state), v->fini_ran ? " (fini ran)" : "",
-		 v->restarts, (unsigned long long)v->done, (unsigned long long)v->failed, v->rate);
+		 state, v->fini_ran ? " (fini ran)" : "", v->restarts, (unsigned long long)v->done,
+		 (unsigned long long)v->failed, v->rate);
 	addnstr(line, MAX(0, w - getcurx(stdscr)));
 	snprintf(line, sizeof(line), "last exit: %s%s%s", code, v->has_exit ? ", cause: " : "",
 		 v->has_exit ? view_cause_name(v->last_cause) : "");
 	mvaddnstr(y + 1, x, line, w);
-	int row = y + 3;
-	int budget = h - 4;
+	proc_line(v, line, sizeof(line));
+	mvaddnstr(y + 2, x, line, w);
+	int row = y + 4;
+	int budget = h - 5;
 	int recent_rows = MIN((int)det.nrecent, MAX(3, budget / 3));
 	mvaddnstr(row++, x, "recent items, newest first:", w);
 	attron(A_UNDERLINE);
