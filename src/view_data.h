@@ -21,6 +21,8 @@ enum view_state {
 	VIEW_STOPPING, /* asked to stop (join, signal), not reaped yet */
 	VIEW_EXITED,   /* no process, not respawned */
 	VIEW_BACKOFF,  /* kept dying at start: waiting before the next respawn */
+	VIEW_STOPPED,  /* alive, stopped by the user (SIGSTOP through view_command) until SIGCONT:
+			  busy or idle as before (cur_seq says), never hung */
 };
 
 /* Who or what ended a worker. */
