@@ -43,6 +43,7 @@ enum dash_mode {
 	DASH_MODE_DETAIL,
 	DASH_MODE_CONFIRM_QUIT,
 	DASH_MODE_CONFIRM_TERMINATE,
+	DASH_MODE_SIGNAL,
 };
 
 #define DASH_LOG_KEPT  500
@@ -85,6 +86,9 @@ struct dash {
 
 	struct dash_log_line *log; /* a ring of DASH_LOG_KEPT */
 	unsigned log_pos, log_n;
+
+	unsigned signal_pos; /* the line chosen in the signal menu (dash_signals) */
+	unsigned help_top;   /* the first line of the help shown */
 };
 
 /* dashboard.c */
@@ -128,5 +132,16 @@ void view_help_draw(struct dash *d, int y, int x, int h, int w);
 void view_main_draw(struct dash *d, int y, int x, int h, int w);
 void view_quit_draw(struct dash *d, int y, int x, int h, int w);
 void view_terminate_draw(struct dash *d, int y, int x, int h, int w);
+void view_signal_draw(struct dash *d, int y, int x, int h, int w);
+
+/* view_signal.c: the signal menu's lines, in order; each has a key that sends it at once. */
+struct dash_signal {
+	int sig;
+	const char *name; /* "TERM" */
+	int key;	  /* its shortcut in the menu */
+	const char *what; /* "terminate" */
+};
+extern const struct dash_signal dash_signals[];
+extern const size_t dash_nsignals;
 
 #endif
