@@ -8,7 +8,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 46
+plan 48
 
 # job_col SLOT: the JOB column of the slot's row (after EXIT, while EXIT is "-").
 job_col() { row "$1" | awk '{ sub(/^[> ][* ]/, ""); print $5 }'; }
@@ -97,6 +97,18 @@ menu_open
 tm_keys s
 screen_until '[ "$(row_state 0)" = STOPPED ]' 3 "STOP before --timeout: STOPPED"
 check "the job is stopped (T)" wait_for 'stopped "$j"' 3
+# TERM from the menu is sent as is: pending in the stopped job, which the footer says.
+tm_keys s
+menu_open
+tm_keys t
+screen_like "SIGTERM \\(15\\) sent to its job $j .*; it is stopped: it acts on it after CONT" 3 \
+	"TERM from the menu to a stopped job: the footer says it acts on it after CONT"
+if stopped "$j" && [ "$(row_state 0)" = STOPPED ]; then
+	ok "the menu's TERM does not continue the job: still STOPPED, ps T"
+else
+	not_ok "the menu's TERM does not continue the job: still STOPPED, ps T"
+	diag_screen
+fi
 wait_exit 20
 is "$(json_get "$R/r" 1 exitcode status)" "-15 failed" \
 	"--timeout on the stopped job: -15 (TERM, then CONT), not -9 after the term-seq"

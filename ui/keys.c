@@ -3,6 +3,7 @@
  * screen showed, so a key never hits a process the user did not see. */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -190,7 +191,7 @@ static int signal_send(struct dash *d, unsigned i)
 	const struct dash_signal *s = &dash_signals[i];
 	d->mode = DASH_MODE_MAIN;
 	d->signal_pos = i;
-	char done[96];
+	char done[160];
 	const struct view_row *v = d->nrows ? &d->rows[d->selected] : NULL;
 	if (d->ntagged)
 		snprintf(done, sizeof(done), "SIG%s (%d) sent to", s->name, s->sig);
@@ -200,6 +201,12 @@ static int signal_send(struct dash *d, unsigned i)
 	else
 		snprintf(done, sizeof(done), "SIG%s (%d) sent (to its process group)", s->name,
 			 s->sig);
+	/* The menu sends what was chosen, as is: a stopped process acts on it only once
+	 * continued (t and T continue it themselves). */
+	if (!d->ntagged && v && v->state == VIEW_STOPPED && s->sig != SIGKILL &&
+	    s->sig != SIGCONT && s->sig != SIGSTOP)
+		strncat(done, "; it is stopped: it acts on it after CONT",
+			sizeof(done) - strlen(done) - 1);
 	return act_arg(d, VIEW_SIGNAL, s->sig, done);
 }
 
