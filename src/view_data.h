@@ -104,7 +104,9 @@ struct view_totals {
 	unsigned alive, busy, hung;
 	unsigned start_failing; /* workers whose job cannot start (retrying) */
 	uint64_t submitted;	/* items taken in */
-	uint64_t done, failed, retried, requeued;
+	uint64_t done, failed, retried;
+	uint64_t requeued; /* put back without counting an attempt: the items a dead worker
+			      had taken but not started, and those killed with VIEW_REQUEUE */
 	uint64_t running, queued;
 	uint64_t not_run;	/* abandoned by terminate all */
 	uint64_t duplicates;	/* results dropped as already finished (should stay 0) */
