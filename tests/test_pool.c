@@ -431,9 +431,9 @@ static char proc_state(pid_t pid)
 	return e && e[1] == ' ' ? e[2] : 0;
 }
 
-/* SIGSTOP on a busy worker: STOPPED (its process really stopped), not HUNG however long it
- * stays so, not counted hung; SIGCONT: BUSY again, still not HUNG (the time stopped is not
- * running time), and the item ends done. */
+/* SIGSTOP on a worker busy on a hanging item: STOPPED (its process really stopped), not HUNG
+ * however long it stays so, not counted hung; SIGCONT: BUSY again, and still not HUNG (the
+ * time stopped is not running time). Then it is killed (the item hangs for ever). */
 static int step_stop_then_cont(struct ctx *c)
 {
 	struct view_totals t;
@@ -449,7 +449,7 @@ static int step_stop_then_cont(struct ctx *c)
 		assert_int_equal(pool_slot_signal(c->pool, 0, v[0].generation, SIGSTOP), 0);
 		c->stage = 1;
 		return 0;
-	case 1:
+	default:
 		assert_int_equal(v[0].state, VIEW_STOPPED);
 		assert_int_equal(v[0].cur_seq, c->seen[0]);
 		assert_false(v[0].hung);
@@ -458,23 +458,22 @@ static int step_stop_then_cont(struct ctx *c)
 		assert_int_equal(t.hung, 0);
 		assert_int_equal(t.busy, 1);
 		assert_int_equal(pool_slot_signal(c->pool, 0, v[0].generation, SIGCONT), 0);
-		c->stage = 2;
-		return 0;
-	default:
-		if (v[0].generation != c->gen || v[0].cur_seq != c->seen[0])
-			return 1; /* done with it */
+		pool_snapshot(c->pool, &t, v, 8);
 		assert_int_equal(v[0].state, VIEW_BUSY);
+		assert_true(v[0].age_ns >= 3 * hang);
 		assert_false(v[0].hung);
-		return 0;
+		assert_int_equal(t.hung, 0);
+		assert_int_equal(pool_slot_kill(c->pool, 0, v[0].generation), 0);
+		c->stage = 2;
+		return 1;
 	}
 }
 
 static void test_pool_stop_shows_stopped_not_hung_and_cont_resumes(void **state)
 {
 	(void)state;
-	const char *items[] = {"a", "b"};
+	const char *items[] = {"hang", "sleep:10"};
 	struct ctx *c = xcalloc(1, sizeof(*c));
-	memset(c, 0, sizeof(*c));
 	struct pool_config cfg = {
 		.workers = 1,
 		.join_timeout_ns = scaled_ns(10 * NS_PER_S),
@@ -482,13 +481,11 @@ static void test_pool_stop_shows_stopped_not_hung_and_cont_resumes(void **state)
 		.worker_stderr_fd = -1,
 	};
 	char err[128];
-	assert_int_equal(job_builtin_parse(sleep_spec(100), &cfg.job, err, sizeof(err)), 0);
+	assert_int_equal(job_builtin_parse("demo", &cfg.job, err, sizeof(err)), 0);
 	run_pool_cfg(c, &cfg, items, 2, step_stop_then_cont);
 	assert_int_equal(c->stage, 2);
-	const struct pool_result *r = result_of(c, c->seen[0]);
-	assert_true(r->done);
-	assert_int_equal(c->totals.done, 2);
-	assert_int_equal(c->views[0].generation, c->gen); /* the same worker throughout */
+	assert_int_equal(result_of(c, 1)->exitcode, -9);
+	assert_true(result_of(c, 2)->done);
 	free(c);
 }
 
