@@ -75,7 +75,9 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 		break;
 	}
 	uint32_t phase = atomic_load(&ss->phase);
-	bool stopped = s->life == LIFE_ALIVE && slot_stopped(p, s);
+	/* Stopped by the user: STOPPED while ALIVE; STOPPING (a join waiting on it) says more
+	 * once it was asked to stop; never HUNG either way. */
+	bool stopped = slot_stopped(p, s);
 	if (s->life == LIFE_ALIVE)
 		v->state = stopped			 ? VIEW_STOPPED
 			   : phase == SHM_PHASE_STARTING ? VIEW_STARTING

@@ -489,6 +489,52 @@ static void test_pool_stop_shows_stopped_not_hung_and_cont_resumes(void **state)
 	free(c);
 }
 
+/* A join asked of a stopped worker waits on it (it cannot see the flag until continued): the
+ * row says STOPPING, and not HUNG, however long it waits. */
+static int step_stop_then_join(struct ctx *c)
+{
+	struct view_totals t;
+	struct view_row v[8];
+	pool_snapshot(c->pool, &t, v, 8);
+	switch (c->stage) {
+	case 0:
+		if (v[0].state != VIEW_BUSY)
+			return 0;
+		c->gen = v[0].generation;
+		assert_int_equal(pool_slot_signal(c->pool, 0, v[0].generation, SIGSTOP), 0);
+		assert_int_equal(pool_slot_join(c->pool, 0, v[0].generation), 0);
+		c->stage = 1;
+		return 0;
+	default:
+		assert_int_equal(v[0].state, VIEW_STOPPING);
+		assert_false(v[0].hung);
+		if (v[0].age_ns < 3 * t.hang_after_ns)
+			return 0;
+		assert_int_equal(t.hung, 0);
+		assert_int_equal(pool_slot_kill(c->pool, 0, v[0].generation), 0);
+		return 1;
+	}
+}
+
+static void test_pool_stopped_worker_asked_to_join_is_stopping_not_hung(void **state)
+{
+	(void)state;
+	const char *items[] = {"hang"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	struct pool_config cfg = {
+		.workers = 1,
+		.join_timeout_ns = scaled_ns(10 * NS_PER_S),
+		.hang_after_ns = scaled_ns(150 * NS_PER_MS),
+		.worker_stderr_fd = -1,
+	};
+	char err[128];
+	assert_int_equal(job_builtin_parse("demo", &cfg.job, err, sizeof(err)), 0);
+	run_pool_cfg(c, &cfg, items, 1, step_stop_then_join);
+	assert_int_equal(c->stage, 1);
+	assert_int_equal(result_of(c, 1)->exitcode, -9);
+	free(c);
+}
+
 static void command_config(struct pool_config *cfg, unsigned workers);
 
 /* A signal for a command's job goes to the job's group, not to the worker (whose SIGUSR1 is
@@ -1003,6 +1049,7 @@ int main(void)
 		cmocka_unit_test(
 			test_pool_kill_requeue_runs_the_item_again_without_counting_an_attempt),
 		cmocka_unit_test(test_pool_stop_shows_stopped_not_hung_and_cont_resumes),
+		cmocka_unit_test(test_pool_stopped_worker_asked_to_join_is_stopping_not_hung),
 		cmocka_unit_test(test_pool_signal_goes_to_the_job_not_its_worker),
 		cmocka_unit_test(test_pool_join_past_timeout_is_terminated),
 		cmocka_unit_test(test_pool_resize_grows_then_shrinks_by_joining),
