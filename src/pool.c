@@ -561,12 +561,24 @@ int pool_slot_signal(struct pool *p, unsigned slot, uint64_t generation, int sig
 	struct pool_slot *s = slot_named(p, slot, generation, &err);
 	if (!s)
 		return err;
-	if (kill(-s->pid, sig) < 0 && kill(s->pid, sig) < 0)
+	pid_t target = slot_signal_target(p, s);
+	if (kill(-target, sig) < 0 && kill(target, sig) < 0)
 		return -errno;
-	pid_t job = atomic_load(&sh(p, s)->job_pid);
-	if (job > 0)
-		kill(-job, sig);
+	slot_note_signal(p, s, target, sig, now_ns());
 	return 0;
+}
+
+int pool_slot_kill_requeue(struct pool *p, unsigned slot, uint64_t generation)
+{
+	int err = 0;
+	struct pool_slot *s = slot_named(p, slot, generation, &err);
+	if (!s)
+		return err;
+	s->requeue_item = true;
+	err = slot_signal(p, s, SIGKILL, VIEW_CAUSE_USER);
+	if (err)
+		s->requeue_item = false;
+	return err;
 }
 
 int pool_slot_restart(struct pool *p, unsigned slot, uint64_t generation)

@@ -94,10 +94,18 @@ int pool_slot_join(struct pool *p, unsigned slot, uint64_t generation);
 /* Stop the slot's process (SIGTERM) and start a new one; or start one in a slot with none
  * (generation is then not checked). */
 int pool_slot_restart(struct pool *p, unsigned slot, uint64_t generation);
-/* Send sig to the slot's process and its job's process group, as is: the slot's state does
- * not change (a signal that ends the process is seen when it is reaped). -EINVAL for a signal
- * out of range. */
+/* Send sig, as is, to the process group of the slot's job while it runs one (command and
+ * persistent kinds), else to the worker's (built-in and plugin kinds, a worker between two
+ * jobs): a signal for a job must not end its worker, whose dispositions are the defaults. The
+ * slot's state does not change (a signal that ends the process is seen when it is reaped),
+ * except that SIGSTOP, SIGTSTP, SIGTTIN and SIGTTOU make the row STOPPED until SIGCONT (or any
+ * command that signals the worker, all of which continue it) or until another process does
+ * the slot's work. -EINVAL for a signal out of range. */
 int pool_slot_signal(struct pool *p, unsigned slot, uint64_t generation, int sig);
+/* SIGKILL the slot's process (and its job), and put the item it was running back in INPUT to
+ * run again, as if never started: its attempt is not counted (--retries untouched), and it is
+ * reported once, when it ends. Counted in the totals' requeued. */
+int pool_slot_kill_requeue(struct pool *p, unsigned slot, uint64_t generation);
 /* Close the pool gracefully: read no more input; what was read is finished, then every worker
  * runs its fini and exits 0. */
 void pool_join_all(struct pool *p);

@@ -62,6 +62,18 @@ struct pool_slot {
 	 * inside the worker, terminate all, a join-all past --join-timeout. */
 	struct spawn_stop tstop;
 	uint64_t timeout_seq; /* the item it was stopped for by --timeout, 0 when none */
+	/* SIGSTOP (or TSTP, TTIN, TTOU) sent by the user through pool_slot_signal: to whom (the
+	 * job's pid, or the worker's when it ran none), since when, while on which item; 0 once
+	 * continued. Shown STOPPED while that process is still the one doing the slot's work, so
+	 * that a new job or worker clears it by itself. stopped_ns: the time the item stopped_seq
+	 * spent stopped before (not counted toward HUNG). */
+	pid_t stopped_pid;
+	uint64_t stopped_since_ns;
+	uint64_t stopped_seq;
+	uint64_t stopped_ns;
+	/* Killed by pool_slot_kill_requeue: the item it runs goes back to INPUT, not counted as
+	 * an attempt. */
+	bool requeue_item;
 	/* Respawns. */
 	unsigned restarts;
 	unsigned quick_deaths;
@@ -295,6 +307,9 @@ void slot_spawn(struct pool *p, struct pool_slot *s);
 bool slot_pending(const struct pool *p, unsigned i);
 unsigned pool_active(const struct pool *p);
 void slot_signal_job(struct pool *p, const struct pool_slot *s, int sig);
+pid_t slot_signal_target(struct pool *p, const struct pool_slot *s);
+bool slot_stopped(struct pool *p, const struct pool_slot *s);
+void slot_note_signal(struct pool *p, struct pool_slot *s, pid_t target, int sig, uint64_t now);
 int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum view_cause cause);
 void slot_stop(struct pool *p, struct pool_slot *s, enum view_cause cause, uint64_t now);
 void slot_request_join(struct pool *p, struct pool_slot *s, enum view_cause cause);

@@ -102,6 +102,9 @@ void slot_spawn(struct pool *p, struct pool_slot *s)
 	atomic_store(&ss->generation, s->generation);
 	s->timeout_seq = 0;
 	s->tstop = (struct spawn_stop){0};
+	s->stopped_pid = 0;
+	s->stopped_seq = s->stopped_ns = 0;
+	s->requeue_item = false;
 
 	struct worker_args args = {
 		.shm = &p->shm,
@@ -189,6 +192,53 @@ void slot_signal_job(struct pool *p, const struct pool_slot *s, int sig)
 		kill(-job, SIGCONT);
 }
 
+/* Whom a signal from the user (pool_slot_signal) is for: the job's process group while the
+ * worker runs one (command and persistent kinds), else the worker's. A worker's signals are
+ * at their defaults: SIGUSR1 or SIGHUP meant for a job would end the worker. */
+pid_t slot_signal_target(struct pool *p, const struct pool_slot *s)
+{
+	pid_t job = atomic_load(&sh(p, s)->job_pid);
+	return job > 0 ? job : s->pid;
+}
+
+/* Stopped by the user, and the process stopped is still the one doing the slot's work. */
+bool slot_stopped(struct pool *p, const struct pool_slot *s)
+{
+	return s->stopped_pid > 0 && slot_has_process(s) &&
+	       s->stopped_pid == slot_signal_target(p, s);
+}
+
+static bool sig_stops(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* Keep track of a stop sent to target, or of a SIGCONT (which every signal but SIGKILL from
+ * slot_signal is followed by): the time stopped on the current item is added up, so that it
+ * does not count toward HUNG. */
+void slot_note_signal(struct pool *p, struct pool_slot *s, pid_t target, int sig, uint64_t now)
+{
+	if (sig_stops(sig)) {
+		if (!slot_stopped(p, s) || s->stopped_pid != target)
+			s->stopped_since_ns = now;
+		s->stopped_pid = target;
+		return;
+	}
+	if (sig != SIGCONT && sig != SIGKILL)
+		return;
+	if (slot_stopped(p, s)) {
+		struct shm_slot *ss = sh(p, s);
+		uint64_t seq = atomic_load(&ss->cur_seq);
+		uint64_t from = MAX(s->stopped_since_ns, atomic_load(&ss->cur_start_ns));
+		if (seq != s->stopped_seq) {
+			s->stopped_seq = seq;
+			s->stopped_ns = 0;
+		}
+		s->stopped_ns += now > from ? now - from : 0;
+	}
+	s->stopped_pid = 0;
+}
+
 /* Signal the slot's process: its process group (a worker leads one, so what a plugin forked
  * goes with it) and its job's. */
 int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum view_cause cause)
@@ -200,6 +250,7 @@ int slot_signal(struct pool *p, struct pool_slot *s, int sig, enum view_cause ca
 	if (sig != SIGKILL)
 		kill(-s->pid, SIGCONT); /* a stopped process acts on SIGTERM only once continued */
 	slot_signal_job(p, s, sig);
+	slot_note_signal(p, s, 0, SIGCONT, now_ns());
 	if (s->life == LIFE_ALIVE || s->stop_cause == VIEW_CAUSE_NONE ||
 	    s->stop_cause == VIEW_CAUSE_JOIN || s->stop_cause == VIEW_CAUSE_END)
 		s->stop_cause = cause;
@@ -411,6 +462,22 @@ static bool slot_reclaim(struct pool *p, struct pool_slot *s)
 		bool blamed = s->reap_phase == SHM_PHASE_BUSY && refs[k].seq == s->reap_seq;
 		if (blamed)
 			pool_spool_forget(p, it->seq, it->attempt);
+		if (blamed && s->requeue_item) {
+			/* Killed to be run again: back to INPUT as it was, its attempt not
+			 * counted (not run if the pool is being terminated). */
+			buf_printf(&fate, "; ");
+			pool_describe_item(&fate, it->seq, pool_item_data(it), it->len);
+			if (p->terminating) {
+				buf_printf(&fate, " not run (terminating)");
+				p->not_run++;
+				item_free(p, h);
+			} else {
+				buf_printf(&fate, " requeued (not counted as an attempt)");
+				p->requeued++;
+				requeue_push(p, h);
+			}
+			continue;
+		}
 		if (!blamed) {
 			if (p->terminating) {
 				p->not_run++;

@@ -75,10 +75,14 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 		break;
 	}
 	uint32_t phase = atomic_load(&ss->phase);
+	/* Stopped by the user: STOPPED while ALIVE; STOPPING (a join waiting on it) says more
+	 * once it was asked to stop; never HUNG either way. */
+	bool stopped = slot_stopped(p, s);
 	if (s->life == LIFE_ALIVE)
-		v->state = phase == SHM_PHASE_STARTING ? VIEW_STARTING
-			   : phase == SHM_PHASE_BUSY   ? VIEW_BUSY
-						       : VIEW_IDLE;
+		v->state = stopped			 ? VIEW_STOPPED
+			   : phase == SHM_PHASE_STARTING ? VIEW_STARTING
+			   : phase == SHM_PHASE_BUSY	 ? VIEW_BUSY
+							 : VIEW_IDLE;
 	if (phase != SHM_PHASE_BUSY)
 		return;
 	/* Read the current item under its sequence lock; give up on a torn read. */
@@ -96,13 +100,20 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&ss->cur_lock, memory_order_relaxed) == l1) {
 			v->age_ns = now > start ? now - start : 0;
+			/* Time stopped by the user is not time running: AGE counts it, HUNG
+			 * does not (and a stopped worker is not HUNG at all). */
+			uint64_t held = s->stopped_seq == v->cur_seq ? s->stopped_ns : 0;
+			uint64_t from = MAX(s->stopped_since_ns, start);
+			if (stopped && now > from)
+				held += now - from;
 			/* Waiting to start its job is not running it: not HUNG. */
-			v->hung = v->age_ns > hang_ns && !v->start_failing;
+			v->hung = !stopped && v->age_ns > held && v->age_ns - held > hang_ns &&
+				  !v->start_failing;
 			/* A persistent program that has not answered yet is still starting (an
 			 * interpreter, a model loading): STARTING, and not HUNG unless the user set
 			 * --hang-after. */
 			if (p->cfg.job.kind->submit && atomic_load(&ss->items_run) == 0 &&
-			    !p->cfg.hang_after_ns) {
+			    !p->cfg.hang_after_ns && !stopped) {
 				v->state = VIEW_STARTING;
 				v->hung = false;
 			}
@@ -128,7 +139,7 @@ unsigned pool_snapshot(struct pool *p, struct view_totals *t, struct view_row *s
 		struct view_row v;
 		slot_view(p, &p->slots[i], now, t->hang_after_ns, &v);
 		if (v.state == VIEW_IDLE || v.state == VIEW_BUSY || v.state == VIEW_STARTING ||
-		    v.state == VIEW_STOPPING)
+		    v.state == VIEW_STOPPING || v.state == VIEW_STOPPED)
 			t->alive++;
 		if (v.cur_seq)
 			t->busy++;

@@ -50,7 +50,9 @@ enum view_command {
 	VIEW_KILL,	/* SIGKILL: -9 */
 	VIEW_JOIN,	/* finish the item, run fini, exit 0; not respawned */
 	VIEW_RESTART,	/* SIGTERM and a new process; or a process in a slot that has none */
-	VIEW_SIGNAL,	/* any signal (arg), to the worker and its job's group */
+	VIEW_SIGNAL,	/* any signal (arg), to its job's group, or the worker's when no job
+			   runs; SIGSTOP shows STOPPED until SIGCONT */
+	VIEW_REQUEUE,	/* SIGKILL, and its item runs again: not counted as an attempt */
 };
 
 /* One implementation of the interface. Every operation gets the view it was made for. */

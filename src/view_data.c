@@ -18,6 +18,8 @@ const char *view_state_name(enum view_state st)
 		return "EXITED";
 	case VIEW_BACKOFF:
 		return "BACKOFF";
+	case VIEW_STOPPED:
+		return "STOPPED";
 	}
 	return "?";
 }

@@ -21,6 +21,8 @@ enum view_state {
 	VIEW_STOPPING, /* asked to stop (join, signal), not reaped yet */
 	VIEW_EXITED,   /* no process, not respawned */
 	VIEW_BACKOFF,  /* kept dying at start: waiting before the next respawn */
+	VIEW_STOPPED,  /* alive, stopped by the user (SIGSTOP through view_command) until SIGCONT:
+			  busy or idle as before (cur_seq says), never hung */
 };
 
 /* Who or what ended a worker. */
@@ -107,7 +109,9 @@ struct view_totals {
 	unsigned alive, busy, hung;
 	unsigned start_failing; /* workers whose job cannot start (retrying) */
 	uint64_t submitted;	/* items taken in */
-	uint64_t done, failed, retried, requeued;
+	uint64_t done, failed, retried;
+	uint64_t requeued; /* put back without counting an attempt: the items a dead worker
+			      had taken but not started, and those killed with VIEW_REQUEUE */
 	uint64_t running, queued;
 	uint64_t not_run;	/* abandoned by terminate all */
 	uint64_t duplicates;	/* results dropped as already finished (should stay 0) */

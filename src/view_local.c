@@ -162,6 +162,8 @@ static int local_command(struct view *v, enum view_command cmd, unsigned slot, u
 		return pool_slot_restart(p, slot, generation);
 	case VIEW_SIGNAL:
 		return pool_slot_signal(p, slot, generation, arg);
+	case VIEW_REQUEUE:
+		return pool_slot_kill_requeue(p, slot, generation);
 	}
 	return -EINVAL;
 }

@@ -274,7 +274,7 @@ terminal_points() {
 }
 
 # --- the worker table ------------------------------------------------------------------
-_STATES='STARTING|IDLE|BUSY|HUNG|STOPPING|EXITED|BACKOFF'
+_STATES='STARTING|IDLE|BUSY|HUNG|STOPPING|STOPPED|EXITED|BACKOFF'
 
 row() {
 	printf '%s\n' "$SCREEN" | grep -E -m1 -- "^[> ][* ] +$1 +([0-9]+|-) +($_STATES)( |\$)"

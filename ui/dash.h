@@ -47,6 +47,7 @@ enum dash_mode {
 	DASH_MODE_SORT,	  /* the sort menu (F6) */
 	DASH_MODE_SEARCH, /* typing an item to find (/ F3) */
 	DASH_MODE_FILTER, /* typing the rows to keep (\ F4) */
+	DASH_MODE_SIGNAL,
 };
 
 #define DASH_LOG_KEPT 500
@@ -109,6 +110,8 @@ struct dash {
 
 	struct dash_log_line *log; /* a ring of DASH_LOG_KEPT */
 	unsigned log_pos, log_n;
+
+	unsigned signal_pos; /* the line chosen in the signal menu (dash_signals) */
 };
 
 /* dashboard.c */
@@ -182,5 +185,16 @@ void dash_dialog_draw(struct dash *d, int y, int x, int rows, int cols, const ch
 		      int n, int highlight);
 void view_sort_draw(struct dash *d, int y, int x, int h, int w);
 void view_prompt_draw(struct dash *d, int y, int x, int h, int w);
+void view_signal_draw(struct dash *d, int y, int x, int h, int w);
+
+/* view_signal.c: the signal menu's lines, in order; each has a key that sends it at once. */
+struct dash_signal {
+	int sig;
+	const char *name; /* "TERM" */
+	int key;	  /* its shortcut in the menu */
+	const char *what; /* "terminate" */
+};
+extern const struct dash_signal dash_signals[];
+extern const size_t dash_nsignals;
 
 #endif

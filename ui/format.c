@@ -195,6 +195,7 @@ static enum tone col_state(const struct view_row *r, char *buf, size_t len)
 	case VIEW_EMPTY:
 		return TONE_DIM;
 	case VIEW_BACKOFF:
+	case VIEW_STOPPED:
 		return TONE_EXIT;
 	case VIEW_STARTING:
 	case VIEW_IDLE:
@@ -216,7 +217,8 @@ static enum tone col_exit(const struct view_row *r, char *buf, size_t len)
 	case VIEW_STARTING:
 	case VIEW_IDLE:
 	case VIEW_BUSY:
-	case VIEW_STOPPING: {
+	case VIEW_STOPPING:
+	case VIEW_STOPPED: {
 		char code[64];
 		exitcode_format(r->last_exit, false, code, sizeof(code));
 		snprintf(buf, len, "was %s", code);

@@ -3,6 +3,7 @@
  * screen showed, so a key never hits a process the user did not see. */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,8 +88,8 @@ static const char *cmd_error(int r)
 	}
 }
 
-/* Apply cmd to the tagged workers, or else to the selected one. */
-static int act(struct dash *d, enum view_command cmd, const char *done)
+/* Apply cmd (with arg) to the tagged workers, or else to the selected one. */
+static int act_arg(struct dash *d, enum view_command cmd, int arg, const char *done)
 {
 	if (!d->nrows)
 		return DASH_REDRAW_NONE;
@@ -97,7 +98,7 @@ static int act(struct dash *d, enum view_command cmd, const char *done)
 		for (unsigned i = 0; i < d->nrows; i++) {
 			if (!d->tagged[i])
 				continue;
-			int r = view_command(d->view, cmd, i, d->tagged[i], 0);
+			int r = view_command(d->view, cmd, i, d->tagged[i], arg);
 			if (r == 0)
 				ok++;
 			else
@@ -114,12 +115,17 @@ static int act(struct dash *d, enum view_command cmd, const char *done)
 	unsigned slot = d->selected;
 	const struct view_row *v = &d->rows[slot];
 	/* The generation of the row as it was drawn: a process started since is left alone. */
-	int r = view_command(d->view, cmd, slot, v->generation, 0);
+	int r = view_command(d->view, cmd, slot, v->generation, arg);
 	if (r < 0)
 		dash_message(d, "worker %u: %s", slot, cmd_error(r));
 	else
 		dash_message(d, "worker %u pid %d: %s", slot, (int)v->pid, done);
 	return DASH_REDRAW;
+}
+
+static int act(struct dash *d, enum view_command cmd, const char *done)
+{
+	return act_arg(d, cmd, 0, done);
 }
 
 static int key_terminate(struct dash *d, int key)
@@ -132,6 +138,79 @@ static int key_kill(struct dash *d, int key)
 {
 	(void)key;
 	return act(d, VIEW_KILL, "SIGKILL sent");
+}
+
+/* K: kill, and run the item again as if it had never started (k fails it). */
+static int key_kill_requeue(struct dash *d, int key)
+{
+	(void)key;
+	if (!d->nrows)
+		return DASH_REDRAW_NONE;
+	const char *done = "SIGKILL sent, its item requeued (not counted as an attempt)";
+	if (d->ntagged)
+		done = "SIGKILL sent, their items requeued (not counted as attempts):";
+	else if (!d->rows[d->selected].cur_seq)
+		done = "SIGKILL sent (it ran no item: nothing to requeue)";
+	return act(d, VIEW_REQUEUE, done);
+}
+
+/* F9 or s: the signal menu. */
+static int key_signal_menu(struct dash *d, int key)
+{
+	(void)key;
+	if (!d->nrows)
+		return DASH_REDRAW_NONE;
+	d->mode = DASH_MODE_SIGNAL;
+	return DASH_REDRAW;
+}
+
+static int key_signal_move(struct dash *d, int key)
+{
+	unsigned n = (unsigned)dash_nsignals;
+	if (key == KEY_UP)
+		d->signal_pos = (d->signal_pos + n - 1) % n;
+	else
+		d->signal_pos = (d->signal_pos + 1) % n;
+	return DASH_REDRAW;
+}
+
+/* Send dash_signals[i] to the tagged workers or the selected one, and say to whom. */
+static int signal_send(struct dash *d, unsigned i)
+{
+	const struct dash_signal *s = &dash_signals[i];
+	d->mode = DASH_MODE_MAIN;
+	d->signal_pos = i;
+	char done[160];
+	const struct view_row *v = d->nrows ? &d->rows[d->selected] : NULL;
+	if (d->ntagged)
+		snprintf(done, sizeof(done), "SIG%s (%d) sent to", s->name, s->sig);
+	else if (v && v->job_pid > 0)
+		snprintf(done, sizeof(done), "SIG%s (%d) sent to its job %d (the job's group)",
+			 s->name, s->sig, (int)v->job_pid);
+	else
+		snprintf(done, sizeof(done), "SIG%s (%d) sent (to its process group)", s->name,
+			 s->sig);
+	/* The menu sends what was chosen, as is: a stopped process acts on it only once
+	 * continued (t and T continue it themselves). */
+	if (!d->ntagged && v && v->state == VIEW_STOPPED && s->sig != SIGKILL &&
+	    s->sig != SIGCONT && s->sig != SIGSTOP)
+		strncat(done, "; it is stopped: it acts on it after CONT",
+			sizeof(done) - strlen(done) - 1);
+	return act_arg(d, VIEW_SIGNAL, s->sig, done);
+}
+
+static int key_signal_enter(struct dash *d, int key)
+{
+	(void)key;
+	return signal_send(d, d->signal_pos);
+}
+
+static int key_signal_shortcut(struct dash *d, int key)
+{
+	for (unsigned i = 0; i < dash_nsignals; i++)
+		if (dash_signals[i].key == key)
+			return signal_send(d, i);
+	return DASH_REDRAW_NONE;
 }
 
 static int key_join(struct dash *d, int key)
@@ -307,7 +386,13 @@ static const struct dash_binding main_keys[] = {
 	{KEY_F(6), NULL, NULL, dash_key_sort_menu},
 	{'I', "I", "invert the sort order", dash_key_sort_invert},
 	{'t', "t", "terminate: SIGTERM (Process.terminate(); exits -15, no fini)", key_terminate},
-	{'k', "k", "kill: SIGKILL (Process.kill(); exits -9)", key_kill},
+	{'k', "k", "kill: SIGKILL (Process.kill(); exits -9); the item fails (--retries)",
+	 key_kill},
+	{'K', "K", "kill and requeue: SIGKILL; the item runs again, not counted as an attempt",
+	 key_kill_requeue},
+	{'s', "s F9", "send a signal (TERM KILL INT HUP QUIT USR1 USR2 STOP CONT)",
+	 key_signal_menu},
+	{KEY_F(9), NULL, NULL, key_signal_menu},
 	{'j', "j", "join: finish the item, run fini, exit 0, not respawned", key_join},
 	{'J', "J", "join all: read no more input, finish what was read, quit", key_join_all},
 	{'D', "D", "drain: start nothing new, finish the running items, quit (as Ctrl-C)",
@@ -318,7 +403,7 @@ static const struct dash_binding main_keys[] = {
 	{'+', "+ -", "grow / shrink the pool", key_resize},
 	{'-', NULL, NULL, key_resize},
 	{'p', "p", "pause / resume dispatch", key_pause},
-	{' ', "Space", "tag a worker: t, k, j then act on all tagged", key_tag},
+	{' ', "Space", "tag a worker: t, k, K, j, s then act on all tagged", key_tag},
 	{'\r', "Enter", "detail: recent items, last output, stderr", key_detail},
 	{'\n', NULL, NULL, key_detail},
 	{KEY_ENTER, NULL, NULL, key_detail},
@@ -450,6 +535,29 @@ static const struct dash_binding terminate_keys[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const struct dash_binding signal_keys[] = {
+	{KEY_UP, "Up Down", "choose a signal", key_signal_move},
+	{KEY_DOWN, NULL, NULL, key_signal_move},
+	{'\r', "Enter", "send it to the selected worker's job (or to the tagged ones)",
+	 key_signal_enter},
+	{'\n', NULL, NULL, key_signal_enter},
+	{KEY_ENTER, NULL, NULL, key_signal_enter},
+	{'t', "t k i h \\ 1 2 s c", "send TERM KILL INT HUP QUIT USR1 USR2 STOP CONT at once",
+	 key_signal_shortcut},
+	{'k', NULL, NULL, key_signal_shortcut},
+	{'i', NULL, NULL, key_signal_shortcut},
+	{'h', NULL, NULL, key_signal_shortcut},
+	{'\\', NULL, NULL, key_signal_shortcut},
+	{'1', NULL, NULL, key_signal_shortcut},
+	{'2', NULL, NULL, key_signal_shortcut},
+	{'s', NULL, NULL, key_signal_shortcut},
+	{'c', NULL, NULL, key_signal_shortcut},
+	{KEY_ESC, "Esc q F9", "cancel", dash_key_back},
+	{'q', NULL, NULL, dash_key_back},
+	{KEY_F(9), NULL, NULL, dash_key_back},
+	{0, NULL, NULL, NULL},
+};
+
 /* Keys that work in every mode. */
 static const struct dash_binding global_keys[] = {
 	{CTRL_C, "Ctrl-C", "drain; again: terminate all; a third time: kill all", key_ctrl_c},
@@ -468,6 +576,7 @@ const struct dash_mode_def dash_modes[] = {
 			      dash_key_prompt_type},
 	[DASH_MODE_FILTER] = {"the filter prompt", view_prompt_draw, dash_filter_keys,
 			      dash_key_prompt_type},
+	[DASH_MODE_SIGNAL] = {"the signal menu", view_signal_draw, signal_keys},
 };
 const size_t dash_nmodes = ARRAY_SIZE(dash_modes);
 const struct dash_binding *const dash_global_keys = global_keys;

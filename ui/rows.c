@@ -38,6 +38,7 @@ static int state_rank(const struct view_row *r)
 	switch (r->state) {
 	case VIEW_BACKOFF:
 		return 2;
+	case VIEW_STOPPED:
 	case VIEW_BUSY:
 		return 3;
 	case VIEW_STARTING:

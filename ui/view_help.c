@@ -36,16 +36,20 @@ static void legend(struct help *h, const struct dash *d)
 	static const char *const cols[][2] = {
 		{"#", "the worker's slot"},
 		{"PID", "the worker process (pooltop's child)"},
-		{"STATE", "STARTING IDLE BUSY HUNG STOPPING EXITED BACKOFF EMPTY; NOSTART: its job "
-			  "cannot start"},
+		{"STATE", "STARTING IDLE BUSY HUNG STOPPED STOPPING EXITED BACKOFF EMPTY; NOSTART: "
+			  "its job cannot start"},
 		{"EXIT",
 		 "the slot's last exit: 0, N>0, -SIGNAL; \"was ...\" (dimmed) while a newer "
 		 "process runs"},
 		{"JOB", "the process (group) running the current item, for commands"},
 		{"DONE FAIL", "items this slot finished, and failed"},
 		{"RATE", "items per second of this slot, smoothed"},
+		{"S",
+		 "the process state: R running, S sleeping, D waiting on I/O, T stopped, Z zombie"},
 		{"CPU% RSS",
-		 "% of one core, resident memory: the worker process, sampled each second"},
+		 "% of one core, resident memory, each second: of the job's process group "
+		 "(commands, persistent programs; all its processes summed), else of the "
+		 "worker"},
 		{"AGE", "how long the current item has run"},
 		{"RST", "times the slot's process was started again (respawns, restarts)"},
 		{"ITEM", "N:item, N its number in the input (the joblog's Seq); ... when cut"},
