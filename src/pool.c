@@ -137,7 +137,12 @@ static void pool_consume_results(struct pool *p)
 			continue;
 		}
 		uint32_t h = res.ref.handle;
-		struct pool_out o = {.data = out, .len = res.out_len, .spool_fd = -1};
+		struct pool_out o = {.data = out,
+				     .len = res.out_len,
+				     .spool_fd = -1,
+				     .err = out + res.out_len,
+				     .err_len = res.err_len,
+				     .err_cut = res.flags & QUEUE_RESULT_STDERR_CUT};
 		if (res.flags & QUEUE_RESULT_SPOOLED)
 			pool_spool_take(p, &res, &o);
 		if (res.exitcode == 0)

@@ -36,6 +36,13 @@ struct pool_result {
 	size_t output_len;
 	int spool_fd; /* an output too large for memory: in this file (read it with pread from
 			 offset 0; borrowed for the callback: dup it to keep it), or -1 */
+	/* What the item wrote on stderr (a command's job, a persistent program between taking the
+	 * item and answering it, a builtin's words): its first JOB_STDERR_MAX bytes, then when
+	 * err_cut a line "[... N bytes cut]". Borrowed for the callback; none for an item whose
+	 * worker died (its stderr went to the worker's, the detail view's tail). */
+	const char *err;
+	size_t err_len;
+	bool err_cut;
 };
 
 struct pool_config {

@@ -218,6 +218,9 @@ struct pool_out {
 	const char *data;
 	uint64_t len;
 	int spool_fd; /* -1 for bytes */
+	const char *err; /* the item's stderr as the worker kept it (job.h's job_stderr) */
+	uint32_t err_len;
+	bool err_cut; /* it ends with the line that says how much was cut */
 };
 
 /* pool_event.c */

@@ -26,13 +26,18 @@ struct results_record {
 	size_t output_len;
 	uint64_t output_total; /* the whole output's length when output holds only its first
 				  output_len bytes (a spooled output), else 0 */
+	const char *err; /* the item's stderr, as kept (pool.h) */
+	size_t err_len;
+	bool err_cut;	       /* it was cut: "stderr_cut": true */
 	bool timed_out;	       /* stopped for running past --timeout: "timeout": true */
 	const char *error;     /* NULL, or why pooltop itself failed the item ("item too long") */
 };
 
 /* Keys written, in order: seq, item, worker, pid, exitcode, signal (the number, 0 if none),
  * core, status, attempts, start, runtime, output, then output_cut (true) and output_bytes (the
- * whole length) when output holds only the first part, timeout (true) and error when set. Strings
+ * whole length) when output holds only the first part, stderr (always, "" when none), then
+ * stderr_cut (true) when it was cut (its last line says how much), timeout (true) and error
+ * when set. Strings
  * are JSON; bytes that are not valid UTF-8 are written as \u00XX of the byte (so a line is always
  * valid JSON), control characters escaped. */
 void results_format(struct buf *b, const struct results_record *r);
