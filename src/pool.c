@@ -336,7 +336,8 @@ fail_shm:
 	shm_destroy(&p->shm);
 fail_free:
 	if (p->slots)
-		munmap(p->slots, SLOTS_SIZE);
+		pool_history_free(p);
+	munmap(p->slots, SLOTS_SIZE);
 	free(p);
 fail:
 	*err = r;

@@ -135,5 +135,8 @@ size_t pool_events(const struct pool *p, uint64_t after, struct view_event *out,
 
 /* Fill *d for slot. 0, or -EINVAL for a slot out of range. */
 int pool_slot_detail(const struct pool *p, unsigned slot, struct view_detail *d);
+/* Fill *it for the item seq among slot's recent ones. 0, -EINVAL for a slot out of range,
+ * -ENOENT when it is not (or no longer) among them. */
+int pool_slot_item(const struct pool *p, unsigned slot, uint64_t seq, struct view_item *it);
 
 #endif

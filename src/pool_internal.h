@@ -11,6 +11,7 @@
 #include "shm.h"
 #include "spawn.h"
 #include "stats.h"
+#include "template.h"
 
 #define POOL_EVENTS_KEPT   1024
 #define POOL_RUNTIMES_KEPT 1024
@@ -79,6 +80,21 @@ struct pool_slot {
 	char out[VIEW_TAIL];
 	size_t err_len;
 	char err[VIEW_TAIL];
+	/* Each recent item in full (view_item), beside hist[] at the same index: allocated when
+	 * the slot's first items end, each sized to what it holds. */
+	struct pool_record *rec[VIEW_HISTORY];
+};
+
+/* A recent item's record (view_item): bytes in data, one after the other: the item's first
+ * bytes, the command line, the output's tail, the stderr's tail. */
+struct pool_record {
+	size_t cap; /* bytes data can hold */
+	double start;
+	uint64_t out_total, err_total;
+	unsigned attempts;
+	bool timed_out, err_cut, cmd_cut;
+	uint32_t item_len, cmd_len, out_len, err_len; /* kept, in data */
+	char data[];
 };
 
 /* A worker's stderr pipe, read until its end; lives past the process (the pipe may still hold
@@ -187,6 +203,9 @@ struct pool {
 	char *spool_dir;
 	int spool_dirfd;
 	char *fatal;		 /* pool_fatal */
+	/* For the item records: a command kind's command line, as it ran. */
+	struct template_args rec_args;
+	struct buf rec_line;
 	uint64_t timeout_pct_ns; /* --timeout N%: the limit at the last timer tick, 0 before */
 	/* No job can start (pool_watch_starts): since when (0: some can), and the items
 	 * finished when that was last seen not to be so. */
@@ -212,6 +231,8 @@ void pool_capture_start(struct pool *p, struct pool_capture *c, int write_fd);
 void pool_capture_close_all(struct pool *p);
 /* Record a finished item in its slot's history and keep its output's tail. */
 void pool_history_add(struct pool *p, const struct pool_result *r);
+/* Free the slots' item records (at pool_free). */
+void pool_history_free(struct pool *p);
 
 /* An item's output as the parent hands it on: bytes, or a spool file. */
 struct pool_out {
