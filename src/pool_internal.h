@@ -202,7 +202,7 @@ struct pool {
 	 * be made: such outputs are then cut). */
 	char *spool_dir;
 	int spool_dirfd;
-	char *fatal;		 /* pool_fatal */
+	char *fatal; /* pool_fatal */
 	/* For the item records: a command kind's command line, as it ran. */
 	struct template_args rec_args;
 	struct buf rec_line;
@@ -238,7 +238,7 @@ void pool_history_free(struct pool *p);
 struct pool_out {
 	const char *data;
 	uint64_t len;
-	int spool_fd; /* -1 for bytes */
+	int spool_fd;	 /* -1 for bytes */
 	const char *err; /* the item's stderr as the worker kept it (job.h's job_stderr) */
 	uint32_t err_len;
 	bool err_cut; /* it ends with the line that says how much was cut */

@@ -26,11 +26,11 @@ struct results_record {
 	size_t output_len;
 	uint64_t output_total; /* the whole output's length when output holds only its first
 				  output_len bytes (a spooled output), else 0 */
-	const char *err; /* the item's stderr, as kept (pool.h) */
+	const char *err;       /* the item's stderr, as kept (pool.h) */
 	size_t err_len;
-	bool err_cut;	       /* it was cut: "stderr_cut": true */
-	bool timed_out;	       /* stopped for running past --timeout: "timeout": true */
-	const char *error;     /* NULL, or why pooltop itself failed the item ("item too long") */
+	bool err_cut;	   /* it was cut: "stderr_cut": true */
+	bool timed_out;	   /* stopped for running past --timeout: "timeout": true */
+	const char *error; /* NULL, or why pooltop itself failed the item ("item too long") */
 };
 
 /* Keys written, in order: seq, item, worker, pid, exitcode, signal (the number, 0 if none),

@@ -109,10 +109,11 @@ static void test_results_format_adds_error_last_and_appends(void **state)
 	struct buf b = {0};
 	buf_append(&b, "before\n", 7);
 	results_format(&b, &r);
-	assert_string_equal(b.data, "before\n{\"seq\":3,\"item\":\"\",\"worker\":-1,\"pid\":0,"
-				    "\"exitcode\":2,\"signal\":0,\"core\":true,\"status\":\"done\","
-				    "\"attempts\":2,\"start\":1.500000,\"runtime\":2.000000,"
-				    "\"output\":\"\",\"stderr\":\"\",\"error\":\"item too long\"}\n");
+	assert_string_equal(b.data,
+			    "before\n{\"seq\":3,\"item\":\"\",\"worker\":-1,\"pid\":0,"
+			    "\"exitcode\":2,\"signal\":0,\"core\":true,\"status\":\"done\","
+			    "\"attempts\":2,\"start\":1.500000,\"runtime\":2.000000,"
+			    "\"output\":\"\",\"stderr\":\"\",\"error\":\"item too long\"}\n");
 	buf_free(&b);
 }
 

@@ -156,8 +156,8 @@ static void run_view(struct fixture *f, int (*step)(struct fixture *f))
 {
 	char spec[48];
 	snprintf(spec, sizeof(spec), "sleep:%u", scaled_ms(60000));
-	const char *words[] = {"pooltop", "-j", "2", "--builtin", spec, ":::",
-			       "a",	  "b",	"c", "d",	  "e",	"f", "g", "h"};
+	const char *words[] = {"pooltop", "-j", "2", "--builtin", spec, ":::", "a",
+			       "b",	  "c",	"d", "e",	  "f",	"g",   "h"};
 	run_view_words(f, words, ARRAY_SIZE(words), step);
 }
 
@@ -288,8 +288,8 @@ static void test_view_item_gives_a_recent_item_in_full(void **state)
 {
 	char slow[64];
 	snprintf(slow, sizeof(slow), "%u", scaled_ms(60000) / 1000);
-	const char *words[] = {"pooltop", "-j", "1", "--", "sh", "-c", ITEM_SCRIPT,
-			       "_",	  "{}", ":::", "a", "b", slow};
+	const char *words[] = {"pooltop", "-j", "1",   "--", "sh", "-c", ITEM_SCRIPT,
+			       "_",	  "{}", ":::", "a",  "b",  slow};
 	run_view_words(*state, words, ARRAY_SIZE(words), step_open_the_recent_items);
 }
 

@@ -85,8 +85,9 @@ static int draw_current(struct dash *d, const struct view_row *v, int y, int x, 
 		return 1;
 	}
 	format_duration(t, sizeof(t), v->age_ns);
-	snprintf(line, sizeof(line), "current item %llu, running %s%s: ",
-		 (unsigned long long)v->cur_seq, t, v->hung ? " (HUNG)" : "");
+	snprintf(line, sizeof(line),
+		 "current item %llu, running %s%s: ", (unsigned long long)v->cur_seq, t,
+		 v->hung ? " (HUNG)" : "");
 	attron(dash_attr(d, v->hung ? DASH_COLOR_HUNG : DASH_COLOR_BUSY));
 	mvaddnstr(y, x, line, w);
 	attroff(dash_attr(d, v->hung ? DASH_COLOR_HUNG : DASH_COLOR_BUSY));
@@ -197,9 +198,10 @@ void view_detail_draw(struct dash *d, int y, int x, int h, int w)
 		mvaddnstr(row++, x, det.err_len ? "stderr (latest):" : "stderr: nothing", w);
 		draw_tail(det.err, det.err_len, row, x + 2, y + h - 1 - row, w - 2);
 	}
-	mvaddnstr(y + h - 1, x,
-		  "Up/Down: select an item   Enter: open it   PgUp/PgDn: another worker   Esc: back",
-		  w);
+	mvaddnstr(
+		y + h - 1, x,
+		"Up/Down: select an item   Enter: open it   PgUp/PgDn: another worker   Esc: back",
+		w);
 }
 
 /* "started 13:05:01.250" for a time in seconds since the epoch. */
@@ -235,7 +237,8 @@ static void item_draw(struct dash *d, int y, int x, int h, int w)
 		 d->item_slot);
 	mvaddnstr(y + h - 1, x, line, w);
 	if (view_item(d->view, d->item_slot, d->item_seq, &it) < 0) {
-		snprintf(line, sizeof(line), "item %llu is no longer among the worker's last %d items",
+		snprintf(line, sizeof(line),
+			 "item %llu is no longer among the worker's last %d items",
 			 (unsigned long long)d->item_seq, VIEW_HISTORY);
 		mvaddnstr(y + 2, x, line, w);
 		return;
@@ -258,8 +261,8 @@ static void item_draw(struct dash *d, int y, int x, int h, int w)
 	attron(dash_tone_attr(d, exit_tone(it.h.exitcode)));
 	addnstr(code, MAX(0, x + w - getcurx(stdscr)));
 	attroff(dash_tone_attr(d, exit_tone(it.h.exitcode)));
-	snprintf(line, sizeof(line), " (%s)%s%s", words, it.timed_out ? ", stopped by --timeout" : "",
-		 it.h.done ? "" : ", failed");
+	snprintf(line, sizeof(line), " (%s)%s%s", words,
+		 it.timed_out ? ", stopped by --timeout" : "", it.h.done ? "" : ", failed");
 	addnstr(line, MAX(0, x + w - getcurx(stdscr)));
 	row++;
 	format_duration(t, sizeof(t), it.h.runtime_ns);
@@ -271,8 +274,8 @@ static void item_draw(struct dash *d, int y, int x, int h, int w)
 	int rest = y + h - 1 - row;
 	int out_rows = MAX(1, rest / 2 - 1);
 	if (it.out_total)
-		snprintf(line, sizeof(line), "output (%llu bytes%s):",
-			 (unsigned long long)it.out_total,
+		snprintf(line, sizeof(line),
+			 "output (%llu bytes%s):", (unsigned long long)it.out_total,
 			 it.out_total > it.out_len ? ", the last shown" : "");
 	mvaddnstr(row++, x, it.out_total ? line : "output: none", w);
 	row += draw_tail(it.out, it.out_len, row, x + 2, out_rows, w - 2);
@@ -280,8 +283,8 @@ static void item_draw(struct dash *d, int y, int x, int h, int w)
 	if (row >= y + h - 1)
 		return;
 	if (it.err_total)
-		snprintf(line, sizeof(line), "stderr (%llu bytes%s%s):",
-			 (unsigned long long)it.err_total,
+		snprintf(line, sizeof(line),
+			 "stderr (%llu bytes%s%s):", (unsigned long long)it.err_total,
 			 it.err_cut ? " kept, more was cut" : "",
 			 it.err_total > it.err_len ? ", the last shown" : "");
 	mvaddnstr(row++, x, it.err_total ? line : "stderr: none", w);
