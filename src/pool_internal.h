@@ -202,15 +202,15 @@ struct pool {
 	 * be made: such outputs are then cut). */
 	char *spool_dir;
 	int spool_dirfd;
-	char *fatal; /* pool_fatal */
-	/* For the item records: a command kind's command line, as it ran. */
-	struct template_args rec_args;
-	struct buf rec_line;
+	char *fatal;		 /* pool_fatal */
 	uint64_t timeout_pct_ns; /* --timeout N%: the limit at the last timer tick, 0 before */
 	/* No job can start (pool_watch_starts): since when (0: some can), and the items
 	 * finished when that was last seen not to be so. */
 	uint64_t start_stuck_ns;
 	uint64_t start_finished;
+	/* For the item records: a command kind's command line, as it ran. */
+	struct template_args rec_args;
+	struct buf rec_line;
 };
 
 /* A slot's number, from its place in the array: slots hold no index of their own, so that the
@@ -238,10 +238,12 @@ void pool_history_free(struct pool *p);
 struct pool_out {
 	const char *data;
 	uint64_t len;
-	int spool_fd;	 /* -1 for bytes */
-	const char *err; /* the item's stderr as the worker kept it (job.h's job_stderr) */
+	int spool_fd; /* -1 for bytes */
+	/* The item's stderr as the worker kept it (job.h's job_stderr); err_cut: it ends with the
+	 * line that says how much was cut. */
+	const char *err;
 	uint32_t err_len;
-	bool err_cut; /* it ends with the line that says how much was cut */
+	bool err_cut;
 };
 
 /* pool_event.c */
