@@ -336,8 +336,7 @@ fail_shm:
 	shm_destroy(&p->shm);
 fail_free:
 	if (p->slots)
-		pool_history_free(p);
-	munmap(p->slots, SLOTS_SIZE);
+		munmap(p->slots, SLOTS_SIZE);
 	free(p);
 fail:
 	*err = r;
@@ -508,6 +507,7 @@ void pool_free(struct pool *p)
 	free(p->item_chunks);
 	free(p->free_handles);
 	free(p->requeue);
+	pool_history_free(p);
 	munmap(p->slots, SLOTS_SIZE);
 	free(p->fatal);
 	pool_spool_remove(p);
