@@ -115,6 +115,28 @@ static void worker_complain_copy(const char *line, size_t n)
 	job_stderr_write(worker_item_err, line, n);
 }
 
+/* stderr as a stdio stream (fprintf(stderr, ...), perror) writes through here: on to the
+ * worker's stderr, one write per call as before (the stream is unbuffered), and kept as the
+ * current item's. So what a plugin prints there during an item is that item's stderr, at no
+ * cost per item; a write(2) straight to the descriptor is not seen. */
+static ssize_t worker_stderr_write(void *cookie, const char *buf, size_t n)
+{
+	(void)cookie;
+	(void)write_all(STDERR_FILENO, buf, n);
+	job_stderr_write(worker_item_err, buf, n);
+	return (ssize_t)n;
+}
+
+static void worker_wrap_stderr(void)
+{
+	cookie_io_functions_t io = {.write = worker_stderr_write};
+	FILE *f = fopencookie(NULL, "w", io);
+	if (!f)
+		return; /* stderr stays as it was: only not kept per item */
+	setvbuf(f, NULL, _IONBF, 0);
+	stderr = f;
+}
+
 /* The shared slot's job_pid, for worker_parent_died_cb. */
 static _Atomic int32_t *worker_job_pid;
 
@@ -553,6 +575,7 @@ _Noreturn void worker_main(const struct worker_args *a)
 	};
 	worker_item_err = &w.err;
 	complain_copy = worker_complain_copy;
+	worker_wrap_stderr();
 	w.run_batch = job->kind->submit ? worker_run_batch_pipelined : worker_run_batch_one_by_one;
 	w.slot->init_error[0] = '\0';
 	w.pid = (int32_t)getpid();

@@ -1,12 +1,13 @@
 #!/bin/bash
 # item_stderr.sh: each item's stderr is kept and goes to --results as "stderr": a command's job's,
-# a persistent program's between taking the item and answering it, what a builtin says; never
-# another item's, even with workers side by side; cut past 64 KiB with a line that says how
-# much ("stderr_cut": true); and it still reaches pooltop's stderr as before.
+# a persistent program's between taking the item and answering it, what a builtin says, what a
+# plugin prints on stderr; never another item's, even with workers side by side; cut past 64 KiB
+# with a line that says how much ("stderr_cut": true); and it still reaches pooltop's stderr as
+# before.
 # shellcheck disable=SC2016 # the commands' $1 is theirs.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 9
+plan 11
 
 ptname
 
@@ -72,3 +73,11 @@ ptu 60 --headless -j 2 --results "$T/r4" --builtin square ::: 3 x 4 >/dev/null 2
 is "$(stderrs "$T/r4")" "3= x=pooltop: square: not an integer: 'x'/ 4= " \
 	"builtin: its complaint is the item's stderr, the other items have none"
 like "$(cat "$T/e4")" "square: not an integer: 'x'" "builtin: and it reaches pooltop's stderr"
+
+# --- a plugin: what it prints on stderr during the item -------------------------------------
+ptu 60 --headless -j 2 --results "$T/r5" --plugin "${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_noisy.so" \
+	::: p1 p2 p3 p4 p5 p6 >"$T/o5" 2>"$T/e5"
+is "$?:$(stderrs "$T/r5")" \
+	"0:p1=noisy p1/ p2=noisy p2/ p3=noisy p3/ p4=noisy p4/ p5=noisy p5/ p6=noisy p6/ " \
+	"plugin -j 2: each item's stderr is what the plugin printed there for it"
+is "$(grep -c '^noisy p' "$T/e5")" 6 "plugin: and it reaches pooltop's stderr"
