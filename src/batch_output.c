@@ -304,6 +304,9 @@ static void format_results_line(struct batch *b, const struct pool_result *r, co
 		.runtime = r->runtime,
 		.output = r->output,
 		.output_len = r->output_len,
+		.err = r->err,
+		.err_len = r->err_len,
+		.err_cut = r->err_cut,
 		.timed_out = r->timed_out,
 		.error = error,
 	};

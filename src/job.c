@@ -94,3 +94,29 @@ void job_output_free(struct job_output *o)
 	o->fd = -1;
 	buf_free(&o->mem);
 }
+
+/* --- an item's stderr --- */
+
+void job_stderr_write(struct job_stderr *e, const void *p, size_t n)
+{
+	if (!e)
+		return;
+	size_t keep = e->mem.len < JOB_STDERR_MAX ? MIN(n, JOB_STDERR_MAX - e->mem.len) : 0;
+	buf_append(&e->mem, p, keep);
+	e->cut += n - keep;
+}
+
+void job_stderr_finish(struct job_stderr *e)
+{
+	if (!e || !e->cut)
+		return;
+	if (e->mem.len && e->mem.data[e->mem.len - 1] != '\n')
+		buf_putc(&e->mem, '\n');
+	buf_printf(&e->mem, "[... %llu bytes cut]\n", (unsigned long long)e->cut);
+}
+
+void job_stderr_reset(struct job_stderr *e)
+{
+	buf_reset(&e->mem);
+	e->cut = 0;
+}

@@ -70,6 +70,22 @@ void job_output_reset(struct job_output *o, int spool_dirfd, uint64_t seq, uint3
 bool job_output_finish(struct job_output *o);
 void job_output_free(struct job_output *o);
 
+/* An item's stderr as kept for --results and the detail view: its first JOB_STDERR_MAX bytes,
+ * and how many more were cut (the worker ends the kept part with a line that says so). Kept
+ * apart from where stderr goes: the terminal or the dashboard still get all of it. */
+struct job_stderr {
+	struct buf mem;
+	uint64_t cut; /* bytes written past JOB_STDERR_MAX */
+};
+
+#define JOB_STDERR_MAX (64u << 10)
+
+/* Keep n bytes at p of the item's stderr (e may be NULL: nothing is kept). */
+void job_stderr_write(struct job_stderr *e, const void *p, size_t n);
+/* The item is over: the kept part gets its "[... N bytes cut]" line when bytes were cut. */
+void job_stderr_finish(struct job_stderr *e);
+void job_stderr_reset(struct job_stderr *e);
+
 struct job_kind {
 	const char *name;
 	const char *summary; /* one line for --help */
@@ -137,6 +153,10 @@ struct job_ctx {
 	 * may go there as it comes; otherwise it is shared with other workers, and each item's
 	 * stderr goes in one write when the item ends, never interleaved. */
 	bool stderr_private;
+	/* Where the item's stderr is kept (job_stderr_write), besides going where stderr goes; the
+	 * worker takes it when the item ends and starts it again, so what a kind writes between
+	 * two items counts for the next one. NULL when nobody keeps it (unit tests). */
+	struct job_stderr *item_err;
 
 	/* The kind's own, between init and fini (a plugin's handle, a persistent program). */
 	void *state;

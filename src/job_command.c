@@ -62,8 +62,10 @@ static void command_fini(const struct job *job, struct job_ctx *ctx)
 }
 
 /* Read what the job's stdout (out_fd, into out: any size) or stderr (into st->err, up to
- * COMMAND_STDERR_MAX, *dropped when more came) has. Returns false at the end of the pipe. */
-static bool command_drain(struct command_state *st, int fd, struct job_output *out, bool *dropped)
+ * COMMAND_STDERR_MAX, *dropped when more came; and kept as the item's, in kept) has. Returns
+ * false at the end of the pipe. */
+static bool command_drain(struct command_state *st, int fd, struct job_output *out, bool *dropped,
+			  struct job_stderr *kept)
 {
 	ssize_t n = read(fd, st->buf, sizeof(st->buf));
 	if (n < 0)
@@ -74,6 +76,7 @@ static bool command_drain(struct command_state *st, int fd, struct job_output *o
 		job_output_write(out, st->buf, (size_t)n);
 		return true;
 	}
+	job_stderr_write(kept, st->buf, (size_t)n);
 	struct buf *b = &st->err;
 	size_t keep = b->len < COMMAND_STDERR_MAX ? MIN((size_t)n, COMMAND_STDERR_MAX - b->len) : 0;
 	buf_append(b, st->buf, keep);
@@ -82,17 +85,20 @@ static bool command_drain(struct command_state *st, int fd, struct job_output *o
 	return true;
 }
 
-static void command_complain(struct buf *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* A line of pooltop's in the item's stderr (err), and in what is kept of it when keep is set. */
+static void command_complain(struct buf *err, struct job_stderr *keep, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void command_complain(struct buf *err, const char *fmt, ...)
+static void command_complain(struct buf *err, struct job_stderr *keep, const char *fmt, ...)
 {
 	va_list ap;
+	size_t from = err->len;
 	buf_printf(err, "pooltop: ");
 	va_start(ap, fmt);
 	buf_vprintf(err, fmt, ap);
 	va_end(ap);
 	buf_putc(err, '\n');
+	job_stderr_write(keep, err->data + from, err->len - from);
 }
 
 /* Whether the job pid has exited (waiting for it when wait): if so, what it left running in its
@@ -140,9 +146,9 @@ static int command_wait(const struct job *job, struct job_ctx *ctx, pid_t pid, i
 		int r = poll(pf, 3, wait_ms);
 		if (r < 0 && errno != EINTR)
 			break;
-		if (pf[0].revents && !command_drain(st, out_fd, out, NULL))
+		if (pf[0].revents && !command_drain(st, out_fd, out, NULL, NULL))
 			pf[0].fd = -1;
-		if (pf[1].revents && !command_drain(st, err_fd, NULL, &dropped_err))
+		if (pf[1].revents && !command_drain(st, err_fd, NULL, &dropped_err, ctx->item_err))
 			pf[1].fd = -1;
 		if (ctx->stderr_private && st->err.len) {
 			/* Nobody else writes there: the dashboard shows it as it comes. */
@@ -159,7 +165,8 @@ static int command_wait(const struct job *job, struct job_ctx *ctx, pid_t pid, i
 		if (pf[i].fd < 0)
 			continue;
 		fcntl(fd, F_SETFL, O_NONBLOCK);
-		while (command_drain(st, fd, i == 0 ? out : NULL, &dropped_err)) {
+		while (command_drain(st, fd, i == 0 ? out : NULL, &dropped_err,
+				     i == 0 ? NULL : ctx->item_err)) {
 			struct pollfd one = {.fd = fd, .events = POLLIN};
 			if (poll(&one, 1, 0) <= 0)
 				break;
@@ -168,7 +175,7 @@ static int command_wait(const struct job *job, struct job_ctx *ctx, pid_t pid, i
 	if (pidfd >= 0)
 		close(pidfd);
 	if (dropped_err)
-		command_complain(&st->err, "item %llu: stderr cut at %u KiB",
+		command_complain(&st->err, NULL, "item %llu: stderr cut at %u KiB",
 				 (unsigned long long)ctx->seq, COMMAND_STDERR_MAX >> 10);
 	return status;
 }
@@ -182,7 +189,7 @@ static int command_run(const struct job *job, struct job_ctx *ctx, const char *i
 	buf_reset(&st->err);
 	ctx->timed_out = false;
 	if (memchr(item, '\0', len)) {
-		command_complain(&st->err,
+		command_complain(&st->err, ctx->item_err,
 				 "item %llu holds a NUL byte, which a command's argument cannot "
 				 "carry (separate items with NUL: -0)",
 				 (unsigned long long)ctx->seq);
@@ -207,7 +214,7 @@ static int command_run(const struct job *job, struct job_ctx *ctx, const char *i
 	int r = spawn_start(&req, ends, &pid);
 	if (r < 0) {
 		code = spawn_failure_code(r);
-		command_complain(&st->err, "%s: %s", st->args.argv[0],
+		command_complain(&st->err, ctx->item_err, "%s: %s", st->args.argv[0],
 				 code == 127 && r == -ENOENT ? "command not found" : strerror(-r));
 		goto report;
 	}

@@ -64,6 +64,8 @@ struct pending {
 struct persistent_state {
 	pid_t pid; /* 0 when no program runs */
 	int in_fd, out_fd, pidfd;
+	int err_fd; /* its stderr: read as it comes, passed on to the worker's and kept as the
+		       item's (-1 once it ended) */
 	struct pending q[PERSISTENT_IN_FLIGHT_MAX];
 	unsigned head, n;
 	struct buf rbuf; /* read from the program, not yet handed out */
@@ -93,7 +95,7 @@ static int persistent_start(const struct job *job, struct job_ctx *ctx, struct p
 	struct spawn_req req = {
 		.argv = args.argv,
 		.envp = env.envp,
-		.how = {SPAWN_PIPE, SPAWN_PIPE, -1},
+		.how = {SPAWN_PIPE, SPAWN_PIPE, SPAWN_PIPE},
 		.publish = ctx->child_pid,
 		.report = ctx->start_report,
 		.seq = ctx->seq,
@@ -115,6 +117,8 @@ static int persistent_start(const struct job *job, struct job_ctx *ctx, struct p
 	template_args_free(&args);
 	fcntl(ends[0], F_SETFL, O_NONBLOCK);
 	fcntl(ends[1], F_SETFL, O_NONBLOCK);
+	fcntl(ends[2], F_SETFL, O_NONBLOCK);
+	st->err_fd = ends[2];
 	st->pid = pid;
 	st->in_fd = ends[0];
 	st->out_fd = ends[1];
@@ -165,6 +169,25 @@ static uint64_t persistent_drop(struct persistent_state *st, bool *open)
 	return lines;
 }
 
+/* Read what the program wrote on stderr (a few rounds at most: a program that writes without
+ * end does not hold the worker here), pass it on to the worker's stderr, where it went before it
+ * had a pipe of its own, and keep it as the current item's. Its end closes the pipe. */
+static void persistent_read_err(const struct job_ctx *ctx, struct persistent_state *st)
+{
+	for (int rounds = 0; rounds < 16 && st->err_fd >= 0; rounds++) {
+		ssize_t r = read(st->err_fd, st->tmp, sizeof(st->tmp));
+		if (r > 0) {
+			(void)write_all(STDERR_FILENO, st->tmp, (size_t)r);
+			job_stderr_write(ctx->item_err, st->tmp, (size_t)r);
+			continue;
+		}
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		close(st->err_fd);
+		st->err_fd = -1;
+	}
+}
+
 /* The program is gone or going: reap it and close its pipes. Returns its exit code. */
 static int persistent_reap(const struct job_ctx *ctx, struct persistent_state *st, bool kill_it)
 {
@@ -184,6 +207,16 @@ static int persistent_reap(const struct job_ctx *ctx, struct persistent_state *s
 	kill(-st->pid, SIGKILL);
 	while (waitpid(st->pid, &status, 0) < 0 && errno == EINTR)
 		continue;
+	/* What it wrote on stderr before it ended is in the pipe. */
+	while (st->err_fd >= 0) {
+		struct pollfd pf = {.fd = st->err_fd, .events = POLLIN};
+		if (poll(&pf, 1, 0) <= 0)
+			break;
+		persistent_read_err(ctx, st);
+	}
+	if (st->err_fd >= 0)
+		close(st->err_fd);
+	st->err_fd = -1;
 	if (st->in_fd >= 0)
 		close(st->in_fd);
 	buf_reset(&st->wbuf);
@@ -247,7 +280,7 @@ static bool persistent_read(struct persistent_state *st)
 static int persistent_init(const struct job *job, struct job_ctx *ctx)
 {
 	struct persistent_state *st = xcalloc(1, sizeof(*st));
-	st->in_fd = st->out_fd = st->pidfd = -1;
+	st->in_fd = st->out_fd = st->pidfd = st->err_fd = -1;
 	ctx->state = st;
 	/* Writing to a program that died must be an error to handle, not a signal that ends
 	 * the worker. The program itself gets SIGPIPE back at its default. */
@@ -267,6 +300,7 @@ static void persistent_check_idle(const struct job_ctx *ctx, struct persistent_s
 {
 	if (!persistent_read(st))
 		st->eof = true;
+	persistent_read_err(ctx, st); /* for the next item: between items counts for it */
 	if (st->rpos != st->rbuf.len) {
 		bool open = false;
 		uint64_t lines = persistent_drop(st, &open);
@@ -388,6 +422,8 @@ static int persistent_collect(const struct job *job, struct job_ctx *ctx, struct
 
 	while (!p->decided) {
 		if (persistent_line(st, out)) {
+			/* What it wrote on stderr before its answer is in the pipe. */
+			persistent_read_err(ctx, st);
 			p->decided = true;
 			p->code = 0;
 			st->answered++;
@@ -404,12 +440,15 @@ static int persistent_collect(const struct job *job, struct job_ctx *ctx, struct
 			p->timed_out = true;
 		persistent_flush(st);
 		bool writing = st->wpos < st->wbuf.len;
-		struct pollfd pf[3] = {{.fd = st->out_fd, .events = POLLIN},
+		struct pollfd pf[4] = {{.fd = st->out_fd, .events = POLLIN},
 				       {.fd = st->pidfd, .events = POLLIN},
-				       {.fd = writing ? st->in_fd : -1, .events = POLLOUT}};
-		int r = poll(pf, 3, wait_ms);
+				       {.fd = writing ? st->in_fd : -1, .events = POLLOUT},
+				       {.fd = st->err_fd, .events = POLLIN}};
+		int r = poll(pf, 4, wait_ms);
 		if (r < 0 && errno != EINTR)
 			st->eof = true;
+		if (pf[3].revents)
+			persistent_read_err(ctx, st);
 		if (pf[0].revents && !persistent_read(st))
 			st->eof = true;
 		if (pf[1].revents) {
@@ -452,11 +491,14 @@ static void persistent_fini(const struct job *job, struct job_ctx *ctx)
 		uint64_t left = 0;
 		bool exited = false, open = false;
 		while (!st->eof && !exited) {
-			struct pollfd pf[2] = {{.fd = st->out_fd, .events = POLLIN},
-					       {.fd = st->pidfd, .events = POLLIN}};
-			if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			struct pollfd pf[3] = {{.fd = st->out_fd, .events = POLLIN},
+					       {.fd = st->pidfd, .events = POLLIN},
+					       {.fd = st->err_fd, .events = POLLIN}};
+			if (poll(pf, 3, -1) < 0 && errno != EINTR)
 				break;
 			exited = pf[1].revents != 0;
+			if (pf[2].revents)
+				persistent_read_err(ctx, st);
 			if (!persistent_read(st))
 				st->eof = true;
 			left += persistent_drop(st, &open);

@@ -138,7 +138,12 @@ static void pool_consume_results(struct pool *p)
 			continue;
 		}
 		uint32_t h = res.ref.handle;
-		struct pool_out o = {.data = out, .len = res.out_len, .spool_fd = -1};
+		struct pool_out o = {.data = out,
+				     .len = res.out_len,
+				     .spool_fd = -1,
+				     .err = out + res.out_len,
+				     .err_len = res.err_len,
+				     .err_cut = res.flags & QUEUE_RESULT_STDERR_CUT};
 		if (res.flags & QUEUE_RESULT_SPOOLED)
 			pool_spool_take(p, &res, &o);
 		if (res.exitcode == 0)
@@ -502,6 +507,7 @@ void pool_free(struct pool *p)
 	free(p->item_chunks);
 	free(p->free_handles);
 	free(p->requeue);
+	pool_history_free(p);
 	munmap(p->slots, SLOTS_SIZE);
 	free(p->fatal);
 	pool_spool_remove(p);

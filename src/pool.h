@@ -36,6 +36,13 @@ struct pool_result {
 	size_t output_len;
 	int spool_fd; /* an output too large for memory: in this file (read it with pread from
 			 offset 0; borrowed for the callback: dup it to keep it), or -1 */
+	/* What the item wrote on stderr (a command's job, a persistent program between taking the
+	 * item and answering it, a builtin's words): its first JOB_STDERR_MAX bytes, then when
+	 * err_cut a line "[... N bytes cut]". Borrowed for the callback; none for an item whose
+	 * worker died (its stderr went to the worker's, the detail view's tail). */
+	const char *err;
+	size_t err_len;
+	bool err_cut;
 };
 
 struct pool_config {
@@ -139,5 +146,8 @@ size_t pool_events(const struct pool *p, uint64_t after, struct view_event *out,
 
 /* Fill *d for slot. 0, or -EINVAL for a slot out of range. */
 int pool_slot_detail(const struct pool *p, unsigned slot, struct view_detail *d);
+/* Fill *it for the item seq among slot's recent ones. 0, -EINVAL for a slot out of range,
+ * -ENOENT when it is not (or no longer) among them. */
+int pool_slot_item(const struct pool *p, unsigned slot, uint64_t seq, struct view_item *it);
 
 #endif

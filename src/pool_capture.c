@@ -1,5 +1,6 @@
 /* What the detail view shows of a slot: its workers' stderr, read through a pipe per process
- * (so it never lands on the dashboard's screen), its recent items and its latest output. */
+ * (so it never lands on the dashboard's screen), its recent items (each one in full: its
+ * command line, times, the tails of its output and stderr) and its latest output. */
 #include "pool_internal.h"
 
 #include <errno.h>
@@ -108,6 +109,65 @@ void pool_capture_close_all(struct pool *p)
 		capture_end(p->captures);
 }
 
+/* Keep item r in full in s->rec[i] (beside s->hist[i]); out: its output's last out_n bytes. A
+ * record grows to the largest it had to hold and is reused: no allocation per item once a slot
+ * has run VIEW_HISTORY items like it. */
+static void history_record(struct pool *p, struct pool_slot *s, unsigned i,
+			   const struct pool_result *r, const char *out, size_t out_n)
+{
+	const struct job *job = &p->cfg.job;
+	size_t item_n = MIN(r->item_len, (size_t)VIEW_ITEM_PREVIEW);
+	size_t out_keep = MIN(out_n, (size_t)VIEW_ITEM_TAIL);
+	size_t err_keep = MIN(r->err_len, (size_t)VIEW_ITEM_TAIL);
+	size_t cmd_n = 0;
+	if (job->cmd && !job->kind->submit && !memchr(r->item, '\0', r->item_len)) {
+		/* The command line as it ran, quoted as the joblog's Command. */
+		template_expand(job->cmd, r->item, r->item_len, r->seq, (unsigned)r->slot,
+				&p->rec_args);
+		buf_reset(&p->rec_line);
+		template_quote_argv(&p->rec_line, p->rec_args.argv);
+		cmd_n = MIN(p->rec_line.len, (size_t)VIEW_ITEM_CMD);
+	}
+	size_t need = item_n + cmd_n + out_keep + err_keep;
+	struct pool_record *rec = s->rec[i];
+	if (!rec || rec->cap < need) {
+		rec = xrealloc(rec, sizeof(*rec) + need);
+		rec->cap = need;
+		s->rec[i] = rec;
+	}
+	rec->start = r->start;
+	rec->attempts = r->attempts;
+	rec->timed_out = r->timed_out;
+	rec->out_total = r->output_len;
+	rec->err_total = r->err_len;
+	rec->err_cut = r->err_cut;
+	rec->cmd_cut = cmd_n < p->rec_line.len && cmd_n;
+	rec->item_len = (uint32_t)item_n;
+	rec->cmd_len = (uint32_t)cmd_n;
+	rec->out_len = (uint32_t)out_keep;
+	rec->err_len = (uint32_t)err_keep;
+	char *d = rec->data;
+	memcpy(d, r->item, item_n);
+	d += item_n;
+	if (cmd_n)
+		memcpy(d, p->rec_line.data, cmd_n);
+	d += cmd_n;
+	if (out_keep)
+		memcpy(d, out + out_n - out_keep, out_keep);
+	d += out_keep;
+	if (err_keep)
+		memcpy(d, r->err + r->err_len - err_keep, err_keep);
+}
+
+void pool_history_free(struct pool *p)
+{
+	for (unsigned i = 0; i < p->nslots_used; i++)
+		for (unsigned k = 0; k < VIEW_HISTORY; k++)
+			free(p->slots[i].rec[k]);
+	template_args_free(&p->rec_args);
+	buf_free(&p->rec_line);
+}
+
 void pool_history_add(struct pool *p, const struct pool_result *r)
 {
 	if (r->slot < 0 || (unsigned)r->slot >= POOLTOP_MAX_WORKERS)
@@ -124,23 +184,63 @@ void pool_history_add(struct pool *p, const struct pool_result *r)
 	e->pid = r->pid;
 	e->item_len = r->item_len;
 	memcpy(e->item, r->item, MIN(r->item_len, sizeof(e->item)));
+	unsigned at = s->hist_pos;
 	s->hist_pos = (s->hist_pos + 1) % VIEW_HISTORY;
 	if (s->hist_n < VIEW_HISTORY)
 		s->hist_n++;
+	/* Only the output's tail is kept: of a spooled one, read from the end of its file. */
+	char tail[VIEW_TAIL];
+	const char *out = NULL;
+	size_t out_n = MIN(r->output_len, sizeof(tail));
 	if (r->output_len && r->spool_fd >= 0) {
-		/* Only the tail is kept: read it from the end of the spool file. */
-		char tail[VIEW_TAIL];
-		size_t n = MIN(r->output_len, sizeof(tail));
-		ssize_t got = pread(r->spool_fd, tail, n, (off_t)(r->output_len - n));
-		s->out_seq = r->seq;
-		s->out_len = 0;
-		if (got > 0)
-			tail_append(s->out, &s->out_len, tail, (size_t)got);
+		ssize_t got = pread(r->spool_fd, tail, out_n, (off_t)(r->output_len - out_n));
+		out = tail;
+		out_n = got > 0 ? (size_t)got : 0;
 	} else if (r->output_len) {
+		out = r->output + r->output_len - out_n;
+	}
+	if (r->output_len) {
 		s->out_seq = r->seq;
 		s->out_len = 0;
-		tail_append(s->out, &s->out_len, r->output, r->output_len);
+		tail_append(s->out, &s->out_len, out, out_n);
 	}
+	history_record(p, s, at, r, out, out_n);
+}
+
+int pool_slot_item(const struct pool *p, unsigned slot, uint64_t seq, struct view_item *it)
+{
+	if (slot >= POOLTOP_MAX_WORKERS)
+		return -EINVAL;
+	const struct pool_slot *s = &p->slots[slot];
+	for (unsigned k = 0; k < s->hist_n; k++) {
+		unsigned i = (s->hist_pos + VIEW_HISTORY - 1 - k) % VIEW_HISTORY;
+		const struct pool_record *rec = s->rec[i];
+		if (s->hist[i].seq != seq || !rec)
+			continue;
+		memset(it, 0, sizeof(*it));
+		it->h = s->hist[i];
+		it->start = rec->start;
+		it->attempts = rec->attempts;
+		it->timed_out = rec->timed_out;
+		it->item_len = s->hist[i].item_len;
+		it->cmd_len = rec->cmd_len;
+		it->cmd_cut = rec->cmd_cut;
+		it->out_total = rec->out_total;
+		it->out_len = rec->out_len;
+		it->err_total = rec->err_total;
+		it->err_cut = rec->err_cut;
+		it->err_len = rec->err_len;
+		const char *d = rec->data;
+		memcpy(it->item, d, rec->item_len);
+		d += rec->item_len;
+		memcpy(it->cmd, d, rec->cmd_len);
+		d += rec->cmd_len;
+		memcpy(it->out, d, rec->out_len);
+		d += rec->out_len;
+		memcpy(it->err, d, rec->err_len);
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int pool_slot_detail(const struct pool *p, unsigned slot, struct view_detail *d)

@@ -11,6 +11,7 @@
 #include "shm.h"
 #include "spawn.h"
 #include "stats.h"
+#include "template.h"
 
 #define POOL_EVENTS_KEPT   1024
 #define POOL_RUNTIMES_KEPT 1024
@@ -94,6 +95,21 @@ struct pool_slot {
 	char out[VIEW_TAIL];
 	size_t err_len;
 	char err[VIEW_TAIL];
+	/* Each recent item in full (view_item), beside hist[] at the same index: allocated when
+	 * the slot's first items end, each sized to what it holds. */
+	struct pool_record *rec[VIEW_HISTORY];
+};
+
+/* A recent item's record (view_item): bytes in data, one after the other: the item's first
+ * bytes, the command line, the output's tail, the stderr's tail. */
+struct pool_record {
+	size_t cap; /* bytes data can hold */
+	double start;
+	uint64_t out_total, err_total;
+	unsigned attempts;
+	bool timed_out, err_cut, cmd_cut;
+	uint32_t item_len, cmd_len, out_len, err_len; /* kept, in data */
+	char data[];
 };
 
 /* A worker's stderr pipe, read until its end; lives past the process (the pipe may still hold
@@ -208,6 +224,9 @@ struct pool {
 	 * finished when that was last seen not to be so. */
 	uint64_t start_stuck_ns;
 	uint64_t start_finished;
+	/* For the item records: a command kind's command line, as it ran. */
+	struct template_args rec_args;
+	struct buf rec_line;
 };
 
 /* A slot's number, from its place in the array: slots hold no index of their own, so that the
@@ -228,12 +247,19 @@ void pool_capture_start(struct pool *p, struct pool_capture *c, int write_fd);
 void pool_capture_close_all(struct pool *p);
 /* Record a finished item in its slot's history and keep its output's tail. */
 void pool_history_add(struct pool *p, const struct pool_result *r);
+/* Free the slots' item records (at pool_free). */
+void pool_history_free(struct pool *p);
 
 /* An item's output as the parent hands it on: bytes, or a spool file. */
 struct pool_out {
 	const char *data;
 	uint64_t len;
 	int spool_fd; /* -1 for bytes */
+	/* The item's stderr as the worker kept it (job.h's job_stderr); err_cut: it ends with the
+	 * line that says how much was cut. */
+	const char *err;
+	uint32_t err_len;
+	bool err_cut;
 };
 
 /* pool_event.c */

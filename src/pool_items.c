@@ -113,6 +113,9 @@ void item_finish(struct pool *p, uint32_t h, const struct queue_result *res, int
 		.output = out ? out->data : NULL,
 		.output_len = out ? (size_t)out->len : 0,
 		.spool_fd = out ? out->spool_fd : -1,
+		.err = out ? out->err : NULL,
+		.err_len = out ? out->err_len : 0,
+		.err_cut = out && out->err_cut,
 	};
 	if (res) {
 		r.start = p->wall0 + ((double)res->start_ns - (double)p->mono0) / 1e9;

@@ -16,7 +16,8 @@
  * A worker may be killed at any instruction (a user's key, --timeout, a kill storm): keep no
  * state that must survive it outside what fini flushes. Standard output belongs to pooltop (it
  * goes to the worker's standard error); write results with out->write. Standard error is kept
- * for the dashboard's detail view. */
+ * for the dashboard's detail view; what run prints with stdio (fprintf(stderr, ...), perror) is
+ * also the item's own stderr, in --results and the detail view's item. */
 #ifndef POOLTOP_PLUGIN_H
 #define POOLTOP_PLUGIN_H
 

@@ -544,7 +544,8 @@ int queue_push_results(struct queue *q, uint32_t i, uint32_t upto, const struct 
 	 * each one alone never does (an output is at most queue_max_output()). */
 	uint32_t k = 0;
 	for (; k < upto - from; k++) {
-		uint64_t sz = align8(sizeof(struct rec_header) + sizeof(res[k]) + res[k].out_len);
+		uint32_t bytes = res[k].out_len + res[k].err_len; /* output, then stderr */
+		uint64_t sz = align8(sizeof(struct rec_header) + sizeof(res[k]) + bytes);
 		uint64_t pad = ring_pad_before(r, pos, sz);
 		if (pos + pad + sz - head > r->cap)
 			break;
@@ -554,10 +555,10 @@ int queue_push_results(struct queue *q, uint32_t i, uint32_t upto, const struct 
 		}
 		struct rec_header *h = ring_at(q, r, pos);
 		h->len = (uint32_t)sz;
-		h->bytes = res[k].out_len;
+		h->bytes = bytes;
 		memcpy(h + 1, &res[k], sizeof(res[k]));
-		if (res[k].out_len)
-			memcpy((char *)(h + 1) + sizeof(res[k]), out[k], res[k].out_len);
+		if (bytes)
+			memcpy((char *)(h + 1) + sizeof(res[k]), out[k], bytes);
 		pos += sz;
 	}
 	if (k == 0) {

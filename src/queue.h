@@ -114,7 +114,8 @@ struct queue_result {
 	uint64_t start_ns; /* CLOCK_MONOTONIC at the item's start */
 	uint64_t runtime_ns;
 	uint32_t out_len;
-	uint32_t pad;
+	uint32_t err_len; /* the item's stderr: err_len bytes after the output's out_len (both
+			     together at most queue_max_output()) */
 };
 
 #define QUEUE_RESULT_TRUNCATED 1u /* output longer than QUEUE_MAX_OUTPUT was cut */
@@ -122,6 +123,9 @@ struct queue_result {
 /* The output is in the run's spool directory, in the file "SEQ.ATTEMPT" (out_len is 0): it was
  * larger than the ring takes. */
 #define QUEUE_RESULT_SPOOLED 4u
+/* The item's stderr was longer than the worker keeps (JOB_STDERR_MAX): its last line says by
+ * how much. */
+#define QUEUE_RESULT_STDERR_CUT 8u
 
 /* Bytes needed for a queue with nclients clients and rings of the given capacities (powers
  * of two, at least 4 KiB). */
@@ -185,7 +189,8 @@ bool queue_result_ready(const struct queue *q);
  * client still holds unpublished items. */
 int queue_pop(struct queue *q, uint32_t i, uint32_t max, struct buf *data, size_t *offs);
 
-/* Publish results for held[published..upto): res[k] and outputs out[k] (lengths in res), as
+/* Publish results for held[published..upto): res[k] and outputs out[k] (out_len bytes of
+ * output then err_len of stderr, lengths in res), as
  * many as fit, in order, in one step. Returns how many were published (then call again for
  * the rest), -ENOSPC when not even the first fits now (wait with queue_wait_space and try
  * again), -ETIMEDOUT, -EINVAL for a range not held. Takes the lock itself. */

@@ -137,6 +137,10 @@ void results_format(struct buf *b, const struct results_record *r)
 	if (r->output_total > r->output_len)
 		buf_printf(b, ",\"output_cut\":true,\"output_bytes\":%llu",
 			   (unsigned long long)r->output_total);
+	buf_append(b, ",\"stderr\":", 10);
+	json_escape(b, r->err ? r->err : "", r->err ? r->err_len : 0);
+	if (r->err_cut)
+		buf_append(b, ",\"stderr_cut\":true", 18);
 	if (r->timed_out)
 		buf_append(b, ",\"timeout\":true", 15);
 	if (r->error) {

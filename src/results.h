@@ -28,13 +28,18 @@ struct results_record {
 				  output_len bytes (a spooled output), else 0 */
 	bool timed_out;	       /* stopped for running past --timeout: "timeout": true */
 	const char *error;     /* NULL, or why pooltop itself failed the item ("item too long") */
+	/* The item's stderr, as kept (pool.h): "stderr"; err_cut: it was cut, "stderr_cut". */
+	const char *err;
+	size_t err_len;
+	bool err_cut;
 };
 
 /* Keys written, in order: seq, item, worker, pid, exitcode, signal (the number, 0 if none),
  * core, status, attempts, start, runtime, output, then output_cut (true) and output_bytes (the
- * whole length) when output holds only the first part, timeout (true) and error when set. Strings
- * are JSON; bytes that are not valid UTF-8 are written as \u00XX of the byte (so a line is always
- * valid JSON), control characters escaped. */
+ * whole length) when output holds only the first part, stderr (always, "" when none), then
+ * stderr_cut (true) when it was cut (its last line says how much), timeout (true) and error
+ * when set. Strings are JSON; bytes that are not valid UTF-8 are written as \u00XX of the byte
+ * (so a line is always valid JSON), control characters escaped. */
 void results_format(struct buf *b, const struct results_record *r);
 /* Append line (one record from results_format, len bytes with its newline) to b with the key
  * "stdout_written": false added last: the item's output never reached standard output (a

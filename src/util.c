@@ -142,6 +142,8 @@ int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+void (*complain_copy)(const char *line, size_t n);
+
 void complain(const char *fmt, ...)
 {
 	struct buf b = {0};
@@ -153,5 +155,7 @@ void complain(const char *fmt, ...)
 	va_end(ap);
 	buf_putc(&b, '\n');
 	(void)write_all(STDERR_FILENO, b.data, b.len);
+	if (complain_copy)
+		complain_copy(b.data, b.len);
 	buf_free(&b);
 }

@@ -57,5 +57,8 @@ int write_all(int fd, const void *p, size_t n);
 /* Write "pooltop: MESSAGE\n" to stderr in one write, so that the lines of processes sharing a
  * pipe (workers) do not interleave. For code in a worker: a failing stderr is not reported. */
 void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* When set, complain() also hands each line it writes (n bytes, with its newline) here: a worker
+ * keeps what it says during an item as that item's stderr. */
+extern void (*complain_copy)(const char *line, size_t n);
 
 #endif

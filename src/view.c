@@ -18,6 +18,11 @@ int view_detail(struct view *v, unsigned slot, struct view_detail *d)
 	return v->ops->detail(v, slot, d);
 }
 
+int view_item(struct view *v, unsigned slot, uint64_t seq, struct view_item *it)
+{
+	return v->ops->item ? v->ops->item(v, slot, seq, it) : -ENOENT;
+}
+
 int view_command(struct view *v, enum view_command cmd, unsigned slot, uint64_t generation, int arg)
 {
 	return v->ops->command(v, cmd, slot, generation, arg);

@@ -61,6 +61,7 @@ struct view_ops {
 	unsigned (*snapshot)(struct view *v, struct view_totals *t, struct view_row *rows,
 			     unsigned max);
 	int (*detail)(struct view *v, unsigned slot, struct view_detail *d);
+	int (*item)(struct view *v, unsigned slot, uint64_t seq, struct view_item *it);
 	int (*command)(struct view *v, enum view_command cmd, unsigned slot, uint64_t generation,
 		       int arg);
 	int (*resize)(struct view *v, unsigned n);
@@ -93,6 +94,10 @@ int view_start(struct view *v, char *err, size_t errlen);
 unsigned view_snapshot(struct view *v, struct view_totals *t, struct view_row *rows, unsigned max);
 /* A worker's recent items, latest output and stderr. 0, or -EINVAL for a slot out of range. */
 int view_detail(struct view *v, unsigned slot, struct view_detail *d);
+/* One of the slot's recent items (by its seq, as in view_detail's recent) in full: its command
+ * line, times, the last bytes of its output and stderr. 0, -EINVAL for a slot out of range,
+ * -ENOENT when the item is not among the slot's recent ones (any more). */
+int view_item(struct view *v, unsigned slot, uint64_t seq, struct view_item *it);
 /* cmd on slot as drawn (generation from its row; arg: the signal for VIEW_SIGNAL). 0, or
  * -ESTALE (the slot's process was replaced since), -ESRCH (no process), -EINVAL (no such
  * slot or signal), -EPIPE (the pool is shutting down). */

@@ -201,6 +201,33 @@ struct view_detail {
 				(with capture_stderr) */
 };
 
+/* One of a slot's recent items (one of view_detail.recent) in full: view_item. The engine keeps
+ * this for a slot's last VIEW_HISTORY items, each sized to what it holds (at most the item's
+ * preview, the command line and both tails: 2.6 KiB), so at most 42 KiB a slot, 43 MiB at
+ * -j 1024 when every item writes a kilobyte on both streams; a few hundred bytes a slot for
+ * items with short outputs. */
+#define VIEW_ITEM_TAIL 1024
+#define VIEW_ITEM_CMD  512
+
+struct view_item {
+	struct view_history h; /* seq, exit code, runtime, pid */
+	double start;	       /* seconds since the epoch */
+	unsigned attempts;
+	bool timed_out;
+	size_t item_len;	      /* the item's whole length */
+	char item[VIEW_ITEM_PREVIEW]; /* its first bytes */
+	size_t cmd_len;		      /* 0 when the kind runs no command per item */
+	bool cmd_cut;		      /* cmd holds only the first VIEW_ITEM_CMD bytes */
+	char cmd[VIEW_ITEM_CMD];      /* the command line run, quoted as the joblog's */
+	uint64_t out_total;	      /* the output's whole length */
+	size_t out_len;		      /* its last bytes below */
+	char out[VIEW_ITEM_TAIL];
+	uint64_t err_total; /* the stderr kept for the item (its first 64 KiB) */
+	bool err_cut;	    /* the item wrote more, which was cut */
+	size_t err_len;	    /* its last bytes below */
+	char err[VIEW_ITEM_TAIL];
+};
+
 /* Words for the states and causes. */
 const char *view_state_name(enum view_state s);
 const char *view_cause_name(enum view_cause c);

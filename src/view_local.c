@@ -147,6 +147,11 @@ static int local_detail(struct view *v, unsigned slot, struct view_detail *d)
 	return pool_slot_detail(batch_pool(local(v)->batch), slot, d);
 }
 
+static int local_item(struct view *v, unsigned slot, uint64_t seq, struct view_item *it)
+{
+	return pool_slot_item(batch_pool(local(v)->batch), slot, seq, it);
+}
+
 static int local_command(struct view *v, enum view_command cmd, unsigned slot, uint64_t generation,
 			 int arg)
 {
@@ -217,6 +222,7 @@ static const struct view_ops local_ops = {
 	.start = local_start,
 	.snapshot = local_snapshot,
 	.detail = local_detail,
+	.item = local_item,
 	.command = local_command,
 	.resize = local_resize,
 	.pause = local_pause,

@@ -92,6 +92,7 @@ struct worker {
 	uint64_t ewma_ns;   /* smoothed item runtime */
 	uint64_t max_output;
 	struct job_output out; /* the current item's output */
+	struct job_stderr err; /* and its stderr, as kept for the result */
 	int spool_dirfd;       /* where outputs too large for RESULT go, -1 when nowhere */
 	const struct job *job; /* the parent's spec: a->job */
 	struct job_ctx ctx;    /* this process's: the kind's state, the item in hand */
@@ -104,6 +105,37 @@ struct worker {
 	uint64_t group_ns;
 	uint32_t untimed; /* the last results in res[] whose times are not known yet */
 };
+
+/* What the worker says (complain) is the current item's stderr too: builtins say why an item
+ * failed that way. */
+static struct job_stderr *worker_item_err;
+
+static void worker_complain_copy(const char *line, size_t n)
+{
+	job_stderr_write(worker_item_err, line, n);
+}
+
+/* stderr as a stdio stream (fprintf(stderr, ...), perror) writes through here: on to the
+ * worker's stderr, one write per call as before (the stream is unbuffered), and kept as the
+ * current item's. So what a plugin prints there during an item is that item's stderr, at no
+ * cost per item; a write(2) straight to the descriptor is not seen. */
+static ssize_t worker_stderr_write(void *cookie, const char *buf, size_t n)
+{
+	(void)cookie;
+	(void)write_all(STDERR_FILENO, buf, n);
+	job_stderr_write(worker_item_err, buf, n);
+	return (ssize_t)n;
+}
+
+static void worker_wrap_stderr(void)
+{
+	cookie_io_functions_t io = {.write = worker_stderr_write};
+	FILE *f = fopencookie(NULL, "w", io);
+	if (!f)
+		return; /* stderr stays as it was: only not kept per item */
+	setvbuf(f, NULL, _IONBF, 0);
+	stderr = f;
+}
 
 /* The shared slot's job_pid, for worker_parent_died_cb. */
 static _Atomic int32_t *worker_job_pid;
@@ -334,6 +366,15 @@ static void worker_item_end(struct worker *w, uint32_t k, int code, bool timed_o
 	res->out_len = (uint32_t)olen;
 	w->out_offs[w->npending] = w->outs.len;
 	buf_append(&w->outs, w->out.mem.data, olen);
+	/* Its stderr follows the output in the record: at most JOB_STDERR_MAX and a line, which
+	 * fits beside an output held in memory (JOB_OUTPUT_MEM, half the ring's limit). */
+	job_stderr_finish(&w->err);
+	if (w->err.cut)
+		res->flags |= QUEUE_RESULT_STDERR_CUT;
+	size_t elen = MIN(w->err.mem.len, w->max_output - olen);
+	res->err_len = (uint32_t)elen;
+	buf_append(&w->outs, w->err.mem.data, elen);
+	job_stderr_reset(&w->err);
 	w->npending++;
 	w->untimed++;
 	atomic_fetch_add_explicit(&w->slot->items_run, 1, memory_order_relaxed);
@@ -524,7 +565,11 @@ _Noreturn void worker_main(const struct worker_args *a)
 		.why = w.slot->init_error,
 		.why_len = sizeof(w.slot->init_error),
 		.stderr_private = a->stderr_private,
+		.item_err = &w.err,
 	};
+	worker_item_err = &w.err;
+	complain_copy = worker_complain_copy;
+	worker_wrap_stderr();
 	w.run_batch = job->kind->submit ? worker_run_batch_pipelined : worker_run_batch_one_by_one;
 	w.slot->init_error[0] = '\0';
 	w.pid = (int32_t)getpid();

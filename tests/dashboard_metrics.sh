@@ -99,7 +99,7 @@ tm_keys Enter
 screen_like "HUNG, spinning" 5 "the detail view: the HUNG item is spinning"
 screen_like "job group $spin_pg, 1 process: R \(running\)  CPU [0-9]+%" 5 \
 	"the detail view: the figures are the job group's, with its process count"
-tm_keys Enter # back, without an escape sequence
+tm_keys Left # back, without an escape sequence
 wait_screen '^ +# +PID +STATE ' 5
 select_item nap
 tm_keys Enter

@@ -85,7 +85,7 @@ static void test_results_format_writes_known_record_exactly(void **state)
 			    "{\"seq\":3,\"item\":\"x\",\"worker\":1,\"pid\":1234,"
 			    "\"exitcode\":-9,\"signal\":9,\"core\":false,\"status\":\"failed\","
 			    "\"attempts\":1,\"start\":1700000000.123456,\"runtime\":0.000123,"
-			    "\"output\":\"...\"}\n");
+			    "\"output\":\"...\",\"stderr\":\"\"}\n");
 	buf_free(&b);
 }
 
@@ -109,10 +109,27 @@ static void test_results_format_adds_error_last_and_appends(void **state)
 	struct buf b = {0};
 	buf_append(&b, "before\n", 7);
 	results_format(&b, &r);
-	assert_string_equal(b.data, "before\n{\"seq\":3,\"item\":\"\",\"worker\":-1,\"pid\":0,"
-				    "\"exitcode\":2,\"signal\":0,\"core\":true,\"status\":\"done\","
-				    "\"attempts\":2,\"start\":1.500000,\"runtime\":2.000000,"
-				    "\"output\":\"\",\"error\":\"item too long\"}\n");
+	assert_string_equal(b.data,
+			    "before\n{\"seq\":3,\"item\":\"\",\"worker\":-1,\"pid\":0,"
+			    "\"exitcode\":2,\"signal\":0,\"core\":true,\"status\":\"done\","
+			    "\"attempts\":2,\"start\":1.500000,\"runtime\":2.000000,"
+			    "\"output\":\"\",\"stderr\":\"\",\"error\":\"item too long\"}\n");
+	buf_free(&b);
+}
+
+static void test_results_format_writes_stderr_and_its_cut(void **state)
+{
+	(void)state;
+	struct results_record r = make_record();
+	r.err = "oops\n[... 7 bytes cut]\n";
+	r.err_len = strlen(r.err);
+	r.err_cut = true;
+	r.timed_out = true;
+	struct buf b = {0};
+	results_format(&b, &r);
+	const char *want = "\"output\":\"...\",\"stderr\":\"oops\\n[... 7 bytes cut]\\n\","
+			   "\"stderr_cut\":true,\"timeout\":true}\n";
+	assert_non_null(strstr(b.data, want));
 	buf_free(&b);
 }
 
@@ -236,6 +253,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_results_format_writes_known_record_exactly),
 		T(test_results_format_adds_error_last_and_appends),
+		T(test_results_format_writes_stderr_and_its_cut),
 		T(test_json_escape_quotes_and_control_characters),
 		T(test_json_escape_copies_valid_utf8),
 		T(test_json_escape_writes_invalid_bytes_as_u00xx),

@@ -113,18 +113,14 @@ static void deadline_cb(uv_timer_t *t)
 	view_stop(f->view, VIEW_STOP_KILL, "the test ran out of time");
 }
 
-/* Run "pooltop -j 2 --builtin sleep:MS ::: ..." (items that outlast the test) in a local view,
- * with step driving the test; then check it got to its end and the loop closes cleanly. */
-static void run_view(struct fixture *f, int (*step)(struct fixture *f))
+/* Run the command line words (n of them) in a local view, with step driving the test; then
+ * check it got to its end and the loop closes cleanly. */
+static void run_view_words(struct fixture *f, const char *const *words, size_t n,
+			   int (*step)(struct fixture *f))
 {
-	char spec[48], err[512];
-	snprintf(spec, sizeof(spec), "sleep:%u", scaled_ms(60000));
-	const char *words[] = {"pooltop", "-j", "2", "--builtin", spec, ":::"};
-	const char *items[] = {"a", "b", "c", "d", "e", "f", "g", "h"};
-	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+	char err[512];
+	for (size_t i = 0; i < n; i++)
 		f->argv[f->argc++] = xstrdup(words[i]);
-	for (size_t i = 0; i < ARRAY_SIZE(items); i++)
-		f->argv[f->argc++] = xstrdup(items[i]);
 	if (cli_parse(f->argc, f->argv, &f->cfg, err, sizeof(err)) < 0)
 		fail_msg("pooltop: %s", err);
 	run_settings_init(&f->run, &f->cfg);
@@ -153,6 +149,16 @@ static void run_view(struct fixture *f, int (*step)(struct fixture *f))
 	view_free(f->view);
 	job_release(&f->job);
 	cli_config_free(&f->cfg);
+}
+
+/* Run "pooltop -j 2 --builtin sleep:MS ::: ..." (items that outlast the test). */
+static void run_view(struct fixture *f, int (*step)(struct fixture *f))
+{
+	char spec[48];
+	snprintf(spec, sizeof(spec), "sleep:%u", scaled_ms(60000));
+	const char *words[] = {"pooltop", "-j", "2", "--builtin", spec, ":::", "a",
+			       "b",	  "c",	"d", "e",	  "f",	"g",   "h"};
+	run_view_words(f, words, ARRAY_SIZE(words), step);
 }
 
 /* Kill slot 0 as drawn; once it has a new process, aim every command at the old one. */
@@ -241,6 +247,52 @@ static void test_view_command_on_a_slot_out_of_range_is_einval(void **state)
 	run_view(*state, step_aim_at_slots_out_of_range);
 }
 
+#define ITEM_SCRIPT "case $1 in [0-9]*) sleep $1;; esac; echo out-$1; echo err-$1 >&2; exit 3"
+
+/* Once items 1 and 2 are done on slot 0: each one in full, by its seq. */
+static int step_open_the_recent_items(struct fixture *f)
+{
+	static struct view_detail d;
+	static struct view_item it;
+	assert_int_equal(view_detail(f->view, 0, &d), 0);
+	if (d.nrecent < 2)
+		return 0;
+	for (uint64_t seq = 1; seq <= 2; seq++) {
+		const char *name = seq == 1 ? "a" : "b";
+		char want[160];
+		assert_int_equal(view_item(f->view, 0, seq, &it), 0);
+		assert_int_equal(it.h.seq, seq);
+		assert_int_equal(it.h.exitcode, 3);
+		assert_int_equal(it.attempts, 1);
+		assert_true(it.start > 1e9);
+		snprintf(want, sizeof(want), "sh -c '" ITEM_SCRIPT "' _ %s", name);
+		assert_int_equal(it.cmd_len, strlen(want));
+		assert_memory_equal(it.cmd, want, it.cmd_len);
+		snprintf(want, sizeof(want), "out-%s\n", name);
+		assert_int_equal(it.out_len, strlen(want));
+		assert_memory_equal(it.out, want, it.out_len);
+		snprintf(want, sizeof(want), "err-%s\n", name);
+		assert_int_equal(it.err_len, strlen(want));
+		assert_int_equal(it.err_total, strlen(want));
+		assert_memory_equal(it.err, want, it.err_len);
+		assert_int_equal(it.item_len, 1);
+		assert_memory_equal(it.item, name, 1);
+	}
+	assert_int_equal(view_item(f->view, 0, 3, &it), -ENOENT); /* running, not recent */
+	assert_int_equal(view_item(f->view, 1, 1, &it), -ENOENT);
+	assert_int_equal(view_item(f->view, POOLTOP_MAX_WORKERS, 1, &it), -EINVAL);
+	return 1;
+}
+
+static void test_view_item_gives_a_recent_item_in_full(void **state)
+{
+	char slow[64];
+	snprintf(slow, sizeof(slow), "%u", scaled_ms(60000) / 1000);
+	const char *words[] = {"pooltop", "-j", "1",   "--", "sh", "-c", ITEM_SCRIPT,
+			       "_",	  "{}", ":::", "a",  "b",  slow};
+	run_view_words(*state, words, ARRAY_SIZE(words), step_open_the_recent_items);
+}
+
 #define VIEW_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -250,6 +302,7 @@ int main(void)
 			test_view_command_with_a_replaced_generation_is_stale_and_spares_the_new_process),
 		VIEW_TEST(test_view_signal_that_is_no_signal_is_einval),
 		VIEW_TEST(test_view_command_on_a_slot_out_of_range_is_einval),
+		VIEW_TEST(test_view_item_gives_a_recent_item_in_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,6 +112,17 @@ struct dash {
 	unsigned log_pos, log_n;
 
 	unsigned signal_pos; /* the line chosen in the signal menu (dash_signals) */
+
+	/* The detail's list of recent items as last drawn (newest first), the one selected in
+	 * it, kept by its seq while newer items push it down; and the item opened from it (the
+	 * detail then shows that item). */
+	uint64_t detail_seqs[VIEW_HISTORY];
+	unsigned detail_n;
+	unsigned detail_sel;
+	uint64_t detail_seq; /* 0: the newest */
+	bool item_open;
+	unsigned item_slot;
+	uint64_t item_seq;
 };
 
 /* dashboard.c */

@@ -319,6 +319,65 @@ static int key_detail(struct dash *d, int key)
 {
 	(void)key;
 	d->mode = DASH_MODE_DETAIL;
+	d->detail_sel = 0;
+	d->detail_seq = 0;
+	d->item_open = false;
+	return DASH_REDRAW;
+}
+
+/* In the detail: PgUp / PgDn, the previous / next worker, its newest item selected. */
+static int key_detail_worker(struct dash *d, int key)
+{
+	d->detail_sel = 0;
+	d->detail_seq = 0;
+	d->item_open = false;
+	return dash_key_move(d, key == KEY_PPAGE ? KEY_UP : KEY_DOWN);
+}
+
+/* Up / Down in the detail's list of recent items (as drawn), or, with an item open, the newer
+ * / older item. */
+static int key_detail_item_move(struct dash *d, int key)
+{
+	if (!d->detail_n)
+		return DASH_REDRAW_NONE;
+	unsigned s = MIN(d->detail_sel, d->detail_n - 1);
+	if (key == KEY_UP)
+		s = s ? s - 1 : 0;
+	else
+		s = s + 1 < d->detail_n ? s + 1 : s;
+	d->detail_sel = s;
+	d->detail_seq = d->detail_seqs[s];
+	if (d->item_open)
+		d->item_seq = d->detail_seq;
+	return DASH_REDRAW;
+}
+
+/* Enter in the detail: open the selected item; with one open, back to the list. */
+static int key_open_item(struct dash *d, int key)
+{
+	(void)key;
+	if (d->item_open) {
+		d->item_open = false;
+		return DASH_REDRAW;
+	}
+	if (!d->nrows || !d->detail_n)
+		return DASH_REDRAW_NONE;
+	unsigned s = MIN(d->detail_sel, d->detail_n - 1);
+	d->item_slot = d->rows[d->selected].index;
+	d->item_seq = d->detail_seqs[s];
+	d->detail_seq = d->item_seq;
+	d->item_open = true;
+	return DASH_REDRAW;
+}
+
+/* Esc in the detail: the item open is closed, else back to the workers. */
+static int key_detail_back(struct dash *d, int key)
+{
+	(void)key;
+	if (d->item_open)
+		d->item_open = false;
+	else
+		d->mode = DASH_MODE_MAIN;
 	return DASH_REDRAW;
 }
 
@@ -404,7 +463,7 @@ static const struct dash_binding main_keys[] = {
 	{'-', NULL, NULL, key_resize},
 	{'p', "p", "pause / resume dispatch", key_pause},
 	{' ', "Space", "tag a worker: t, k, K, j, s then act on all tagged", key_tag},
-	{'\r', "Enter", "detail: recent items, last output, stderr", key_detail},
+	{'\r', "Enter", "detail: current and recent items (open one), output, stderr", key_detail},
 	{'\n', NULL, NULL, key_detail},
 	{KEY_ENTER, NULL, NULL, key_detail},
 	{'?', "? F1", "this help", key_help},
@@ -468,14 +527,20 @@ static const struct dash_binding help_keys[] = {
 };
 
 static const struct dash_binding detail_keys[] = {
-	{KEY_UP, "Up Down", "the previous / next worker", dash_key_move},
-	{KEY_DOWN, NULL, NULL, dash_key_move},
-	{KEY_ESC, "Esc q Enter Left", "back to the workers", dash_key_back},
-	{'q', NULL, NULL, dash_key_back},
-	{'\r', NULL, NULL, dash_key_back},
-	{'\n', NULL, NULL, dash_key_back},
-	{KEY_ENTER, NULL, NULL, dash_key_back},
-	{KEY_LEFT, NULL, NULL, dash_key_back},
+	{KEY_UP, "Up Down Enter",
+	 "select a recent item, open it (command, exit, times, output, stderr; Up Down there: "
+	 "newer / older)",
+	 key_detail_item_move},
+	{KEY_DOWN, NULL, NULL, key_detail_item_move},
+	{'\r', NULL, NULL, key_open_item},
+	{'\n', NULL, NULL, key_open_item},
+	{KEY_ENTER, NULL, NULL, key_open_item},
+	{KEY_PPAGE, "PgUp PgDn", "the previous / next worker", key_detail_worker},
+	{KEY_NPAGE, NULL, NULL, key_detail_worker},
+	{KEY_ESC, "Esc q Left", "back (from an item to the list, from the list to the workers)",
+	 key_detail_back},
+	{'q', NULL, NULL, key_detail_back},
+	{KEY_LEFT, NULL, NULL, key_detail_back},
 	{0, NULL, NULL, NULL},
 };
 
