@@ -36,6 +36,7 @@ enum {
 	OPT_PLUGIN,
 	OPT_TIMEOUT,
 	OPT_TERM_SEQ,
+	OPT_EXIT_WHEN_DONE,
 };
 
 /* One row of the option table: an option with its help beside it (as git's parse-options), or,
@@ -120,6 +121,9 @@ static const struct cli_option cli_options[] = {
 		"show a worker HUNG when busy on one item this long\n"
 		"(default: 10 times the median item time, at least 5s)"),
 	CLI_ARG("refresh", OPT_REFRESH, "MS", "the dashboard's redraw period (default 250)"),
+	CLI_FLAG("exit-when-done", OPT_EXIT_WHEN_DONE,
+		 "close the dashboard when the batch ends (by default\n"
+		 "its finished screen stays until q), for scripts"),
 	CLI_FLAG("quiet", 'q', "no progress or events on standard error"),
 	CLI_FLAG("help", 'h', "print this help and exit"),
 	CLI_FLAG("version", 'V', "print the version and exit"),
@@ -370,6 +374,9 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 		return 0;
 	case OPT_HEADLESS:
 		c->frontend = CLI_FRONTEND_HEADLESS;
+		return 0;
+	case OPT_EXIT_WHEN_DONE:
+		c->exit_when_done = true;
 		return 0;
 	case OPT_HANG_AFTER:
 		if (duration_parse(arg, &c->hang_after_ns) < 0 || c->hang_after_ns == 0)

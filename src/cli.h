@@ -49,6 +49,7 @@ struct config {
 	bool quiet;		       /* --quiet: no events or progress on stderr */
 	uint64_t hang_after_ns;	       /* --hang-after DURATION: BUSY longer shows HUNG; 0 = auto */
 	unsigned refresh_ms;	       /* --refresh MS: the dashboard's redraw period, 10..10000 */
+	bool exit_when_done;	       /* --exit-when-done: no finished screen to leave with q */
 };
 
 /* Parse argv into *cfg (filled with defaults first). Returns 0, or -EINVAL with a one-line

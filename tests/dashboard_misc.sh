@@ -198,7 +198,7 @@ raises.exitcode = 1
 terminated.exitcode = -15" "demo exitcodes: the five NAME.exitcode lines, in order"
 
 # --- pooltop demo: every state and kind of exit code within 30 s -------------------------------
-tm_start demo demo
+TM_STAY=1 tm_start demo demo
 t0=$(now_us)
 # left: what is left of the 30 s, unscaled (the waits scale it).
 left() {
