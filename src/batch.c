@@ -329,6 +329,11 @@ unsigned batch_errors(const struct batch *b, const char *lines[VIEW_MAX_ERRORS])
 	return b->nerrors;
 }
 
+void batch_failed(const struct batch *b, struct view_failed *f)
+{
+	*f = b->failed_items;
+}
+
 size_t batch_output_pending(const struct batch *b)
 {
 	return batch_files_pending(b);

@@ -130,6 +130,7 @@ struct batch {
 	int read_error;	    /* reading the items failed */
 	char errors[VIEW_MAX_ERRORS][240]; /* their lines, for batch_errors */
 	unsigned nerrors;
+	struct view_failed failed_items; /* for batch_failed */
 
 	uint64_t start_ns, end_ns;
 	enum view_stop stop;

@@ -6,7 +6,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 84
+plan 93
 
 # no_worker_points NAME TIMEOUT_S: a point: no live process of this run is left.
 no_worker_points() {
@@ -171,6 +171,8 @@ tm_keys q
 wait_exit 3
 is "$RC" 1 "stay: q leaves at once, without asking, with the status of the batch (1 failed)"
 like "$(cat "$R/err")" '^pooltop: 3 done, 1 failed' "stay: the summary on stderr after q"
+like "$(cat "$R/err")" '^pooltop:   item 2, exit 1: fail$' \
+	"stay: the failed item on stderr after q, with its exit code"
 terminal_points stay
 no_worker_points stay 0
 
@@ -183,6 +185,19 @@ for how in C-c TERM HUP; do
 	is "$RC" 0 "stay, $how on the finished screen: pooltop leaves at once, exit 0"
 	terminal_points "stay, $how"
 done
+
+# --- (k) on leaving, the failed items on stderr: the first 20, then how many more -----------------
+for i in $(seq 25); do printf 'bad\033[2J%s\n' "$i"; done >"$T/failing"
+tm_start failed -j 2 --builtin fail -a "$T/failing"
+wait_exit 10
+is "$RC" 25 "failed: 25 items failed, exit 25"
+err=$(cat "$R/err")
+like "$err" '^pooltop: 25 items failed:$' "failed: stderr says how many items failed"
+is "$(printf '%s\n' "$err" | grep -cE '^pooltop:   item [0-9]+, exit 1: bad\\x1b\[2J[0-9]+$')" 20 \
+	"failed: 20 of them listed, one a line, with exit code and item, the escape shown as \\x1b"
+like "$err" '^pooltop:   \.\.\. and 5 more \(the first 20 are listed\)$' "failed: ... and 5 more"
+check "failed: no raw escape byte on stderr" eval '! grep -q "$(printf "\033")" "$R/err"'
+terminal_points failed
 
 # --- (g) pooltop crashing: SIGSEGV -------------------------------------------------------------
 tm_start segv -j 2 --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4

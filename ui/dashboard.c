@@ -462,6 +462,7 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 		fprintf(stderr, "pooltop: %s\n", errors[i]);
 	held_print(held_fd, held_err);
 	summary_print(stderr, d->view);
+	summary_print_failed(stderr, d->view);
 	status = view_exit_status(d->view);
 out_view:
 	view_free(d->view);
