@@ -171,7 +171,7 @@ struct view_failed_item {
 	uint64_t seq;
 	int exitcode;
 	bool core;
-	size_t item_len;	       /* the item's whole length */
+	size_t item_len;	     /* the item's whole length */
 	char item[VIEW_FAILED_TEXT]; /* its first bytes (not NUL-terminated past item_len) */
 };
 

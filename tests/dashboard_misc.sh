@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 62
+plan 74
 
 TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +CPU% +RSS +AGE'
 
@@ -216,4 +216,39 @@ screen_like 'Work remains\. Quit how\?' 3 "demo, q: asks how to quit"
 tm_keys t
 wait_exit 5
 if [ "$RC" != timeout ]; then ok "demo, q, t: pooltop exits ($RC)"; else not_ok "demo, q, t: pooltop exits"; fi
+tm_stop
+
+# --- l: the event log, full screen: every event of the run, scrolled, whole lines -----------------
+# 25 items failing once, then again (--retries 1), make some 60 events, more than the 36 rows;
+# a segfault's event is longer than the 120 columns.
+TM_STAY=1 tm_start log -j 2 --retries 1 --builtin demo ::: segv $(printf 'fail %.0s' $(seq 25))
+wait_screen '\[FINISHED\]' 20
+tm_keys l
+screen_like '^pooltop events: all [0-9]+ of the run' 3 "log: l opens the event log, full screen"
+nev=$(printf '%s\n' "$SCREEN" | sed -En 's/^pooltop events: all ([0-9]+) of the run.*/\1/p')
+check "log: the run has more events ($nev) than the screen has rows" test "${nev:-0}" -gt 36
+like "$SCREEN" "^[0-9]+-$nev of $nev " "log: it opens at the end, the latest event last"
+at_end=$SCREEN
+tm_keys Home
+screen_like "^1-[0-9]+ of $nev " 3 "log: Home scrolls to the first event"
+first=$(printf '%s\n' "$SCREEN" | sed -n 2p)
+like "$first" '^[0-9]{2}:[0-9]{2}:[0-9]{2} worker [01] pid [0-9]+ started' \
+	"log: the first event of the run first, with its wall-clock time"
+check "log: the first event was off the screen at the end" \
+	eval '[ -n "$first" ] && ! printf "%s\n" "$at_end" | grep -qxF -- "$first"'
+after=$(printf '%s\n' "$SCREEN" | grep -A1 "item 1 'segv' requeued" | sed -n 2p)
+like "$after" '^ {9}[^ ].*fini did not run *$' \
+	"log: an event longer than the width is shown whole, wrapped under its text"
+tm_keys PgDn
+screen_like "^[2-9][0-9]*-[0-9]+ of $nev " 3 "log: PgDn scrolls down a page"
+top=$(printf '%s\n' "$SCREEN" | sed -En "s/^([0-9]+)-[0-9]+ of $nev .*/\\1/p")
+tm_keys Up
+screen_like "^$((${top:-2} - 1))-[0-9]+ of $nev " 3 "log: Up scrolls back one event"
+tm_keys End
+screen_like "^[0-9]+-$nev of $nev " 3 "log: End goes back to the latest"
+tm_keys Escape
+screen_like '\[FINISHED\]' 3 "log: Esc goes back to the workers"
+tm_keys q
+wait_exit 3
+is "$RC" 26 "log: q then leaves, 26 items failed"
 tm_stop

@@ -43,9 +43,11 @@ enum dash_mode {
 	DASH_MODE_DETAIL,
 	DASH_MODE_CONFIRM_QUIT,
 	DASH_MODE_CONFIRM_TERMINATE,
+	DASH_MODE_LOG, /* the event log, full screen */
 };
 
-#define DASH_LOG_KEPT  500
+/* The events kept for the log (about 2.6 MB when full): the last DASH_LOG_KEPT of the run. */
+#define DASH_LOG_KEPT  10000
 #define DASH_MAX_SLOTS POOLTOP_MAX_WORKERS
 
 struct dash_log_line {
@@ -85,6 +87,12 @@ struct dash {
 
 	struct dash_log_line *log; /* a ring of DASH_LOG_KEPT */
 	unsigned log_pos, log_n;
+	uint64_t log_dropped; /* earlier events the ring no longer holds */
+	/* The full-screen log: the first event shown (0: the oldest kept), unless it follows the
+	 * latest (End); its rows of events and columns of text at the last draw. */
+	unsigned log_top;
+	bool log_follow;
+	int log_rows, log_cols;
 };
 
 /* dashboard.c */
@@ -123,6 +131,10 @@ extern const struct dash_binding *const dash_global_keys;
 void view_header_draw(struct dash *d, int y, int x, int h, int w);
 void view_workers_draw(struct dash *d, int y, int x, int h, int w);
 void view_log_draw(struct dash *d, int y, int x, int h, int w);
+/* The event log over the whole screen: every event kept, whole (wrapped), scrolled by
+ * view_log_scroll (Up Down PgUp PgDn Home End). */
+void view_log_full_draw(struct dash *d, int y, int x, int h, int w);
+void view_log_scroll(struct dash *d, int key);
 void view_detail_draw(struct dash *d, int y, int x, int h, int w);
 void view_help_draw(struct dash *d, int y, int x, int h, int w);
 void view_main_draw(struct dash *d, int y, int x, int h, int w);

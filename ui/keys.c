@@ -252,6 +252,20 @@ static int key_help(struct dash *d, int key)
 	return DASH_REDRAW;
 }
 
+static int key_log(struct dash *d, int key)
+{
+	(void)key;
+	d->mode = DASH_MODE_LOG;
+	d->log_follow = true;
+	return DASH_REDRAW;
+}
+
+static int key_log_scroll(struct dash *d, int key)
+{
+	view_log_scroll(d, key);
+	return DASH_REDRAW;
+}
+
 static int key_quit(struct dash *d, int key)
 {
 	(void)key;
@@ -309,6 +323,7 @@ static const struct dash_binding main_keys[] = {
 	{'p', "p", "pause / resume dispatch", key_pause},
 	{' ', "Space", "tag a worker: t, k, j then act on all tagged", key_tag},
 	{'\r', "Enter", "detail: recent items, last output, stderr", key_detail},
+	{'l', "l", "the event log, full screen: every event, whole", key_log},
 	{'\n', NULL, NULL, key_detail},
 	{KEY_ENTER, NULL, NULL, key_detail},
 	{'?', "? F1", "this help", key_help},
@@ -346,6 +361,21 @@ static const struct dash_binding detail_keys[] = {
 	{'\r', NULL, NULL, key_back},
 	{'\n', NULL, NULL, key_back},
 	{KEY_ENTER, NULL, NULL, key_back},
+	{KEY_LEFT, NULL, NULL, key_back},
+	{0, NULL, NULL, NULL},
+};
+
+static const struct dash_binding log_keys[] = {
+	{KEY_UP, "Up Down PgUp PgDn Home End", "scroll (at the end: follow the latest)",
+	 key_log_scroll},
+	{KEY_DOWN, NULL, NULL, key_log_scroll},
+	{KEY_PPAGE, NULL, NULL, key_log_scroll},
+	{KEY_NPAGE, NULL, NULL, key_log_scroll},
+	{KEY_HOME, NULL, NULL, key_log_scroll},
+	{KEY_END, NULL, NULL, key_log_scroll},
+	{KEY_ESC, "Esc l q Left", "back to the workers", key_back},
+	{'l', NULL, NULL, key_back},
+	{'q', NULL, NULL, key_back},
 	{KEY_LEFT, NULL, NULL, key_back},
 	{0, NULL, NULL, NULL},
 };
@@ -407,6 +437,7 @@ const struct dash_mode_def dash_modes[] = {
 	[DASH_MODE_CONFIRM_QUIT] = {"the quit dialog", view_quit_draw, quit_keys},
 	[DASH_MODE_CONFIRM_TERMINATE] = {"the terminate-all dialog", view_terminate_draw,
 					 terminate_keys},
+	[DASH_MODE_LOG] = {"the event log", view_log_full_draw, log_keys},
 };
 const size_t dash_nmodes = ARRAY_SIZE(dash_modes);
 const struct dash_binding *const dash_global_keys = global_keys;

@@ -11,8 +11,11 @@ void view_help_draw(struct dash *d, int y, int x, int h, int w)
 	mvaddnstr(row++, x, "pooltop help: keys", w);
 	attroff(dash_attr(d, DASH_COLOR_TITLE));
 	char line[256];
-	/* Every mode's keys, from the key tables themselves. */
+	/* Every mode's keys, from the key tables themselves; not the dialogs', which show their
+	 * keys themselves (and would push the exit-code legend off a 36-row screen). */
 	for (size_t m = 0; m <= dash_nmodes && row < y + h; m++) {
+		if (m == DASH_MODE_CONFIRM_QUIT || m == DASH_MODE_CONFIRM_TERMINATE)
+			continue;
 		const struct dash_binding *b =
 			m < dash_nmodes ? dash_modes[m].keys : dash_global_keys;
 		if (m > 0) {
