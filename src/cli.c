@@ -37,6 +37,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_TERM_SEQ,
 	OPT_EXIT_WHEN_DONE,
+	OPT_EVENTS,
 };
 
 /* One row of the option table: an option with its help beside it (as git's parse-options), or,
@@ -110,6 +111,9 @@ static const struct cli_option cli_options[] = {
 		"write GNU parallel's joblog, one row per finished item"),
 	CLI_ARG("results", OPT_RESULTS, "FILE",
 		"write one JSON object per finished item (JSON Lines)"),
+	CLI_ARG("events", OPT_EVENTS, "FILE",
+		"write every event of the run (workers started and\n"
+		"exited, items failed...) as JSON Lines, flushed"),
 	CLI_FLAG("resume", OPT_RESUME, "skip the items already in the --joblog FILE"),
 	CLI_FLAG("resume-failed", OPT_RESUME_FAILED, "as --resume, but run the failed ones again"),
 	CLI_ARG("join-timeout", OPT_JOIN_TIMEOUT, "DURATION",
@@ -378,6 +382,8 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 	case OPT_EXIT_WHEN_DONE:
 		c->exit_when_done = true;
 		return 0;
+	case OPT_EVENTS:
+		return cli_file(name, arg, &c->events, err, errlen);
 	case OPT_HANG_AFTER:
 		if (duration_parse(arg, &c->hang_after_ns) < 0 || c->hang_after_ns == 0)
 			return cli_fail(err, errlen,

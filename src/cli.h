@@ -50,6 +50,7 @@ struct config {
 	uint64_t hang_after_ns;	       /* --hang-after DURATION: BUSY longer shows HUNG; 0 = auto */
 	unsigned refresh_ms;	       /* --refresh MS: the dashboard's redraw period, 10..10000 */
 	bool exit_when_done;	       /* --exit-when-done: no finished screen to leave with q */
+	const char *events;	       /* --events FILE: every event as JSON Lines */
 };
 
 /* Parse argv into *cfg (filled with defaults first). Returns 0, or -EINVAL with a one-line

@@ -210,5 +210,8 @@ struct view_detail {
 /* Words for the states and causes. */
 const char *view_state_name(enum view_state s);
 const char *view_cause_name(enum view_cause c);
+/* The event kinds' names, as --events writes them: worker_started, worker_exited,
+ * item_failed, item_retried, notice, stop. */
+const char *view_event_kind_name(enum view_event_kind k);
 
 #endif

@@ -6,7 +6,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 93
+plan 94
 
 # no_worker_points NAME TIMEOUT_S: a point: no live process of this run is left.
 no_worker_points() {
@@ -188,9 +188,11 @@ done
 
 # --- (k) on leaving, the failed items on stderr: the first 20, then how many more -----------------
 for i in $(seq 25); do printf 'bad\033[2J%s\n' "$i"; done >"$T/failing"
-tm_start failed -j 2 --builtin fail -a "$T/failing"
+tm_start failed -j 2 --builtin fail --events "$T/failing.ev" -a "$T/failing"
 wait_exit 10
 is "$RC" 25 "failed: 25 items failed, exit 25"
+is "$(grep -c '"kind":"item_failed"' "$T/failing.ev")" 25 \
+	"failed: --events on the dashboard has the 25 item_failed events"
 err=$(cat "$R/err")
 like "$err" '^pooltop: 25 items failed:$' "failed: stderr says how many items failed"
 is "$(printf '%s\n' "$err" | grep -cE '^pooltop:   item [0-9]+, exit 1: bad\\x1b\[2J[0-9]+$')" 20 \
