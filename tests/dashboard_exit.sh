@@ -6,7 +6,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 94
+plan 96
 
 # no_worker_points NAME TIMEOUT_S: a point: no live process of this run is left.
 no_worker_points() {
@@ -185,6 +185,14 @@ for how in C-c TERM HUP; do
 	is "$RC" 0 "stay, $how on the finished screen: pooltop leaves at once, exit 0"
 	terminal_points "stay, $how"
 done
+
+# The terminal going away (the tmux server killed) on the finished screen: pooltop leaves.
+TM_STAY=1 tm_start staygone -j 2 --builtin square ::: 1 2 3
+wait_screen '\[FINISHED\]' 10
+tm kill-server
+wait_exit 3
+is "$RC" 0 "stay, the terminal gone on the finished screen: pooltop leaves at once, exit 0"
+no_worker_points "stay, the terminal gone" 0
 
 # --- (k) on leaving, the failed items on stderr: the first 20, then how many more -----------------
 for i in $(seq 25); do printf 'bad\033[2J%s\n' "$i"; done >"$T/failing"
