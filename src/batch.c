@@ -107,6 +107,7 @@ static void batch_vnotice(struct batch *b, enum view_event_kind kind, bool error
 	vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
 	if (error && b->nerrors < VIEW_MAX_ERRORS)
 		snprintf(b->errors[b->nerrors++], sizeof(b->errors[0]), "%s", ev.text);
+	batch_events_write(b, &ev);
 	if (b->hooks.event)
 		b->hooks.event(b->hooks.data, &ev);
 }
@@ -148,6 +149,7 @@ static void pool_result_cb(void *data, const struct pool_result *r)
 static void pool_event_cb(void *data, const struct view_event *ev)
 {
 	struct batch *b = data;
+	batch_events_write(b, ev);
 	if (b->hooks.event)
 		b->hooks.event(b->hooks.data, ev);
 }
@@ -230,17 +232,17 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct run_settin
 		snprintf(err, errlen, "cannot start: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	int jl_fd = -1, res_fd = -1;
-	bool jl_created = false, res_created = false;
+	int jl_fd = -1, res_fd = -1, ev_fd = -1;
+	bool jl_created = false, res_created = false, ev_created = false;
 	int r;
 	/* Everything that can fail comes before anything is written: a bad start leaves an
 	 * existing joblog or results file as it was and creates neither. */
 	if ((r = batch_input_open(b, err, errlen)) < 0 ||
 	    (r = batch_input_resume(b, err, errlen)) < 0 ||
 	    (r = batch_files_open(b, show_output ? out_fd : -1, &jl_fd, &jl_created, &res_fd,
-				  &res_created, err, errlen)) < 0 ||
+				  &res_created, &ev_fd, &ev_created, err, errlen)) < 0 ||
 	    (r = batch_pool_new(b, err, errlen)) < 0 ||
-	    (r = batch_files_prepare(b, &jl_fd, &res_fd, err, errlen)) < 0)
+	    (r = batch_files_prepare(b, &jl_fd, &res_fd, &ev_fd, err, errlen)) < 0)
 		goto fail;
 	/* All is well: from here nothing fails. */
 	batch_input_init(b);
@@ -252,6 +254,7 @@ int batch_new(uv_loop_t *loop, const struct config *cfg, const struct run_settin
 
 fail:
 	batch_free(b);
+	batch_files_abandon(cfg->events, ev_fd, ev_created);
 	batch_files_abandon(cfg->results, res_fd, res_created);
 	batch_files_abandon(cfg->joblog, jl_fd, jl_created);
 	return r < 0 ? r : -EINVAL;
@@ -329,6 +332,11 @@ unsigned batch_errors(const struct batch *b, const char *lines[VIEW_MAX_ERRORS])
 	for (unsigned i = 0; i < b->nerrors; i++)
 		lines[i] = b->errors[i];
 	return b->nerrors;
+}
+
+void batch_failed(const struct batch *b, struct view_failed *f)
+{
+	*f = b->failed_items;
 }
 
 size_t batch_output_pending(const struct batch *b)

@@ -43,6 +43,8 @@ void batch_summary(const struct batch *b, struct view_summary *s);
  * for a front end that could not show those then (the dashboard, -q). lines[i] are borrowed
  * until batch_free. Returns how many. */
 unsigned batch_errors(const struct batch *b, const char *lines[VIEW_MAX_ERRORS]);
+/* The items that failed for good so far: the first VIEW_FAILED_KEPT, and how many in all. */
+void batch_failed(const struct batch *b, struct view_failed *f);
 /* Output waiting for a slow reader of stdout, in bytes. */
 size_t batch_output_pending(const struct batch *b);
 /* True while a slow reader of stdout holds the batch up: no new item is taken until it reads,

@@ -1,5 +1,5 @@
-/* The batch's three files: stdout, the joblog and the results file. Opening and checking them
- * (a FIFO nobody reads, two of them the same file) before anything is written, and the buffers
+/* The batch's files: stdout, the joblog, the results file and the events file. Opening and checking
+ * them (a FIFO nobody reads, two of them the same file) before anything is written, and the buffers
  * they are written through. See the DESIGN comment in batch.c. */
 #include "batch_internal.h"
 
@@ -164,8 +164,24 @@ static int files_check(const struct batch *b, int out_fd, int jl_fd, int res_fd,
 	return 0;
 }
 
+/* --events FILE is none of the other files either. */
+static int events_check(const struct batch *b, int out_fd, int jl_fd, int res_fd, int ev_fd,
+			char *err, size_t errlen)
+{
+	const struct config *c = b->cfg;
+	const char *other = same_file(ev_fd, out_fd)	 ? "standard output, where the outputs go"
+			    : same_file(ev_fd, b->in_fd) ? "the file the items are read from"
+			    : same_file(ev_fd, jl_fd)	 ? "the --joblog file"
+			    : same_file(ev_fd, res_fd)	 ? "the --results file"
+							 : NULL;
+	if (!other)
+		return 0;
+	snprintf(err, errlen, "--events %s: that is %s (give another file)", c->events, other);
+	return -EINVAL;
+}
+
 int batch_files_open(struct batch *b, int out_fd, int *jl_fd, bool *jl_created, int *res_fd,
-		     bool *res_created, char *err, size_t errlen)
+		     bool *res_created, int *ev_fd, bool *ev_created, char *err, size_t errlen)
 {
 	const struct config *cfg = b->cfg;
 	bool append = cfg->resume || cfg->resume_failed;
@@ -186,7 +202,16 @@ int batch_files_open(struct batch *b, int out_fd, int *jl_fd, bool *jl_created, 
 			return r;
 		}
 	}
-	return files_check(b, out_fd, *jl_fd, *res_fd, err, errlen);
+	if (cfg->events) {
+		*ev_fd = r = file_open(cfg->events, false, ev_created);
+		if (r < 0) {
+			snprintf(err, errlen, "--events %s: %s", cfg->events,
+				 file_open_why(cfg->events, r));
+			return r;
+		}
+	}
+	r = files_check(b, out_fd, *jl_fd, *res_fd, err, errlen);
+	return r < 0 ? r : events_check(b, out_fd, *jl_fd, *res_fd, *ev_fd, err, errlen);
 }
 
 void batch_files_abandon(const char *path, int fd, bool created)
@@ -209,6 +234,7 @@ void batch_files_init(struct batch *b)
 	file_init(b, &b->stdout_f, "standard output", "standard output");
 	file_init(b, &b->joblog_f, "--joblog", b->cfg->joblog);
 	file_init(b, &b->results_f, "--results", b->cfg->results);
+	file_init(b, &b->events_f, "--events", b->cfg->events);
 }
 
 /* Write f to fd (taken when own) from now on. */
@@ -223,7 +249,8 @@ static void file_attach(struct batch *b, struct batch_file *f, int fd, bool own)
 	b->open_handles++;
 }
 
-int batch_files_prepare(struct batch *b, int *jl_fd, int *res_fd, char *err, size_t errlen)
+int batch_files_prepare(struct batch *b, int *jl_fd, int *res_fd, int *ev_fd, char *err,
+			size_t errlen)
 {
 	const struct config *cfg = b->cfg;
 	bool append = cfg->resume || cfg->resume_failed;
@@ -234,6 +261,11 @@ int batch_files_prepare(struct batch *b, int *jl_fd, int *res_fd, char *err, siz
 	}
 	if (*res_fd >= 0 && (r = results_prepare(*res_fd)) < 0) {
 		snprintf(err, errlen, "--results %s: %s", cfg->results, strerror(-r));
+		return r;
+	}
+	/* The events file is truncated as the results file is. */
+	if (*ev_fd >= 0 && (r = results_prepare(*ev_fd)) < 0) {
+		snprintf(err, errlen, "--events %s: %s", cfg->events, strerror(-r));
 		return r;
 	}
 	if (*jl_fd >= 0) {
@@ -250,7 +282,61 @@ int batch_files_prepare(struct batch *b, int *jl_fd, int *res_fd, char *err, siz
 		file_attach(b, &b->results_f, *res_fd, true);
 		*res_fd = -1;
 	}
+	if (*ev_fd >= 0) {
+		file_attach(b, &b->events_f, *ev_fd, true);
+		*ev_fd = -1;
+	}
 	return 0;
+}
+
+/* --- the events file --- */
+
+/* One event as a JSON object on one line: time (seconds since the epoch), kind
+ * (view_event_kind_name), slot, pid, exitcode (worker_exited: the worker's; item_failed,
+ * item_retried: the item's), cause (worker_exited: view_cause_name), seq, text; a value that
+ * does not apply is null. */
+static void events_format(struct buf *out, const struct view_event *ev, double wall)
+{
+	bool exited = ev->kind == VIEW_EVENT_WORKER_EXITED;
+	bool coded =
+		exited || ev->kind == VIEW_EVENT_ITEM_FAILED || ev->kind == VIEW_EVENT_ITEM_RETRIED;
+	buf_printf(out, "{\"time\":%.6f,\"kind\":\"%s\",\"slot\":", wall,
+		   view_event_kind_name(ev->kind));
+	if (ev->slot >= 0)
+		buf_printf(out, "%d", ev->slot);
+	else
+		buf_printf(out, "null");
+	if (ev->pid > 0)
+		buf_printf(out, ",\"pid\":%ld", (long)ev->pid);
+	else
+		buf_printf(out, ",\"pid\":null");
+	if (coded)
+		buf_printf(out, ",\"exitcode\":%d", ev->exitcode);
+	else
+		buf_printf(out, ",\"exitcode\":null");
+	if (exited)
+		buf_printf(out, ",\"cause\":\"%s\"", view_cause_name(ev->cause));
+	else
+		buf_printf(out, ",\"cause\":null");
+	if (ev->seq)
+		buf_printf(out, ",\"seq\":%llu", (unsigned long long)ev->seq);
+	else
+		buf_printf(out, ",\"seq\":null");
+	buf_printf(out, ",\"text\":");
+	json_escape(out, ev->text, strnlen(ev->text, sizeof(ev->text)));
+	buf_printf(out, "}\n");
+}
+
+void batch_events_write(struct batch *b, const struct view_event *ev)
+{
+	if (!batch_file_writable(&b->events_f))
+		return;
+	/* The event's own time: it may be handed on a little after it happened. */
+	uint64_t now = now_ns();
+	double wall = wall_s() - (now > ev->time_ns ? (double)(now - ev->time_ns) / 1e9 : 0);
+	buf_reset(&b->ev_text);
+	events_format(&b->ev_text, ev, wall);
+	batch_file_append(&b->events_f, b->ev_text.data, b->ev_text.len);
 }
 
 void batch_files_stdout(struct batch *b, int out_fd)
@@ -278,4 +364,5 @@ void batch_files_free(struct batch *b)
 	struct batch_file *files[] = BATCH_FILES(b);
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
 		output_free(files[i]->out);
+	buf_free(&b->ev_text);
 }

@@ -33,7 +33,7 @@ struct reorder_entry {
 	struct ledger_entry rec;
 };
 
-/* One of the three files written: stdout, the joblog, the results. */
+/* One of the files written: stdout, the joblog, the results, the events. */
 struct batch_file {
 	struct batch *b;
 	struct output *out; /* NULL when not written */
@@ -104,7 +104,7 @@ struct batch {
 	/* output (batch_files.c, batch_output.c) */
 	enum batch_output_state out_state; /* changed only by output_set */
 	bool show_output;
-	struct batch_file stdout_f, joblog_f, results_f;
+	struct batch_file stdout_f, joblog_f, results_f, events_f;
 	uint64_t appended;    /* bytes appended to stdout, ever: the ledger's positions */
 	struct ledger ledger; /* finished items waiting for their output to be written */
 	size_t ro_held;	      /* -k: outputs held in ro */
@@ -116,6 +116,7 @@ struct batch {
 	struct buf line;	      /* scratch: a joblog's Command */
 	struct buf jl_text, res_text; /* scratch: an item's joblog row and results line */
 	struct buf spool_text;	      /* scratch: a spooled output read into memory */
+	struct buf ev_text;	      /* scratch: an event's --events line */
 	struct template_args args;    /* the joblog's Command for command kinds */
 
 	/* outcomes, for the summary and the exit status */
@@ -130,6 +131,7 @@ struct batch {
 	int read_error;	    /* reading the items failed */
 	char errors[VIEW_MAX_ERRORS][240]; /* their lines, for batch_errors */
 	unsigned nerrors;
+	struct view_failed failed_items; /* for batch_failed */
 
 	uint64_t start_ns, end_ns;
 	enum view_stop stop;
@@ -144,7 +146,7 @@ struct batch {
 
 #define BATCH_FILES(b)                                                                             \
 	{                                                                                          \
-		&(b)->stdout_f, &(b)->joblog_f, &(b)->results_f                                    \
+		&(b)->stdout_f, &(b)->joblog_f, &(b)->results_f, &(b)->events_f                    \
 	}
 
 /* Whether the pool has finished: the output machine has left the states of a running pool. */
@@ -188,7 +190,7 @@ void batch_input_close(struct batch *b);
 /* Release the input (closes the file when it is ours). */
 void batch_input_free(struct batch *b);
 
-/* --- batch_files.c: stdout, the joblog and the results file --- */
+/* --- batch_files.c: stdout, the joblog, the results file and the events file --- */
 
 /* Whether f is written and its last write did not fail. */
 bool batch_file_writable(const struct batch_file *f);
@@ -202,16 +204,19 @@ size_t batch_files_pending(const struct batch *b);
 void batch_files_flush(struct batch *b);
 /* Name the three files (before anything can fail, so that batch_free finds them). */
 void batch_files_init(struct batch *b);
-/* Open the joblog (*jl_fd) and the results file (*res_fd) for writing, each -1 when not asked
- * for, their contents untouched, and check that the input, stdout (out_fd, -1 when not written)
- * and they are different files. 0, or a negative errno with the message in err; the fds opened
- * are then still set, for batch_files_abandon. */
+/* Open the joblog (*jl_fd), the results file (*res_fd) and the events file (*ev_fd) for
+ * writing, each -1 when not asked for, their contents untouched, and check that the input,
+ * stdout (out_fd, -1 when not written) and they are different files. 0, or a negative errno with
+ * the message in err; the fds opened are then still set, for batch_files_abandon. */
 int batch_files_open(struct batch *b, int out_fd, int *jl_fd, bool *jl_created, int *res_fd,
-		     bool *res_created, char *err, size_t errlen);
+		     bool *res_created, int *ev_fd, bool *ev_created, char *err, size_t errlen);
 /* Now that nothing else can fail: make the files ready (a joblog truncated, or its cut-short
- * last line cut off) and write them from the loop from now on; jl_fd and res_fd are taken (set
- * to -1) when this returns 0. */
-int batch_files_prepare(struct batch *b, int *jl_fd, int *res_fd, char *err, size_t errlen);
+ * last line cut off) and write them from the loop from now on; jl_fd, res_fd and ev_fd are
+ * taken (set to -1) when this returns 0. */
+int batch_files_prepare(struct batch *b, int *jl_fd, int *res_fd, int *ev_fd, char *err,
+			size_t errlen);
+/* --events: ev as one JSON line (see batch_events_format), written from the loop. */
+void batch_events_write(struct batch *b, const struct view_event *ev);
 /* Write stdout to out_fd (borrowed) from now on. */
 void batch_files_stdout(struct batch *b, int out_fd);
 /* An output file when the start failed: its fd closed (if still ours), the file removed if

@@ -324,8 +324,26 @@ static void format_results_line(struct batch *b, const struct pool_result *r, co
 	}
 }
 
+/* A failed item for batch_failed: the first VIEW_FAILED_KEPT are kept, the rest counted. */
+static void keep_failed(struct batch *b, const struct pool_result *r)
+{
+	struct view_failed *f = &b->failed_items;
+	f->total++;
+	if (f->n >= VIEW_FAILED_KEPT)
+		return;
+	struct view_failed_item *it = &f->items[f->n++];
+	it->seq = r->seq;
+	it->exitcode = r->exitcode;
+	it->core = r->core;
+	it->item_len = r->item_len;
+	if (r->item_len)
+		memcpy(it->item, r->item, MIN(r->item_len, sizeof(it->item)));
+}
+
 void batch_output_record(struct batch *b, const struct pool_result *r, const char *error)
 {
+	if (!r->done)
+		keep_failed(b, r);
 	/* An output in a spool file stays there: stdout copies it from a descriptor of ours (or,
 	 * when none can be had, from memory). */
 	const char *output = r->output;

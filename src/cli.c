@@ -37,6 +37,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_TERM_SEQ,
 	OPT_HALT,
+	OPT_EXIT_WHEN_DONE,
+	OPT_EVENTS,
 };
 
 /* One row of the option table: an option with its help beside it (as git's parse-options), or,
@@ -117,6 +119,9 @@ static const struct cli_option cli_options[] = {
 		"write GNU parallel's joblog, one row per finished item"),
 	CLI_ARG("results", OPT_RESULTS, "FILE",
 		"write one JSON object per finished item (JSON Lines)"),
+	CLI_ARG("events", OPT_EVENTS, "FILE",
+		"write every event of the run (workers started and\n"
+		"exited, items failed...) as JSON Lines, flushed"),
 	CLI_FLAG("resume", OPT_RESUME, "skip the items already in the --joblog FILE"),
 	CLI_FLAG("resume-failed", OPT_RESUME_FAILED, "as --resume, but run the failed ones again"),
 	CLI_ARG("join-timeout", OPT_JOIN_TIMEOUT, "DURATION",
@@ -128,6 +133,9 @@ static const struct cli_option cli_options[] = {
 		"show a worker HUNG when busy on one item this long\n"
 		"(default: 10 times the median item time, at least 5s)"),
 	CLI_ARG("refresh", OPT_REFRESH, "MS", "the dashboard's redraw period (default 250)"),
+	CLI_FLAG("exit-when-done", OPT_EXIT_WHEN_DONE,
+		 "close the dashboard when the batch ends (by default\n"
+		 "its finished screen stays until q), for scripts"),
 	CLI_FLAG("quiet", 'q', "no progress or events on standard error"),
 	CLI_FLAG("help", 'h', "print this help and exit"),
 	CLI_FLAG("version", 'V', "print the version and exit"),
@@ -483,6 +491,11 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 	case OPT_HEADLESS:
 		c->frontend = CLI_FRONTEND_HEADLESS;
 		return 0;
+	case OPT_EXIT_WHEN_DONE:
+		c->exit_when_done = true;
+		return 0;
+	case OPT_EVENTS:
+		return cli_file(name, arg, &c->events, err, errlen);
 	case OPT_HANG_AFTER:
 		if (duration_parse(arg, &c->hang_after_ns) < 0 || c->hang_after_ns == 0)
 			return cli_fail(err, errlen,

@@ -7,8 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-void pool_emit(struct pool *p, enum view_event_kind kind, const struct pool_slot *s, uint64_t seq,
-	       const char *fmt, ...)
+static void pool_vemit(struct pool *p, enum view_event_kind kind, const struct pool_slot *s,
+		       uint64_t seq, const int *code, bool core, const char *fmt, va_list ap)
+	__attribute__((format(printf, 7, 0)));
+
+/* The event, with the item's code when code is not NULL. */
+static void pool_vemit(struct pool *p, enum view_event_kind kind, const struct pool_slot *s,
+		       uint64_t seq, const int *code, bool core, const char *fmt, va_list ap)
 {
 	struct view_event *ev = &p->events[p->last_event_id % POOL_EVENTS_KEPT];
 	memset(ev, 0, sizeof(*ev));
@@ -23,12 +28,31 @@ void pool_emit(struct pool *p, enum view_event_kind kind, const struct pool_slot
 		ev->core = s->last_core;
 		ev->cause = s->last_cause;
 	}
-	va_list ap;
-	va_start(ap, fmt);
+	if (code) {
+		ev->exitcode = *code;
+		ev->core = core;
+	}
 	vsnprintf(ev->text, sizeof(ev->text), fmt, ap);
-	va_end(ap);
 	if (p->cb.event)
 		p->cb.event(p->cb.data, ev);
+}
+
+void pool_emit(struct pool *p, enum view_event_kind kind, const struct pool_slot *s, uint64_t seq,
+	       const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	pool_vemit(p, kind, s, seq, NULL, false, fmt, ap);
+	va_end(ap);
+}
+
+void pool_emit_item(struct pool *p, enum view_event_kind kind, const struct pool_slot *s,
+		    uint64_t seq, int code, bool core, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	pool_vemit(p, kind, s, seq, &code, core, fmt, ap);
+	va_end(ap);
 }
 
 size_t pool_events(const struct pool *p, uint64_t after, struct view_event *out, size_t max)

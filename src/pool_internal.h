@@ -265,6 +265,11 @@ struct pool_out {
 /* pool_event.c */
 void pool_emit(struct pool *p, enum view_event_kind kind, const struct pool_slot *s, uint64_t seq,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* As pool_emit, for an item that failed with code (core): the event's exitcode is the item's,
+ * not that of the slot's last process. */
+void pool_emit_item(struct pool *p, enum view_event_kind kind, const struct pool_slot *s,
+		    uint64_t seq, int code, bool core, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 /* Append "item SEQ 'preview'" for an item to b: printable, escaped, cut to 40 bytes. */
 void pool_describe_item(struct buf *b, uint64_t seq, const char *data, size_t len);
 /* Why a slot's process ended, in words: "terminated by user", "crashed", ... */

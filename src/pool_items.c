@@ -163,9 +163,10 @@ bool item_failed(struct pool *p, uint32_t h, const struct queue_result *res, int
 		} else {
 			struct buf b = {0};
 			pool_describe_item(&b, it->seq, pool_item_data(it), it->len);
-			pool_emit(p, VIEW_EVENT_ITEM_RETRIED, slot >= 0 ? &p->slots[slot] : NULL,
-				  it->seq, "%s failed with %s on worker %d; retry %u/%u", b.data,
-				  codes, slot, it->attempt - 1, p->cfg.retries);
+			pool_emit_item(p, VIEW_EVENT_ITEM_RETRIED,
+				       slot >= 0 ? &p->slots[slot] : NULL, it->seq, code, core,
+				       "%s failed with %s on worker %d; retry %u/%u", b.data, codes,
+				       slot, it->attempt - 1, p->cfg.retries);
 			buf_free(&b);
 		}
 		return true;
@@ -175,9 +176,9 @@ bool item_failed(struct pool *p, uint32_t h, const struct queue_result *res, int
 	if (fate)
 		buf_printf(fate, "; %s failed", b.data);
 	else
-		pool_emit(p, VIEW_EVENT_ITEM_FAILED, slot >= 0 ? &p->slots[slot] : NULL, it->seq,
-			  "%s failed with %s on worker %d%s", b.data, codes, slot,
-			  it->attempt > 1 ? " (no retry left)" : "");
+		pool_emit_item(p, VIEW_EVENT_ITEM_FAILED, slot >= 0 ? &p->slots[slot] : NULL,
+			       it->seq, code, core, "%s failed with %s on worker %d%s", b.data,
+			       codes, slot, it->attempt > 1 ? " (no retry left)" : "");
 	buf_free(&b);
 	item_finish(p, h, res, slot, pid, code, core, cause, out);
 	return false;

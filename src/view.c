@@ -70,6 +70,11 @@ unsigned view_errors(const struct view *v, const char *lines[VIEW_MAX_ERRORS])
 	return v->ops->errors(v, lines);
 }
 
+void view_failed(const struct view *v, struct view_failed *f)
+{
+	v->ops->failed(v, f);
+}
+
 int view_exit_status(const struct view *v)
 {
 	struct view_summary s;

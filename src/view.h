@@ -70,6 +70,7 @@ struct view_ops {
 	enum view_stop (*stopping)(const struct view *v);
 	void (*summary)(const struct view *v, struct view_summary *s);
 	unsigned (*errors)(const struct view *v, const char *lines[VIEW_MAX_ERRORS]);
+	void (*failed)(const struct view *v, struct view_failed *f);
 	void (*close)(struct view *v, void (*closed)(void *data), void *data);
 	void (*free)(struct view *v);
 };
@@ -119,6 +120,8 @@ void view_summary(const struct view *v, struct view_summary *s);
 /* The run's errors, one line each without "pooltop: ", also sent as events when they happened:
  * for a front end that could not show those then. lines[i] borrowed until view_free. */
 unsigned view_errors(const struct view *v, const char *lines[VIEW_MAX_ERRORS]);
+/* The items that failed for good so far (the first VIEW_FAILED_KEPT) and how many in all. */
+void view_failed(const struct view *v, struct view_failed *f);
 /* GNU parallel's rule: 0 all done; 1-100 the number of failed (or not run) items; 101 more; 255
  * when all were done but a file could not be written, stdout was closed, output was given up or
  * the input could not be read, or when the batch could not run at all (summary.fatal). */

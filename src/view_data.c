@@ -1,4 +1,4 @@
-/* The view model's data: the words for its states and causes. */
+/* The view model's data: the words for its states, causes and event kinds. */
 #include "view_data.h"
 
 const char *view_state_name(enum view_state st)
@@ -45,6 +45,25 @@ const char *view_cause_name(enum view_cause c)
 		return "shutdown";
 	case VIEW_CAUSE_TIMEOUT:
 		return "timeout";
+	}
+	return "?";
+}
+
+const char *view_event_kind_name(enum view_event_kind k)
+{
+	switch (k) {
+	case VIEW_EVENT_WORKER_STARTED:
+		return "worker_started";
+	case VIEW_EVENT_WORKER_EXITED:
+		return "worker_exited";
+	case VIEW_EVENT_ITEM_FAILED:
+		return "item_failed";
+	case VIEW_EVENT_ITEM_RETRIED:
+		return "item_retried";
+	case VIEW_EVENT_NOTICE:
+		return "notice";
+	case VIEW_EVENT_STOP:
+		return "stop";
 	}
 	return "?";
 }

@@ -175,6 +175,26 @@ struct view_summary {
 				   ..."), or "" */
 };
 
+/* The items that failed for good, for a front end to list when it leaves: the first
+ * VIEW_FAILED_KEPT, in the order they failed, and how many failed in all (memory stays
+ * bounded however many fail). */
+#define VIEW_FAILED_KEPT 20
+#define VIEW_FAILED_TEXT 120
+
+struct view_failed_item {
+	uint64_t seq;
+	int exitcode;
+	bool core;
+	size_t item_len;	     /* the item's whole length */
+	char item[VIEW_FAILED_TEXT]; /* its first bytes (not NUL-terminated past item_len) */
+};
+
+struct view_failed {
+	struct view_failed_item items[VIEW_FAILED_KEPT];
+	unsigned n;	/* kept in items */
+	uint64_t total; /* failed in all: total - n more than listed */
+};
+
 /* A slot's recent past, for a detail view. */
 #define VIEW_HISTORY 16
 #define VIEW_TAIL    2048
@@ -231,5 +251,8 @@ struct view_item {
 /* Words for the states and causes. */
 const char *view_state_name(enum view_state s);
 const char *view_cause_name(enum view_cause c);
+/* The event kinds' names, as --events writes them: worker_started, worker_exited,
+ * item_failed, item_retried, notice, stop. */
+const char *view_event_kind_name(enum view_event_kind k);
 
 #endif

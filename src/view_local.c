@@ -203,6 +203,11 @@ static unsigned local_errors(const struct view *v, const char *lines[VIEW_MAX_ER
 	return batch_errors(clocal(v)->batch, lines);
 }
 
+static void local_failed(const struct view *v, struct view_failed *f)
+{
+	batch_failed(clocal(v)->batch, f);
+}
+
 static void local_close(struct view *v, void (*closed)(void *data), void *data)
 {
 	batch_close(local(v)->batch, closed, data);
@@ -230,6 +235,7 @@ static const struct view_ops local_ops = {
 	.stopping = local_stopping,
 	.summary = local_summary,
 	.errors = local_errors,
+	.failed = local_failed,
 	.close = local_close,
 	.free = local_free,
 };

@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 94
+plan 96
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -221,6 +221,11 @@ bad "--results in a directory that does not exist (an existing joblog kept)" 255
 	--headless --results "$T/nodir/r" --builtin square ::: 1
 bad "--results a directory" 255 "--results $T/dir: Is a directory" \
 	--headless --results "$T/dir" --builtin square ::: 1
+bad "--events in a directory that does not exist (an existing joblog kept)" 255 \
+	"--events $T/nodir/e: No such file or directory" \
+	--headless --events "$T/nodir/e" --builtin square ::: 1
+bad "--events a directory" 255 "--events $T/dir: Is a directory" \
+	--headless --events "$T/dir" --builtin square ::: 1
 bad "--results under a file" 255 "--results $T/items/r: Not a directory" \
 	--headless --results "$T/items/r" --builtin square ::: 1
 # Files that would block: a FIFO nobody reads, a joblog to read back that is not a file.

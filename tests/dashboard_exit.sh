@@ -6,7 +6,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 61
+plan 96
 
 # no_worker_points NAME TIMEOUT_S: a point: no live process of this run is left.
 no_worker_points() {
@@ -150,6 +150,64 @@ wait_exit 5
 is "$RC" 142 "SIGALRM: pooltop dies of the signal (the shell sees 142 = 128+14)"
 terminal_points SIGALRM
 no_worker_points SIGALRM 3
+
+# --- (j) without --exit-when-done the finished screen stays, browsable, until q ------------------
+TM_STAY=1 tm_start stay -j 2 --builtin demo ::: 1 fail 3 4
+screen_like '\[FINISHED\]' 10 "stay: the header says FINISHED once the batch is over"
+# Still there: its other views open (without the stay, pooltop has left by now).
+tm_keys Enter
+screen_like '^recent items, newest first:' 3 "stay: Enter opens a worker's detail after the end"
+tm_keys Escape '?'
+screen_like '^pooltop help$' 3 "stay: ? opens the help after the end"
+tm_keys Escape
+screen_like '\[FINISHED\]' 3 "stay: Esc goes back to the finished workers"
+if [ ! -e "$R/status" ] && alive "$PID"; then
+	ok "stay: pooltop has not left by itself"
+else
+	not_ok "stay: pooltop has not left by itself"
+	diag_run
+fi
+tm_keys q
+wait_exit 3
+is "$RC" 1 "stay: q leaves at once, without asking, with the status of the batch (1 failed)"
+like "$(cat "$R/err")" '^pooltop: 3 done, 1 failed' "stay: the summary on stderr after q"
+like "$(cat "$R/err")" '^pooltop:   item 2, exit 1: fail$' \
+	"stay: the failed item on stderr after q, with its exit code"
+terminal_points stay
+no_worker_points stay 2
+
+# Ctrl-C, SIGTERM and SIGHUP on the finished screen leave at once, the terminal restored.
+for how in C-c TERM HUP; do
+	TM_STAY=1 tm_start "stay$how" -j 2 --builtin square ::: 1 2 3
+	wait_screen '\[FINISHED\]' 10
+	if [ "$how" = C-c ]; then tm_keys C-c; else kill -"$how" "$PID"; fi
+	wait_exit 3
+	is "$RC" 0 "stay, $how on the finished screen: pooltop leaves at once, exit 0"
+	terminal_points "stay, $how"
+done
+
+# The terminal going away (the tmux server killed) on the finished screen: pooltop leaves.
+TM_STAY=1 tm_start staygone -j 2 --builtin square ::: 1 2 3
+wait_screen '\[FINISHED\]' 10
+tm kill-server
+wait_exit 3
+is "$RC" 0 "stay, the terminal gone on the finished screen: pooltop leaves at once, exit 0"
+no_worker_points "stay, the terminal gone" 2
+
+# --- (k) on leaving, the failed items on stderr: the first 20, then how many more -----------------
+for i in $(seq 25); do printf 'bad\033[2J%s\n' "$i"; done >"$T/failing"
+tm_start failed -j 2 --builtin fail --events "$T/failing.ev" -a "$T/failing"
+wait_exit 10
+is "$RC" 25 "failed: 25 items failed, exit 25"
+is "$(grep -c '"kind":"item_failed"' "$T/failing.ev")" 25 \
+	"failed: --events on the dashboard has the 25 item_failed events"
+err=$(cat "$R/err")
+like "$err" '^pooltop: 25 items failed:$' "failed: stderr says how many items failed"
+is "$(printf '%s\n' "$err" | grep -cE '^pooltop:   item [0-9]+, exit 1: bad\\x1b\[2J[0-9]+$')" 20 \
+	"failed: 20 of them listed, one a line, with exit code and item, the escape shown as \\x1b"
+like "$err" '^pooltop:   \.\.\. and 5 more \(the first 20 are listed\)$' "failed: ... and 5 more"
+check "failed: no raw escape byte on stderr" eval '! grep -q "$(printf "\033")" "$R/err"'
+terminal_points failed
 
 # --- (g) pooltop crashing: SIGSEGV -------------------------------------------------------------
 tm_start segv -j 2 --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4

@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 67
+plan 84
 
 TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +S +CPU% +RSS +AGE'
 
@@ -202,7 +202,7 @@ raises.exitcode = 1
 terminated.exitcode = -15" "demo exitcodes: the five NAME.exitcode lines, in order"
 
 # --- pooltop demo: every state and kind of exit code within 30 s -------------------------------
-tm_start demo demo
+TM_STAY=1 tm_start demo demo
 t0=$(now_us)
 # left: what is left of the 30 s, unscaled (the waits scale it).
 left() {
@@ -232,4 +232,62 @@ tm_stop
 LC_ALL=C.UTF-8 tm_start graphs8 -j 2 --builtin demo ::: "${items[@]}"
 screen_like '^done \| *[▁▂▃▄▅▆▇█]+\| max [0-9.]+/s +failed \| *[▁▂▃▄▅▆▇█]+\| max' 10 \
 	"UTF-8 locale: the graphs are drawn with block marks"
+tm_stop
+
+# --- l: the event log, full screen: every event of the run, scrolled, whole lines -----------------
+# 25 items failing once, then again (--retries 1), make some 60 events, more than the 36 rows;
+# a segfault's event is longer than the 120 columns.
+fails=()
+for _ in $(seq 25); do fails+=(fail); done
+TM_STAY=1 tm_start log -j 2 --retries 1 --builtin demo ::: segv "${fails[@]}"
+wait_screen '\[FINISHED\]' 20
+tm_keys l
+screen_like '^pooltop events: all [0-9]+ of the run' 3 "log: l opens the event log, full screen"
+nev=$(printf '%s\n' "$SCREEN" | sed -En 's/^pooltop events: all ([0-9]+) of the run.*/\1/p')
+check "log: the run has more events ($nev) than the screen has rows" test "${nev:-0}" -gt 36
+like "$SCREEN" "^[0-9]+-$nev of $nev " "log: it opens at the end, the latest event last"
+at_end=$SCREEN
+tm_keys Home
+screen_like "^1-[0-9]+ of $nev " 3 "log: Home scrolls to the first event"
+first=$(printf '%s\n' "$SCREEN" | sed -n 2p)
+like "$first" '^[0-9]{2}:[0-9]{2}:[0-9]{2} worker [01] pid [0-9]+ started' \
+	"log: the first event of the run first, with its wall-clock time"
+if [ -n "$first" ] && ! printf '%s\n' "$at_end" | grep -qxF -- "$first"; then
+	ok "log: the first event was off the screen at the end"
+else
+	not_ok "log: the first event was off the screen at the end"
+fi
+after=$(printf '%s\n' "$SCREEN" | grep -A1 "item 1 'segv' requeued" | sed -n 2p)
+like "$after" '^ {9}[^ ].*fini did not run *$' \
+	"log: an event longer than the width is shown whole, wrapped under its text"
+tm_keys PgDn
+screen_like "^[2-9][0-9]*-[0-9]+ of $nev " 3 "log: PgDn scrolls down a page"
+top=$(printf '%s\n' "$SCREEN" | sed -En "s/^([0-9]+)-[0-9]+ of $nev .*/\\1/p")
+tm_keys Up
+screen_like "^$((${top:-2} - 1))-[0-9]+ of $nev " 3 "log: Up scrolls back one event"
+tm_keys End
+screen_like "^[0-9]+-$nev of $nev " 3 "log: End goes back to the latest"
+tm_keys Escape
+screen_like '\[FINISHED\]' 3 "log: Esc goes back to the workers"
+tm_keys q
+wait_exit 3
+is "$RC" 26 "log: q then leaves, 26 items failed"
+tm_stop
+
+# --- the log keeps the last 10000 events, and says how many earlier ones it dropped -------------
+seq 10100 >"$T/many"
+TM_STAY=1 tm_start logdrop -j 2 --builtin fail -a "$T/many"
+wait_screen '\[FINISHED\]' 60
+tm_keys l
+screen_like '^pooltop events: 10000 kept, [0-9]+ earlier dropped \(the last 10000 are kept\)' 3 \
+	"log, 10100 items failed: 10000 events kept, the earlier ones counted as dropped"
+tm_keys Home
+screen_like "^1-[0-9]+ of 10000 " 3 "log, 10100 items failed: Home goes to the first event kept"
+like "$(printf '%s\n' "$SCREEN" | sed -n 2p)" "^[0-9:]{8} item [0-9]+ '[0-9]+' failed" \
+	"log, 10100 items failed: the first event kept is a later item's, not the first worker's start"
+tm_keys q
+screen_like '\[FINISHED\]' 3 "log, 10100 items failed: q goes back to the workers"
+tm_keys q
+wait_exit 3
+is "$RC" 101 "log, 10100 items failed: q again leaves, exit 101"
 tm_stop

@@ -762,6 +762,40 @@ static int step_close_while_busy(struct fixture *f)
 	return 1;
 }
 
+/* --- the failed items --- */
+
+/* The items that failed, for a front end to list: the first VIEW_FAILED_KEPT in the order they
+ * failed, each with its exit code and text; the others only counted, so memory stays bounded. */
+static void test_batch_keeps_the_first_failed_items_and_counts_the_rest(void **state)
+{
+	struct fixture *f = *state;
+	const char *words[40] = {"-j", "1", "--builtin", "fail", ":::"};
+	char items[25][8];
+	size_t n = 5;
+	for (int i = 0; i < 25; i++) {
+		snprintf(items[i], sizeof(items[i]), "x%d", i + 1);
+		words[n++] = items[i];
+	}
+	words[n] = NULL;
+	parse(f, words);
+	stdout_pipe(f);
+	f->reading = true;
+	run_batch(f, NULL);
+	struct view_failed fl;
+	batch_failed(f->b, &fl);
+	assert_int_equal(f->sum.failed, 25);
+	assert_int_equal(fl.total, 25);
+	assert_int_equal(fl.n, VIEW_FAILED_KEPT);
+	for (unsigned i = 0; i < fl.n; i++) {
+		char want[8];
+		snprintf(want, sizeof(want), "x%u", i + 1);
+		assert_int_equal(fl.items[i].seq, i + 1);
+		assert_int_equal(fl.items[i].exitcode, 1);
+		assert_int_equal(fl.items[i].item_len, strlen(want));
+		assert_memory_equal(fl.items[i].item, want, strlen(want));
+	}
+}
+
 static void test_batch_closed_before_its_end_leaves_no_handle(void **state)
 {
 	struct fixture *f = *state;
@@ -800,6 +834,9 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_batch_terminate_gives_a_stalled_reader_a_grace_then_gives_up, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_batch_keeps_the_first_failed_items_and_counts_the_rest, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_batch_closed_before_its_end_leaves_no_handle,
 						setup, teardown),

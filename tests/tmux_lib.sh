@@ -21,6 +21,9 @@
 #                             TM_STDOUT a command (bash -c, run in $R) that pooltop's stdout
 #                                      is piped into instead of the file out, e.g.
 #                                      'head -1 >out'; status is still pooltop's
+#                             TM_STAY=1: the finished screen stays until q (pooltop's
+#                                      default); otherwise --exit-when-done is given first,
+#                                      so that a run ends by itself as a script's does
 #                           The pane's shell outlives a hangup (the pane or the server
 #                           killed): it then still writes status, and leaves.
 #                           Returns 1 (with diagnostics) if pooltop did not start.
@@ -133,6 +136,7 @@ tm_start() {
 	SCREEN=
 	wait_binary || return 1
 	args=
+	[ -n "${TM_STAY:-}" ] || args=" --exit-when-done"
 	for a in "$@"; do args+=" $(printf '%q' "$a")"; done
 	# Items on stdin: from a process substitution, which the shell does not wait for, so
 	# that a feeder kept open (TM_STDIN='seq 4; exec sleep 60') does not delay the status.

@@ -96,7 +96,9 @@ static int app_run(const struct config *cfg, const char *what, bool demo)
 			if (demo)
 				run.items = demo_items(true, &run.nitems);
 			run.capture_stderr = true;
-			status = dashboard_run(cfg, &run, &job, what, demo);
+			/* The dashboard runs only on a terminal, so someone is there to read
+			 * its finished screen: it stays until q, unless a script asked. */
+			status = dashboard_run(cfg, &run, &job, what, !cfg->exit_when_done);
 			job_release(&job);
 			return status;
 		}

@@ -48,9 +48,12 @@ enum dash_mode {
 	DASH_MODE_SEARCH, /* typing an item to find (/ F3) */
 	DASH_MODE_FILTER, /* typing the rows to keep (\ F4) */
 	DASH_MODE_SIGNAL,
+	DASH_MODE_LOG, /* the event log, full screen */
 };
 
-#define DASH_LOG_KEPT 500
+/* The events kept for the log (about 2.6 MB when full): the last DASH_LOG_KEPT of the run. */
+#define DASH_LOG_KEPT 10000
+
 /* The header's graphs: items finished (and failed) per DASH_SPARK_S seconds, the last
  * DASH_SPARK of them (four minutes). */
 #define DASH_SPARK     120
@@ -123,6 +126,13 @@ struct dash {
 	bool item_open;
 	unsigned item_slot;
 	uint64_t item_seq;
+
+	uint64_t log_dropped; /* earlier events the ring no longer holds */
+	/* The full-screen log: the first event shown (0: the oldest kept), unless it follows the
+	 * latest (End); its rows of events and columns of text at the last draw. */
+	unsigned log_top;
+	bool log_follow;
+	int log_rows, log_cols;
 };
 
 /* dashboard.c */
@@ -185,6 +195,10 @@ void dash_arrangement_text(const struct dash *d, char *buf, size_t len);
 void view_header_draw(struct dash *d, int y, int x, int h, int w);
 void view_workers_draw(struct dash *d, int y, int x, int h, int w);
 void view_log_draw(struct dash *d, int y, int x, int h, int w);
+/* The event log over the whole screen: every event kept, whole (wrapped), scrolled by
+ * view_log_scroll (Up Down PgUp PgDn Home End). */
+void view_log_full_draw(struct dash *d, int y, int x, int h, int w);
+void view_log_scroll(struct dash *d, int key);
 void view_detail_draw(struct dash *d, int y, int x, int h, int w);
 void view_help_draw(struct dash *d, int y, int x, int h, int w);
 void view_main_draw(struct dash *d, int y, int x, int h, int w);

@@ -297,8 +297,14 @@ static void event_cb(void *data, const struct view_event *ev)
 	l->exitcode = ev->exitcode;
 	snprintf(l->text, sizeof(l->text), "%s", ev->text);
 	d->log_pos = (d->log_pos + 1) % DASH_LOG_KEPT;
-	if (d->log_n < DASH_LOG_KEPT)
+	if (d->log_n < DASH_LOG_KEPT) {
 		d->log_n++;
+	} else {
+		/* The oldest went: the full-screen log keeps showing the same events. */
+		d->log_dropped++;
+		if (d->log_top)
+			d->log_top--;
+	}
 }
 
 static void finished_cb(void *data)
@@ -432,6 +438,13 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
+	/* Home and End as terminals send them whatever TERM says (tmux, rxvt, the console send
+	 * ESC [1~ and ESC [4~ where xterm's entry says ESC OH): else a lone Esc, which goes back.
+	 */
+	define_key("\033[1~", KEY_HOME);
+	define_key("\033[4~", KEY_END);
+	define_key("\033[H", KEY_HOME);
+	define_key("\033[F", KEY_END);
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
@@ -504,6 +517,7 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 		fprintf(stderr, "pooltop: %s\n", errors[i]);
 	held_print(held_fd, held_err);
 	summary_print(stderr, d->view);
+	summary_print_failed(stderr, d->view);
 	status = view_exit_status(d->view);
 out_view:
 	view_free(d->view);

@@ -14,8 +14,9 @@
 int dashboard_available(char *why, size_t len);
 /* Run the batch cfg and run describe with job, with the dashboard on the terminal
  * dashboard_available() opened (its detail view shows the workers' stderr when
- * run->capture_stderr). what names what runs, for the header. With stay, the screen stays
- * after the batch ends until q. Returns the exit status; the summary goes to stdout at the end. */
+ * run->capture_stderr). what names what runs, for the header. With stay, the finished screen
+ * stays after the batch ends (every view browsable) until q, Ctrl-C, SIGTERM, SIGHUP or the
+ * terminal going away. Returns the exit status; the summary goes to stderr at the end. */
 int dashboard_run(const struct config *cfg, const struct run_settings *run, const struct job *job,
 		  const char *what, bool stay);
 

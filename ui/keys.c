@@ -389,6 +389,20 @@ static int key_help(struct dash *d, int key)
 	return DASH_REDRAW;
 }
 
+static int key_log(struct dash *d, int key)
+{
+	(void)key;
+	d->mode = DASH_MODE_LOG;
+	d->log_follow = true;
+	return DASH_REDRAW;
+}
+
+static int key_log_scroll(struct dash *d, int key)
+{
+	view_log_scroll(d, key);
+	return DASH_REDRAW;
+}
+
 static int key_quit(struct dash *d, int key)
 {
 	(void)key;
@@ -466,6 +480,7 @@ static const struct dash_binding main_keys[] = {
 	{'\r', "Enter", "detail: current and recent items (open one), output, stderr", key_detail},
 	{'\n', NULL, NULL, key_detail},
 	{KEY_ENTER, NULL, NULL, key_detail},
+	{'l', "l", "the event log, full screen: every event, whole", key_log},
 	{'?', "? F1", "this help", key_help},
 	{KEY_F(1), NULL, NULL, key_help},
 	{'q', "q F10", "quit (asks when work remains)", key_quit},
@@ -541,6 +556,21 @@ static const struct dash_binding detail_keys[] = {
 	 key_detail_back},
 	{'q', NULL, NULL, key_detail_back},
 	{KEY_LEFT, NULL, NULL, key_detail_back},
+	{0, NULL, NULL, NULL},
+};
+
+static const struct dash_binding log_keys[] = {
+	{KEY_UP, "Up Down PgUp PgDn Home End", "scroll (at the end: follow the latest)",
+	 key_log_scroll},
+	{KEY_DOWN, NULL, NULL, key_log_scroll},
+	{KEY_PPAGE, NULL, NULL, key_log_scroll},
+	{KEY_NPAGE, NULL, NULL, key_log_scroll},
+	{KEY_HOME, NULL, NULL, key_log_scroll},
+	{KEY_END, NULL, NULL, key_log_scroll},
+	{KEY_ESC, "Esc l q Left", "back to the workers", dash_key_back},
+	{'l', NULL, NULL, dash_key_back},
+	{'q', NULL, NULL, dash_key_back},
+	{KEY_LEFT, NULL, NULL, dash_key_back},
 	{0, NULL, NULL, NULL},
 };
 
@@ -642,6 +672,7 @@ const struct dash_mode_def dash_modes[] = {
 	[DASH_MODE_FILTER] = {"the filter prompt", view_prompt_draw, dash_filter_keys,
 			      dash_key_prompt_type},
 	[DASH_MODE_SIGNAL] = {"the signal menu", view_signal_draw, signal_keys},
+	[DASH_MODE_LOG] = {"the event log", view_log_full_draw, log_keys},
 };
 const size_t dash_nmodes = ARRAY_SIZE(dash_modes);
 const struct dash_binding *const dash_global_keys = global_keys;

@@ -38,7 +38,7 @@ void view_main_draw(struct dash *d, int y, int x, int rows, int cols)
 			"?:help q:quit",
 		};
 		static const char *const finished[] = {
-			"batch finished  q:quit  Enter:detail  ?:help", "?:help q:quit"};
+			"batch finished  q:quit  Enter:detail  l:log  ?:help", "?:help q:quit"};
 		static const char *const draining[] = {
 			"writing the output for a slow reader  q:drop it and quit  ?:help",
 			"writing output  ?:help q:quit", "?:help q:quit"};
