@@ -6,7 +6,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 96
+plan 101
 
 # no_worker_points NAME TIMEOUT_S: a point: no live process of this run is left.
 no_worker_points() {
@@ -219,4 +219,26 @@ is "$RC" 139 "SIGSEGV: pooltop dies of the signal (the shell sees 139 = 128+11)"
 terminal_points SIGSEGV
 # The workers die with their parent (PR_SET_PDEATHSIG): give them a moment.
 no_worker_points "SIGSEGV (workers $workers)" 3
+tm_stop
+
+# --- D: a drain on the dashboard; - shrinks after the item -------------------------------------
+# -j 2, items of 3 s (scaled), --join-timeout 1: D lets the two running items finish done, past
+# the join timeout; the three never started are not run (the exit status counts them).
+d=$(scaled 3)
+tm_start drain -j 2 --join-timeout 1 -- sleep ::: "$d" "$d" "$d" "$d" "$d"
+wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5 || diag "not both BUSY"
+tm_keys D
+screen_like 'draining: no new item starts' 3 "D: the footer says it drains"
+wait_exit "$((2 * ${d%.*} + 10))"
+is "$RC" 3 "D: exit status 3 (three items not run)"
+like "$(cat "$R/err")" '^pooltop: 2 done, 0 failed, 3 not run' \
+	"D: the two running items finished done past --join-timeout, three not run"
+tm_stop
+# - on a pool of 2: the highest worker leaves after its item, however long it runs.
+tm_start shrink -j 2 --join-timeout 1 -- sleep ::: "$d" "$d"
+wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5 || diag "not both BUSY"
+tm_keys -
+screen_until '[ "$(header_size)" = 1 ]' 3 "-: the header says size 1"
+wait_exit "$((2 * ${d%.*} + 10))"
+is "$RC" 0 "-: the shrunk worker's item ran past --join-timeout and was done: exit 0"
 tm_stop
