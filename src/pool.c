@@ -549,12 +549,26 @@ int pool_slot_kill(struct pool *p, unsigned slot, uint64_t generation)
 	return s ? slot_signal(p, s, SIGKILL, VIEW_CAUSE_USER) : err;
 }
 
+/* Joining s would leave items waiting with no worker to run them: it is the last one, and items
+ * are queued or still to be read. */
+static bool pool_join_strands(const struct pool *p, const struct pool_slot *s)
+{
+	if (s->retire || p->closing || p->terminating || pool_active(p) > 1)
+		return false;
+	return p->rq_len + queue_input_count(p->q) > 0 || !p->input_ended;
+}
+
 int pool_slot_join(struct pool *p, unsigned slot, uint64_t generation)
 {
 	int err = 0;
 	struct pool_slot *s = slot_named(p, slot, generation, &err);
 	if (!s)
 		return err;
+	if (pool_join_strands(p, s))
+		return -EBUSY;
+	/* The pool is one worker smaller: + then adds one back, not two. */
+	if (!s->retire && p->target > 1)
+		p->target--;
 	slot_request_join(p, s, VIEW_CAUSE_JOIN);
 	return 0;
 }
@@ -605,6 +619,8 @@ int pool_slot_restart(struct pool *p, unsigned slot, uint64_t generation)
 	if (s->life == LIFE_REAPED)
 		return -EAGAIN;
 	slot_spawn(p, s);
+	/* A slot joined or shrunk away counts in the pool's size again. */
+	p->target = MAX(p->target, pool_active(p));
 	return 0;
 }
 

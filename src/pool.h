@@ -97,6 +97,8 @@ void pool_free(struct pool *p);
  * the slot has no process. -EINVAL for a slot number out of range. --- */
 int pool_slot_terminate(struct pool *p, unsigned slot, uint64_t generation);
 int pool_slot_kill(struct pool *p, unsigned slot, uint64_t generation);
+/* The pool's size goes down by one. -EBUSY for the last worker while items wait for one (they
+ * would be stranded: join all, drain or terminate instead). */
 int pool_slot_join(struct pool *p, unsigned slot, uint64_t generation);
 /* Stop the slot's process (SIGTERM) and start a new one; or start one in a slot with none
  * (generation is then not checked). */

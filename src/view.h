@@ -101,7 +101,8 @@ int view_detail(struct view *v, unsigned slot, struct view_detail *d);
 int view_item(struct view *v, unsigned slot, uint64_t seq, struct view_item *it);
 /* cmd on slot as drawn (generation from its row; arg: the signal for VIEW_SIGNAL). 0, or
  * -ESTALE (the slot's process was replaced since), -ESRCH (no process), -EINVAL (no such
- * slot or signal), -EPIPE (the pool is shutting down). */
+ * slot or signal), -EPIPE (the pool is shutting down), -EBUSY (a join of the last worker while
+ * items wait for one). */
 int view_command(struct view *v, enum view_command cmd, unsigned slot, uint64_t generation,
 		 int arg);
 /* Grow (start workers) or shrink (join the highest slots) to n. 0, -EINVAL or -EPIPE. */

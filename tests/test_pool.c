@@ -617,6 +617,54 @@ static int step_resize(struct ctx *c)
 	}
 }
 
+/* The last worker is not joined while items wait for it (they would be stranded). With two, a
+ * join makes the pool one smaller, so that growing it by one starts one worker, not two. */
+static int step_join_last(struct ctx *c)
+{
+	struct view_totals t;
+	struct view_row v[4];
+	pool_snapshot(c->pool, &t, v, 4);
+	switch (c->stage) {
+	case 0:
+		if (v[0].state != VIEW_BUSY)
+			return 0;
+		assert_int_equal(pool_slot_join(c->pool, 0, v[0].generation), -EBUSY);
+		assert_int_equal(pool_resize(c->pool, 2), 0);
+		c->stage = 1;
+		return 0;
+	case 1:
+		if (t.alive < 2 || v[1].state != VIEW_BUSY)
+			return 0;
+		assert_int_equal(pool_slot_join(c->pool, 1, v[1].generation), 0);
+		pool_snapshot(c->pool, &t, NULL, 0);
+		assert_int_equal(t.size, 1);
+		assert_int_equal(pool_resize(c->pool, t.size + 1), 0);
+		c->stage = 2;
+		return 0;
+	default:
+		if (v[1].state != VIEW_EXITED)
+			return 0;
+		assert_int_equal(t.size, 2);
+		assert_int_equal(t.alive, 2);
+		return 1;
+	}
+}
+
+static void test_pool_join_keeps_a_worker_and_counts_in_the_size(void **state)
+{
+	(void)state;
+	static char buf[40][8];
+	const char *items[40];
+	for (int i = 0; i < 40; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "%d", i + 1);
+		items[i] = buf[i];
+	}
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	run_pool(c, "sleep:60", 1, 0, 0, items, 40, step_join_last);
+	assert_int_equal(c->totals.done, 40);
+	free(c);
+}
+
 static void test_pool_resize_grows_then_shrinks_by_joining(void **state)
 {
 	(void)state;
@@ -1053,6 +1101,7 @@ int main(void)
 		cmocka_unit_test(test_pool_signal_goes_to_the_job_not_its_worker),
 		cmocka_unit_test(test_pool_join_past_timeout_is_terminated),
 		cmocka_unit_test(test_pool_resize_grows_then_shrinks_by_joining),
+		cmocka_unit_test(test_pool_join_keeps_a_worker_and_counts_in_the_size),
 		cmocka_unit_test(test_pool_pause_stops_dispatch_until_resumed),
 		cmocka_unit_test(test_pool_crashing_items_fail_with_their_exit_codes),
 		cmocka_unit_test(test_pool_crash_loop_backs_off_but_finishes),

@@ -83,6 +83,9 @@ static const char *cmd_error(int r)
 		return "it has no process";
 	case -EPIPE:
 		return "the pool is shutting down";
+	case -EBUSY:
+		return "it is the last worker and items wait for it: J joins all, D drains, T "
+		       "terminates";
 	default:
 		return strerror(-r);
 	}
