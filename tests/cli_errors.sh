@@ -35,7 +35,7 @@ usage_error() {
 
 usage_error "unknown option" "--bogus" --bogus --builtin square
 usage_error "-j 0" "(^| )-j( |:)|--jobs" -j 0 --builtin square
-usage_error "-j -1" "(^| )-j( |:)|--jobs" -j -1 --builtin square
+usage_error "-j -4096 (fewer than no CPUs)" "(^| )-j( |:)|--jobs" -j -4096 --builtin square
 usage_error "-j 1025" "(^| )-j( |:)|--jobs" -j 1025 --builtin square
 usage_error "-j abc" "(^| )-j( |:)|--jobs" -j abc --builtin square
 usage_error "-j without its argument" "(^| )-j( |:)|--jobs" --builtin square -j
