@@ -851,11 +851,11 @@ ticks() {
 	echo $((${12} + ${13}))
 }
 
-# dash_cpu: DASH_PCT, or 1 with FAIL set.
-dash_cpu() {
-	local d="$T/cpu" pid start now a b ta tb hz screen
-	hz=$(getconf CLK_TCK)
-	if ! tmux_start "$d" /dev/null "$POOLTOP" -j 64 --builtin sleep:2000 -a "$(input "$DASH_ITEMS")"; then
+# tmux_pooltop DIR ARGS...: pooltop ARGS on a terminal (tmux), its pid in PID; 1 with FAIL set.
+tmux_pooltop() {
+	local d=$1
+	shift
+	if ! tmux_start "$d" /dev/null "$POOLTOP" "$@"; then
 		FAIL="tmux new-session failed"
 		return 1
 	fi
@@ -864,19 +864,20 @@ dash_cpu() {
 		FAIL="pooltop did not start within 10 s"
 		return 1
 	fi
-	pid=$(cat "$d/pid")
-	now_us start
-	now=$start
-	while [ $((now - start)) -lt 2000000 ]; do
-		sleep 0.05
-		now_us now
-	done
-	a=$(ticks "$pid")
+	PID=$(cat "$d/pid")
+}
+
+# cpu_window DIR: pooltop's (PID's) own CPU over CPU_WINDOW s, as % of one core, in PCT, and the
+# screen at its end in SCREEN; then pooltop is stopped. 1 with FAIL set if it ended before.
+cpu_window() {
+	local d=$1 a b ta tb hz
+	hz=$(getconf CLK_TCK)
+	a=$(ticks "$PID")
 	now_us ta
 	sleep "$CPU_WINDOW"
-	b=$(ticks "$pid")
+	b=$(ticks "$PID")
 	now_us tb
-	screen=$(tmux -L "$TM_SOCK" -f /dev/null capture-pane -p 2>/dev/null)
+	SCREEN=$(tmux -L "$TM_SOCK" -f /dev/null capture-pane -p 2>/dev/null)
 	if [ -s "$d/status" ] || [ -z "$a" ] || [ -z "$b" ]; then
 		wait_file "$d/status" 2
 		tmux_kill
@@ -885,15 +886,29 @@ dash_cpu() {
 			FAIL="pooltop ended (status $(cat "$d/status" 2>/dev/null)) before the measurement did"
 		return 1
 	fi
-	kill -TERM "$pid" 2>/dev/null
-	wait_file "$d/status" 5
+	kill -TERM "$PID" 2>/dev/null
+	wait_file "$d/status" 30
 	tmux_kill
-	if ! printf '%s\n' "$screen" | grep -Eq 'BUSY|IDLE'; then
+	PCT=$(awk -v d=$((b - a)) -v hz="$hz" -v t=$((tb - ta)) \
+		'BEGIN { printf "%.3f", d / hz / (t / 1e6) * 100 }')
+}
+
+# dash_cpu: DASH_PCT, or 1 with FAIL set.
+dash_cpu() {
+	local d="$T/cpu" start now
+	tmux_pooltop "$d" -j 64 --builtin sleep:2000 -a "$(input "$DASH_ITEMS")" || return 1
+	now_us start
+	now=$start
+	while [ $((now - start)) -lt 2000000 ]; do
+		sleep 0.05
+		now_us now
+	done
+	cpu_window "$d" || return 1
+	if ! printf '%s\n' "$SCREEN" | grep -Eq 'BUSY|IDLE'; then
 		FAIL="no dashboard on the terminal: $(first_line "$d/err")"
 		return 1
 	fi
-	DASH_PCT=$(awk -v d=$((b - a)) -v hz="$hz" -v t=$((tb - ta)) \
-		'BEGIN { printf "%.3f", d / hz / (t / 1e6) * 100 }')
+	DASH_PCT=$PCT
 }
 
 if [ "$HAVE_TMUX" != 1 ]; then
@@ -912,27 +927,17 @@ echo "   supervisor, the dashboard, and its pass over /proc each second for CPU%
 
 # dash_cpu_wide: DASH_WIDE_PCT, or 1 with FAIL set.
 dash_cpu_wide() {
-	local d="$T/cpuw" pid a b ta tb hz screen end now
-	hz=$(getconf CLK_TCK)
+	local d="$T/cpuw" end now
 	# Twice the pool of items, each a sleep of 90 s: the window sees no job end or start.
 	yes 90 | head -n 2048 >"$T/items.sleep90"
-	if ! tmux_start "$d" /dev/null "$POOLTOP" -j 1024 -a "$T/items.sleep90" -- sleep; then
-		FAIL="tmux new-session failed"
-		return 1
-	fi
-	if ! wait_file "$d/pid" 10; then
-		tmux_kill
-		FAIL="pooltop did not start within 10 s"
-		return 1
-	fi
-	pid=$(cat "$d/pid")
+	tmux_pooltop "$d" -j 1024 -a "$T/items.sleep90" -- sleep || return 1
 	# The pool grows to 1024 workers, each forking its sleep (the costly part, not measured).
 	now_us end
 	end=$((end + 120000000))
 	until tmux -L "$TM_SOCK" -f /dev/null capture-pane -p 2>/dev/null | grep -q ' 1024 busy'; do
 		now_us now
 		if [ "$now" -ge "$end" ] || [ -s "$d/status" ]; then
-			kill -TERM "$pid" 2>/dev/null
+			kill -TERM "$PID" 2>/dev/null
 			wait_file "$d/status" 10
 			tmux_kill
 			FAIL="the pool did not run 1024 jobs within 120 s: $(first_line "$d/err")"
@@ -941,21 +946,12 @@ dash_cpu_wide() {
 		sleep 0.2
 	done
 	sleep 2 # the last forks settle, a pass over /proc has seen every group
-	a=$(ticks "$pid")
-	now_us ta
-	sleep "$CPU_WINDOW"
-	b=$(ticks "$pid")
-	now_us tb
-	screen=$(tmux -L "$TM_SOCK" -f /dev/null capture-pane -p 2>/dev/null)
-	kill -TERM "$pid" 2>/dev/null
-	wait_file "$d/status" 30
-	tmux_kill
-	if [ -z "$a" ] || [ -z "$b" ] || ! printf '%s\n' "$screen" | grep -q ' 1024 busy'; then
-		FAIL="pooltop ended or stopped running its 1024 jobs during the measurement"
+	cpu_window "$d" || return 1
+	if ! printf '%s\n' "$SCREEN" | grep -q ' 1024 busy'; then
+		FAIL="pooltop stopped running its 1024 jobs during the measurement"
 		return 1
 	fi
-	DASH_WIDE_PCT=$(awk -v d=$((b - a)) -v hz="$hz" -v t=$((tb - ta)) \
-		'BEGIN { printf "%.3f", d / hz / (t / 1e6) * 100 }')
+	DASH_WIDE_PCT=$PCT
 }
 
 if [ "$HAVE_TMUX" != 1 ]; then
