@@ -199,6 +199,7 @@ static int batch_pool_new(struct batch *b, char *err, size_t errlen)
 		.job = b->job,
 		.retries = cfg->retries,
 		.max_items_per_worker = cfg->max_items_per_worker,
+		.tag = cfg->tag,
 		.join_timeout_ns = cfg->join_timeout_ns,
 		.hang_after_ns = cfg->hang_after_ns,
 		.timeout_ns = cfg->timeout_ns,

@@ -38,6 +38,7 @@ enum {
 	OPT_TERM_SEQ,
 	OPT_HALT,
 	OPT_EXIT_WHEN_DONE,
+	OPT_TAG,
 	OPT_EVENTS,
 };
 
@@ -105,6 +106,9 @@ static const struct cli_option cli_options[] = {
 	CLI_ARG("arg-file", 'a', "FILE", "read the items from FILE instead of standard input"),
 	CLI_FLAG("null", '0', "items are separated by NUL bytes, not newlines"),
 	CLI_FLAG("keep-order", 'k', "print results in input order, not as they finish"),
+	CLI_FLAG("tag", OPT_TAG,
+		 "begin each line of an item's output with the item\n"
+		 "and a tab (as GNU parallel's --tag)"),
 	CLI_ARG("retries", OPT_RETRIES, "N",
 		"run a failed item again up to N more times (default 0)"),
 	CLI_ARG("halt", OPT_HALT, "WHEN,fail=N",
@@ -457,6 +461,9 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 		return 0;
 	case 'k':
 		c->keep_order = true;
+		return 0;
+	case OPT_TAG:
+		c->tag = true;
 		return 0;
 	case OPT_HALT:
 		c->halt_arg = arg;

@@ -64,6 +64,7 @@ struct config {
 	unsigned refresh_ms;	       /* --refresh MS: the dashboard's redraw period, 10..10000 */
 	struct cli_halt halt;	       /* --halt */
 	const char *halt_arg;	       /* --halt as given, for messages */
+	bool tag;		       /* --tag: each output line after its item and a tab */
 	bool exit_when_done;	       /* --exit-when-done: no finished screen to leave with q */
 	const char *events;	       /* --events FILE: every event as JSON Lines */
 };

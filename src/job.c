@@ -33,6 +33,7 @@ void job_output_reset(struct job_output *o, int spool_dirfd, uint64_t seq, uint3
 	o->spool_dirfd = spool_dirfd;
 	o->seq = seq;
 	o->attempt = attempt;
+	o->line_start = true;
 }
 
 /* Write what waits in mem to the spool file; the first failure cuts the output there. */
@@ -67,6 +68,22 @@ void job_output_spill(struct job_output *o, const void *p, size_t n)
 	o->last = ((const char *)p)[n - 1];
 	if (o->mem.len >= JOB_SPOOL_WRITE)
 		job_output_flush(o);
+}
+
+void job_output_write_tagged(struct job_output *o, const void *p, size_t n)
+{
+	const char *s = p, *end = s + n;
+	while (s < end) {
+		if (o->line_start) {
+			job_output_put(o, o->tag, o->tag_len);
+			o->line_start = false;
+		}
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *stop = nl ? nl + 1 : end;
+		job_output_put(o, s, (size_t)(stop - s));
+		o->line_start = nl != NULL;
+		s = stop;
+	}
 }
 
 bool job_output_finish(struct job_output *o)

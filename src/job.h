@@ -44,14 +44,19 @@ struct job_output {
 	uint64_t seq;	  /* the item, and its attempt: the spool file is "SEQ.ATTEMPT", named */
 	uint32_t attempt; /* only when it is made (a printf per item was a quarter of a trivial
 			     item's cost) */
+	/* --tag: written before each line of the output (the item and a tab), or NULL. */
+	const char *tag;
+	size_t tag_len;
+	bool line_start; /* the next byte begins a line */
 };
 
 /* Bytes of an output kept in memory before it spills; less than the RESULT ring takes. */
 #define JOB_OUTPUT_MEM (1024u * 1024u)
 
 void job_output_spill(struct job_output *o, const void *p, size_t n);
-/* Append n bytes at p to the item's output. */
-static inline void job_output_write(struct job_output *o, const void *p, size_t n)
+void job_output_write_tagged(struct job_output *o, const void *p, size_t n);
+/* Append n bytes at p to the item's output, as they are. */
+static inline void job_output_put(struct job_output *o, const void *p, size_t n)
 {
 	if (o->fd < 0 && o->mem.len + n <= JOB_OUTPUT_MEM && !o->err) {
 		buf_append(&o->mem, p, n);
@@ -61,6 +66,14 @@ static inline void job_output_write(struct job_output *o, const void *p, size_t 
 		return;
 	}
 	job_output_spill(o, p, n);
+}
+/* Append n bytes at p to the item's output (each line after the tag, with --tag). */
+static inline void job_output_write(struct job_output *o, const void *p, size_t n)
+{
+	if (o->tag)
+		job_output_write_tagged(o, p, n);
+	else
+		job_output_put(o, p, n);
 }
 /* Start an item's output: empty, in memory, spilling (if it must) to "SEQ.ATTEMPT" in the spool
  * directory. */

@@ -50,6 +50,7 @@ struct pool_config {
 	struct job job;		       /* the kind every worker runs */
 	unsigned retries;	       /* a failed item is run again up to this many times */
 	uint64_t max_items_per_worker; /* 0 = unlimited */
+	bool tag; /* --tag: each line of an item's output begins with the item and a tab */
 	uint64_t join_timeout_ns; /* then SIGTERM; then SIGKILL after as long again (min 1 s) */
 	uint64_t hang_after_ns;	  /* BUSY longer than this shows HUNG; 0 = automatic */
 	uint64_t timeout_ns;	  /* --timeout: an item running longer is stopped; 0 = none */

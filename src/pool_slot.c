@@ -113,6 +113,7 @@ void slot_spawn(struct pool *p, struct pool_slot *s)
 		.notify_fd = p->efd,
 		.parent = getpid(),
 		.max_items = p->cfg.max_items_per_worker,
+		.tag = p->cfg.tag,
 		.stderr_fd = p->cfg.worker_stderr_fd,
 		.spool_dir = p->spool_dir,
 	};

@@ -92,6 +92,7 @@ struct worker {
 	uint64_t ewma_ns;   /* smoothed item runtime */
 	uint64_t max_output;
 	struct job_output out; /* the current item's output */
+	struct buf tag;	       /* --tag: the current item and a tab */
 	struct job_stderr err; /* and its stderr, as kept for the result */
 	int spool_dirfd;       /* where outputs too large for RESULT go, -1 when nowhere */
 	const struct job *job; /* the parent's spec: a->job */
@@ -334,6 +335,13 @@ static void worker_output_reset(struct worker *w, uint32_t k)
 {
 	struct queue_ref ref = queue_client(w->q, w->a->slot)->held[k];
 	job_output_reset(&w->out, w->spool_dirfd, ref.seq, ref.attempt);
+	if (w->a->tag) {
+		buf_reset(&w->tag);
+		buf_append(&w->tag, w->items.data + w->offs[k], w->offs[k + 1] - w->offs[k]);
+		buf_putc(&w->tag, '\t');
+		w->out.tag = w->tag.data;
+		w->out.tag_len = w->tag.len;
+	}
 }
 
 /* Item k ended with code and w->out: queue its result and count it. Its times are filled in

@@ -15,6 +15,7 @@ struct worker_args {
 	int notify_fd;	/* the parent's eventfd: written when the parent sleeps */
 	pid_t parent;
 	uint64_t max_items;    /* leave gracefully after this many items; 0 = never */
+	bool tag;	       /* --tag: each output line after the item and a tab */
 	int stderr_fd;	       /* the worker's stderr, or -1 to keep the parent's */
 	bool stderr_private;   /* stderr_fd is this worker's alone */
 	const char *spool_dir; /* where outputs too large for RESULT go ("SEQ.ATTEMPT"), or NULL */

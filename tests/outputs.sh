@@ -6,7 +6,7 @@
 # shellcheck disable=SC2016 # the commands' $1 is theirs.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 16
+plan 19
 
 ptname
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
@@ -120,5 +120,16 @@ like "$(cat "$T/e9")" "^pooltop: cannot make a spool directory in $T/none" \
 is "$(awk '{ if (length($0) > 900000) print "cut"; else print }' "$T/o9" | tr '\n' '|')" \
 	"cut|xxxxxxxxxx END10|" \
 	"no spool directory: the cut output ends with a newline, the next one on its own line"
+
+# --- --tag: each line of an item's output begins with the item and a tab (GNU parallel's) -------
+ptu 10 --headless -q -j 2 -k --tag -- sh -c 'echo "one $1"; printf "two\nthree\n"' sh ::: a 'b c' >"$T/tag.out"
+is "$(cat "$T/tag.out")" "$(printf 'a\tone a\na\ttwo\na\tthree\nb c\tone b c\nb c\ttwo\nb c\tthree')" \
+	"--tag: every line of each item's output after the item and a tab"
+ptu 10 --headless -q -j 2 -k --tag --builtin square ::: 3 4 >"$T/tag2.out"
+is "$(cat "$T/tag2.out")" "$(printf '3\t9\n4\t16')" "--tag with a built-in"
+# A big output (spilled to the spool): every line tagged.
+ptu 10 --headless -q -j 1 --tag -- sh -c 'seq 300000' sh ::: x >"$T/tag3.out"
+is "$(grep -c $'^x\t' "$T/tag3.out"):$(wc -l <"$T/tag3.out")" "300000:300000" \
+	"--tag: all 300,000 lines of a spooled output are tagged"
 
 exit 0
