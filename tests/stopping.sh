@@ -202,7 +202,7 @@ halt_run() {
 	local name=$1
 	shift
 	ptu 60 --headless -j 2 --joblog "$T/halt.jl" "$@" -- sh -c 'sleep "$2"; exit $(($1 == 2 ? 7 : 0))' \
-		sh {#} ::: "$(scaled 1)" "$(scaled 0.3)" "$(scaled 1)" "$(scaled 1)" "$(scaled 1)" \
+		sh {#} {} ::: "$(scaled 1)" "$(scaled 0.3)" "$(scaled 1)" "$(scaled 1)" "$(scaled 1)" \
 		"$(scaled 1)" >/dev/null 2>"$T/$name.err"
 	echo "$? $(awk -F'\t' 'NR > 1 { n++ } END { print n + 0 }' "$T/halt.jl")"
 }

@@ -787,7 +787,7 @@ static void test_batch_keeps_the_first_failed_items_and_counts_the_rest(void **s
 	assert_int_equal(fl.total, 25);
 	assert_int_equal(fl.n, VIEW_FAILED_KEPT);
 	for (unsigned i = 0; i < fl.n; i++) {
-		char want[8];
+		char want[16];
 		snprintf(want, sizeof(want), "x%u", i + 1);
 		assert_int_equal(fl.items[i].seq, i + 1);
 		assert_int_equal(fl.items[i].exitcode, 1);
