@@ -582,6 +582,32 @@ static int cli_scan_options(int argc, char **argv, struct config *c, struct cli_
 	return 0;
 }
 
+void cli_each_option(void (*fn)(void *data, const char *name, int short_name, const char *argh),
+		     void *data)
+{
+	for (const struct cli_option *o = cli_options; o < CLI_OPTIONS_END; o++)
+		if (o->name)
+			fn(data, o->name, o->val < 256 ? o->val : 0,
+			   o->has_arg == required_argument ? o->argh : NULL);
+}
+
+/* argv[0] is "completion": the shell's name, and nothing else. */
+static int cli_parse_completion(int argc, char **argv, struct config *c, char *err, size_t errlen)
+{
+	if (argc < 2)
+		return cli_fail(err, errlen, "completion: which shell? (pooltop completion bash)");
+	if (strcmp(argv[1], "bash") != 0)
+		return cli_fail(err, errlen,
+				"completion: '%s': only bash is written (zsh reads it after "
+				"'autoload bashcompinit; bashcompinit')",
+				argv[1]);
+	if (argc > 2)
+		return cli_fail(err, errlen, "completion: unexpected '%s' after the shell",
+				argv[2]);
+	c->mode = CLI_COMPLETION;
+	return 0;
+}
+
 /* argv[0] is "demo"; an optional demo name, then options. */
 static int cli_parse_demo(int argc, char **argv, struct config *c, struct cli_scan *s, char *err,
 			  size_t errlen)
@@ -721,6 +747,8 @@ int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errle
 	if (rc == 0 && !s.stop) {
 		if (!s.dashdash && s.next < argc && strcmp(argv[s.next], "demo") == 0)
 			rc = cli_parse_demo(argc - s.next, argv + s.next, &c, &s, err, errlen);
+		else if (!s.dashdash && s.next < argc && strcmp(argv[s.next], "completion") == 0)
+			rc = cli_parse_completion(argc - s.next, argv + s.next, &c, err, errlen);
 		else
 			rc = cli_parse_run(argc - s.next, argv + s.next, &c, &s, err, errlen);
 	}
@@ -818,6 +846,7 @@ void cli_usage(FILE *f)
 	      "       pooltop [OPTIONS] --builtin NAME[:ARG] [::: ITEM...]\n"
 	      "       pooltop demo\n"
 	      "       pooltop demo exitcodes\n"
+	      "       pooltop completion bash\n"
 	      "\n"
 	      "Runs every item through a pool of worker processes, which take items from a\n"
 	      "shared-memory INPUT queue and put their results and counters on RESULT and STATS\n"

@@ -14,6 +14,7 @@ enum cli_mode {
 	CLI_VERSION,	    /* --version */
 	CLI_DEMO,	    /* pooltop demo */
 	CLI_DEMO_EXITCODES, /* pooltop demo exitcodes */
+	CLI_COMPLETION,	    /* pooltop completion bash: print the completion script */
 };
 
 enum cli_frontend {
@@ -84,5 +85,11 @@ void cli_config_free(struct config *cfg);
 /* The --help text. Its lists of options are made from the table getopt_long's are made from,
  * so every option the parser knows is listed, with its short name and argument. */
 void cli_usage(FILE *f);
+/* Call fn for every option of the table: its long name (without "--"), its short one (0 when
+ * none), and what its argument is ("FILE", "N"...; NULL for a flag). */
+void cli_each_option(void (*fn)(void *data, const char *name, int short_name, const char *argh),
+		     void *data);
+/* cli_complete.c: the bash completion script, made from the option table and the built-ins. */
+void cli_completion_bash(FILE *f);
 
 #endif

@@ -139,6 +139,9 @@ int app_main(int argc, char **argv)
 		return app_run(&cfg, "demo: --builtin demo", true);
 	case CLI_DEMO_EXITCODES:
 		return demo_exitcodes(&cfg);
+	case CLI_COMPLETION:
+		cli_completion_bash(stdout);
+		return 0;
 	case CLI_RUN: {
 		if (app_check_std_fds(&cfg, closed) < 0) {
 			cli_config_free(&cfg);

@@ -1,0 +1,80 @@
+/* `pooltop completion bash`: a bash completion script made from the option table and the list
+ * of built-ins, so that it knows every option the parser knows. What it completes: option
+ * names; a file for an option whose argument is a FILE (and for -a); the built-ins' names after
+ * --builtin; GNU parallel's forms after --halt; the subcommands as the first word. After "--",
+ * ":::" or "::::" the words are the command's and the items: files, as bash would. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "job.h"
+
+struct words {
+	FILE *f;
+	bool files; /* list the options whose argument is a file ("-a|--arg-file|..."), else
+		       every option (" --jobs -j ...") */
+	unsigned n; /* written so far */
+};
+
+static void put_option(void *data, const char *name, int short_name, const char *argh)
+{
+	struct words *w = data;
+	bool file = argh && (strstr(argh, "FILE") != NULL);
+	if (w->files && !file)
+		return;
+	const char *sep = w->files ? (w->n ? "|" : "") : " ";
+	fprintf(w->f, "%s--%s", sep, name);
+	if (short_name)
+		fprintf(w->f, w->files ? "|-%c" : " -%c", short_name);
+	w->n++;
+}
+
+void cli_completion_bash(FILE *f)
+{
+	struct words all = {f, false, 0}, files = {f, true, 0};
+	fputs("# bash completion for pooltop: eval \"$(pooltop completion bash)\", or save it as\n"
+	      "# ~/.local/share/bash-completion/completions/pooltop\n"
+	      "_pooltop() {\n"
+	      "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} i\n"
+	      "\tCOMPREPLY=()\n"
+	      "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
+	      "\t\tcase ${COMP_WORDS[i]} in\n"
+	      "\t\t-- | ::: | ::::)\n"
+	      "\t\t\tmapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n"
+	      "\t\t\treturn ;;\n"
+	      "\t\tesac\n"
+	      "\tdone\n"
+	      "\tcase $prev in\n"
+	      "\t--builtin)\n"
+	      "\t\tmapfile -t COMPREPLY < <(compgen -W \"",
+	      f);
+	for (const struct job_kind *k = job_builtin_kinds; k->name; k++)
+		if (strcmp(k->name, "demo") != 0)
+			fprintf(f, "%s%s", k == job_builtin_kinds ? "" : " ", k->name);
+	fputs("\" -- \"$cur\")\n"
+	      "\t\treturn ;;\n"
+	      "\t--halt)\n"
+	      "\t\tmapfile -t COMPREPLY < <(compgen -W \"now,fail=1 soon,fail=1 now,success=1 "
+	      "soon,success=1 never\" -- \"$cur\")\n"
+	      "\t\treturn ;;\n"
+	      "\t",
+	      f);
+	cli_each_option(put_option, &files);
+	fputs(")\n"
+	      "\t\tmapfile -t COMPREPLY < <(compgen -f -- \"$cur\")\n"
+	      "\t\treturn ;;\n"
+	      "\tesac\n"
+	      "\tif [[ $cur == -* ]]; then\n"
+	      "\t\tmapfile -t COMPREPLY < <(compgen -W \"",
+	      f);
+	cli_each_option(put_option, &all);
+	fputs(" --\" -- \"$cur\")\n"
+	      "\telif ((COMP_CWORD == 1)); then\n"
+	      "\t\tmapfile -t COMPREPLY < <(compgen -W \"demo completion\" -- \"$cur\")\n"
+	      "\telif [[ $prev == demo ]]; then\n"
+	      "\t\tmapfile -t COMPREPLY < <(compgen -W \"exitcodes\" -- \"$cur\")\n"
+	      "\tfi\n"
+	      "}\n"
+	      "complete -F _pooltop pooltop\n",
+	      f);
+}

@@ -1,0 +1,38 @@
+#!/bin/bash
+# completion.sh: `pooltop completion bash`, loaded in bash, completes options (every one the
+# parser knows), built-ins after --builtin, files after a FILE option, the subcommands; and
+# leaves the command and the items alone.
+# shellcheck source=tests/lib.sh
+. "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
+
+plan 9
+
+"$POOLTOP" completion bash >"$T/complete.bash"
+is "$?" 0 "pooltop completion bash: exit 0"
+# offers WORD...: what bash offers for the last word, one per line, sorted.
+offers() {
+	(
+		cd "$T" || exit 1
+		# shellcheck disable=SC1091
+		. ./complete.bash
+		COMP_WORDS=(pooltop "$@")
+		COMP_CWORD=$#
+		_pooltop
+		printf '%s\n' "${COMPREPLY[@]}" | sort
+	)
+}
+like "$(offers --ha)" '^--halt$' "--ha completes to --halt"
+# Every long option --help lists is offered after --.
+missing=$("$POOLTOP" --help | grep -Eo -- '--[a-z][a-z0-9-]+' | sort -u | while read -r o; do
+	offers -- "$o" | grep -qx -- "$o" || offers "$o" | grep -qx -- "$o" || echo "$o"
+done)
+is "$missing" "" "every long option in --help completes"
+is "$(offers --builtin sq)" "square" "--builtin sq completes to square"
+: >"$T/items.txt"
+is "$(offers --joblog it)" "items.txt" "--joblog completes a file name"
+is "$(offers -a it)" "items.txt" "-a completes a file name"
+is "$(offers de)" "demo" "the first word: demo"
+is "$(offers -- ech)" "" "after --, the command's words are not pooltop's options"
+"$POOLTOP" completion fish >/dev/null 2>"$T/err"
+like "$(cat "$T/err")" "^pooltop: completion: 'fish': only bash is written" \
+	"another shell: a one-line error naming it"
