@@ -8,7 +8,8 @@
 
 void view_main_draw(struct dash *d, int y, int x, int rows, int cols)
 {
-	int header = rows >= 20 ? 4 : rows >= 14 ? 3 : 2;
+	/* Below 120 columns the header's second line takes two: a row more keeps its graphs. */
+	int header = rows >= 24 && cols < 120 ? 5 : rows >= 20 ? 4 : rows >= 14 ? 3 : 2;
 	int footer = 1;
 	int avail = rows - header - footer;
 	/* The table takes the rows it needs, leaving the log at least a few; the log takes the
