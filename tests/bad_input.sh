@@ -194,7 +194,7 @@ bad "::: with no items" 255 "':::' needs at least one item" --builtin square :::
 bad "-a and ::: together" 255 "-a and ::: both give the items; use one" \
 	--builtin square -a "$T/items" ::: 1
 bad "a stray word" 255 \
-	"unexpected argument 'stray' (items go on stdin, in -a FILE, or after :::; a COMMAND goes after --)" \
+	"unexpected argument 'stray' (items go on stdin, in -a FILE, or after ::: or ::::; a COMMAND goes after --)" \
 	--builtin square stray
 bad "-a ''" 255 "-a: the file name is empty" --builtin square -a ''
 
