@@ -6,7 +6,7 @@
 # runs are also compared with it directly (else those points are skipped).
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 33
+plan 35
 
 # run ARGS...: pooltop headless, in input order, its stdout (stderr to $T/err).
 run() { pt 20 --headless -q -k -j 2 "$@" 2>"$T/err"; }
@@ -38,6 +38,11 @@ out=$(printf 's1\ns2\n' | run -- echo {} :::: -)
 is "$out" "$(printf 's1\ns2')" ":::: -: standard input"
 out=$(printf 's1\ns2\n' | run -- echo {1} {2} {3} :::: "$T/f" - ::: z)
 is "$out" "$(printf 'f1 s1 z\nf1 s2 z\nf2 s1 z\nf2 s2 z')" ":::: FILE - ::: z mixed, crossed in order"
+out=$(run -- echo {1}{2} ::: a ::: b <&-)
+is "$out" "ab" "several ::: sources do not need standard input"
+pt 10 --headless -- echo {1}{2} ::: a :::: - <&- >"$T/out" 2>"$T/err"
+is "$?:$(cat "$T/err")" "255:pooltop: standard input is closed: give the items there, in -a FILE or after :::" \
+	"...but :::: - does"
 out=$(run --builtin echo ::: a b ::: x </dev/null)
 is "$out" "$(printf 'a x\nb x')" "a built-in gets the values joined with a space"
 
