@@ -6,7 +6,7 @@
 # runs are also compared with it directly (else those points are skipped).
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 35
+plan 36
 
 # run ARGS...: pooltop headless, in input order, its stdout (stderr to $T/err).
 run() { pt 20 --headless -q -k -j 2 "$@" 2>"$T/err"; }
@@ -80,6 +80,24 @@ awk -F'\t' 'NR == 1 || $1 == 1 || $1 == 2' "$T/jl4" >"$T/jl4.cut" && mv "$T/jl4.
 out=$(run --joblog "$T/jl4" --resume -- echo {1}-{2} ::: a b ::: x y </dev/null)
 is "$out" "$(printf 'b-x\nb-y')" "--resume runs only the combinations not in the joblog"
 is "$(commands "$T/jl4")" "$(printf 'echo a-x\necho a-y\necho b-x\necho b-y')" "...by seq"
+
+# --- memory: the combinations are made one at a time ------------------------------------------
+# 2000 x 2000 = 4 million items: materialised, their pointers alone would be 32 MB.
+if sanitized; then
+	ok "a product of 4 million items in bounded memory # SKIP AddressSanitizer build"
+else
+	peak_rss "$T/rss" "$POOLTOP" --headless -q -j 2 --builtin echo ::: $(seq 2000) ::: $(seq 2000) \
+		</dev/null >"$T/big" 2>"$T/err"
+	rc=$?
+	n=$(wc -l <"$T/big")
+	rss=$(cat "$T/rss")
+	if [ "$rc" = 0 ] && [ "$n" = 4000000 ] && [ "$rss" -lt 40000 ]; then
+		ok "a product of 4 million items runs in bounded memory (${rss} KiB)"
+	else
+		not_ok "a product of 4 million items runs in bounded memory"
+		diag "rc $rc, $n lines, peak RSS $rss KiB (limit 40000)"
+	fi
+fi
 
 # --- what is not supported: one line, exit 255 -------------------------------------------
 refused() { # DESC WANT ARGS...
