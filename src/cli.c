@@ -461,6 +461,14 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 		return 0;
 	}
 	case 'a':
+		/* GNU parallel makes each -a an input source: pooltop says so rather than keep
+		 * the last. */
+		if (s->arg_file)
+			return cli_fail(
+				err, errlen,
+				"%s given twice: several input files are given as :::: FILE "
+				"FILE...",
+				name);
 		s->arg_file = true;
 		/* GNU parallel's convention: "-a -" is standard input. */
 		if (strcmp(arg, "-") == 0) {

@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 104
+plan 105
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -210,6 +210,8 @@ BAD_RE=1 bad "--colsep of a bad regex" 255 "--colsep: 'a\\(' is not a valid regu
 bad "--colsep with several sources" 255 \
 	"--colsep with several input sources is not supported (give one ::: or :::: source)" \
 	--colsep , --builtin square ::: 1 ::: 2
+bad "-a twice" 255 "-a given twice: several input files are given as :::: FILE FILE..." \
+	--builtin square -a "$T/items" -a "$T/items"
 bad "--header" 255 "unknown option '--header' (pooltop --help lists the options)" \
 	--header : --builtin square ::: 1
 

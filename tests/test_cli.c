@@ -445,6 +445,12 @@ static void test_cli_sources_errors_name_what_is_not_supported(void **state)
 	assert_non_null(strstr(f->err, "--colsep: 'a(' is not a valid regular expression: "));
 	assert_parse_fails(f, "unknown option '--header' (pooltop --help lists the options)",
 			   "--header", ":", "--", "echo");
+	assert_parse_fails(f, "-a given twice: several input files are given as :::: FILE FILE...",
+			   "-a", "f", "-a", "g", "--", "echo");
+	assert_parse_fails(f,
+			   "--arg-file given twice: several input files are given as :::: FILE "
+			   "FILE...",
+			   "-a", "f", "--arg-file", "-", "--", "echo");
 }
 
 static void test_cli_triple_colon_without_items_is_an_error(void **state)
