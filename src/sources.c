@@ -209,7 +209,6 @@ void colsep_free(struct colsep *c)
 
 void colsep_split(struct colsep *c, const char *line, size_t len, char sep, struct buf *b)
 {
-	size_t keep = 0; /* b's length up to the last non-empty column */
 	size_t p = 0;
 	regmatch_t m;
 
@@ -232,11 +231,8 @@ void colsep_split(struct colsep *c, const char *line, size_t len, char sep, stru
 				n = MIN(MAX(n, (size_t)1), len - p);
 		}
 		buf_append(b, s, n);
-		if (n > 0)
-			keep = b->len;
 		if (last)
 			break;
 		p += m.rm_eo > m.rm_so ? (size_t)m.rm_eo : n;
 	}
-	b->len = keep;
 }

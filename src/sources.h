@@ -40,8 +40,8 @@ void sources_record(const struct sources *s, uint64_t i, char sep, struct buf *b
 #endif
 
 /* --colsep REGEX: each line split into columns where the POSIX extended regex matches ("\t" in
- * it is a tab, as in parallel's Perl regexes). Empty columns at the end are dropped, as Perl's
- * split (which parallel uses) drops them. */
+ * it is a tab, as in parallel's Perl regexes). Empty columns are kept, at the end too, as
+ * parallel 20221122 keeps them ("a,," has three columns). */
 struct colsep;
 
 /* NULL with a one-line reason in err when the regex does not compile. */

@@ -6,7 +6,7 @@
 # runs are also compared with it directly (else those points are skipped).
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 36
+plan 39
 
 # run ARGS...: pooltop headless, in input order, its stdout (stderr to $T/err).
 run() { pt 20 --headless -q -k -j 2 "$@" 2>"$T/err"; }
@@ -61,6 +61,8 @@ out=$(run --colsep ',' -- echo {2} {1} <"$T/csv")
 is "$out" "$(printf 'b a\nd c')" "--colsep ',' with {2} {1}"
 out=$(run --colsep '\t' -- echo {2} {1} <"$T/tsv")
 is "$out" "$(printf 'b c a\ne d')" "--colsep '\\t' with {2} {1}"
+out=$(printf 'a,,b,,\n' | run --colsep ',' -- printf '[%s]')
+is "$out" "[a][][b][][]" "--colsep keeps empty columns, at the end too"
 out=$(run --colsep ',' --joblog "$T/jl3" -- echo :::: "$T/csv" </dev/null)
 is "$out" "$(printf 'a b\nc d e')" "--colsep without {N}: each column an argument"
 is "$(commands "$T/jl3")" "$(printf 'echo a b\necho c d e')" "...in the joblog's Command too"
@@ -138,8 +140,13 @@ if command -v parallel >/dev/null 2>&1; then
 		"$(par --link echo {1}{2} ::: a b c d e ::: x y </dev/null)" "as parallel: --link, unequal"
 	is "$(run --colsep ',' -- echo {2} {1} <"$T/csv")" \
 		"$(par --colsep ',' echo {2} {1} <"$T/csv")" "as parallel: --colsep"
+	is "$(printf 'a,,b,,\n,x\n\n' | run --colsep ',' -- printf '[%s]')" \
+		"$(printf 'a,,b,,\n,x\n\n' | par --colsep ',' printf '[%s]')" "as parallel: --colsep's empty columns"
+	is "$(run -- printf '<%s>' ::: 'a b' '' ::: x '')" \
+		"$(par printf '"<%s>"' ::: 'a b' '' ::: x '')" "as parallel: empty values, each an argument"
 else
-	for what in "::: ::: {1}-{2}" ":::: FILE - ::: with path forms" "--link, unequal" "--colsep"; do
+	for what in "::: ::: {1}-{2}" ":::: FILE - ::: with path forms" "--link, unequal" "--colsep" \
+		"--colsep's empty columns" "empty values, each an argument"; do
 		ok "as parallel: $what # SKIP GNU parallel is not installed"
 	done
 fi
