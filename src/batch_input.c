@@ -13,13 +13,71 @@
 
 #include "input.h"
 #include "joblog.h"
+#include "sources.h"
 
 /* --- opening --- */
+
+/* One :::: FILE of several, read whole. */
+static int open_source_file(struct batch *b, const char *file, char *err, size_t errlen)
+{
+	bool is_stdin = strcmp(file, "-") == 0;
+	int fd = is_stdin ? 0 : open(file, O_RDONLY | O_CLOEXEC);
+	int r = fd < 0 ? -errno : sources_add_fd(b->sources, fd, b->cfg->null_sep ? '\0' : '\n');
+
+	if (fd > 0)
+		close(fd);
+	if (r == -EFBIG)
+		snprintf(err, errlen,
+			 ":::: %s: the input sources hold more than %u MiB (they are read whole)",
+			 file, SOURCES_MAX_BYTES >> 20);
+	else if (r < 0)
+		snprintf(err, errlen, ":::: %s: %s", is_stdin ? "- (standard input)" : file,
+			 strerror(-r));
+	return r;
+}
+
+/* Several sources: each read whole now, their combinations made one at a time as the pool
+ * takes them. */
+static int open_sources(struct batch *b, char *err, size_t errlen)
+{
+	const struct config *cfg = b->cfg;
+
+	b->source = SOURCE_PRODUCT;
+	b->sources = sources_new(cfg->link);
+	for (size_t k = 0; k < cfg->nsources; k++) {
+		const struct cli_source *src = &cfg->sources[k];
+		if (!src->file) {
+			sources_add_words(b->sources, src->items, src->nitems);
+			continue;
+		}
+		int r = open_source_file(b, src->file, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (sources_count(b->sources, &b->ncombos) < 0) {
+		snprintf(err, errlen, "the input sources' cross product has more than %llu items",
+			 (unsigned long long)UINT64_MAX);
+		return -EOVERFLOW;
+	}
+	return 0;
+}
 
 int batch_input_open(struct batch *b, char *err, size_t errlen)
 {
 	b->in_fd = -1;
 	b->source = SOURCE_WORDS;
+	/* A command's template splits the values again; the other kinds get them joined. */
+	b->combo_sep = b->job.cmd && !b->job.kind->submit ? '\0' : ' ';
+	if (b->cfg->colsep) {
+		char why[256];
+		b->colsep = colsep_new(b->cfg->colsep, why, sizeof(why));
+		if (!b->colsep) {
+			snprintf(err, errlen, "--colsep: %s", why);
+			return -EINVAL;
+		}
+	}
+	if (b->cfg->nsources > 1 && !b->run.items)
+		return open_sources(b, err, errlen);
 	if (b->run.items)
 		return 0;
 	if (b->cfg->arg_file) {
@@ -202,6 +260,17 @@ static void input_read_error(struct batch *b, ssize_t n)
  * *len set). */
 static int source_next(struct batch *b, const char **item, size_t *len, uint64_t *seq)
 {
+	if (b->source == SOURCE_PRODUCT) {
+		if (b->next_combo >= b->ncombos)
+			return -ENODATA;
+		sources_record(b->sources, b->next_combo, b->combo_sep, &b->combo);
+		*seq = ++b->next_combo;
+		*item = b->combo.data ? b->combo.data : "";
+		*len = b->combo.len;
+		if (*len > pool_max_item(b->pool))
+			return -E2BIG;
+		return 1;
+	}
 	if (b->source == SOURCE_WORDS) {
 		if (b->next_arg >= b->run.nitems)
 			return -ENODATA;
@@ -216,6 +285,19 @@ static int source_next(struct batch *b, const char **item, size_t *len, uint64_t
 	if (r == 0 && input_done(b->in))
 		return -ENODATA;
 	return r;
+}
+
+/* --colsep: a command gets the item's columns, separated by NUL bytes (its template splits them
+ * again); the other kinds get the item as it is. */
+static int source_next_split(struct batch *b, const char **item, size_t *len, uint64_t *seq)
+{
+	int r = source_next(b, item, len, seq);
+	if (r != 1 || !b->colsep || b->combo_sep != '\0')
+		return r;
+	colsep_split(b->colsep, *item, *len, '\0', &b->combo);
+	*item = b->combo.data ? b->combo.data : "";
+	*len = b->combo.len;
+	return 1;
 }
 
 static void in_poll_cb(uv_poll_t *h, int status, int events)
@@ -241,7 +323,7 @@ static enum read_result read_one(struct batch *b)
 	const char *item;
 	size_t len;
 	uint64_t seq;
-	int r = source_next(b, &item, &len, &seq);
+	int r = source_next_split(b, &item, &len, &seq);
 	if (r == -E2BIG) {
 		item_too_long(b, seq, len);
 		return READ_AGAIN;
@@ -364,6 +446,9 @@ void batch_input_close(struct batch *b)
 
 void batch_input_free(struct batch *b)
 {
+	sources_free(b->sources);
+	colsep_free(b->colsep);
+	buf_free(&b->combo);
 	input_free(b->in);
 	if (b->in_owned && b->in_fd >= 0)
 		close(b->in_fd);

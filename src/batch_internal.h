@@ -17,6 +17,8 @@
 #include "util.h"
 
 struct input;
+struct sources;
+struct colsep;
 
 #define MAX_CODES 64
 /* After a terminate, how long output a reader has not taken may hold the end up. */
@@ -44,10 +46,11 @@ struct batch_file {
 
 /* Where the items come from. */
 enum batch_source {
-	SOURCE_WORDS,  /* ::: ITEM... (run.items) */
-	SOURCE_DIRECT, /* a regular file, a block device, or an fd that cannot be polled: read
-			  directly, as it never blocks for long */
-	SOURCE_POLLED, /* a pipe, a terminal, a socket: read when the poll says it is readable */
+	SOURCE_WORDS,	/* ::: ITEM... (run.items) */
+	SOURCE_PRODUCT, /* several ::: and :::: sources: their combinations (b->sources) */
+	SOURCE_DIRECT,	/* a regular file, a block device, or an fd that cannot be polled: read
+			   directly, as it never blocks for long */
+	SOURCE_POLLED,	/* a pipe, a terminal, a socket: read when the poll says it is readable */
 };
 
 /* The input's state machine and the output's: see the DESIGN comment in batch.c. */
@@ -92,9 +95,15 @@ struct batch {
 	bool in_owned;
 	struct input *in; /* the splitter, NULL for ::: words */
 	uv_poll_t in_poll;
-	uv_idle_t in_idle; /* the first read, from the loop */
-	size_t next_arg;   /* ::: words */
-	bool feeding;	   /* batch_input_feed is running: a call from inside it returns */
+	uv_idle_t in_idle;	 /* the first read, from the loop */
+	size_t next_arg;	 /* ::: words */
+	struct sources *sources; /* several sources, else NULL */
+	uint64_t ncombos;	 /* their combinations */
+	uint64_t next_combo;
+	struct colsep *colsep; /* --colsep, else NULL */
+	struct buf combo;      /* the combination held: its values joined by combo_sep */
+	char combo_sep;	       /* NUL for a command (its template splits them), else a space */
+	bool feeding;	       /* batch_input_feed is running: a call from inside it returns */
 	struct batch_held held;
 
 	/* --resume */
@@ -118,6 +127,11 @@ struct batch {
 	struct buf spool_text;	      /* scratch: a spooled output read into memory */
 	struct buf ev_text;	      /* scratch: an event's --events line */
 	struct template_args args;    /* the joblog's Command for command kinds */
+	struct buf res_item;	      /* scratch: --results' item of several sources */
+	const char **res_cols;	      /* scratch: --results' columns */
+	size_t *res_col_lens;
+	size_t res_col_cap;
+	struct buf res_split; /* scratch: --colsep's columns of a line */
 
 	/* outcomes, for the summary and the exit status */
 	uint64_t done, failed, skipped, too_long;

@@ -12,6 +12,7 @@
 
 #include "joblog.h"
 #include "results.h"
+#include "sources.h"
 
 /* Bytes of a spooled output a --results record holds (its first ones). */
 #define RESULTS_SPOOL_MAX (1024 * 1024)
@@ -235,7 +236,8 @@ void batch_output_skipped(struct batch *b, uint64_t seq)
 static void command_line(struct batch *b, const struct pool_result *r, struct buf *line)
 {
 	buf_reset(line);
-	if (b->job.cmd && !b->job.kind->submit && !memchr(r->item, '\0', r->item_len)) {
+	if (b->job.cmd && !b->job.kind->submit &&
+	    (template_values(b->job.cmd) || !memchr(r->item, '\0', r->item_len))) {
 		template_expand(b->job.cmd, r->item, r->item_len, r->seq,
 				r->slot >= 0 ? (unsigned)r->slot : 0, &b->args);
 		template_quote_argv(line, b->args.argv);
@@ -287,6 +289,71 @@ static void format_joblog_row(struct batch *b, const struct pool_result *r)
 	joblog_format_row(&b->jl_text, &row);
 }
 
+/* Room for n columns in --results' scratch. */
+static void results_columns_room(struct batch *b, size_t n)
+{
+	if (n <= b->res_col_cap)
+		return;
+	b->res_col_cap = MAX(n, 2 * b->res_col_cap);
+	b->res_cols = xrealloc(b->res_cols, b->res_col_cap * sizeof(*b->res_cols));
+	b->res_col_lens = xrealloc(b->res_col_lens, b->res_col_cap * sizeof(*b->res_col_lens));
+}
+
+/* Several sources, --colsep: the item in --results is the values joined with a space (what {}
+ * is), or for kinds other than a command with --colsep the line they were given; "columns"
+ * holds each value. An item too long to run has neither. */
+static void results_columns(struct batch *b, const struct pool_result *r,
+			    struct results_record *res)
+{
+	const char *p;
+	size_t n = 0, len;
+
+	if (r->item_len == 0 || (!b->sources && !b->colsep))
+		return;
+	if (b->sources) {
+		n = sources_n(b->sources);
+		results_columns_room(b, n);
+		for (size_t k = 0; k < n; k++)
+			b->res_cols[k] =
+				sources_value(b->sources, r->seq - 1, k, &b->res_col_lens[k]);
+		sources_record(b->sources, r->seq - 1, ' ', &b->res_item);
+		res->item = b->res_item.data;
+		res->item_len = b->res_item.len;
+	} else {
+		if (b->combo_sep == '\0') {
+			/* A command's item is its columns separated by NUL bytes. */
+			buf_reset(&b->res_split);
+			buf_append(&b->res_split, r->item, r->item_len);
+		} else {
+			colsep_split(b->colsep, r->item, r->item_len, '\0', &b->res_split);
+		}
+		p = b->res_split.data;
+		len = b->res_split.len;
+		for (size_t i = 0; i < len; i++)
+			n += p[i] == '\0';
+		n += len > 0;
+		results_columns_room(b, n);
+		for (size_t k = 0, at = 0; k < n; k++) {
+			const char *nul = memchr(p + at, '\0', len - at);
+			b->res_cols[k] = p + at;
+			b->res_col_lens[k] = nul ? (size_t)(nul - (p + at)) : len - at;
+			at += b->res_col_lens[k] + 1;
+		}
+		if (b->combo_sep == '\0') {
+			buf_reset(&b->res_item);
+			buf_append(&b->res_item, r->item, r->item_len);
+			for (size_t i = 0; i < b->res_item.len; i++)
+				if (b->res_item.data[i] == '\0')
+					b->res_item.data[i] = ' ';
+			res->item = b->res_item.data;
+			res->item_len = b->res_item.len;
+		}
+	}
+	res->columns = b->res_cols;
+	res->column_lens = b->res_col_lens;
+	res->ncolumns = n;
+}
+
 /* The item's --results line, into b->res_text. */
 static void format_results_line(struct batch *b, const struct pool_result *r, const char *error)
 {
@@ -310,6 +377,7 @@ static void format_results_line(struct batch *b, const struct pool_result *r, co
 		.timed_out = r->timed_out,
 		.error = error,
 	};
+	results_columns(b, r, &res);
 	if (r->spool_fd >= 0) {
 		/* The record holds the output's first part; stdout gets it whole. */
 		struct buf head = {0};
@@ -338,6 +406,10 @@ static void keep_failed(struct batch *b, const struct pool_result *r)
 	it->item_len = r->item_len;
 	if (r->item_len)
 		memcpy(it->item, r->item, MIN(r->item_len, sizeof(it->item)));
+	/* The values of several sources show joined with a space, as {} joins them. */
+	for (size_t i = 0; i < MIN(r->item_len, sizeof(it->item)); i++)
+		if (it->item[i] == '\0')
+			it->item[i] = ' ';
 }
 
 void batch_output_record(struct batch *b, const struct pool_result *r, const char *error)
@@ -597,6 +669,10 @@ void batch_output_close(struct batch *b)
 
 void batch_output_free(struct batch *b)
 {
+	buf_free(&b->res_item);
+	buf_free(&b->res_split);
+	free(b->res_cols);
+	free(b->res_col_lens);
 	for (size_t i = 0; i < b->ro_cap; i++) {
 		free(b->ro[i].data);
 		if (b->ro[i].have && b->ro[i].spool_fd >= 0)

@@ -11,6 +11,7 @@
 
 #include "duration.h"
 #include "job.h"
+#include "sources.h"
 #include "termseq.h"
 #include "util.h"
 
@@ -40,6 +41,8 @@ enum {
 	OPT_EXIT_WHEN_DONE,
 	OPT_TAG,
 	OPT_EVENTS,
+	OPT_LINK,
+	OPT_COLSEP,
 };
 
 /* One row of the option table: an option with its help beside it (as git's parse-options), or,
@@ -104,6 +107,19 @@ static const struct cli_option cli_options[] = {
 		"the job's process group, or to the worker for kinds\n"
 		"that run inside it (it is then replaced)"),
 	CLI_ARG("arg-file", 'a', "FILE", "read the items from FILE instead of standard input"),
+	CLI_FORM("::: ITEM... :::: FILE...",
+		 "input sources: ::: the words, :::: each FILE's lines\n"
+		 "(- is standard input); several make their cross\n"
+		 "product, the last varying fastest; {1}..{N} pick a\n"
+		 "source's value (and {N.} {N/} {N//} {N/.}), {} is\n"
+		 "all of them joined with a space"),
+	CLI_FLAG("link", OPT_LINK,
+		 "pair the input sources' values by position instead\n"
+		 "of crossing them (a shorter source wraps around)"),
+	CLI_ARG("colsep", OPT_COLSEP, "REGEX",
+		"split each item into columns {1}..{N} where the POSIX\n"
+		"extended REGEX matches (\\t is a tab); {} is the\n"
+		"columns joined with a space"),
 	CLI_FLAG("null", '0', "items are separated by NUL bytes, not newlines"),
 	CLI_FLAG("keep-order", 'k', "print results in input order, not as they finish"),
 	CLI_FLAG("tag", OPT_TAG,
@@ -449,6 +465,14 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 		return 0;
 	}
 	case 'a':
+		/* GNU parallel makes each -a an input source: pooltop says so rather than keep
+		 * the last. */
+		if (s->arg_file)
+			return cli_fail(
+				err, errlen,
+				"%s given twice: several input files are given as :::: FILE "
+				"FILE...",
+				name);
 		s->arg_file = true;
 		/* GNU parallel's convention: "-a -" is standard input. */
 		if (strcmp(arg, "-") == 0) {
@@ -459,6 +483,17 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 	case '0':
 		c->null_sep = true;
 		return 0;
+	case OPT_LINK:
+		c->link = true;
+		return 0;
+	case OPT_COLSEP: {
+		struct colsep *cs = colsep_new(arg, why, sizeof(why));
+		if (!cs)
+			return cli_fail(err, errlen, "%s: %s", name, why);
+		colsep_free(cs);
+		c->colsep = arg;
+		return 0;
+	}
 	case 'k':
 		c->keep_order = true;
 		return 0;
@@ -650,16 +685,74 @@ static int cli_parse_demo(int argc, char **argv, struct config *c, struct cli_sc
 	return 0;
 }
 
-/* Items after ":::": argv[0] is ":::". */
+/* Which input-source separator w is: 3 for ":::", 4 for "::::", -1 for the forms pooltop does
+ * not take (":::+", "::::+"), 0 for none. */
+static int cli_separator(const char *w)
+{
+	if (strcmp(w, ":::") == 0)
+		return 3;
+	if (strcmp(w, "::::") == 0)
+		return 4;
+	if (strcmp(w, ":::+") == 0 || strcmp(w, "::::+") == 0)
+		return -1;
+	return 0;
+}
+
+static void cli_source_add(struct config *c, const char *file, char **items, size_t nitems)
+{
+	c->sources = xrealloc(c->sources, (c->nsources + 1) * sizeof(*c->sources));
+	c->sources[c->nsources++] = (struct cli_source){file, items, nitems};
+}
+
+/* The input sources: argv[0] is ":::" or "::::" (or a form refused). One ::: source is the
+ * items, one :::: FILE is -a FILE; more are kept in c->sources. */
 static int cli_items(int argc, char **argv, struct config *c, const struct cli_scan *s, char *err,
 		     size_t errlen)
 {
+	for (int i = 0; i < argc;) {
+		int sep = cli_separator(argv[i]);
+		int j = i + 1;
+		if (sep < 0)
+			return cli_fail(err, errlen,
+					"'%s' is not supported (to pair input sources use --link)",
+					argv[i]);
+		while (j < argc && cli_separator(argv[j]) == 0)
+			j++;
+		if (j == i + 1)
+			return cli_fail(err, errlen, "'%s' needs at least one %s", argv[i],
+					sep == 3 ? "item" : "file");
+		if (sep == 3) {
+			cli_source_add(c, NULL, argv + i + 1, (size_t)(j - i - 1));
+		} else {
+			for (int k = i + 1; k < j; k++) {
+				if (argv[k][0] == '\0')
+					return cli_fail(err, errlen,
+							"'::::': the file name is empty");
+				cli_source_add(c, argv[k], NULL, 0);
+			}
+		}
+		i = j;
+	}
 	if (s->arg_file)
-		return cli_fail(err, errlen, "-a and ::: both give the items; use one");
-	if (argc == 1)
-		return cli_fail(err, errlen, "':::' needs at least one item");
-	c->items = argv + 1;
-	c->nitems = (size_t)(argc - 1);
+		return cli_fail(err, errlen, "-a and %s both give the items; use one",
+				c->sources[0].file ? "::::" : ":::");
+	if (c->nsources == 1) {
+		struct cli_source one = c->sources[0];
+		free(c->sources);
+		c->sources = NULL;
+		c->nsources = 0;
+		if (one.file) {
+			/* "-" is standard input, as -a -. */
+			c->arg_file = strcmp(one.file, "-") == 0 ? NULL : one.file;
+		} else {
+			c->items = one.items;
+			c->nitems = one.nitems;
+		}
+		return 0;
+	}
+	for (size_t k = 0, stdin_seen = 0; k < c->nsources; k++)
+		if (c->sources[k].file && strcmp(c->sources[k].file, "-") == 0 && stdin_seen++)
+			return cli_fail(err, errlen, "':::: -' can read standard input only once");
 	return 0;
 }
 
@@ -670,16 +763,16 @@ static int cli_parse_run(int argc, char **argv, struct config *c, const struct c
 {
 	int ncmd = 0;
 	if (s->dashdash) {
-		while (ncmd < argc && strcmp(argv[ncmd], ":::") != 0)
+		while (ncmd < argc && cli_separator(argv[ncmd]) == 0)
 			ncmd++;
 		if (ncmd == 0)
 			return cli_fail(err, errlen, "'--' needs a COMMAND after it");
 		if (argv[0][0] == '\0')
 			return cli_fail(err, errlen, "the COMMAND after '--' is empty");
-	} else if (argc > 0 && strcmp(argv[0], ":::") != 0) {
+	} else if (argc > 0 && cli_separator(argv[0]) == 0) {
 		return cli_fail(err, errlen,
 				"unexpected argument '%s' (items go on stdin, in -a FILE, or after "
-				":::; a COMMAND goes after --)",
+				"::: or ::::; a COMMAND goes after --)",
 				argv[0]);
 	}
 	if (ncmd < argc) {
@@ -731,6 +824,10 @@ static int cli_check(const struct config *c, char *err, size_t errlen)
 		return cli_fail(err, errlen, "--resume needs --joblog FILE");
 	if (c->resume_failed && !c->joblog)
 		return cli_fail(err, errlen, "--resume-failed needs --joblog FILE");
+	if (c->colsep && c->nsources > 1)
+		return cli_fail(err, errlen,
+				"--colsep with several input sources is not supported (give one "
+				"::: or :::: source)");
 	return 0;
 }
 
@@ -764,6 +861,9 @@ int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errle
 
 void cli_config_free(struct config *cfg)
 {
+	free(cfg->sources);
+	cfg->sources = NULL;
+	cfg->nsources = 0;
 	free(cfg->command);
 	cfg->command = NULL;
 	cfg->ncommand = 0;

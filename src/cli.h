@@ -35,6 +35,13 @@ struct cli_halt {
 	unsigned n;
 };
 
+/* One input source of several: ::: ITEM... (items), or :::: FILE (file; "-" is stdin). */
+struct cli_source {
+	const char *file;
+	char **items; /* pointers into argv */
+	size_t nitems;
+};
+
 struct config {
 	enum cli_mode mode;
 	enum cli_frontend frontend;
@@ -51,6 +58,12 @@ struct config {
 	const char *arg_file; /* -a FILE, or NULL for stdin */
 	char **items;	      /* ::: ITEM... (pointers into argv), or NULL */
 	size_t nitems;
+	/* Two or more ::: and :::: sources (allocated), else NULL: one ::: is items, one
+	 * :::: FILE is arg_file. */
+	struct cli_source *sources;
+	size_t nsources;
+	bool link;		       /* --link: the sources paired, not crossed */
+	const char *colsep;	       /* --colsep REGEX, validated; points into argv */
 	bool null_sep;		       /* -0 */
 	bool keep_order;	       /* -k: output in input order */
 	unsigned retries;	       /* --retries N (0..1000000) */

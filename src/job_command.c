@@ -188,7 +188,7 @@ static int command_run(const struct job *job, struct job_ctx *ctx, const char *i
 
 	buf_reset(&st->err);
 	ctx->timed_out = false;
-	if (memchr(item, '\0', len)) {
+	if (!template_values(job->cmd) && memchr(item, '\0', len)) {
 		command_complain(&st->err, ctx->item_err,
 				 "item %llu holds a NUL byte, which a command's argument cannot "
 				 "carry (separate items with NUL: -0)",

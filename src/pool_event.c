@@ -71,10 +71,13 @@ void pool_describe_item(struct buf *b, uint64_t seq, const char *data, size_t le
 {
 	enum { PREVIEW = 40 };
 	buf_printf(b, "item %llu '", (unsigned long long)seq);
+	/* A NUL separates the values of several sources: a space, as {} joins them. */
 	for (size_t i = 0; i < len && i < PREVIEW; i++) {
 		unsigned char c = (unsigned char)data[i];
 		if (c == '\\' || c == '\'')
 			buf_printf(b, "\\%c", c);
+		else if (c == '\0')
+			buf_putc(b, ' ');
 		else if (c < 0x20 || c == 0x7f)
 			buf_printf(b, "\\x%02x", c);
 		else

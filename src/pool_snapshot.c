@@ -97,6 +97,10 @@ static void slot_view(struct pool *p, const struct pool_slot *s, uint64_t now, u
 		v->cur_item_len =
 			MIN(v->cur_len, MIN(sizeof(v->cur_item), sizeof(ss->cur_preview)));
 		memcpy(v->cur_item, ss->cur_preview, v->cur_item_len);
+		/* The values of several sources show joined with a space, as {} joins them. */
+		for (size_t i = 0; i < v->cur_item_len; i++)
+			if (v->cur_item[i] == '\0')
+				v->cur_item[i] = ' ';
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&ss->cur_lock, memory_order_relaxed) == l1) {
 			v->age_ns = now > start ? now - start : 0;

@@ -125,6 +125,15 @@ void results_format(struct buf *b, const struct results_record *r)
 	long long signal = r->exitcode < 0 ? -(long long)r->exitcode : 0;
 	buf_printf(b, "{\"seq\":%llu,\"item\":", (unsigned long long)r->seq);
 	json_escape(b, r->item ? r->item : "", r->item ? r->item_len : 0);
+	if (r->ncolumns) {
+		buf_append(b, ",\"columns\":[", 12);
+		for (size_t k = 0; k < r->ncolumns; k++) {
+			if (k)
+				buf_putc(b, ',');
+			json_escape(b, r->columns[k], r->column_lens[k]);
+		}
+		buf_putc(b, ']');
+	}
 	buf_printf(b, ",\"worker\":%d,\"pid\":%ld,\"exitcode\":%d,\"signal\":%lld,\"core\":%s",
 		   r->worker, (long)r->pid, r->exitcode, signal, r->core ? "true" : "false");
 	buf_printf(b, ",\"status\":\"%s\",\"attempts\":%u,\"start\":", r->done ? "done" : "failed",

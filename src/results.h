@@ -14,6 +14,10 @@ struct results_record {
 	uint64_t seq; /* 1-based input position */
 	const char *item;
 	size_t item_len;
+	/* Several input sources: each one's value ("columns", after "item"), else ncolumns 0. */
+	const char *const *columns;
+	const size_t *column_lens;
+	size_t ncolumns;
 	int worker;   /* slot number, -1 when no worker ran it */
 	pid_t pid;    /* the worker's pid, 0 when none */
 	int exitcode; /* Python semantics: 0, N>0, -SIG */
@@ -34,12 +38,12 @@ struct results_record {
 	bool err_cut;
 };
 
-/* Keys written, in order: seq, item, worker, pid, exitcode, signal (the number, 0 if none),
- * core, status, attempts, start, runtime, output, then output_cut (true) and output_bytes (the
- * whole length) when output holds only the first part, stderr (always, "" when none), then
- * stderr_cut (true) when it was cut (its last line says how much), timeout (true) and error
- * when set. Strings are JSON; bytes that are not valid UTF-8 are written as \u00XX of the byte
- * (so a line is always valid JSON), control characters escaped. */
+/* Keys written, in order: seq, item, columns (an array, with several input sources), worker, pid,
+ * exitcode, signal (the number, 0 if none), core, status, attempts, start, runtime, output, then
+ * output_cut (true) and output_bytes (the whole length) when output holds only the first part,
+ * stderr (always, "" when none), then stderr_cut (true) when it was cut (its last line says how
+ * much), timeout (true) and error when set. Strings are JSON; bytes that are not valid UTF-8 are
+ * written as \u00XX of the byte (so a line is always valid JSON), control characters escaped. */
 void results_format(struct buf *b, const struct results_record *r);
 /* Append line (one record from results_format, len bytes with its newline) to b with the key
  * "stdout_written": false added last: the item's output never reached standard output (a

@@ -19,9 +19,12 @@ int run_job_from_config(const struct config *c, struct job *job, char *err, size
 
 	if (c->command && c->persistent)
 		r = job_persistent_new(c->command, c->in_flight, job, err, errlen);
-	else if (c->command)
+	else if (c->command) {
 		r = job_command_new(c->command, job, err, errlen);
-	else if (c->plugin)
+		/* Several sources, or --colsep: an item is their values separated by NUL bytes. */
+		if (r == 0 && (c->nsources > 1 || c->colsep))
+			template_set_values(job->cmd, true);
+	} else if (c->plugin)
 		r = job_plugin_new(c->plugin, job, err, errlen);
 	else if (c->builtin || c->mode == CLI_DEMO) {
 		r = job_builtin_parse(c->builtin ? c->builtin : "demo", job, why, sizeof(why));

@@ -18,6 +18,7 @@ enum part_kind {
 
 struct part {
 	enum part_kind kind;
+	size_t col;	  /* {N}, {N.}...: the value N (1-based); 0: the whole item */
 	size_t arg;	  /* which argument it belongs to */
 	const char *text; /* PART_TEXT: into the copied argument */
 	size_t len;
@@ -30,6 +31,7 @@ struct template
 	struct part *parts;
 	size_t nparts;
 	bool placeholders;
+	bool values; /* items are values separated by NUL bytes (template_set_values) */
 };
 
 static const struct {
@@ -40,8 +42,41 @@ static const struct {
 	{"{/.}", PART_BASENOEXT}, {"{#}", PART_SEQ},   {"{%}", PART_SLOT},
 };
 
-static void template_add(struct template *t, size_t *cap, enum part_kind kind, size_t arg,
-			 const char *text, size_t len)
+/* The path forms a {N...} may take after its number, as parallel's {1.} {1/} {1//} {1/.}. */
+static const struct {
+	const char *text;
+	enum part_kind kind;
+} template_col_forms[] = {
+	{"}", PART_ITEM},  {".}", PART_NOEXT},	    {"/}", PART_BASE},
+	{"//}", PART_DIR}, {"/.}", PART_BASENOEXT},
+};
+
+/* A {N}, {N.}, {N/}, {N//} or {N/.} at p ("{" then a number from 1 without a leading 0): its
+ * length, with its kind and N set; 0 when p holds none. */
+static size_t template_col(const char *p, enum part_kind *kind, size_t *col)
+{
+	size_t i = 1, n = 0;
+
+	if (p[i] < '1' || p[i] > '9')
+		return 0;
+	for (; p[i] >= '0' && p[i] <= '9'; i++) {
+		if (n > 1000000)
+			return 0;
+		n = n * 10 + (size_t)(p[i] - '0');
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(template_col_forms); k++) {
+		size_t len = strlen(template_col_forms[k].text);
+		if (strncmp(p + i, template_col_forms[k].text, len) == 0) {
+			*kind = template_col_forms[k].kind;
+			*col = n;
+			return i + len;
+		}
+	}
+	return 0;
+}
+
+static void template_add(struct template *t, size_t *cap, enum part_kind kind, size_t col,
+			 size_t arg, const char *text, size_t len)
 {
 	if (kind == PART_TEXT && len == 0)
 		return;
@@ -49,7 +84,8 @@ static void template_add(struct template *t, size_t *cap, enum part_kind kind, s
 		*cap = *cap ? 2 * *cap : 8;
 		t->parts = xrealloc(t->parts, *cap * sizeof(*t->parts));
 	}
-	t->parts[t->nparts++] = (struct part){.kind = kind, .arg = arg, .text = text, .len = len};
+	t->parts[t->nparts++] =
+		(struct part){.kind = kind, .col = col, .arg = arg, .text = text, .len = len};
 }
 
 struct template *template_new(char *const *argv)
@@ -64,23 +100,28 @@ struct template *template_new(char *const *argv)
 		char *w = t->words[i] = xstrdup(argv[i]);
 		const char *lit = w;
 		for (const char *p = w; *p;) {
-			size_t k, n = 0;
+			size_t k, n = 0, col = 0;
+			enum part_kind kind = PART_TEXT;
 			for (k = 0; *p == '{' && k < ARRAY_SIZE(template_strings); k++) {
 				n = strlen(template_strings[k].text);
-				if (strncmp(p, template_strings[k].text, n) == 0)
+				if (strncmp(p, template_strings[k].text, n) == 0) {
+					kind = template_strings[k].kind;
 					break;
+				}
 			}
-			if (*p != '{' || k == ARRAY_SIZE(template_strings)) {
+			if (*p == '{' && kind == PART_TEXT)
+				n = template_col(p, &kind, &col);
+			if (kind == PART_TEXT) {
 				p++;
 				continue;
 			}
-			template_add(t, &cap, PART_TEXT, i, lit, (size_t)(p - lit));
-			template_add(t, &cap, template_strings[k].kind, i, NULL, 0);
+			template_add(t, &cap, PART_TEXT, 0, i, lit, (size_t)(p - lit));
+			template_add(t, &cap, kind, col, i, NULL, 0);
 			t->placeholders = true;
 			p += n;
 			lit = p;
 		}
-		template_add(t, &cap, PART_TEXT, i, lit, strlen(lit));
+		template_add(t, &cap, PART_TEXT, 0, i, lit, strlen(lit));
 	}
 	return t;
 }
@@ -94,6 +135,16 @@ void template_free(struct template *t)
 	free(t->words);
 	free(t->parts);
 	free(t);
+}
+
+void template_set_values(struct template *t, bool values)
+{
+	t->values = values;
+}
+
+bool template_values(const struct template *t)
+{
+	return t->values;
 }
 
 bool template_has_placeholders(const struct template *t)
@@ -148,8 +199,28 @@ static void append_dirname(struct buf *b, const char *s, size_t len)
 	buf_append(b, s, n);
 }
 
-static void template_part_expand(const struct part *pt, const char *item, size_t len, uint64_t seq,
-				 unsigned slot, struct buf *b)
+/* Value col (1-based) of an item of values separated by NUL bytes: its length, *v set; past
+ * the last value an empty one. */
+static size_t template_value(const char *item, size_t len, size_t col, const char **v)
+{
+	const char *p = item, *end = item + len;
+
+	for (size_t k = 1; k < col; k++) {
+		const char *nul = memchr(p, '\0', (size_t)(end - p));
+		if (!nul) {
+			*v = end;
+			return 0;
+		}
+		p = nul + 1;
+	}
+	const char *nul = memchr(p, '\0', (size_t)(end - p));
+	*v = p;
+	return nul ? (size_t)(nul - p) : (size_t)(end - p);
+}
+
+/* A replacement string's form of the string s[0..len). */
+static void template_form(const struct part *pt, const char *item, size_t len, uint64_t seq,
+			  unsigned slot, struct buf *b)
 {
 	size_t base;
 
@@ -183,10 +254,37 @@ static void template_part_expand(const struct part *pt, const char *item, size_t
 	}
 }
 
+static void template_part_expand(const struct template *t, const struct part *pt, const char *item,
+				 size_t len, uint64_t seq, unsigned slot, struct buf *b)
+{
+	if (pt->col > 0 && t->values) {
+		len = template_value(item, len, pt->col, &item);
+	} else if (pt->col > 1) {
+		len = 0; /* one source: {1} is the item, the others are empty */
+	} else if (t->values && pt->kind != PART_TEXT && pt->kind != PART_SEQ &&
+		   pt->kind != PART_SLOT && memchr(item, '\0', len)) {
+		/* {} of several values: joined with a space, as parallel's. */
+		struct buf joined = {0};
+		buf_append(&joined, item, len);
+		for (size_t i = 0; i < joined.len; i++)
+			if (joined.data[i] == '\0')
+				joined.data[i] = ' ';
+		template_form(pt, joined.data, joined.len, seq, slot, b);
+		buf_free(&joined);
+		return;
+	}
+	template_form(pt, item, len, seq, slot, b);
+}
+
 void template_expand(const struct template *t, const char *item, size_t len, uint64_t seq,
 		     unsigned slot, struct template_args *a)
 {
-	size_t argc = t->nwords + (t->placeholders ? 0 : 1);
+	size_t nvalues = 1;
+
+	if (t->values && !t->placeholders)
+		for (size_t i = 0; i < len; i++)
+			nvalues += item[i] == '\0';
+	size_t argc = t->nwords + (t->placeholders ? 0 : nvalues);
 
 	if (a->cap < argc + 1) {
 		a->cap = argc + 1;
@@ -198,13 +296,17 @@ void template_expand(const struct template *t, const char *item, size_t len, uin
 	for (size_t i = 0; i < t->nwords; i++) {
 		a->offs[i] = a->bytes.len;
 		for (; k < t->nparts && t->parts[k].arg == i; k++)
-			template_part_expand(&t->parts[k], item, len, seq, slot, &a->bytes);
+			template_part_expand(t, &t->parts[k], item, len, seq, slot, &a->bytes);
 		buf_putc(&a->bytes, '\0');
 	}
 	if (!t->placeholders) {
+		/* Each value its own argument (the item's NULs end them). */
 		a->offs[t->nwords] = a->bytes.len;
 		buf_append(&a->bytes, item, len);
 		buf_putc(&a->bytes, '\0');
+		for (size_t i = 0, v = 1; v < nvalues; i++)
+			if (a->bytes.data[a->offs[t->nwords] + i] == '\0')
+				a->offs[t->nwords + v++] = a->offs[t->nwords] + i + 1;
 	}
 	/* Pointers last: the buffer may have moved while it grew. */
 	for (size_t i = 0; i < argc; i++)

@@ -7,9 +7,16 @@
  *   {/.}  its basename without extension
  *   {#}   the item's sequence number (1, 2, ... in input order)
  *   {%}   the worker's slot number plus one (GNU parallel counts slots from 1)
+ *   {N}   the value of input source N (1, 2, ...), and its forms {N.} {N/} {N//} {N/.}
  *
  * A command with none of them gets the item appended as its last argument. Any other brace is
- * literal. */
+ * literal.
+ *
+ * With several input sources (template_set_values) an item holds one value per source,
+ * separated by NUL bytes: {N} is value N (empty past the last), {} and its forms all the
+ * values joined with a space (as GNU parallel's), and a command without replacement strings
+ * gets each value as an argument of its own. With one source {1} is the item and {2}... are
+ * empty. */
 #ifndef POOLTOP_TEMPLATE_H
 #define POOLTOP_TEMPLATE_H
 
@@ -24,6 +31,10 @@ struct template;
 /* Parse the NULL-terminated argv (copied; argv[0] must exist). Never fails. */
 struct template *template_new(char *const *argv);
 void template_free(struct template *t);
+
+/* Items are values separated by NUL bytes (several input sources, or --colsep's columns). */
+void template_set_values(struct template *t, bool values);
+bool template_values(const struct template *t);
 
 /* True when some argument holds a replacement string. */
 bool template_has_placeholders(const struct template *t);
@@ -41,8 +52,8 @@ struct template_args {
 };
 
 /* Expand t for one item into a (its previous contents are dropped). The item's bytes are
- * copied as they are; an item holding a NUL byte would be cut there, so the caller refuses such
- * items first. */
+ * copied as they are; unless t takes values, an item holding a NUL byte would be cut there, so
+ * the caller refuses such items first. */
 void template_expand(const struct template *t, const char *item, size_t len, uint64_t seq,
 		     unsigned slot, struct template_args *a);
 void template_args_free(struct template_args *a);

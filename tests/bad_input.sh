@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 96
+plan 105
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -194,9 +194,26 @@ bad "::: with no items" 255 "':::' needs at least one item" --builtin square :::
 bad "-a and ::: together" 255 "-a and ::: both give the items; use one" \
 	--builtin square -a "$T/items" ::: 1
 bad "a stray word" 255 \
-	"unexpected argument 'stray' (items go on stdin, in -a FILE, or after :::; a COMMAND goes after --)" \
+	"unexpected argument 'stray' (items go on stdin, in -a FILE, or after ::: or ::::; a COMMAND goes after --)" \
 	--builtin square stray
 bad "-a ''" 255 "-a: the file name is empty" --builtin square -a ''
+bad ":::+" 255 "':::+' is not supported (to pair input sources use --link)" \
+	--builtin square ::: 1 :::+ 2
+bad "::::+" 255 "'::::+' is not supported (to pair input sources use --link)" \
+	--builtin square ::: 1 ::::+ "$T/items"
+bad ":::: with no file" 255 "'::::' needs at least one file" --builtin square ::: 1 ::::
+bad ":::: - twice" 255 "':::: -' can read standard input only once" --builtin square :::: - -
+bad "a :::: file missing" 255 ":::: $T/missing: No such file or directory" \
+	--builtin square ::: 1 :::: "$T/missing"
+BAD_RE=1 bad "--colsep of a bad regex" 255 "--colsep: 'a\\(' is not a valid regular expression: .+" \
+	--colsep 'a(' --builtin square ::: 1
+bad "--colsep with several sources" 255 \
+	"--colsep with several input sources is not supported (give one ::: or :::: source)" \
+	--colsep , --builtin square ::: 1 ::: 2
+bad "-a twice" 255 "-a given twice: several input files are given as :::: FILE FILE..." \
+	--builtin square -a "$T/items" -a "$T/items"
+bad "--header" 255 "unknown option '--header' (pooltop --help lists the options)" \
+	--header : --builtin square ::: 1
 
 # --- the files ------------------------------------------------------------------------------
 BAD_FILES=0

@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 84
+plan 87
 
 TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +S +CPU% +RSS +AGE'
 
@@ -151,6 +151,15 @@ is "$RC" 0 "J: pooltop finishes what it read and exits 0"
 is "$(json_seqs "$R/r" 2>/dev/null)" "1 2 3 4 5 6 7 8 9 10" "J: the 10 items read are all in --results"
 like "$(cat "$R/err")" '^pooltop: 10 done, 0 failed' "J: the summary on stderr (stdout is for results)"
 terminal_points "items on stdin"
+
+# --- several ::: sources with the terminal on stdin: not read, the values shown joined ----------
+tm_start sources -j 2 -- sh -c "sleep $(scaled 2); echo \$1-\$2" _ ::: a b ::: x y
+screen_like ' 1:a x *$' 5 "several sources: the dashboard runs them, ITEM shows the values joined"
+wait_exit 30
+is "$RC" 0 "several sources on a terminal: exit status 0"
+is "$(sort "$R/out" | grep -Ev '^pooltop:' | paste -sd' ')" "a-x a-y b-x b-y" \
+	"several sources on a terminal: every combination ran"
+tm_stop
 
 # --- an unknown TERM: headless, said in one line -------------------------------------------------
 # demo items: an integer prints its square; sleep:400 keeps it running a moment.

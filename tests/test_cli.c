@@ -386,14 +386,71 @@ static void test_cli_everything_after_triple_colon_is_an_item(void **state)
 {
 	struct fixture *f = *state;
 
+	/* Options and "--" are items there; a second ::: starts a second source. */
 	assert_parses(f, "--builtin", "echo", ":::", "-j", "0", "--frob", ":::", "--", "demo");
-	assert_int_equal(f->cfg.nitems, 6);
-	assert_string_equal(f->cfg.items[0], "-j");
-	assert_string_equal(f->cfg.items[2], "--frob");
-	assert_string_equal(f->cfg.items[3], ":::");
-	assert_string_equal(f->cfg.items[4], "--");
-	assert_string_equal(f->cfg.items[5], "demo");
-	assert_int_equal(f->cfg.jobs, cpus());
+	assert_null(f->cfg.items);
+	assert_int_equal(f->cfg.nsources, 2);
+	assert_null(f->cfg.sources[0].file);
+	assert_int_equal(f->cfg.sources[0].nitems, 3);
+	assert_string_equal(f->cfg.sources[0].items[0], "-j");
+	assert_string_equal(f->cfg.sources[0].items[2], "--frob");
+	assert_int_equal(f->cfg.sources[1].nitems, 2);
+	assert_string_equal(f->cfg.sources[1].items[0], "--");
+	assert_string_equal(f->cfg.sources[1].items[1], "demo");
+}
+
+static void test_cli_several_sources_in_order(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--link", "--", "echo", "{1}", "{2}", ":::", "a", "b", "::::", "f1", "-",
+		      ":::", "x");
+	assert_true(f->cfg.link);
+	assert_int_equal(f->cfg.ncommand, 3);
+	assert_int_equal(f->cfg.nsources, 4);
+	assert_int_equal(f->cfg.sources[0].nitems, 2);
+	assert_string_equal(f->cfg.sources[1].file, "f1");
+	assert_string_equal(f->cfg.sources[2].file, "-");
+	assert_string_equal(f->cfg.sources[3].items[0], "x");
+	/* One :::: FILE is -a FILE; :::: - is standard input. */
+	assert_parses(f, "--builtin", "echo", "::::", "items.txt");
+	assert_int_equal(f->cfg.nsources, 0);
+	assert_string_equal(f->cfg.arg_file, "items.txt");
+	assert_parses(f, "--builtin", "echo", "::::", "-");
+	assert_null(f->cfg.arg_file);
+	assert_null(f->cfg.items);
+	assert_parses(f, "--colsep", "[,;]", "--builtin", "echo", ":::", "a,b");
+	assert_string_equal(f->cfg.colsep, "[,;]");
+}
+
+static void test_cli_sources_errors_name_what_is_not_supported(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "':::+' is not supported (to pair input sources use --link)", "--",
+			   "echo", ":::", "a", ":::+", "b");
+	assert_parse_fails(f, "'::::+' is not supported (to pair input sources use --link)", "--",
+			   "echo", "::::+", "f");
+	assert_parse_fails(f, "'::::' needs at least one file", "--", "echo", "::::", ":::", "a");
+	assert_parse_fails(f, "':::' needs at least one item", "--", "echo", ":::", "a", ":::");
+	assert_parse_fails(f, "-a and :::: both give the items; use one", "-a", "f", "--", "echo",
+			   "::::", "g");
+	assert_parse_fails(f, "':::: -' can read standard input only once", "--", "echo",
+			   "::::", "-", "::::", "-");
+	assert_parse_fails(f,
+			   "--colsep with several input sources is not supported (give one ::: "
+			   "or :::: source)",
+			   "--colsep", ",", "--", "echo", ":::", "a", ":::", "b");
+	assert_int_equal(PARSE(f, "--colsep", "a(", "--", "echo"), -EINVAL);
+	assert_non_null(strstr(f->err, "--colsep: 'a(' is not a valid regular expression: "));
+	assert_parse_fails(f, "unknown option '--header' (pooltop --help lists the options)",
+			   "--header", ":", "--", "echo");
+	assert_parse_fails(f, "-a given twice: several input files are given as :::: FILE FILE...",
+			   "-a", "f", "-a", "g", "--", "echo");
+	assert_parse_fails(f,
+			   "--arg-file given twice: several input files are given as :::: FILE "
+			   "FILE...",
+			   "-a", "f", "--arg-file", "-", "--", "echo");
 }
 
 static void test_cli_triple_colon_without_items_is_an_error(void **state)
@@ -428,7 +485,7 @@ static void test_cli_stray_word_is_an_error(void **state)
 
 	assert_parse_fails(
 		f,
-		"unexpected argument 'x' (items go on stdin, in -a FILE, or after :::; a "
+		"unexpected argument 'x' (items go on stdin, in -a FILE, or after ::: or ::::; a "
 		"COMMAND goes after --)",
 		"--builtin", "echo", "x");
 }
@@ -802,7 +859,7 @@ static void test_cli_error_quoting_control_characters_stays_one_line(void **stat
 		"-j", "1\n2");
 	assert_parse_fails(f,
 			   "unexpected argument 'a??b?c' (items go on stdin, in -a FILE, or after "
-			   ":::; a COMMAND goes after --)",
+			   "::: or ::::; a COMMAND goes after --)",
 			   "a\r\nb\033c");
 	assert_parse_fails(f, "--term-seq: 'TERM?,5': 'TERM?' is not a signal", "--term-seq",
 			   "TERM\n,5");
@@ -1038,7 +1095,7 @@ static void test_cli_usage_options_are_the_ones_parsed(void **state)
 	char *text = usage_text();
 	size_t n = usage_options(text, opts, ARRAY_SIZE(opts));
 
-	assert_int_equal(n, 27);
+	assert_int_equal(n, 30);
 	for (size_t i = 0; i < n; i++) {
 		bool arg = opts[i].argh[0] && strcmp(opts[i].argh, "--") != 0;
 		char words[2][48], needs[96];
@@ -1138,6 +1195,8 @@ int main(void)
 		T(test_cli_null_and_keep_order_flags),
 		T(test_cli_items_after_triple_colon_point_into_argv),
 		T(test_cli_everything_after_triple_colon_is_an_item),
+		T(test_cli_several_sources_in_order),
+		T(test_cli_sources_errors_name_what_is_not_supported),
 		T(test_cli_triple_colon_without_items_is_an_error),
 		T(test_cli_triple_colon_with_arg_file_is_an_error),
 		T(test_cli_null_with_triple_colon_is_allowed),

@@ -89,6 +89,24 @@ static void test_results_format_writes_known_record_exactly(void **state)
 	buf_free(&b);
 }
 
+static void test_results_format_writes_columns_after_item(void **state)
+{
+	(void)state;
+	struct results_record r = make_record();
+	static const char *const cols[] = {"a", "x \"y\"", ""};
+	static const size_t lens[] = {1, 5, 0};
+	r.item = "a x \"y\" ";
+	r.item_len = 8;
+	r.columns = cols;
+	r.column_lens = lens;
+	r.ncolumns = 3;
+	struct buf b = {0};
+	results_format(&b, &r);
+	assert_non_null(strstr(b.data, "{\"seq\":3,\"item\":\"a x \\\"y\\\" \","
+				       "\"columns\":[\"a\",\"x \\\"y\\\"\",\"\"],\"worker\":"));
+	buf_free(&b);
+}
+
 static void test_results_format_adds_error_last_and_appends(void **state)
 {
 	(void)state;
@@ -252,6 +270,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_results_format_writes_known_record_exactly),
+		T(test_results_format_writes_columns_after_item),
 		T(test_results_format_adds_error_last_and_appends),
 		T(test_results_format_writes_stderr_and_its_cut),
 		T(test_json_escape_quotes_and_control_characters),

@@ -36,6 +36,62 @@ static char *expand(const char *const *words, const char *item, uint64_t seq, un
 
 #define EXPAND(item, ...) expand((const char *const[]){__VA_ARGS__, NULL}, (item), 7, 2)
 
+/* As expand, for an item of values separated by NUL bytes (len bytes). */
+static char *expand_values(const char *const *words, const char *item, size_t len)
+{
+	static char out[4096];
+	struct template *t = template_new((char *const *)words);
+	struct template_args a = {0};
+	template_set_values(t, true);
+	assert_true(template_values(t));
+	template_expand(t, item, len, 7, 2, &a);
+	out[0] = '\0';
+	for (size_t i = 0; i < a.argc; i++) {
+		if (i)
+			strcat(out, "|");
+		strcat(out, a.argv[i]);
+	}
+	assert_null(a.argv[a.argc]);
+	template_args_free(&a);
+	template_free(t);
+	return out;
+}
+
+#define VALUES(item, ...)                                                                          \
+	expand_values((const char *const[]){__VA_ARGS__, NULL}, (item), sizeof(item) - 1)
+
+static void test_template_numbered_strings_pick_a_sources_value(void **state)
+{
+	(void)state;
+	assert_string_equal(VALUES("a\0x", "echo", "{1}-{2}"), "echo|a-x");
+	assert_string_equal(VALUES("a\0x", "echo", "{2}", "{1}", "{#}"), "echo|x|a|7");
+	/* {} is every value joined with a space, as parallel's. */
+	assert_string_equal(VALUES("a b\0x", "echo", "{}"), "echo|a b x");
+	/* Past the last value, and an empty value: empty. */
+	assert_string_equal(VALUES("a\0\0c", "echo", "<{2}>", "<{4}>", "{3}"), "echo|<>|<>|c");
+	/* Without replacement strings each value is an argument of its own. */
+	assert_string_equal(VALUES("a b\0\0x", "echo"), "echo|a b||x");
+	assert_string_equal(VALUES("a", "echo"), "echo|a");
+	/* The path forms, as parallel's {1.} {2/} {2//} {2/.}. */
+	assert_string_equal(
+		VALUES("d/f.txt\0/x/y.tar.gz", "e", "{1.}", "{2/}", "{2//}", "{2/.}", "{1/}"),
+		"e|d/f|y.tar.gz|/x|y.tar|f.txt");
+	/* Numbers past nine; forms that are none stay literal. */
+	assert_string_equal(VALUES("1\0002\0003\0004\0005\0006\0007\0008\0009\00010\00011", "e",
+				   "{11}", "{10.}"),
+			    "e|11|10");
+	assert_string_equal(VALUES("a\0b", "e", "{0}", "{01}", "{1x}", "{-1}", "{1"),
+			    "e|{0}|{01}|{1x}|{-1}|{1|a|b");
+}
+
+static void test_template_numbered_strings_with_one_source(void **state)
+{
+	(void)state;
+	/* {1} is the item; a source that is not there is empty. */
+	assert_string_equal(EXPAND("d/f.txt", "echo", "{1}", "{1.}", "{1/}", "<{2}>"),
+			    "echo|d/f.txt|d/f|f.txt|<>");
+}
+
 static void test_template_item_is_appended_without_replacement_strings(void **state)
 {
 	(void)state;
@@ -211,6 +267,8 @@ int main(void)
 		cmocka_unit_test(test_template_item_is_appended_without_replacement_strings),
 		cmocka_unit_test(test_template_any_replacement_string_stops_the_append),
 		cmocka_unit_test(test_template_path_strings_match_gnu_parallel),
+		cmocka_unit_test(test_template_numbered_strings_pick_a_sources_value),
+		cmocka_unit_test(test_template_numbered_strings_with_one_source),
 		cmocka_unit_test(test_template_hostile_items_stay_one_argument_byte_for_byte),
 		cmocka_unit_test(test_template_args_are_reused_from_item_to_item),
 		cmocka_unit_test(test_template_fixed_command_is_known_before_the_run),

@@ -41,7 +41,11 @@ static unsigned app_hold_std_fds(void)
 
 static bool app_items_on_stdin(const struct config *cfg)
 {
-	return !cfg->items && !cfg->arg_file;
+	/* Several sources: only a ":::: -" reads it. */
+	for (size_t k = 0; k < cfg->nsources; k++)
+		if (cfg->sources[k].file && strcmp(cfg->sources[k].file, "-") == 0)
+			return true;
+	return !cfg->nsources && !cfg->items && !cfg->arg_file;
 }
 
 /* A run needs its standard output, and its standard input when the items come there. */
