@@ -40,6 +40,7 @@ enum {
 	OPT_HALT,
 	OPT_EXIT_WHEN_DONE,
 	OPT_TAG,
+	OPT_DRY_RUN,
 	OPT_EVENTS,
 	OPT_LINK,
 	OPT_COLSEP,
@@ -122,6 +123,9 @@ static const struct cli_option cli_options[] = {
 		"columns joined with a space"),
 	CLI_FLAG("null", '0', "items are separated by NUL bytes, not newlines"),
 	CLI_FLAG("keep-order", 'k', "print results in input order, not as they finish"),
+	CLI_FLAG("dry-run", OPT_DRY_RUN,
+		 "print the command line each item would run, quoted as\n"
+		 "a shell reads it, and run nothing (-k: in input order)"),
 	CLI_FLAG("tag", OPT_TAG,
 		 "begin each line of an item's output with the item\n"
 		 "and a tab (as GNU parallel's --tag)"),
@@ -500,6 +504,9 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 	case OPT_TAG:
 		c->tag = true;
 		return 0;
+	case OPT_DRY_RUN:
+		c->dry_run = true;
+		return 0;
 	case OPT_HALT:
 		c->halt_arg = arg;
 		return cli_halt(name, arg, &c->halt, err, errlen);
@@ -822,6 +829,19 @@ static int cli_check(const struct config *c, char *err, size_t errlen)
 {
 	if (c->resume && !c->joblog)
 		return cli_fail(err, errlen, "--resume needs --joblog FILE");
+	if (c->dry_run) {
+		if (!c->command || c->persistent)
+			return cli_fail(
+				err, errlen,
+				"--dry-run: only a command per item (-- COMMAND) has command "
+				"lines to print");
+		if (c->joblog || c->results || c->events)
+			return cli_fail(err, errlen,
+					"--dry-run with %s: it would record items that never ran",
+					c->joblog    ? "--joblog"
+					: c->results ? "--results"
+						     : "--events");
+	}
 	if (c->resume_failed && !c->joblog)
 		return cli_fail(err, errlen, "--resume-failed needs --joblog FILE");
 	if (c->colsep && c->nsources > 1)
@@ -851,6 +871,11 @@ int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errle
 	}
 	if (rc == 0 && !s.stop)
 		rc = cli_check(&c, err, errlen);
+	if (rc == 0 && c.dry_run) {
+		/* Only the command lines, on stdout. */
+		c.frontend = CLI_FRONTEND_HEADLESS;
+		c.quiet = true;
+	}
 	if (rc < 0) {
 		cli_config_free(&c);
 		return rc;

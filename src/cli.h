@@ -79,6 +79,7 @@ struct config {
 	struct cli_halt halt;	       /* --halt */
 	const char *halt_arg;	       /* --halt as given, for messages */
 	bool tag;		       /* --tag: each output line after its item and a tab */
+	bool dry_run;		       /* --dry-run: print the command lines, run nothing */
 	bool exit_when_done;	       /* --exit-when-done: no finished screen to leave with q */
 	const char *events;	       /* --events FILE: every event as JSON Lines */
 };

@@ -139,6 +139,7 @@ struct job {
 	const char *plugin_arg; /* plugin: what follows ':' in FILE.so:ARG, or NULL */
 	unsigned in_flight;	/* persistent: items handed to the program ahead of results */
 	struct termseq termseq; /* how an item past --timeout is stopped */
+	bool dry_run;		/* command: print the command line as its output, run nothing */
 };
 
 /* A worker's context: one process's state while it runs a job (see DESIGN). */

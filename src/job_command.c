@@ -38,6 +38,7 @@ struct command_state {
 	struct template_args args;
 	struct job_env env;
 	struct buf err;
+	struct buf line; /* --dry-run: the command line */
 	char buf[65536];
 };
 
@@ -57,6 +58,7 @@ static void command_fini(const struct job *job, struct job_ctx *ctx)
 	template_args_free(&st->args);
 	job_env_free(&st->env);
 	buf_free(&st->err);
+	buf_free(&st->line);
 	free(st);
 	ctx->state = NULL;
 }
@@ -197,6 +199,14 @@ static int command_run(const struct job *job, struct job_ctx *ctx, const char *i
 		goto report;
 	}
 	template_expand(job->cmd, item, len, ctx->seq, (unsigned)ctx->slot, &st->args);
+	if (job->dry_run) {
+		buf_reset(&st->line);
+		template_quote_argv(&st->line, st->args.argv);
+		buf_putc(&st->line, '\n');
+		job_output_write(out, st->line.data, st->line.len);
+		code = 0;
+		goto report;
+	}
 	job_env_seq(&st->env, ctx->seq);
 
 	struct spawn_req req = {

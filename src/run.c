@@ -21,6 +21,8 @@ int run_job_from_config(const struct config *c, struct job *job, char *err, size
 		r = job_persistent_new(c->command, c->in_flight, job, err, errlen);
 	else if (c->command) {
 		r = job_command_new(c->command, job, err, errlen);
+		if (r == 0)
+			job->dry_run = c->dry_run;
 		/* Several sources, or --colsep: an item is their values separated by NUL bytes. */
 		if (r == 0 && (c->nsources > 1 || c->colsep))
 			template_set_values(job->cmd, true);

@@ -336,8 +336,11 @@ static void worker_output_reset(struct worker *w, uint32_t k)
 	struct queue_ref ref = queue_client(w->q, w->a->slot)->held[k];
 	job_output_reset(&w->out, w->spool_dirfd, ref.seq, ref.attempt);
 	if (w->a->tag) {
+		/* An item of several values (NUL-separated) is tagged with them joined by spaces,
+		 * as GNU parallel's {} and --tag. */
 		buf_reset(&w->tag);
-		buf_append(&w->tag, w->items.data + w->offs[k], w->offs[k + 1] - w->offs[k]);
+		for (size_t i = w->offs[k]; i < w->offs[k + 1]; i++)
+			buf_putc(&w->tag, w->items.data[i] ? w->items.data[i] : ' ');
 		buf_putc(&w->tag, '\t');
 		w->out.tag = w->tag.data;
 		w->out.tag_len = w->tag.len;

@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 105
+plan 107
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -106,6 +106,10 @@ bad "--halt soon,done=1 (a condition pooltop does not know)" 255 \
 bad "--halt later,fail=1" 255 \
 	"--halt: 'later,fail=1' is not WHEN,fail=N (WHEN: now or soon; fail=N, fail=N%, success=N, success=N%; or never, 0, 1, 2)" \
 	--halt later,fail=1 --builtin square
+bad "--dry-run with --joblog" 255 "--dry-run with --joblog: it would record items that never ran" \
+	--dry-run --joblog "$T/dry.jl" -- echo
+bad "--dry-run with a built-in" 255 \
+	"--dry-run: only a command per item (-- COMMAND) has command lines to print" --dry-run --builtin square
 bad "--retries -1" 255 "--retries: '-1' is not a number from 0 to 1000000" \
 	--retries -1 --builtin square
 bad "--retries past the maximum" 255 "--retries: '1000001' is not a number from 0 to 1000000" \

@@ -5,7 +5,7 @@
 # parallel reading a joblog pooltop wrote.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 37
+plan 39
 
 ptname
 
@@ -208,3 +208,10 @@ penv_check=$(awk '{ if ($2 != "unset" || $3 != "unset") print "seq of " $1 ": " 
 	if ($6 != $7) print "worker pid of " $1 ": " $6 " parent " $7 }
 	END { if (NR != 4) print NR " lines" }' "$T/penv.out")
 is "$penv_check" "" "a persistent program gets the slot and worker variables, no sequence number"
+
+# --- --dry-run: the command lines, quoted as a shell reads them; nothing runs --------------------
+ptu 10 --dry-run -k -- touch "$T/dry-{}" "a b" ::: x 'y z' >"$T/dry.out" 2>"$T/dry.err"
+rc=$?
+is "$rc:$(cat "$T/dry.out")" "0:touch $T/dry-x 'a b'
+touch '$T/dry-y z' 'a b'" "--dry-run -k: one quoted command line per item, in input order, exit 0"
+is "$(ls "$T" | grep -c '^dry-')$(cat "$T/dry.err")" "0" "--dry-run: nothing ran (no file touched), nothing on stderr"

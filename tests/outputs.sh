@@ -6,7 +6,7 @@
 # shellcheck disable=SC2016 # the commands' $1 is theirs.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 19
+plan 20
 
 ptname
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
@@ -127,6 +127,10 @@ is "$(cat "$T/tag.out")" "$(printf 'a\tone a\na\ttwo\na\tthree\nb c\tone b c\nb 
 	"--tag: every line of each item's output after the item and a tab"
 ptu 10 --headless -q -j 2 -k --tag --builtin square ::: 3 4 >"$T/tag2.out"
 is "$(cat "$T/tag2.out")" "$(printf '3\t9\n4\t16')" "--tag with a built-in"
+# Several input sources: the values joined by a space, as GNU parallel's --tag.
+ptu 10 --headless -q -j 2 -k --tag -- echo {1}-{2} ::: a b ::: x y >"$T/tag4.out"
+is "$(cat "$T/tag4.out")" "$(printf 'a x\ta-x\na y\ta-y\nb x\tb-x\nb y\tb-y')" \
+	"--tag with two input sources: the values joined by a space, then a tab"
 # A big output (spilled to the spool): every line tagged.
 ptu 10 --headless -q -j 1 --tag -- sh -c 'seq 300000' sh ::: x >"$T/tag3.out"
 is "$(grep -c $'^x\t' "$T/tag3.out"):$(wc -l <"$T/tag3.out")" "300000:300000" \
