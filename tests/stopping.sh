@@ -6,7 +6,7 @@
 # shellcheck disable=SC2016 # wait_for takes code in single quotes.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 55
+plan 59
 
 ptname
 STUBBORN=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_stubborn.so
@@ -181,7 +181,16 @@ like "$(cat "$T/stub.err")" "^pooltop: interrupted: killing all workers" \
 d=$(scaled 2)
 (ptu 60 --headless -j 2 --join-timeout 1 --joblog "$T/drain.jl" -- sleep ::: "$d" "$d" "$d" "$d" "$d" \
 	>/dev/null 2>"$T/drain.err"; echo $? >"$T/drain.rc") &
-wait_for '[ -n "$(main_pid)" ] && [ "$(pgrep -f -c "^sleep $d\$")" = 2 ]' 10
+# jobs_running: how many jobs pooltop's workers run (their children), counted under pooltop
+# only: other tests' sleeps do not count.
+jobs_running() {
+	local m w n=0
+	m=$(main_pid)
+	[ -n "$m" ] || return 1
+	for w in $(pgrep -P "$m"); do n=$((n + $(nchildren "$w"))); done
+	echo "$n"
+}
+wait_for '[ "$(jobs_running)" = 2 ]' 10
 kill -INT "$(main_pid)"
 wait_for '[ -s "$T/drain.rc" ]' "$((2 * ${d%.*} + 10))"
 wait
@@ -238,10 +247,30 @@ is "$(cat "$T/usr.rc"):$(grep -c 'pooltop: 24 done, 0 failed in' "$T/usr.err")" 
 	"SIGUSR1 and SIGUSR2: the batch goes on to its end (exit 0, 24 done)"
 like "$(cat "$T/usr.err")" '^pooltop: [0-9]+ done, [0-9]+ failed, [0-9]+ running, [0-9]+ queued' \
 	"SIGUSR1: a status line on stderr"
+like "$(cat "$T/usr.err")" '^pooltop:   worker [01] pid [0-9]+: item [0-9]+ for [0-9.]+s: [0-9]+$' \
+	"SIGUSR1: then the busy workers, each with its item and how long it has run"
 like "$(tr '\r' '\n' <"$T/usr.err")" '^.\[Kpooltop: [0-9]+ done' \
 	"SIGUSR2: the progress line turned on (stderr is not a terminal)"
 like "$(tr '\r' '\n' <"$T/usr.err")" '^.\[Kpooltop: [0-9]+ done, .* \| [0-9]+% ETA ([0-9.]+s|[0-9]+m[0-9]+s)$' \
 	"the progress line has the percentage done and the ETA"
+
+# SIGHUP with no terminal (setsid: none, as under nohup, systemd or CI): said and ignored; the
+# batch goes on, and SIGTERM still stops it.
+(setsid -w timeout -k 5 "$(scaled 30)" "$PT" --headless -j 2 --builtin "sleep:$(scaled_ms 3000)" \
+	::: 1 2 3 4 >/dev/null 2>"$T/hup.err"
+	echo $? >"$T/hup.rc") &
+wait_for '[ -n "$(main_pid)" ] && [ "$(nchildren "$(main_pid)")" = 2 ]' 10
+kill -HUP "$(main_pid)"
+wait_for 'grep -q "SIGHUP ignored" "$T/hup.err"' 5
+hp=$(main_pid)
+check "SIGHUP with no terminal: pooltop runs on" kill -0 "${hp:-0}"
+kill -TERM "${hp:-0}" 2>/dev/null
+wait_for '[ -s "$T/hup.rc" ]' 10
+wait
+like "$(cat "$T/hup.err")" '^pooltop: SIGHUP ignored: no terminal to hang up' \
+	"SIGHUP with no terminal: said and ignored"
+like "$(cat "$T/hup.err")" '^pooltop: Terminated: terminating all workers' \
+	"...and SIGTERM then stops the batch"
 
 # A file-size limit: the write fails with EFBIG, said in one line; nothing is killed.
 (

@@ -1,12 +1,15 @@
 /* The headless front end: the batch's results on stdout, events and (on a terminal) a progress
  * line on stderr, a summary on stderr at the end. Signals to pooltop: SIGINT drains (nothing
- * new starts, the running items finish), again terminates all, a third time kills all; SIGTERM and
- * SIGHUP terminate all, again kill all (view_escalate). SIGUSR1 prints a status line, SIGUSR2 turns
- * the progress line on or off (GNU parallel's --progress toggle). */
+ * new starts, the running items finish), again terminates all, a third time kills all; SIGTERM
+ * terminates all, again kills all (view_escalate); SIGHUP too when pooltop has a terminal, and is
+ * ignored (and said) when it has none. SIGUSR1 prints a status line and the busy workers' items,
+ * SIGUSR2 turns the progress line on or off (GNU parallel's --progress toggle). */
 #include "headless.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <uv.h>
@@ -26,6 +29,7 @@ struct headless {
 	uv_signal_t sigint, sigterm, sighup, sigusr1, sigusr2;
 	bool tty; /* show a progress line (stderr is a terminal, or SIGUSR2 asked) */
 	bool progress_shown;
+	bool has_tty; /* pooltop has a controlling terminal, whose hang-up SIGHUP says */
 	bool finished;
 };
 
@@ -72,6 +76,38 @@ static void status_line(struct headless *h, const char *prefix, const char *suff
 		tot.input_ended ? "" : "+", eta, suffix);
 }
 
+/* SIGUSR1: the status line, then the busy workers with their items and how long they have run
+ * (at most HEADLESS_BUSY_SHOWN, then how many more), as GNU parallel's --progress does not
+ * tell: which items a long batch is waiting on. */
+#define HEADLESS_BUSY_SHOWN 16
+static void status_report(struct headless *h)
+{
+	status_line(h, "", "\n");
+	struct view_totals tot;
+	struct view_row *rows = xcalloc(POOLTOP_MAX_WORKERS, sizeof(*rows));
+	unsigned n = view_snapshot(h->view, &tot, rows, POOLTOP_MAX_WORKERS), shown = 0, busy = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct view_row *r = &rows[i];
+		if (!r->cur_seq)
+			continue;
+		if (busy++ >= HEADLESS_BUSY_SHOWN)
+			continue;
+		char age[32];
+		format_duration(age, sizeof(age), r->age_ns);
+		fprintf(stderr, "pooltop:   worker %u pid %d: item %llu for %s%s: ", r->index,
+			(int)r->pid, (unsigned long long)r->cur_seq, age,
+			r->hung			   ? " (HUNG)"
+			: r->state == VIEW_STOPPED ? " (STOPPED)"
+						   : "");
+		summary_put_item(stderr, r->cur_item, r->cur_item_len, r->cur_len);
+		fputc('\n', stderr);
+		shown++;
+	}
+	if (busy > shown)
+		fprintf(stderr, "pooltop:   ... and %u more busy\n", busy - shown);
+	free(rows);
+}
+
 static void progress_cb(uv_timer_t *t)
 {
 	struct headless *h = t->data;
@@ -107,7 +143,7 @@ static void signal_cb(uv_signal_t *s, int sig)
 	progress_clear(h);
 	switch (sig) {
 	case SIGUSR1:
-		status_line(h, "", "\n");
+		status_report(h);
 		return;
 	case SIGUSR2:
 		h->tty = !h->tty;
@@ -118,6 +154,20 @@ static void signal_cb(uv_signal_t *s, int sig)
 		return;
 	case SIGINT:
 		view_escalate(h->view, VIEW_STOP_DRAIN, "interrupted");
+		return;
+	case SIGHUP:
+		/* With no terminal (nohup, setsid, systemd, CI) a hang-up is nothing the batch
+		 * lost: said and ignored; SIGTERM still stops it. On a terminal that hung up, the
+		 * batch is terminated as for SIGTERM. */
+		if (!h->has_tty) {
+			if (!h->cfg->quiet)
+				fputs("pooltop: SIGHUP ignored: no terminal to hang up (SIGTERM "
+				      "stops "
+				      "the batch)\n",
+				      stderr);
+			return;
+		}
+		view_escalate(h->view, VIEW_STOP_TERMINATE, strsignal(sig));
 		return;
 	default:
 		view_escalate(h->view, VIEW_STOP_TERMINATE, strsignal(sig));
@@ -172,6 +222,10 @@ int headless_run(const struct config *cfg, const struct run_settings *run, const
 	uv_signal_start(&h.sigint, signal_cb, SIGINT);
 	uv_signal_start(&h.sigterm, signal_cb, SIGTERM);
 	uv_signal_start(&h.sighup, signal_cb, SIGHUP);
+	int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	h.has_tty = tty >= 0;
+	if (tty >= 0)
+		close(tty);
 	uv_signal_start(&h.sigusr1, signal_cb, SIGUSR1);
 	uv_signal_start(&h.sigusr2, signal_cb, SIGUSR2);
 	if (h.tty)

@@ -10,10 +10,9 @@
 /* The item's bytes on one line of at most SUMMARY_ITEM_COLS columns: control bytes (C0, DEL,
  * and C1 as UTF-8) escaped as \xNN, so that no item can move the cursor or change the
  * terminal; "..." when cut. */
-static void print_item(FILE *f, const struct view_failed_item *it)
+void summary_put_item(FILE *f, const char *item, size_t kept, size_t len)
 {
-	size_t kept = MIN(it->item_len, sizeof(it->item));
-	const unsigned char *s = (const unsigned char *)it->item;
+	const unsigned char *s = (const unsigned char *)item;
 	int cols = 0;
 	size_t i = 0;
 	for (; i < kept && cols < SUMMARY_ITEM_COLS; i++) {
@@ -29,8 +28,13 @@ static void print_item(FILE *f, const struct view_failed_item *it)
 				cols++;
 		}
 	}
-	if (i < it->item_len)
+	if (i < len)
 		fputs("...", f);
+}
+
+static void print_item(FILE *f, const struct view_failed_item *it)
+{
+	summary_put_item(f, it->item, MIN(it->item_len, sizeof(it->item)), it->item_len);
 }
 
 void summary_print_failed(FILE *f, const struct view *v)

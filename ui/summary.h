@@ -18,4 +18,8 @@ void summary_print_failed(FILE *f, const struct view *v);
 
 #define SUMMARY_ITEM_COLS 100
 
+/* An item's first kept bytes (of len) on one line of at most SUMMARY_ITEM_COLS columns, as the
+ * failed list shows them. */
+void summary_put_item(FILE *f, const char *item, size_t kept, size_t len);
+
 #endif
