@@ -18,8 +18,13 @@ stopped() { ps -o stat= -p "$1" 2>/dev/null | grep -q '^T'; }
 running() { alive "$1" && ! stopped "$1"; }
 # age_past SLOT S: the slot's AGE is at least S seconds (AGE is third from the end).
 age_past() {
-	row "$1" | awk -v s="$2" '{ a = $(NF - 2); if (a !~ /^[0-9.]+s$/) exit 1; sub(/s$/, "", a)
-		exit !(a + 0 >= s + 0) }'
+	# AGE as the dashboard writes it: "9.9s", "2m05s" (past 10 s), "1h02m".
+	row "$1" | awk -v s="$2" '{ a = $(NF - 2)
+		if (a ~ /^[0-9.]+s$/) { sub(/s$/, "", a); t = a + 0 }
+		else if (a ~ /^[0-9]+m[0-9]+s$/) { split(a, p, /[ms]/); t = p[1] * 60 + p[2] }
+		else if (a ~ /^[0-9]+h[0-9]+m$/) { split(a, p, /[hm]/); t = p[1] * 3600 + p[2] * 60 }
+		else exit 1
+		exit !(t >= s + 0) }'
 }
 all_busy() {
 	local i
