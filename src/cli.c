@@ -638,11 +638,9 @@ static int cli_parse_completion(int argc, char **argv, struct config *c, char *e
 {
 	if (argc < 2)
 		return cli_fail(err, errlen, "completion: which shell? (pooltop completion bash)");
-	if (strcmp(argv[1], "bash") != 0)
-		return cli_fail(err, errlen,
-				"completion: '%s': only bash is written (zsh reads it after "
-				"'autoload bashcompinit; bashcompinit')",
-				argv[1]);
+	if (strcmp(argv[1], "bash") != 0 && strcmp(argv[1], "zsh") != 0)
+		return cli_fail(err, errlen, "completion: '%s': bash or zsh", argv[1]);
+	c->completion_zsh = argv[1][0] == 'z';
 	if (argc > 2)
 		return cli_fail(err, errlen, "completion: unexpected '%s' after the shell",
 				argv[2]);
@@ -971,7 +969,7 @@ void cli_usage(FILE *f)
 	      "       pooltop [OPTIONS] --builtin NAME[:ARG] [::: ITEM...]\n"
 	      "       pooltop demo\n"
 	      "       pooltop demo exitcodes\n"
-	      "       pooltop completion bash\n"
+	      "       pooltop completion bash|zsh\n"
 	      "\n"
 	      "Runs every item through a pool of worker processes, which take items from a\n"
 	      "shared-memory INPUT queue and put their results and counters on RESULT and STATS\n"

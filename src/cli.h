@@ -79,6 +79,7 @@ struct config {
 	struct cli_halt halt;	       /* --halt */
 	const char *halt_arg;	       /* --halt as given, for messages */
 	bool tag;		       /* --tag: each output line after its item and a tab */
+	bool completion_zsh;	       /* pooltop completion zsh */
 	bool dry_run;		       /* --dry-run: print the command lines, run nothing */
 	bool exit_when_done;	       /* --exit-when-done: no finished screen to leave with q */
 	const char *events;	       /* --events FILE: every event as JSON Lines */
@@ -103,7 +104,9 @@ void cli_usage(FILE *f);
  * none), and what its argument is ("FILE", "N"...; NULL for a flag). */
 void cli_each_option(void (*fn)(void *data, const char *name, int short_name, const char *argh),
 		     void *data);
-/* cli_complete.c: the bash completion script, made from the option table and the built-ins. */
+/* cli_complete.c: the bash completion script, made from the option table and the built-ins;
+ * for zsh, the same through its bashcompinit. */
 void cli_completion_bash(FILE *f);
+void cli_completion_zsh(FILE *f);
 
 #endif

@@ -29,6 +29,17 @@ static void put_option(void *data, const char *name, int short_name, const char 
 	w->n++;
 }
 
+/* zsh completes with bash's functions once bashcompinit is loaded: the file installed as
+ * site-functions/_pooltop loads it, then defines the same function. */
+void cli_completion_zsh(FILE *f)
+{
+	fputs("#compdef pooltop\n"
+	      "# zsh completion for pooltop, through bash's (bashcompinit)\n"
+	      "autoload -U +X bashcompinit && bashcompinit\n",
+	      f);
+	cli_completion_bash(f);
+}
+
 void cli_completion_bash(FILE *f)
 {
 	struct words all = {f, false, 0}, files = {f, true, 0};

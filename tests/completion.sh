@@ -5,7 +5,7 @@
 # shellcheck source=tests/lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 9
+plan 11
 
 "$POOLTOP" completion bash >"$T/complete.bash"
 is "$?" 0 "pooltop completion bash: exit 0"
@@ -34,5 +34,14 @@ is "$(offers -a it)" "items.txt" "-a completes a file name"
 is "$(offers de)" "demo" "the first word: demo"
 is "$(offers -- ech)" "" "after --, the command's words are not pooltop's options"
 "$POOLTOP" completion fish >/dev/null 2>"$T/err"
-like "$(cat "$T/err")" "^pooltop: completion: 'fish': only bash is written" \
+like "$(cat "$T/err")" "^pooltop: completion: 'fish': bash or zsh" \
 	"another shell: a one-line error naming it"
+"$POOLTOP" completion zsh >"$T/complete.zsh"
+like "$(head -1 "$T/complete.zsh")" '^#compdef pooltop$' "zsh: a #compdef file"
+# zsh runs the same function through bashcompinit.
+if command -v zsh >/dev/null; then
+	is "$(zsh -c "source $T/complete.zsh; COMP_WORDS=(pooltop --ha); COMP_CWORD=1; _pooltop; print -l \$COMPREPLY")" \
+		"--halt" "zsh: --ha completes to --halt"
+else
+	ok "# SKIP zsh is not installed"
+fi

@@ -144,7 +144,10 @@ int app_main(int argc, char **argv)
 	case CLI_DEMO_EXITCODES:
 		return demo_exitcodes(&cfg);
 	case CLI_COMPLETION:
-		cli_completion_bash(stdout);
+		if (cfg.completion_zsh)
+			cli_completion_zsh(stdout);
+		else
+			cli_completion_bash(stdout);
 		return 0;
 	case CLI_RUN: {
 		if (app_check_std_fds(&cfg, closed) < 0) {
