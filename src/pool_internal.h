@@ -224,6 +224,15 @@ struct pool {
 	 * finished when that was last seen not to be so. */
 	uint64_t start_stuck_ns;
 	uint64_t start_finished;
+	/* Pacing (pool_pace.c): the item released last is still in INPUT (released); no release
+	 * before next_ns; memory short at the last look (mem_short, mem_avail bytes). */
+	uv_timer_t pace_timer;
+	bool pacing;
+	bool released;
+	bool mem_short;
+	uint64_t next_ns;
+	uint64_t mem_avail;
+	uint64_t mem_checked_ns;
 	/* For the item records: a command kind's command line, as it ran. */
 	struct template_args rec_args;
 	struct buf rec_line;
@@ -318,6 +327,15 @@ static inline bool pool_work_remains(const struct pool *p)
 		return false;
 	return p->inflight > 0 || (!p->input_ended && !p->closing);
 }
+
+/* pool_pace.c */
+/* Held items under --delay / --memfree: at most this many read ahead of INPUT. */
+#define PACE_HELD_MAX 64
+/* How often MemAvailable is read while items are held for memory. */
+#define PACE_MEM_MS 250
+void pool_pace_init(struct pool *p);
+/* Release the next held item into INPUT if the pace allows it, else arm the pace timer. */
+void pool_pace_flush(struct pool *p);
 
 /* pool_items.c */
 struct pool_item *item_at(struct pool *p, uint32_t h);

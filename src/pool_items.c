@@ -71,6 +71,10 @@ void requeue_push(struct pool *p, uint32_t h)
 /* Put requeued items back into INPUT, oldest first, as far as room allows. */
 void requeue_flush(struct pool *p)
 {
+	if (p->pacing) {
+		pool_pace_flush(p);
+		return;
+	}
 	uint64_t pushed = 0;
 	while (p->rq_len) {
 		uint32_t h = p->requeue[p->rq_head].handle;
