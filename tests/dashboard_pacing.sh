@@ -5,7 +5,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 6
+plan 7
 
 # --- --delay: held items are queued; J finishes them ------------------------------------------
 # Eight instant items on a stdin kept open (the batch ends only when joined), 0.3 s apart.
@@ -24,6 +24,8 @@ avail_kb=$(awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo)
 tm_start mem -j 2 --memfree "$((2 * avail_kb))K" -- true ::: 1 2 3
 screen_like 'memfree: waiting, [0-9.]+[KMGT] available < [0-9.]+[KMGT]' 5 \
 	"--memfree twice MemAvailable: the event log says starts wait for memory"
+screen_like '\[RUNNING\]  memfree: waiting, [0-9.]+[KMG] available < [0-9.]+[KMG]' 3 \
+	"--memfree: the header says starts wait for memory"
 screen_until '[ "$(header_num queued)" = 3 ] && [ "$(header_num done)" = 0 ]' 3 \
 	"--memfree: the three items are queued, none done"
 tm_keys T

@@ -4,7 +4,7 @@
 # held back not run; a small SIZE runs as usual.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 10
+plan 11
 
 ptname
 
@@ -33,6 +33,10 @@ avail_kb=$(awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo)
 wait_for 'grep -q "memfree: waiting, .* available < " "$T/mem.err"' 10
 like "$(cat "$T/mem.err")" 'memfree: waiting, [0-9.]+[KMGT] available < [0-9.]+[KMGT]' \
 	"--memfree twice MemAvailable: says it waits, with both figures"
+kill -USR1 "$(main_pid)"
+wait_for 'grep -q "^pooltop: 0 done, .* 3 queued .*| memfree: waiting" "$T/mem.err"' 10
+like "$(cat "$T/mem.err")" '^pooltop: 0 done, 0 failed, 0 running, 3 queued .*\| memfree: waiting, [0-9.]+[KMG] available < [0-9.]+[KMG]$' \
+	"--memfree: SIGUSR1's status line says the three queued items wait for memory"
 # A window in which nothing may start: scaled.
 sleep "$(scaled 0.5)"
 is "$(if [ -s "$T/mem.json" ]; then json_count "$T/mem.json"; else echo 0; fi)" 0 "--memfree twice MemAvailable: no item starts"
