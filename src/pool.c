@@ -422,7 +422,7 @@ static int pool_submit_held(struct pool *p, uint64_t seq, const void *item, size
 	}
 	uint32_t h = item_alloc(p);
 	pool_item_fill(p, h, seq, item, len);
-	requeue_push(p, h);
+	requeue_push_held(p, h);
 	pool_pace_flush(p);
 	return 0;
 }

@@ -342,7 +342,10 @@ struct pool_item *item_at(struct pool *p, uint32_t h);
 uint32_t item_alloc(struct pool *p);
 void item_free(struct pool *p, uint32_t h);
 struct pool_item *item_get(struct pool *p, const struct queue_ref *ref);
+/* An item taken back (a retry, a dead worker's, a steal): into INPUT before any new one. */
 void requeue_push(struct pool *p, uint32_t h);
+/* A new item held back by pacing: at the FIFO's end. */
+void requeue_push_held(struct pool *p, uint32_t h);
 void requeue_flush(struct pool *p);
 void item_finish(struct pool *p, uint32_t h, const struct queue_result *res, int slot, pid_t pid,
 		 int code, bool core, enum view_cause cause, const struct pool_out *out);

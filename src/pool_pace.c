@@ -9,7 +9,8 @@
  * seen, so two starts are at least D apart (a little more: the parent sees a pop late by a
  * loop turn), and (3) MemAvailable was at least --memfree at the last look, made at most every
  * PACE_MEM_MS by the pace timer, never per item. Retried and requeued items enter the same
- * FIFO, so every start is paced, as GNU parallel delays every job start.
+ * FIFO at its head (before the items held back, as they go into INPUT before any new item when
+ * not paced), so every start is paced, as GNU parallel delays every job start.
  *
  * Stops need nothing of their own: a drain or a terminate makes held items "not run" as it
  * does INPUT's (pool_check_end frees every live item), and nothing is released while draining

@@ -4,7 +4,7 @@
 # held back not run; a small SIZE runs as usual.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 11
+plan 13
 
 ptname
 
@@ -24,6 +24,21 @@ PY
 like "$gaps" '^[0-9.]+( [0-9.]+){4}$' "--delay 0.2: five gaps between six starts"
 short=$(echo "$gaps" | tr ' ' '\n' | awk '$1 < 0.19' | wc -l)
 is "$short" 0 "--delay 0.2: every start at least 0.2 s after the one before ($gaps)"
+
+# A retry is paced too, and goes before the items held back (as a retry goes before new items
+# unpaced): item 1 fails once, and its second run starts before item 2's (one worker).
+d=$(scaled 0.3)
+ptu 30 --headless -q -j 1 --delay "$d" --retries 1 --results "$T/retry.json" \
+	-- sh -c 'if [ "$1" = 1 ] && mkdir "$2" 2>/dev/null; then exit 1; fi' _ {} "$T/failed-once" \
+	::: 1 2 3 4 5 2>"$T/retry.err"
+is "$?" 0 "--delay with --retries: the batch succeeds"
+order=$(python3 - "$T/retry.json" <<'PY'
+import json, sys
+r = sorted((json.loads(l) for l in open(sys.argv[1]) if l.strip()), key=lambda o: o["start"])
+print(" ".join("%d/%d" % (o["seq"], o["attempts"]) for o in r))
+PY
+)
+is "$order" "1/2 2/1 3/1 4/1 5/1" "--delay: the retried item runs again before the items held back"
 
 # --- --memfree above what the machine has ----------------------------------------------------
 avail_kb=$(awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo)
