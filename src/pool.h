@@ -69,6 +69,7 @@ struct pool_config {
 	 * at a time (pool_pace.c); a retried or requeued item is paced too. */
 	uint64_t delay_ns;
 	uint64_t memfree_bytes;
+	const char *meminfo_path; /* where MemAvailable is read; NULL: /proc/meminfo (tests) */
 };
 
 #define POOL_START_GIVE_UP_NS (60 * NS_PER_S)

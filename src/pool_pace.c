@@ -53,13 +53,14 @@ static void pace_check_memory(struct pool *p, uint64_t now)
 		return;
 	p->mem_checked_ns = now;
 	uint64_t avail;
-	int r = procstat_mem_available(&avail);
+	int r = procstat_mem_available(p->cfg.meminfo_path, &avail);
 	if (r < 0) {
 		/* No figure (no /proc, an old kernel): say so once and do not hold starts. */
 		if (p->mem_avail != UINT64_MAX)
 			pool_emit(p, VIEW_EVENT_NOTICE, NULL, 0,
-				  "memfree: cannot read MemAvailable from /proc/meminfo: %s; "
-				  "starts are not held",
+				  "memfree: cannot read MemAvailable from %s: %s; starts are not "
+				  "held",
+				  p->cfg.meminfo_path ? p->cfg.meminfo_path : "/proc/meminfo",
 				  strerror(-r));
 		p->mem_avail = UINT64_MAX;
 		p->mem_short = false;

@@ -336,11 +336,11 @@ int procstat_meminfo_available(const char *text, uint64_t *bytes)
 	return 0;
 }
 
-int procstat_mem_available(uint64_t *bytes)
+int procstat_mem_available(const char *path, uint64_t *bytes)
 {
 	/* MemAvailable is on the third line: the first 4 KiB hold it. */
 	char buf[4096];
-	int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	int fd = open(path ? path : "/proc/meminfo", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ssize_t n;

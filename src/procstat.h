@@ -88,7 +88,7 @@ const struct procstat_figures *procstat_scan_figures(const struct procstat_scan 
 /* The MemAvailable line of /proc/meminfo's text, in bytes: 0, or -ENOENT when the text has no
  * such line (kernels before 3.14), -EINVAL when it is not "MemAvailable: N kB". */
 int procstat_meminfo_available(const char *text, uint64_t *bytes);
-/* The same, read from /proc/meminfo: 0, or a negative errno. */
-int procstat_mem_available(uint64_t *bytes);
+/* The same, read from path (NULL: /proc/meminfo): 0, or a negative errno. */
+int procstat_mem_available(const char *path, uint64_t *bytes);
 
 #endif

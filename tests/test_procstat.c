@@ -90,7 +90,7 @@ static void test_procstat_mem_available_reads_proc(void **state)
 	(void)state;
 	if (access("/proc/meminfo", R_OK) != 0)
 		skip();
-	assert_int_equal(procstat_mem_available(&b), 0);
+	assert_int_equal(procstat_mem_available(NULL, &b), 0);
 	assert_true(b > 0);
 }
 
