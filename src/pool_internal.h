@@ -1,7 +1,8 @@
 /* The pool's private state, shared by the supervisor's files: pool.c (the loop, the pool's life,
  * the commands, the end of a batch; its DESIGN block is the whole supervisor's), pool_slot.c
  * (the slot state machine and the workers' processes), pool_items.c (the in-flight items),
- * pool_spool.c (outputs too large for the RESULT ring), pool_snapshot.c (the rows for the view
+ * pool_spool.c (outputs too large for the RESULT ring), pool_pace.c (--delay and --memfree:
+ * items held back and released one at a time), pool_snapshot.c (the rows for the view
  * model), pool_capture.c (the workers' stderr) and pool_event.c (the event list and its words).
  * Not for the front ends: they use view.h. */
 #ifndef POOLTOP_POOL_INTERNAL_H
