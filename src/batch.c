@@ -204,6 +204,8 @@ static int batch_pool_new(struct batch *b, char *err, size_t errlen)
 		.hang_after_ns = cfg->hang_after_ns,
 		.timeout_ns = cfg->timeout_ns,
 		.timeout_pct = cfg->timeout_pct,
+		.delay_ns = cfg->delay_ns,
+		.memfree_bytes = cfg->memfree_bytes,
 		.worker_stderr_fd = -1,
 		.spool_parent = getenv("TMPDIR"),
 		.capture_stderr = b->run.capture_stderr,

@@ -44,6 +44,8 @@ enum {
 	OPT_EVENTS,
 	OPT_LINK,
 	OPT_COLSEP,
+	OPT_DELAY,
+	OPT_MEMFREE,
 };
 
 /* One row of the option table: an option with its help beside it (as git's parse-options), or,
@@ -137,6 +139,13 @@ static const struct cli_option cli_options[] = {
 		"soon starts nothing new, now terminates the running\n"
 		"ones; exit status: the last failed item's (as GNU\n"
 		"parallel's; never, 0, 1 and 2 are its old forms)"),
+	CLI_ARG("delay", OPT_DELAY, "DURATION",
+		"wait this long between two job starts (as 10, 1.5s,\n"
+		"200ms, 2m), retries included; the first starts at once"),
+	CLI_ARG("memfree", OPT_MEMFREE, "SIZE",
+		"start no job while the available memory (MemAvailable)\n"
+		"is below SIZE (as 512M, 1G: K M G T by 1024, k m g t by\n"
+		"1000); running jobs are never killed for it"),
 	CLI_ARG("max-items-per-worker", OPT_MAX_ITEMS, "N",
 		"replace each worker after N items (default: never)"),
 	CLI_ARG("joblog", OPT_JOBLOG, "FILE",
@@ -535,6 +544,18 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 		if (duration_parse(arg, &c->join_timeout_ns) < 0)
 			return cli_fail(err, errlen,
 					"%s: '%s' is not a duration (as 10, 1.5s, 200ms, 2m)", name,
+					arg);
+		return 0;
+	case OPT_DELAY:
+		if (duration_parse(arg, &c->delay_ns) < 0)
+			return cli_fail(err, errlen,
+					"%s: '%s' is not a duration (as 10, 1.5s, 200ms, 2m)", name,
+					arg);
+		return 0;
+	case OPT_MEMFREE:
+		if (size_parse(arg, &c->memfree_bytes) < 0 || c->memfree_bytes == 0)
+			return cli_fail(err, errlen,
+					"%s: '%s' is not a size above 0 (as 512M, 1G, 1.5g)", name,
 					arg);
 		return 0;
 	case OPT_HEADLESS:

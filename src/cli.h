@@ -67,6 +67,8 @@ struct config {
 	bool null_sep;		       /* -0 */
 	bool keep_order;	       /* -k: output in input order */
 	unsigned retries;	       /* --retries N (0..1000000) */
+	uint64_t delay_ns;	       /* --delay DURATION between job starts, 0 = none */
+	uint64_t memfree_bytes;	       /* --memfree SIZE, 0 = none */
 	uint64_t max_items_per_worker; /* --max-items-per-worker N, 0 = unlimited */
 	const char *joblog;	       /* --joblog FILE */
 	const char *results;	       /* --results FILE */

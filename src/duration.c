@@ -102,3 +102,65 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+/* The bytes in one unit of suffix, or 0 for an unknown suffix: GNU parallel's unit prefixes,
+ * capitals by 1024, small letters by 1000. */
+static uint64_t size_unit(const char *suffix)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t bytes;
+	} units[] = {
+		{"", 1},
+		{"K", 1ULL << 10},
+		{"M", 1ULL << 20},
+		{"G", 1ULL << 30},
+		{"T", 1ULL << 40},
+		{"k", 1000ULL},
+		{"m", 1000ULL * 1000},
+		{"g", 1000ULL * 1000 * 1000},
+		{"t", 1000ULL * 1000 * 1000 * 1000},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (!strcmp(suffix, units[i].suffix))
+			return units[i].bytes;
+	}
+	return 0;
+}
+
+int size_parse(const char *s, uint64_t *bytes)
+{
+	const char *p = s;
+	uint64_t whole = 0;
+
+	if (!duration_is_digit(*p))
+		return -EINVAL;
+	for (; duration_is_digit(*p); p++) {
+		if (whole > SIZE_PARSE_MAX / 10)
+			return -EINVAL;
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	const char *frac = NULL;
+	size_t nfrac = 0;
+	if (*p == '.') {
+		frac = ++p;
+		while (duration_is_digit(*p))
+			p++;
+		nfrac = (size_t)(p - frac);
+		if (nfrac == 0)
+			return -EINVAL;
+	}
+	uint64_t unit = size_unit(p);
+	if (unit == 0 || whole > SIZE_PARSE_MAX / unit)
+		return -EINVAL;
+	/* As duration_parse: exact, truncated below a byte. */
+	uint64_t part = 0;
+	for (size_t i = nfrac; i-- > 0;)
+		part = (part + (uint64_t)(frac[i] - '0') * unit) / 10;
+	uint64_t total = whole * unit + part;
+	if (total > SIZE_PARSE_MAX)
+		return -EINVAL;
+	*bytes = total;
+	return 0;
+}

@@ -163,6 +163,8 @@ static void pool_consume_results(struct pool *p)
 /* Room for the feeder again: few items queued, and bytes for the one refused last. */
 static bool pool_has_space(const struct pool *p)
 {
+	if (p->pacing)
+		return p->rq_len <= PACE_HELD_MAX / 2;
 	return p->rq_len == 0 && queue_input_count(p->q) <= p->max_queued / 2 &&
 	       queue_input_free(p->q) >= p->want_bytes;
 }
@@ -173,7 +175,9 @@ void pool_pump(struct pool *p)
 	requeue_flush(p);
 	if (p->want_space && (p->closing || p->terminating || pool_has_space(p))) {
 		p->want_space = false;
-		atomic_store(&p->q->parent_wants_space, 0);
+		/* A paced item just released wants its pop seen. */
+		if (!p->released)
+			atomic_store(&p->q->parent_wants_space, 0);
 		if (p->cb.space)
 			p->cb.space(p->cb.data);
 	}
@@ -359,7 +363,8 @@ static int pool_init_handles(struct pool *p)
 	uv_idle_init(p->loop, &p->idle);
 	p->efd_poll.data = p->sigchld.data = p->timer.data = p->prepare.data = p->idle.data = p;
 	p->timeout_timer.data = p->spawn_timer.data = p;
-	p->open_handles = 7;
+	pool_pace_init(p);
+	p->open_handles = 8;
 	return 0;
 }
 
@@ -389,12 +394,47 @@ int pool_start(struct pool *p)
 	return 0;
 }
 
+/* The item into the in-flight table: its bytes copied, counted as submitted. */
+static void pool_item_fill(struct pool *p, uint32_t h, uint64_t seq, const void *item, size_t len)
+{
+	struct pool_item *it = item_at(p, h);
+	it->seq = seq;
+	it->attempt = 1;
+	it->live = true;
+	it->len = len;
+	if (len >= POOL_ITEM_INLINE)
+		it->u.heap = xmalloc(len + 1);
+	char *data = pool_item_data(it);
+	memcpy(data, item, len);
+	data[len] = '\0';
+	p->inflight++;
+	p->submitted++;
+}
+
+/* Under --delay or --memfree: the item is held back (pool_pace.c releases it), at most
+ * PACE_HELD_MAX of them. */
+static int pool_submit_held(struct pool *p, uint64_t seq, const void *item, size_t len)
+{
+	if (p->rq_len >= PACE_HELD_MAX) {
+		p->want_space = true;
+		p->want_bytes = 0;
+		return -EAGAIN;
+	}
+	uint32_t h = item_alloc(p);
+	pool_item_fill(p, h, seq, item, len);
+	requeue_push_held(p, h);
+	pool_pace_flush(p);
+	return 0;
+}
+
 int pool_submit(struct pool *p, uint64_t seq, const void *item, size_t len)
 {
 	if (p->closing || p->terminating || p->input_ended)
 		return -EPIPE;
 	if (len > queue_max_item(p->q))
 		return -E2BIG;
+	if (p->pacing)
+		return pool_submit_held(p, seq, item, len);
 	if (p->rq_len || !queue_input_below(p->q, p->max_queued)) {
 		p->want_space = true;
 		p->want_bytes = 0;
@@ -412,18 +452,7 @@ int pool_submit(struct pool *p, uint64_t seq, const void *item, size_t len)
 		atomic_store(&p->q->parent_wants_space, 1);
 		return -EAGAIN;
 	}
-	struct pool_item *it = item_at(p, h);
-	it->seq = seq;
-	it->attempt = 1;
-	it->live = true;
-	it->len = len;
-	if (len >= POOL_ITEM_INLINE)
-		it->u.heap = xmalloc(len + 1);
-	char *data = pool_item_data(it);
-	memcpy(data, item, len);
-	data[len] = '\0';
-	p->inflight++;
-	p->submitted++;
+	pool_item_fill(p, h, seq, item, len);
 	if (++p->unwoken >= WAKE_EVERY) {
 		queue_input_wake(p->q, p->unwoken);
 		p->unwoken = 0;
@@ -491,6 +520,7 @@ void pool_close(struct pool *p, void (*closed)(void *data), void *data)
 	uv_close((uv_handle_t *)&p->timer, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->timeout_timer, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->spawn_timer, handle_closed_cb);
+	uv_close((uv_handle_t *)&p->pace_timer, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->prepare, handle_closed_cb);
 	uv_close((uv_handle_t *)&p->idle, handle_closed_cb);
 }

@@ -63,6 +63,13 @@ struct pool_config {
 	 * when no job could start anywhere in the pool for this long (nothing running, nothing
 	 * finishing, not paused), the pool gives up (pool_fatal). 0: POOL_START_GIVE_UP_NS. */
 	uint64_t start_give_up_ns;
+	/* Pacing, as GNU parallel's: --delay, the least time between two job starts (0: none);
+	 * --memfree, start no job while the kernel's MemAvailable is below it (0: no check).
+	 * With either, the parent holds submitted items back and releases them into INPUT one
+	 * at a time (pool_pace.c); a retried or requeued item is paced too. */
+	uint64_t delay_ns;
+	uint64_t memfree_bytes;
+	const char *meminfo_path; /* where MemAvailable is read; NULL: /proc/meminfo (tests) */
 };
 
 #define POOL_START_GIVE_UP_NS (60 * NS_PER_S)

@@ -1,7 +1,8 @@
 /* The pool's private state, shared by the supervisor's files: pool.c (the loop, the pool's life,
  * the commands, the end of a batch; its DESIGN block is the whole supervisor's), pool_slot.c
  * (the slot state machine and the workers' processes), pool_items.c (the in-flight items),
- * pool_spool.c (outputs too large for the RESULT ring), pool_snapshot.c (the rows for the view
+ * pool_spool.c (outputs too large for the RESULT ring), pool_pace.c (--delay and --memfree:
+ * items held back and released one at a time), pool_snapshot.c (the rows for the view
  * model), pool_capture.c (the workers' stderr) and pool_event.c (the event list and its words).
  * Not for the front ends: they use view.h. */
 #ifndef POOLTOP_POOL_INTERNAL_H
@@ -224,6 +225,15 @@ struct pool {
 	 * finished when that was last seen not to be so. */
 	uint64_t start_stuck_ns;
 	uint64_t start_finished;
+	/* Pacing (pool_pace.c): the item released last is still in INPUT (released); no release
+	 * before next_ns; memory short at the last look (mem_short, mem_avail bytes). */
+	uv_timer_t pace_timer;
+	bool pacing;
+	bool released;
+	bool mem_short;
+	uint64_t next_ns;
+	uint64_t mem_avail;
+	uint64_t mem_checked_ns;
 	/* For the item records: a command kind's command line, as it ran. */
 	struct template_args rec_args;
 	struct buf rec_line;
@@ -319,12 +329,24 @@ static inline bool pool_work_remains(const struct pool *p)
 	return p->inflight > 0 || (!p->input_ended && !p->closing);
 }
 
+/* pool_pace.c */
+/* Held items under --delay / --memfree: at most this many read ahead of INPUT. */
+#define PACE_HELD_MAX 64
+/* How often MemAvailable is read while items are held for memory. */
+#define PACE_MEM_MS 250
+void pool_pace_init(struct pool *p);
+/* Release the next held item into INPUT if the pace allows it, else arm the pace timer. */
+void pool_pace_flush(struct pool *p);
+
 /* pool_items.c */
 struct pool_item *item_at(struct pool *p, uint32_t h);
 uint32_t item_alloc(struct pool *p);
 void item_free(struct pool *p, uint32_t h);
 struct pool_item *item_get(struct pool *p, const struct queue_ref *ref);
+/* An item taken back (a retry, a dead worker's, a steal): into INPUT before any new one. */
 void requeue_push(struct pool *p, uint32_t h);
+/* A new item held back by pacing: at the FIFO's end. */
+void requeue_push_held(struct pool *p, uint32_t h);
 void requeue_flush(struct pool *p);
 void item_finish(struct pool *p, uint32_t h, const struct queue_result *res, int slot, pid_t pid,
 		 int code, bool core, enum view_cause cause, const struct pool_out *out);

@@ -51,7 +51,8 @@ struct pool_item *item_get(struct pool *p, const struct queue_ref *ref)
 	return it;
 }
 
-void requeue_push(struct pool *p, uint32_t h)
+/* Room for one more in the requeue FIFO. */
+static void requeue_grow(struct pool *p)
 {
 	if (p->rq_len == p->rq_cap) {
 		size_t cap = p->rq_cap ? p->rq_cap * 2 : 256;
@@ -63,14 +64,37 @@ void requeue_push(struct pool *p, uint32_t h)
 		p->rq_cap = cap;
 		p->rq_head = 0;
 	}
+}
+
+void requeue_push_held(struct pool *p, uint32_t h)
+{
+	requeue_grow(p);
 	p->requeue[(p->rq_head + p->rq_len) % p->rq_cap] =
 		(struct pool_requeue){.handle = h, .seq = item_at(p, h)->seq};
+	p->rq_len++;
+}
+
+void requeue_push(struct pool *p, uint32_t h)
+{
+	if (!p->pacing) {
+		requeue_push_held(p, h);
+		return;
+	}
+	/* Paced, the FIFO also holds the items not yet released: an item taken back goes
+	 * before them, as it goes into INPUT before any new item when not paced. */
+	requeue_grow(p);
+	p->rq_head = (p->rq_head + p->rq_cap - 1) % p->rq_cap;
+	p->requeue[p->rq_head] = (struct pool_requeue){.handle = h, .seq = item_at(p, h)->seq};
 	p->rq_len++;
 }
 
 /* Put requeued items back into INPUT, oldest first, as far as room allows. */
 void requeue_flush(struct pool *p)
 {
+	if (p->pacing) {
+		pool_pace_flush(p);
+		return;
+	}
 	uint64_t pushed = 0;
 	while (p->rq_len) {
 		uint32_t h = p->requeue[p->rq_head].handle;

@@ -163,6 +163,10 @@ unsigned pool_snapshot(struct pool *p, struct view_totals *t, struct view_row *s
 	t->running = t->busy;
 	t->queued = p->inflight > t->busy ? p->inflight - t->busy : 0;
 	t->not_run = p->not_run;
+	t->memfree = p->cfg.memfree_bytes;
+	t->mem_waiting =
+		p->pacing && p->mem_short && p->rq_len > 0 && !p->terminating && !p->draining;
+	t->mem_available = p->mem_avail;
 	t->duplicates = p->duplicates;
 	for (unsigned i = 0; i < p->nslots_used; i++)
 		t->stats_dropped += atomic_load(&shm_slot(&p->shm, i)->stats.dropped);

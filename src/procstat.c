@@ -307,3 +307,50 @@ const struct procstat_figures *procstat_scan_figures(const struct procstat_scan 
 	static const struct procstat_figures none;
 	return slot < s->max_watch ? &s->figs[slot] : &none;
 }
+
+int procstat_meminfo_available(const char *text, uint64_t *bytes)
+{
+	static const char key[] = "MemAvailable:";
+	const char *line = text;
+	while (line && strncmp(line, key, sizeof(key) - 1) != 0) {
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	if (!line)
+		return -ENOENT;
+	const char *p = line + sizeof(key) - 1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	uint64_t kb = 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (kb > (UINT64_MAX >> 10) / 10)
+			return -EINVAL;
+		kb = kb * 10 + (uint64_t)(*p - '0');
+	}
+	if (strncmp(p, " kB", 3) != 0)
+		return -EINVAL;
+	*bytes = kb << 10;
+	return 0;
+}
+
+int procstat_mem_available(const char *path, uint64_t *bytes)
+{
+	/* MemAvailable is on the third line: the first 4 KiB hold it. */
+	char buf[4096];
+	int fd = open(path ? path : "/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	int err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	buf[n] = '\0';
+	return procstat_meminfo_available(buf, bytes);
+}

@@ -85,4 +85,10 @@ int procstat_scan_pass(struct procstat_scan *s, uint64_t now_ns, long ticks_per_
  * valid until the next pass. */
 const struct procstat_figures *procstat_scan_figures(const struct procstat_scan *s, unsigned slot);
 
+/* The MemAvailable line of /proc/meminfo's text, in bytes: 0, or -ENOENT when the text has no
+ * such line (kernels before 3.14), -EINVAL when it is not "MemAvailable: N kB". */
+int procstat_meminfo_available(const char *text, uint64_t *bytes);
+/* The same, read from path (NULL: /proc/meminfo): 0, or a negative errno. */
+int procstat_mem_available(const char *path, uint64_t *bytes);
+
 #endif

@@ -125,6 +125,10 @@ struct view_totals {
 	uint64_t timeout_ns;	/* the --timeout in force, 0 when none (yet) */
 	uint64_t median_runtime_ns;
 	/* The batch around the pool. */
+	/* --memfree: no job starts while the available memory (mem_available bytes at the last
+	 * look) is below memfree bytes. */
+	bool mem_waiting;
+	uint64_t mem_available, memfree;
 	bool output_blocked;	 /* a slow reader of stdout holds the batch up */
 	uint64_t output_pending; /* bytes waiting for it */
 	bool over;		 /* every item and every output done with: only leaving remains */

@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # messages hold '...' quotes, not expansions.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 107
+plan 110
 
 SO=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_upper.so
 NOSYM=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_nosym.so
@@ -139,6 +139,11 @@ bad "--timeout 0.0001" 255 \
 bad "--timeout 5%%" 255 \
 	"--timeout: '5%%' is not a duration $DUR or a percentage of the median item time (as 200%)" \
 	--timeout 5%% --builtin square
+bad "--delay abc" 255 "--delay: 'abc' is not a duration $DUR" --delay abc --builtin square
+bad "--memfree 0" 255 "--memfree: '0' is not a size above 0 (as 512M, 1G, 1.5g)" \
+	--memfree 0 --builtin square
+bad "--memfree 1X" 255 "--memfree: '1X' is not a size above 0 (as 512M, 1G, 1.5g)" \
+	--memfree 1X --builtin square
 bad "--hang-after 1x" 255 "--hang-after: '1x' is not a duration $DUR" \
 	--hang-after 1x --builtin square
 bad "--join-timeout abc" 255 "--join-timeout: 'abc' is not a duration $DUR" \

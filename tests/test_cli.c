@@ -109,6 +109,8 @@ static void test_cli_defaults_with_only_builtin(void **state)
 	assert_false(f->cfg.resume);
 	assert_false(f->cfg.resume_failed);
 	assert_int_equal(f->cfg.join_timeout_ns, 10 * NS_PER_S);
+	assert_int_equal(f->cfg.delay_ns, 0);
+	assert_int_equal(f->cfg.memfree_bytes, 0);
 	assert_false(f->cfg.quiet);
 }
 
@@ -616,6 +618,61 @@ static void test_cli_timeout_bad_is_an_error_naming_the_option(void **state)
 	}
 }
 
+static void test_cli_delay_takes_a_duration(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--delay", "1.5s", "--", "true");
+	assert_int_equal(f->cfg.delay_ns, 1500 * NS_PER_MS);
+	assert_parses(f, "--delay=2m", "--", "true");
+	assert_int_equal(f->cfg.delay_ns, 120 * NS_PER_S);
+	assert_parses(f, "--delay", "0.2", "--builtin", "echo");
+	assert_int_equal(f->cfg.delay_ns, 200 * NS_PER_MS);
+	/* GNU parallel's --delay 0: no delay. */
+	assert_parses(f, "--delay", "0", "--builtin", "echo");
+	assert_int_equal(f->cfg.delay_ns, 0);
+}
+
+static void test_cli_delay_bad_is_an_error_naming_the_option(void **state)
+{
+	struct fixture *f = *state;
+	const char *bad[] = {"-1", "abc", "", "1x", "1.", "5%"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+			 "--delay: '%s' is not a duration (as 10, 1.5s, 200ms, 2m)", bad[i]);
+		assert_parse_fails(f, msg, "--delay", bad[i], "--", "true");
+	}
+}
+
+static void test_cli_memfree_takes_a_size(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "--memfree", "1G", "--", "true");
+	assert_int_equal(f->cfg.memfree_bytes, 1ULL << 30);
+	assert_parses(f, "--memfree=512M", "--", "true");
+	assert_int_equal(f->cfg.memfree_bytes, 512ULL << 20);
+	assert_parses(f, "--memfree", "1.5g", "--", "true");
+	assert_int_equal(f->cfg.memfree_bytes, 1500ULL * 1000 * 1000);
+	assert_parses(f, "--memfree", "4096", "--", "true");
+	assert_int_equal(f->cfg.memfree_bytes, 4096);
+}
+
+static void test_cli_memfree_bad_is_an_error_naming_the_option(void **state)
+{
+	struct fixture *f = *state;
+	const char *bad[] = {"0", "0K", "-1G", "1X", "", "G", "1GB", "1.G", "9999999999T"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+			 "--memfree: '%s' is not a size above 0 (as 512M, 1G, 1.5g)", bad[i]);
+		assert_parse_fails(f, msg, "--memfree", bad[i], "--", "true");
+	}
+}
+
 static void test_cli_term_seq_is_validated(void **state)
 {
 	struct fixture *f = *state;
@@ -1021,6 +1078,8 @@ static void test_cli_usage_lists_every_option(void **state)
 		"--in-flight N",
 		"--timeout DURATION",
 		"--term-seq SEQ",
+		"--delay DURATION",
+		"--memfree SIZE",
 		"--hang-after DURATION",
 		"--refresh MS",
 		"--headless",
@@ -1095,7 +1154,7 @@ static void test_cli_usage_options_are_the_ones_parsed(void **state)
 	char *text = usage_text();
 	size_t n = usage_options(text, opts, ARRAY_SIZE(opts));
 
-	assert_int_equal(n, 30);
+	assert_int_equal(n, 32);
 	for (size_t i = 0; i < n; i++) {
 		bool arg = opts[i].argh[0] && strcmp(opts[i].argh, "--") != 0;
 		char words[2][48], needs[96];
@@ -1210,6 +1269,10 @@ int main(void)
 		T(test_cli_plugin_is_parsed_and_checked_for_a_name),
 		T(test_cli_timeout_takes_a_duration_or_a_percentage),
 		T(test_cli_timeout_bad_is_an_error_naming_the_option),
+		T(test_cli_delay_takes_a_duration),
+		T(test_cli_delay_bad_is_an_error_naming_the_option),
+		T(test_cli_memfree_takes_a_size),
+		T(test_cli_memfree_bad_is_an_error_naming_the_option),
 		T(test_cli_term_seq_is_validated),
 		T(test_cli_dashdash_as_an_option_argument_is_not_a_command),
 		T(test_cli_retries_in_every_form),

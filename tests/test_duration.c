@@ -113,6 +113,47 @@ static void test_duration_parse_rejects_overflow(void **state)
 	assert_duration_rejected("9999999999h");
 }
 
+static void test_size_parse_suffixes_by_1024_and_by_1000(void **state)
+{
+	uint64_t b;
+	(void)state;
+	assert_int_equal(size_parse("0", &b), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(size_parse("100", &b), 0);
+	assert_int_equal(b, 100);
+	assert_int_equal(size_parse("1K", &b), 0);
+	assert_int_equal(b, 1024);
+	assert_int_equal(size_parse("1M", &b), 0);
+	assert_int_equal(b, 1ULL << 20);
+	assert_int_equal(size_parse("2G", &b), 0);
+	assert_int_equal(b, 2ULL << 30);
+	assert_int_equal(size_parse("1T", &b), 0);
+	assert_int_equal(b, 1ULL << 40);
+	assert_int_equal(size_parse("1k", &b), 0);
+	assert_int_equal(b, 1000);
+	assert_int_equal(size_parse("3m", &b), 0);
+	assert_int_equal(b, 3000000);
+	assert_int_equal(size_parse("1g", &b), 0);
+	assert_int_equal(b, 1000000000);
+	assert_int_equal(size_parse("1.5G", &b), 0);
+	assert_int_equal(b, 3ULL << 29);
+	assert_int_equal(size_parse("0.5k", &b), 0);
+	assert_int_equal(b, 500);
+}
+
+static void test_size_parse_rejects_malformed(void **state)
+{
+	const char *bad[] = {"",   "-1", "+1", " 1",   "1 ",	   "K",		 "1KB",
+			     "1x", "1.", ".5", "1..5", "2000000P", "9999999999T"};
+	uint64_t b = 42;
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (size_parse(bad[i], &b) != -EINVAL)
+			fail_msg("size_parse accepted '%s'", bad[i]);
+		assert_int_equal(b, 42);
+	}
+}
+
 static void test_parse_uint_accepts_numbers_in_range(void **state)
 {
 	(void)state;
@@ -165,6 +206,8 @@ int main(void)
 		cmocka_unit_test(test_duration_parse_rejects_malformed_numbers),
 		cmocka_unit_test(test_duration_parse_accepts_100_years),
 		cmocka_unit_test(test_duration_parse_rejects_overflow),
+		cmocka_unit_test(test_size_parse_suffixes_by_1024_and_by_1000),
+		cmocka_unit_test(test_size_parse_rejects_malformed),
 		cmocka_unit_test(test_parse_uint_accepts_numbers_in_range),
 		cmocka_unit_test(test_parse_uint_rejects_non_numbers),
 		cmocka_unit_test(test_parse_uint_out_of_range_is_erange),

@@ -154,13 +154,14 @@ static void deadline_cb(uv_timer_t *t)
 
 /* Run items through a pool configured as cfg, with step driving the test (c is not cleared:
  * hold_input may be set before). */
-static void run_pool_cfg(struct ctx *c, struct pool_config *cfg, const char *const *items,
-			 unsigned nitems, int (*step)(struct ctx *c))
+static void run_pool_cfg_events(struct ctx *c, struct pool_config *cfg, const char *const *items,
+				unsigned nitems, int (*step)(struct ctx *c),
+				void (*on_event)(void *data, const struct view_event *ev))
 {
 	assert_int_equal(uv_loop_init(&c->loop), 0);
 	struct pool_callbacks cb = {
 		.result = result_cb,
-		.event = event_cb,
+		.event = on_event,
 		.finished = finished_cb,
 		.space = space_cb,
 		.data = c,
@@ -189,6 +190,12 @@ static void run_pool_cfg(struct ctx *c, struct pool_config *cfg, const char *con
 	assert_true(c->closed);
 	assert_int_equal(uv_loop_close(&c->loop), 0);
 	pool_free(c->pool);
+}
+
+static void run_pool_cfg(struct ctx *c, struct pool_config *cfg, const char *const *items,
+			 unsigned nitems, int (*step)(struct ctx *c))
+{
+	run_pool_cfg_events(c, cfg, items, nitems, step, event_cb);
 }
 
 /* Run items through a pool of `workers` running builtin spec, with step driving the test. */
@@ -751,6 +758,86 @@ static void test_pool_pause_stops_dispatch_until_resumed(void **state)
 	free(c);
 }
 
+/* --memfree against a meminfo file the test writes: starts wait while it says too little. */
+static char meminfo_path[64];
+
+static void meminfo_write(unsigned kb)
+{
+	char tmp[80], text[128];
+	snprintf(tmp, sizeof(tmp), "%s.new", meminfo_path);
+	int n = snprintf(text, sizeof(text),
+			 "MemTotal: 8000000 kB\nMemFree: 10 kB\nMemAvailable: %u kB\n", kb);
+	FILE *f = fopen(tmp, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, (size_t)n, f), (size_t)n);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(tmp, meminfo_path), 0);
+}
+
+static int step_memfree(struct ctx *c)
+{
+	struct view_totals t;
+	pool_snapshot(c->pool, &t, NULL, 0);
+	switch (c->stage) {
+	case 0:
+		c->gen = now_ns();
+		c->stage = 1;
+		return 0;
+	case 1:
+		/* 512 KiB available, 1 MiB wanted: for 300 ms (scaled), nothing starts, the
+		 * items are queued and the snapshot says why. */
+		if (now_ns() - c->gen < scaled_ns(300 * NS_PER_MS))
+			return 0;
+		assert_int_equal(t.done + t.failed + t.running, 0);
+		assert_int_equal(t.queued, 4);
+		assert_true(t.mem_waiting);
+		assert_int_equal(t.mem_available, 512 * 1024);
+		assert_int_equal(t.memfree, 1 << 20);
+		meminfo_write(2048);
+		c->stage = 2;
+		return 1;
+	}
+	return 1;
+}
+
+static unsigned memfree_events[2];
+
+static void memfree_event_cb(void *data, const struct view_event *ev)
+{
+	if (strstr(ev->text, "memfree: waiting, 512K available < 1M: no new job starts"))
+		memfree_events[0]++;
+	if (strstr(ev->text, "memfree: 2M available >= 1M: jobs start again"))
+		memfree_events[1]++;
+	event_cb(data, ev);
+}
+
+static void test_pool_memfree_holds_starts_until_memory_is_available(void **state)
+{
+	(void)state;
+	const char *items[] = {"1", "2", "3", "4"};
+	struct ctx *c = xcalloc(1, sizeof(*c));
+	snprintf(meminfo_path, sizeof(meminfo_path), "/tmp/pooltop-test-meminfo.%d", getpid());
+	meminfo_write(512);
+	memfree_events[0] = memfree_events[1] = 0;
+	struct pool_config cfg = {
+		.workers = 2,
+		.join_timeout_ns = scaled_ns(10 * NS_PER_S),
+		.worker_stderr_fd = -1,
+		.memfree_bytes = 1 << 20,
+		.meminfo_path = meminfo_path,
+	};
+	char err[128];
+	assert_int_equal(job_builtin_parse("square", &cfg.job, err, sizeof(err)), 0);
+	run_pool_cfg_events(c, &cfg, items, 4, step_memfree, memfree_event_cb);
+	unlink(meminfo_path);
+	assert_int_equal(c->stage, 2);
+	assert_int_equal(c->totals.done, 4);
+	assert_false(c->totals.mem_waiting);
+	assert_int_equal(memfree_events[0], 1);
+	assert_int_equal(memfree_events[1], 1);
+	free(c);
+}
+
 static void test_pool_crashing_items_fail_with_their_exit_codes(void **state)
 {
 	(void)state;
@@ -1103,6 +1190,7 @@ int main(void)
 		cmocka_unit_test(test_pool_resize_grows_then_shrinks_by_joining),
 		cmocka_unit_test(test_pool_join_keeps_a_worker_and_counts_in_the_size),
 		cmocka_unit_test(test_pool_pause_stops_dispatch_until_resumed),
+		cmocka_unit_test(test_pool_memfree_holds_starts_until_memory_is_available),
 		cmocka_unit_test(test_pool_crashing_items_fail_with_their_exit_codes),
 		cmocka_unit_test(test_pool_crash_loop_backs_off_but_finishes),
 		cmocka_unit_test(test_pool_hanging_item_does_not_hold_up_its_batch),

@@ -51,6 +51,49 @@ static void test_procstat_parse_rejects_garbage(void **state)
 			 -EINVAL);
 }
 
+static void test_procstat_meminfo_available_reads_its_line_in_bytes(void **state)
+{
+	const char *text = "MemTotal:       16316412 kB\n"
+			   "MemFree:          815808 kB\n"
+			   "MemAvailable:    9876543 kB\n"
+			   "Buffers:          123456 kB\n";
+	uint64_t b = 0;
+	(void)state;
+	assert_int_equal(procstat_meminfo_available(text, &b), 0);
+	assert_int_equal(b, 9876543ULL * 1024);
+	/* Not taken from a line that only contains the word. */
+	assert_int_equal(procstat_meminfo_available("MemFree: 1 kB\nXMemAvailable: 5 kB\n"
+						    "MemAvailable:\t7 kB\n",
+						    &b),
+			 0);
+	assert_int_equal(b, 7 * 1024);
+}
+
+static void test_procstat_meminfo_available_missing_or_bad_is_an_error(void **state)
+{
+	uint64_t b = 42;
+	(void)state;
+	/* Kernels before 3.14 have no MemAvailable. */
+	assert_int_equal(procstat_meminfo_available("MemTotal: 1 kB\nMemFree: 1 kB\n", &b),
+			 -ENOENT);
+	assert_int_equal(procstat_meminfo_available("", &b), -ENOENT);
+	assert_int_equal(procstat_meminfo_available("MemAvailable: kB\n", &b), -EINVAL);
+	assert_int_equal(procstat_meminfo_available("MemAvailable: 12 MB\n", &b), -EINVAL);
+	assert_int_equal(procstat_meminfo_available("MemAvailable: 99999999999999999999 kB\n", &b),
+			 -EINVAL);
+	assert_int_equal(b, 42);
+}
+
+static void test_procstat_mem_available_reads_proc(void **state)
+{
+	uint64_t b = 0;
+	(void)state;
+	if (access("/proc/meminfo", R_OK) != 0)
+		skip();
+	assert_int_equal(procstat_mem_available(NULL, &b), 0);
+	assert_true(b > 0);
+}
+
 static void test_procstat_state_rank_puts_running_first_and_zombies_last(void **state)
 {
 	(void)state;
@@ -284,6 +327,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_procstat_parse_takes_fields_after_the_last_parenthesis),
 		cmocka_unit_test(test_procstat_parse_rejects_garbage),
+		cmocka_unit_test(test_procstat_meminfo_available_reads_its_line_in_bytes),
+		cmocka_unit_test(test_procstat_meminfo_available_missing_or_bad_is_an_error),
+		cmocka_unit_test(test_procstat_mem_available_reads_proc),
 		cmocka_unit_test(test_procstat_state_rank_puts_running_first_and_zombies_last),
 		cmocka_unit_test_setup_teardown(
 			test_procstat_scan_sums_each_watched_group_in_one_pass, fake_setup,

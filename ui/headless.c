@@ -65,15 +65,21 @@ static void status_line(struct headless *h, const char *prefix, const char *suff
 	view_snapshot(h->view, &tot, NULL, 0);
 	uint64_t finished = tot.done + tot.failed;
 	double pct = tot.submitted ? 100.0 * (double)finished / (double)tot.submitted : 0;
-	char eta[32];
+	char eta[32], mem[80] = "";
 	format_eta(eta, sizeof(eta), &tot);
+	if (tot.mem_waiting) {
+		char avail[16], want[16];
+		format_bytes(avail, sizeof(avail), tot.mem_available);
+		format_bytes(want, sizeof(want), tot.memfree);
+		snprintf(mem, sizeof(mem), " | memfree: waiting, %s available < %s", avail, want);
+	}
 	fprintf(stderr,
 		"%spooltop: %llu done, %llu failed, %llu running, %llu queued%s | %u/%u "
-		"workers | %.0f/s | %.0f%%%s ETA %s%s",
+		"workers | %.0f/s | %.0f%%%s ETA %s%s%s",
 		prefix, (unsigned long long)tot.done, (unsigned long long)tot.failed,
 		(unsigned long long)tot.running, (unsigned long long)tot.queued,
 		tot.input_ended ? "" : "+", tot.alive, tot.size, tot.rate_now, pct,
-		tot.input_ended ? "" : "+", eta, suffix);
+		tot.input_ended ? "" : "+", eta, mem, suffix);
 }
 
 /* SIGUSR1: the status line, then the busy workers with their items and how long they have run

@@ -76,6 +76,17 @@ void view_header_draw(struct dash *d, int y, int x, int h, int w)
 		addnstr(line, w - col);
 		attroff(dash_attr(d, DASH_COLOR_EXIT));
 	}
+	col = getcurx(stdscr) - x;
+	if (t->mem_waiting && w - col > 0) {
+		/* --memfree: the queued items wait for memory, not for workers. */
+		char avail[16], want[16];
+		format_bytes(avail, sizeof(avail), t->mem_available);
+		format_bytes(want, sizeof(want), t->memfree);
+		snprintf(line, sizeof(line), "  memfree: waiting, %s available < %s", avail, want);
+		attron(dash_attr(d, DASH_COLOR_EXIT));
+		addnstr(line, w - col);
+		attroff(dash_attr(d, DASH_COLOR_EXIT));
+	}
 	/* Line 2: workers and items. */
 	char cannot[48] = "";
 	if (t->start_failing)
