@@ -16,35 +16,27 @@ static bool duration_is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* The nanoseconds in one unit of suffix, or 0 for an unknown suffix. */
-static uint64_t duration_unit_ns(const char *suffix)
-{
-	static const struct {
-		const char *suffix;
-		uint64_t ns;
-	} units[] = {
-		{"", NS_PER_S},	      {"ms", NS_PER_MS},      {"s", NS_PER_S},
-		{"m", 60 * NS_PER_S}, {"h", 3600 * NS_PER_S}, {"d", 86400 * NS_PER_S},
-	};
+/* A unit a number may be followed by, and how many of the smallest it is. */
+struct unit {
+	const char *suffix;
+	uint64_t value;
+};
 
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-		if (!strcmp(suffix, units[i].suffix))
-			return units[i].ns;
-	}
-	return 0;
-}
-
-int duration_parse(const char *s, uint64_t *ns)
+/* DIGITS [ "." DIGITS ] SUFFIX, at least one digit on each side of a point, SUFFIX one of units:
+ * the value in the smallest unit, at most max. Exact: the fraction is summed from its last digit
+ * to its first, each step adding a digit's worth of units and dividing by ten, so the sum never
+ * exceeds ten units (truncated below the smallest). */
+static int unit_parse(const char *s, const struct unit *units, size_t nunits, uint64_t max,
+		      uint64_t *out)
 {
 	const char *p = s;
 	uint64_t whole = 0;
 
-	/* DIGITS [ "." DIGITS ] SUFFIX: at least one digit on each side of a point. */
 	if (!duration_is_digit(*p))
 		return -EINVAL;
 	for (; duration_is_digit(*p); p++) {
-		/* Anything past DURATION_MAX_NS seconds is out of range whatever the unit. */
-		if (whole > DURATION_MAX_NS / 10)
+		/* Anything past max in the smallest unit is out of range whatever the unit. */
+		if (whole > max / 10)
 			return -EINVAL;
 		whole = whole * 10 + (uint64_t)(*p - '0');
 	}
@@ -58,25 +50,29 @@ int duration_parse(const char *s, uint64_t *ns)
 		if (nfrac == 0)
 			return -EINVAL;
 	}
-
-	uint64_t unit = duration_unit_ns(p);
-	if (unit == 0)
+	uint64_t unit = 0;
+	for (size_t i = 0; i < nunits && !unit; i++)
+		if (!strcmp(p, units[i].suffix))
+			unit = units[i].value;
+	if (unit == 0 || whole > max / unit)
 		return -EINVAL;
-	if (whole > DURATION_MAX_NS / unit)
-		return -EINVAL;
-
-	/* The fraction in nanoseconds, from its last digit to its first: each step adds a digit's
-	 * worth of units and divides by ten, so the sum never exceeds ten units and the result is
-	 * exact to the nanosecond (truncated below). */
 	uint64_t part = 0;
 	for (size_t i = nfrac; i-- > 0;)
 		part = (part + (uint64_t)(frac[i] - '0') * unit) / 10;
-
 	uint64_t total = whole * unit + part;
-	if (total > DURATION_MAX_NS)
+	if (total > max)
 		return -EINVAL;
-	*ns = total;
+	*out = total;
 	return 0;
+}
+
+int duration_parse(const char *s, uint64_t *ns)
+{
+	static const struct unit units[] = {
+		{"", NS_PER_S},	      {"ms", NS_PER_MS},      {"s", NS_PER_S},
+		{"m", 60 * NS_PER_S}, {"h", 3600 * NS_PER_S}, {"d", 86400 * NS_PER_S},
+	};
+	return unit_parse(s, units, ARRAY_SIZE(units), DURATION_MAX_NS, ns);
 }
 
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -103,14 +99,10 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* The bytes in one unit of suffix, or 0 for an unknown suffix: GNU parallel's unit prefixes,
- * capitals by 1024, small letters by 1000. */
-static uint64_t size_unit(const char *suffix)
+int size_parse(const char *s, uint64_t *bytes)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t bytes;
-	} units[] = {
+	/* GNU parallel's unit prefixes: capitals by 1024, small letters by 1000. */
+	static const struct unit units[] = {
 		{"", 1},
 		{"K", 1ULL << 10},
 		{"M", 1ULL << 20},
@@ -121,46 +113,5 @@ static uint64_t size_unit(const char *suffix)
 		{"g", 1000ULL * 1000 * 1000},
 		{"t", 1000ULL * 1000 * 1000 * 1000},
 	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-		if (!strcmp(suffix, units[i].suffix))
-			return units[i].bytes;
-	}
-	return 0;
-}
-
-int size_parse(const char *s, uint64_t *bytes)
-{
-	const char *p = s;
-	uint64_t whole = 0;
-
-	if (!duration_is_digit(*p))
-		return -EINVAL;
-	for (; duration_is_digit(*p); p++) {
-		if (whole > SIZE_PARSE_MAX / 10)
-			return -EINVAL;
-		whole = whole * 10 + (uint64_t)(*p - '0');
-	}
-	const char *frac = NULL;
-	size_t nfrac = 0;
-	if (*p == '.') {
-		frac = ++p;
-		while (duration_is_digit(*p))
-			p++;
-		nfrac = (size_t)(p - frac);
-		if (nfrac == 0)
-			return -EINVAL;
-	}
-	uint64_t unit = size_unit(p);
-	if (unit == 0 || whole > SIZE_PARSE_MAX / unit)
-		return -EINVAL;
-	/* As duration_parse: exact, truncated below a byte. */
-	uint64_t part = 0;
-	for (size_t i = nfrac; i-- > 0;)
-		part = (part + (uint64_t)(frac[i] - '0') * unit) / 10;
-	uint64_t total = whole * unit + part;
-	if (total > SIZE_PARSE_MAX)
-		return -EINVAL;
-	*bytes = total;
-	return 0;
+	return unit_parse(s, units, ARRAY_SIZE(units), SIZE_PARSE_MAX, bytes);
 }
