@@ -1,4 +1,5 @@
-/* The command line: options and subcommands parsed into a struct config, and the --help text.
+/* The command line: options and subcommands parsed into a struct config (the values checked in
+ * cli_values.c, --help written by cli_usage.c).
  * Parsing only: nothing here opens files or starts processes; main() prints the errors. */
 #include "cli.h"
 
@@ -19,50 +20,7 @@
 #define CLI_MAX_ITEMS_MAX	 1000000000000ULL
 #define CLI_JOIN_TIMEOUT_DEFAULT (10 * NS_PER_S)
 
-/* Options without a short form get values past any character. */
-enum {
-	OPT_BUILTIN = 256,
-	OPT_RETRIES,
-	OPT_MAX_ITEMS,
-	OPT_JOBLOG,
-	OPT_RESULTS,
-	OPT_RESUME,
-	OPT_RESUME_FAILED,
-	OPT_JOIN_TIMEOUT,
-	OPT_HEADLESS,
-	OPT_HANG_AFTER,
-	OPT_REFRESH,
-	OPT_PERSISTENT,
-	OPT_IN_FLIGHT,
-	OPT_PLUGIN,
-	OPT_TIMEOUT,
-	OPT_TERM_SEQ,
-	OPT_HALT,
-	OPT_EXIT_WHEN_DONE,
-	OPT_TAG,
-	OPT_DRY_RUN,
-	OPT_EVENTS,
-	OPT_LINK,
-	OPT_COLSEP,
-	OPT_DELAY,
-	OPT_MEMFREE,
-};
-
-/* One row of the option table: an option with its help beside it (as git's parse-options), or,
- * without a name, a line of --help alone: a heading, or a form that is no option ("--
- * COMMAND"). getopt_long's tables and --help's lists of options are both made from it, and
- * error messages take the options' names from it. */
-struct cli_option {
-	const char *name; /* the long name, without "--"; NULL for a line of help alone */
-	int has_arg;	  /* getopt_long's: no_argument or required_argument */
-	int val;	  /* the short name (a character), or an OPT_ value past any */
-	/* What --help shows after the name: the argument ("N"), or for --persistent the
-	 * COMMAND that follows "--"; NULL for nothing. Without a name: the form shown. */
-	const char *argh;
-	/* The second column of --help, its lines separated by '\n' (wrapped by hand, as the
-	 * author reads them); for a heading, the heading. */
-	const char *help;
-};
+#include "cli_internal.h"
 
 /* The rows, as git's OPT_* macros. (clang-format would break each into a block.) */
 /* clang-format off */
@@ -73,7 +31,7 @@ struct cli_option {
 /* clang-format on */
 
 /* The one table of options, in --help's order. */
-static const struct cli_option cli_options[] = {
+const struct cli_option cli_options[] = {
 	CLI_HEADING("What each worker runs:"),
 	CLI_FORM("-- COMMAND [ARG...]", "COMMAND once per item, executed directly (no shell), in\n"
 					"its own process group; its stdout is the item's output.\n"
@@ -174,6 +132,8 @@ static const struct cli_option cli_options[] = {
 	CLI_FLAG("version", 'V', "print the version and exit"),
 };
 
+const size_t cli_noptions = ARRAY_SIZE(cli_options);
+
 #define CLI_OPTIONS_END (cli_options + ARRAY_SIZE(cli_options))
 
 /* Room for getopt_long's tables made from cli_options (cli_getopt_tables). */
@@ -212,10 +172,7 @@ struct cli_scan {
 	bool in_flight; /* --in-flight was given */
 };
 
-static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
+int cli_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -278,162 +235,6 @@ static int cli_fail_long(const char *word, char *err, size_t errlen)
 				(int)n, name);
 	return cli_fail(err, errlen, "unknown option '--%.*s' (pooltop --help lists the options)",
 			(int)n, name);
-}
-
-static int cli_number(const char *name, const char *arg, uint64_t min, uint64_t max, uint64_t *out,
-		      char *err, size_t errlen)
-{
-	if (parse_uint(arg, min, max, out) < 0)
-		return cli_fail(err, errlen, "%s: '%s' is not a number from %llu to %llu", name,
-				arg, (unsigned long long)min, (unsigned long long)max);
-	return 0;
-}
-
-static int cli_file(const char *name, const char *arg, const char **out, char *err, size_t errlen)
-{
-	if (*arg == '\0')
-		return cli_fail(err, errlen, "%s: the file name is empty", name);
-	*out = arg;
-	return 0;
-}
-
-/* The CPUs -j counts from: those online, as the default pool size. */
-static long cli_ncpu(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n;
-}
-
-/* -j in GNU parallel's forms: N workers, N% of the CPUs (rounded down), +N or -N the CPUs and N
- * more or fewer. A result under one worker, or over the most, is an error that says what it
- * came to. */
-static int cli_jobs(const char *name, const char *arg, unsigned *jobs, char *err, size_t errlen)
-{
-	size_t n = strlen(arg);
-	long ncpu = cli_ncpu();
-	uint64_t v;
-	long long want;
-	char num[24];
-	if (n > 1 && n - 1 < sizeof(num) && arg[n - 1] == '%') {
-		memcpy(num, arg, n - 1);
-		num[n - 1] = '\0';
-		if (parse_uint(num, 0, 100000, &v) < 0)
-			goto bad;
-		want = (long long)(ncpu * (long long)v / 100);
-	} else if (n > 1 && (arg[0] == '+' || arg[0] == '-')) {
-		if (parse_uint(arg + 1, 0, 100000, &v) < 0)
-			goto bad;
-		want = arg[0] == '+' ? ncpu + (long long)v : ncpu - (long long)v;
-	} else {
-		if (parse_uint(arg, 0, UINT32_MAX, &v) < 0)
-			goto bad;
-		if (v < 1 || v > POOLTOP_MAX_WORKERS)
-			return cli_fail(err, errlen, "%s: '%s' is not a number from 1 to %d", name,
-					arg, POOLTOP_MAX_WORKERS);
-		*jobs = (unsigned)v;
-		return 0;
-	}
-	if (want < 1)
-		return cli_fail(err, errlen, "%s: '%s' of %ld CPU%s is under one worker", name, arg,
-				ncpu, ncpu == 1 ? "" : "s");
-	if (want > POOLTOP_MAX_WORKERS)
-		return cli_fail(err, errlen,
-				"%s: '%s' of %ld CPU%s is %lld workers: the most is %d", name, arg,
-				ncpu, ncpu == 1 ? "" : "s", want, POOLTOP_MAX_WORKERS);
-	*jobs = (unsigned)want;
-	return 0;
-bad:
-	return cli_fail(
-		err, errlen,
-		"%s: '%s' is not a number of workers (N from 1 to 1024, N%% of the CPUs, +N "
-		"or -N)",
-		name, arg);
-}
-
-/* --halt never|0, 1 (soon,fail=1), 2 (now,fail=1), or WHEN,fail|success=N|N% as GNU
- * parallel's. */
-static int cli_halt(const char *name, const char *arg, struct cli_halt *h, char *err, size_t errlen)
-{
-	memset(h, 0, sizeof(*h));
-	if (!strcmp(arg, "never") || !strcmp(arg, "0"))
-		return 0;
-	if (!strcmp(arg, "1") || !strcmp(arg, "2")) {
-		h->when = arg[0] == '1' ? CLI_HALT_SOON : CLI_HALT_NOW;
-		h->n = 1;
-		return 0;
-	}
-	const char *comma = strchr(arg, ',');
-	size_t wl = comma ? (size_t)(comma - arg) : 0;
-	if (wl == 4 && !strncmp(arg, "soon", 4))
-		h->when = CLI_HALT_SOON;
-	else if (wl == 3 && !strncmp(arg, "now", 3))
-		h->when = CLI_HALT_NOW;
-	else
-		goto bad;
-	const char *cond = comma + 1, *eq = strchr(cond, '=');
-	if (!eq)
-		goto bad;
-	size_t cl = (size_t)(eq - cond);
-	if (cl == 7 && !strncmp(cond, "success", 7))
-		h->on_success = true;
-	else if (!(cl == 4 && !strncmp(cond, "fail", 4)))
-		return cli_fail(err, errlen,
-				"%s: '%.*s' is not a condition pooltop knows (fail=N, fail=N%%, "
-				"success=N or success=N%%)",
-				name, (int)cl, cond);
-	char num[24];
-	size_t nl = strlen(eq + 1);
-	if (nl == 0 || nl >= sizeof(num))
-		goto bad;
-	memcpy(num, eq + 1, nl + 1);
-	if (num[nl - 1] == '%') {
-		h->percent = true;
-		num[nl - 1] = '\0';
-	}
-	uint64_t v;
-	if (parse_uint(num, 1, h->percent ? 100 : UINT32_MAX, &v) < 0)
-		goto bad;
-	h->n = (unsigned)v;
-	return 0;
-bad:
-	return cli_fail(err, errlen,
-			"%s: '%s' is not WHEN,fail=N (WHEN: now or soon; fail=N, fail=N%%, "
-			"success=N, success=N%%; or never, 0, 1, 2)",
-			name, arg);
-}
-
-/* --timeout DURATION, or N% of the median item time (GNU parallel's two forms). */
-static int cli_timeout(const char *name, const char *arg, struct config *c, char *err,
-		       size_t errlen)
-{
-	size_t n = strlen(arg);
-	if (n > 1 && arg[n - 1] == '%') {
-		char num[24];
-		uint64_t pct;
-		if (n - 1 >= sizeof(num))
-			goto bad;
-		memcpy(num, arg, n - 1);
-		num[n - 1] = '\0';
-		if (parse_uint(num, 1, 1000000, &pct) < 0)
-			goto bad;
-		c->timeout_pct = (unsigned)pct;
-		c->timeout_ns = 0;
-		return 0;
-	}
-	if (duration_parse(arg, &c->timeout_ns) < 0 || c->timeout_ns == 0)
-		goto bad;
-	/* Shown to the millisecond ("ran past --timeout (0.250 s)"): what rounds to zero there
-	 * is refused as 0 is. */
-	if (c->timeout_ns < NS_PER_MS)
-		return cli_fail(err, errlen,
-				"%s: '%s' is under a millisecond (the shortest is 1ms)", name, arg);
-	c->timeout_pct = 0;
-	return 0;
-bad:
-	return cli_fail(err, errlen,
-			"%s: '%s' is not a duration (as 10, 1.5s, 200ms, 2m) or a percentage of "
-			"the median item time (as 200%%)",
-			name, arg);
 }
 
 /* One option with its argument (NULL when it takes none) into *c. */
@@ -643,15 +444,6 @@ static int cli_scan_options(int argc, char **argv, struct config *c, struct cli_
 	s->dashdash =
 		optind > 1 && strcmp(argv[optind - 1], "--") == 0 && argv[optind - 1] != last_arg;
 	return 0;
-}
-
-void cli_each_option(void (*fn)(void *data, const char *name, int short_name, const char *argh),
-		     void *data)
-{
-	for (const struct cli_option *o = cli_options; o < CLI_OPTIONS_END; o++)
-		if (o->name)
-			fn(data, o->name, o->val < 256 ? o->val : 0,
-			   o->has_arg == required_argument ? o->argh : NULL);
 }
 
 /* argv[0] is "completion": the shell's name, and nothing else. */
@@ -911,121 +703,4 @@ void cli_config_free(struct config *cfg)
 	free(cfg->command);
 	cfg->command = NULL;
 	cfg->ncommand = 0;
-}
-
-#define CLI_USAGE_WIDTH 79
-#define CLI_USAGE_NAME	12
-/* The column where an option's help starts: after "  ", the form, and two spaces at least. */
-#define CLI_USAGE_HELP 26
-
-/* One builtin: its name, then its summary wrapped to the width of the help text. */
-static void cli_usage_builtin(FILE *f, const struct job_kind *k)
-{
-	const char *p = k->summary ? k->summary : "";
-	int indent = 2 + CLI_USAGE_NAME + 2;
-	int col = fprintf(f, "  %-*s  ", CLI_USAGE_NAME, k->name);
-
-	while (*p) {
-		size_t n = strcspn(p, " ");
-
-		if (col > indent && col + 1 + (int)n > CLI_USAGE_WIDTH) {
-			col = fprintf(f, "\n%*s", indent, "") - 1;
-		} else if (col > indent) {
-			fputc(' ', f);
-			col++;
-		}
-		col += fprintf(f, "%.*s", (int)n, p);
-		p += n;
-		p += strspn(p, " ");
-	}
-	fputc('\n', f);
-}
-
-/* A heading's options have a column for the short names when one of them has a short name. */
-static bool cli_usage_shorts(const struct cli_option *heading)
-{
-	for (const struct cli_option *o = heading + 1; o < CLI_OPTIONS_END && (o->name || o->argh);
-	     o++)
-		if (o->name && o->val < 256)
-			return true;
-	return false;
-}
-
-/* One row of the table: its form ("-j, --jobs N"), then its help, beside the form when the
- * form leaves room, else on the next line; the help's further lines under its first. */
-static void cli_usage_option(FILE *f, const struct cli_option *o, bool shorts)
-{
-	int col;
-
-	if (!o->name)
-		col = fprintf(f, "  %s", o->argh);
-	else if (o->val < 256)
-		col = fprintf(f, "  -%c, --%s", o->val, o->name);
-	else
-		col = fprintf(f, "  %s--%s", shorts ? "    " : "", o->name);
-	if (o->name && o->argh)
-		col += fprintf(f, " %s", o->argh);
-	if (col + 2 > CLI_USAGE_HELP) {
-		fputc('\n', f);
-		col = 0;
-	}
-	for (const char *line = o->help;;) {
-		size_t n = strcspn(line, "\n");
-
-		fprintf(f, "%*s%.*s\n", CLI_USAGE_HELP - col, "", (int)n, line);
-		col = 0;
-		if (line[n] == '\0')
-			break;
-		line += n + 1;
-	}
-}
-
-void cli_usage(FILE *f)
-{
-	bool shorts = false;
-
-	fputs("Usage: pooltop [OPTIONS] -- COMMAND [ARG...] [::: ITEM...]\n"
-	      "       pooltop [OPTIONS] --persistent -- COMMAND [ARG...] [::: ITEM...]\n"
-	      "       pooltop [OPTIONS] --plugin FILE.so[:ARG] [::: ITEM...]\n"
-	      "       pooltop [OPTIONS] --builtin NAME[:ARG] [::: ITEM...]\n"
-	      "       pooltop demo\n"
-	      "       pooltop demo exitcodes\n"
-	      "       pooltop completion bash|zsh\n"
-	      "\n"
-	      "Runs every item through a pool of worker processes, which take items from a\n"
-	      "shared-memory INPUT queue and put their results and counters on RESULT and STATS\n"
-	      "queues, and shows the workers live: state, exit code, rate, CPU, current item.\n"
-	      "Items come from standard input, one per line, from -a FILE, or after :::.\n"
-	      "When there is no terminal (or with --headless) it runs headless: results on\n"
-	      "standard output, progress and events on standard error.\n"
-	      "'pooltop demo' shows the dashboard on a built-in batch; 'pooltop demo exitcodes'\n"
-	      "on workers that end in every kind of exit code.\n",
-	      f);
-	for (const struct cli_option *o = cli_options; o < CLI_OPTIONS_END; o++) {
-		if (o->name || o->argh) {
-			cli_usage_option(f, o, shorts);
-			continue;
-		}
-		fprintf(f, "\n%s\n", o->help);
-		shorts = cli_usage_shorts(o);
-	}
-	fputs("\n"
-	      "Built-in workers (--builtin NAME[:ARG]; ARG is a non-negative integer):\n",
-	      f);
-	for (const struct job_kind *k = job_builtin_kinds; k->name; k++)
-		cli_usage_builtin(f, k);
-	fputs("\n"
-	      "Exit codes of workers (as Python's Process.exitcode):\n"
-	      "  0     success\n"
-	      "  N>0   the worker exited with status N\n"
-	      "  -N    the worker was killed by signal N (a shell shows 128+N)\n"
-	      "\n"
-	      "Exit status:\n"
-	      "  0       all items succeeded\n"
-	      "  1-100   the number of items that failed\n"
-	      "  101     more than 100 items failed\n"
-	      "  255     a usage error, or pooltop could not start\n"
-	      "\n"
-	      "See pooltop(1) for the files --joblog and --results write.\n",
-	      f);
 }
