@@ -174,6 +174,12 @@ struct dash_mode_def {
 	/* A key that is in none of the tables (the text typed at a prompt), or NULL. */
 	int (*other)(struct dash *d, int key);
 };
+/* Apply cmd (with arg: a signal) to the tagged workers, or else to the selected one as drawn;
+ * the footer says done, or why nothing was done. */
+int dash_act(struct dash *d, enum view_command cmd, int arg, const char *done);
+/* keys_signal.c: the signal menu's keys. */
+extern const struct dash_binding dash_signal_keys[];
+
 /* keys_find.c: h, sorting, the search and the filter; the sort menu's and prompts' tables. */
 int dash_key_next_hung(struct dash *d, int key);
 int dash_key_search(struct dash *d, int key);

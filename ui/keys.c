@@ -92,7 +92,7 @@ static const char *cmd_error(int r)
 }
 
 /* Apply cmd (with arg) to the tagged workers, or else to the selected one. */
-static int act_arg(struct dash *d, enum view_command cmd, int arg, const char *done)
+int dash_act(struct dash *d, enum view_command cmd, int arg, const char *done)
 {
 	if (!d->nrows)
 		return DASH_REDRAW_NONE;
@@ -128,7 +128,7 @@ static int act_arg(struct dash *d, enum view_command cmd, int arg, const char *d
 
 static int act(struct dash *d, enum view_command cmd, const char *done)
 {
-	return act_arg(d, cmd, 0, done);
+	return dash_act(d, cmd, 0, done);
 }
 
 static int key_terminate(struct dash *d, int key)
@@ -165,55 +165,6 @@ static int key_signal_menu(struct dash *d, int key)
 		return DASH_REDRAW_NONE;
 	d->mode = DASH_MODE_SIGNAL;
 	return DASH_REDRAW;
-}
-
-static int key_signal_move(struct dash *d, int key)
-{
-	unsigned n = (unsigned)dash_nsignals;
-	if (key == KEY_UP)
-		d->signal_pos = (d->signal_pos + n - 1) % n;
-	else
-		d->signal_pos = (d->signal_pos + 1) % n;
-	return DASH_REDRAW;
-}
-
-/* Send dash_signals[i] to the tagged workers or the selected one, and say to whom. */
-static int signal_send(struct dash *d, unsigned i)
-{
-	const struct dash_signal *s = &dash_signals[i];
-	d->mode = DASH_MODE_MAIN;
-	d->signal_pos = i;
-	char done[160];
-	const struct view_row *v = d->nrows ? &d->rows[d->selected] : NULL;
-	if (d->ntagged)
-		snprintf(done, sizeof(done), "SIG%s (%d) sent to", s->name, s->sig);
-	else if (v && v->job_pid > 0)
-		snprintf(done, sizeof(done), "SIG%s (%d) sent to its job %d (the job's group)",
-			 s->name, s->sig, (int)v->job_pid);
-	else
-		snprintf(done, sizeof(done), "SIG%s (%d) sent (to its process group)", s->name,
-			 s->sig);
-	/* The menu sends what was chosen, as is: a stopped process acts on it only once
-	 * continued (t and T continue it themselves). */
-	if (!d->ntagged && v && v->state == VIEW_STOPPED && s->sig != SIGKILL &&
-	    s->sig != SIGCONT && s->sig != SIGSTOP)
-		strncat(done, "; it is stopped: it acts on it after CONT",
-			sizeof(done) - strlen(done) - 1);
-	return act_arg(d, VIEW_SIGNAL, s->sig, done);
-}
-
-static int key_signal_enter(struct dash *d, int key)
-{
-	(void)key;
-	return signal_send(d, d->signal_pos);
-}
-
-static int key_signal_shortcut(struct dash *d, int key)
-{
-	for (unsigned i = 0; i < dash_nsignals; i++)
-		if (dash_signals[i].key == key)
-			return signal_send(d, i);
-	return DASH_REDRAW_NONE;
 }
 
 static int key_join(struct dash *d, int key)
@@ -633,29 +584,6 @@ static const struct dash_binding terminate_keys[] = {
 	{0, NULL, NULL, NULL},
 };
 
-static const struct dash_binding signal_keys[] = {
-	{KEY_UP, "Up Down", "choose a signal", key_signal_move},
-	{KEY_DOWN, NULL, NULL, key_signal_move},
-	{'\r', "Enter", "send it to the selected worker's job (or to the tagged ones)",
-	 key_signal_enter},
-	{'\n', NULL, NULL, key_signal_enter},
-	{KEY_ENTER, NULL, NULL, key_signal_enter},
-	{'t', "t k i h \\ 1 2 s c", "send TERM KILL INT HUP QUIT USR1 USR2 STOP CONT at once",
-	 key_signal_shortcut},
-	{'k', NULL, NULL, key_signal_shortcut},
-	{'i', NULL, NULL, key_signal_shortcut},
-	{'h', NULL, NULL, key_signal_shortcut},
-	{'\\', NULL, NULL, key_signal_shortcut},
-	{'1', NULL, NULL, key_signal_shortcut},
-	{'2', NULL, NULL, key_signal_shortcut},
-	{'s', NULL, NULL, key_signal_shortcut},
-	{'c', NULL, NULL, key_signal_shortcut},
-	{KEY_ESC, "Esc q F9", "cancel", dash_key_back},
-	{'q', NULL, NULL, dash_key_back},
-	{KEY_F(9), NULL, NULL, dash_key_back},
-	{0, NULL, NULL, NULL},
-};
-
 /* Keys that work in every mode. */
 static const struct dash_binding global_keys[] = {
 	{CTRL_C, "Ctrl-C", "drain; again: terminate all; a third time: kill all", key_ctrl_c},
@@ -674,7 +602,7 @@ const struct dash_mode_def dash_modes[] = {
 			      dash_key_prompt_type},
 	[DASH_MODE_FILTER] = {"the filter prompt", view_prompt_draw, dash_filter_keys,
 			      dash_key_prompt_type},
-	[DASH_MODE_SIGNAL] = {"the signal menu", view_signal_draw, signal_keys},
+	[DASH_MODE_SIGNAL] = {"the signal menu", view_signal_draw, dash_signal_keys},
 	[DASH_MODE_LOG] = {"the event log", view_log_full_draw, log_keys},
 };
 const size_t dash_nmodes = ARRAY_SIZE(dash_modes);
