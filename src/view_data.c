@@ -1,6 +1,13 @@
 /* The view model's data: the words for its states, causes and event kinds. */
 #include "view_data.h"
 
+#include "procstat.h"
+
+int view_proc_state_rank(char state)
+{
+	return procstat_state_rank(state);
+}
+
 const char *view_state_name(enum view_state st)
 {
 	switch (st) {

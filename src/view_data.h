@@ -254,6 +254,9 @@ struct view_item {
 
 /* Words for the states and causes. */
 const char *view_state_name(enum view_state s);
+/* How active a process state letter (view_row.proc_state) is: higher is more active, R > D > T
+ * > S > the rest > Z (the order a job group's letter is chosen by); 0 for '\0'. */
+int view_proc_state_rank(char state);
 const char *view_cause_name(enum view_cause c);
 /* The event kinds' names, as --events writes them: worker_started, worker_exited,
  * item_failed, item_retried, notice, stop. */

@@ -105,6 +105,17 @@ static void test_rows_sort_each_column_its_own_way(void **state)
 	arrange(r, COL_DONE, false, "", o);
 	assert_int_equal(o[0], 0);
 	assert_int_equal(o[1], 4);
+	/* S: the most active first (R, then D, then S), unmeasured last. */
+	r[0].proc_known = r[1].proc_known = r[2].proc_known = true;
+	r[0].proc_state = 'S';
+	r[1].proc_state = 'R';
+	r[2].proc_state = 'D';
+	arrange(r, COL_PSTATE, false, "", o);
+	assert_int_equal(o[0], 1);
+	assert_int_equal(o[1], 2);
+	assert_int_equal(o[2], 0);
+	assert_int_equal(o[3], 3);
+	assert_int_equal(o[4], 4);
 	assert_true(column_most_first(COL_CPU));
 	assert_false(column_most_first(COL_PID));
 }

@@ -63,28 +63,6 @@ static int exit_rank(const struct view_row *r)
 	return r->last_exit < 0 ? 0 : r->last_exit > 0 ? 1 : 2;
 }
 
-/* The process state letter, the most active first: R D T S, then the rest. */
-static int pstate_rank(const struct view_row *r)
-{
-	if (!r->proc_known)
-		return 9;
-	switch (r->proc_state) {
-	case 'R':
-		return 0;
-	case 'D':
-		return 1;
-	case 'T':
-	case 't':
-		return 2;
-	case 'S':
-		return 3;
-	case 'Z':
-		return 5;
-	default:
-		return 4;
-	}
-}
-
 #define CMP(x, y) ((x) < (y) ? -1 : (x) > (y) ? 1 : 0)
 
 /* A pid of 0 (no process) sorts after every real one. */
@@ -112,7 +90,9 @@ int column_compare(enum column c, const struct view_row *a, const struct view_ro
 		r = CMP(state_rank(a), state_rank(b));
 		break;
 	case COL_PSTATE:
-		r = CMP(pstate_rank(a), pstate_rank(b));
+		/* The most active first, as the group's letter is chosen; unknown last. */
+		r = CMP(b->proc_known ? view_proc_state_rank(b->proc_state) : -1,
+			a->proc_known ? view_proc_state_rank(a->proc_state) : -1);
 		break;
 	case COL_EXIT:
 		r = CMP(exit_rank(a), exit_rank(b));
