@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach_dir.h"
 #include "duration.h"
 #include "job.h"
 #include "sources.h"
@@ -127,6 +128,16 @@ const struct cli_option cli_options[] = {
 	CLI_FLAG("exit-when-done", OPT_EXIT_WHEN_DONE,
 		 "close the dashboard when the batch ends (by default\n"
 		 "its finished screen stays until q), for scripts"),
+	CLI_ARG("name", OPT_NAME, "NAME",
+		"the batch's name for pooltop ls, attach and status\n"
+		"(letters, digits, . _ -; default: the command's name\n"
+		"and pooltop's pid); a name in use is refused"),
+	CLI_ARG("socket", OPT_SOCKET, "PATH",
+		"serve the batch on this socket instead of\n"
+		"${POOLTOP_TMPDIR:-/tmp}/pooltop-UID/NAME.sock"),
+	CLI_FLAG("no-detach", OPT_NO_DETACH,
+		 "run the dashboard and the batch in one process: d\n"
+		 "cannot detach, a hang-up of the terminal ends the batch"),
 	CLI_FLAG("quiet", 'q', "no progress or events on standard error"),
 	CLI_FLAG("help", 'h', "print this help and exit"),
 	CLI_FLAG("version", 'V', "print the version and exit"),
@@ -364,6 +375,19 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 		return 0;
 	case OPT_EXIT_WHEN_DONE:
 		c->exit_when_done = true;
+		return 0;
+	case OPT_NAME:
+		if (attach_name_check(arg, err, errlen) < 0)
+			return -EINVAL;
+		c->name = arg;
+		return 0;
+	case OPT_SOCKET:
+		if (!*arg)
+			return cli_fail(err, errlen, "%s: an empty path", name);
+		c->socket = arg;
+		return 0;
+	case OPT_NO_DETACH:
+		c->no_detach = true;
 		return 0;
 	case OPT_EVENTS:
 		return cli_file(name, arg, &c->events, err, errlen);
@@ -675,12 +699,16 @@ int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errle
 	if (rc == 0 && !s.stop) {
 		if (!s.dashdash && s.next < argc && strcmp(argv[s.next], "demo") == 0)
 			rc = cli_parse_demo(argc - s.next, argv + s.next, &c, &s, err, errlen);
+		else if (!s.dashdash && s.next < argc && cli_is_attach_command(argv[s.next]))
+			/* pooltop --exit-when-done attach NAME: the options before it are
+			 * taken, those of a run ignored. */
+			rc = cli_parse_attach(argc - s.next, argv + s.next, &c, err, errlen);
 		else if (!s.dashdash && s.next < argc && strcmp(argv[s.next], "completion") == 0)
 			rc = cli_parse_completion(argc - s.next, argv + s.next, &c, err, errlen);
 		else
 			rc = cli_parse_run(argc - s.next, argv + s.next, &c, &s, err, errlen);
 	}
-	if (rc == 0 && !s.stop)
+	if (rc == 0 && !s.stop && c.mode != CLI_LS && c.mode != CLI_ATTACH && c.mode != CLI_STATUS)
 		rc = cli_check(&c, err, errlen);
 	if (rc == 0 && c.dry_run) {
 		/* Only the command lines, on stdout. */

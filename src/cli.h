@@ -15,6 +15,9 @@ enum cli_mode {
 	CLI_DEMO,	    /* pooltop demo */
 	CLI_DEMO_EXITCODES, /* pooltop demo exitcodes */
 	CLI_COMPLETION,	    /* pooltop completion bash: print the completion script */
+	CLI_LS,		    /* pooltop ls: this user's batches */
+	CLI_ATTACH,	    /* pooltop attach [NAME|PID]: a dashboard on a running batch */
+	CLI_STATUS,	    /* pooltop status [NAME|PID]: one batch's status */
 };
 
 enum cli_frontend {
@@ -85,6 +88,14 @@ struct config {
 	bool dry_run;		       /* --dry-run: print the command lines, run nothing */
 	bool exit_when_done;	       /* --exit-when-done: no finished screen to leave with q */
 	const char *events;	       /* --events FILE: every event as JSON Lines */
+	const char *name;	       /* --name NAME (valid), or NULL: the default */
+	const char *socket;	       /* --socket PATH, or NULL */
+	bool no_detach;		       /* --no-detach: the dashboard runs the batch itself */
+	/* pooltop ls, attach, status */
+	const char *target; /* NAME, a prefix of one, or a PID; NULL: the only one */
+	bool json;	    /* --json */
+	bool wipe;	    /* ls --wipe: remove the dead sockets */
+	bool read_only;	    /* attach --read-only */
 };
 
 /* Parse argv into *cfg (filled with defaults first). Returns 0, or -EINVAL with a one-line
@@ -95,6 +106,8 @@ struct config {
  * in its struct run_settings (run.h). */
 int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen);
 void cli_config_free(struct config *cfg);
+/* cli_attach.c: "ls", "attach" or "status"? */
+bool cli_is_attach_command(const char *word);
 
 #define CLI_IN_FLIGHT_DEFAULT 64
 #define CLI_IN_FLIGHT_MAX     64

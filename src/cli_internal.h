@@ -37,6 +37,9 @@ enum {
 	OPT_COLSEP,
 	OPT_DELAY,
 	OPT_MEMFREE,
+	OPT_NAME,
+	OPT_SOCKET,
+	OPT_NO_DETACH,
 };
 
 /* One row of the option table: an option with its help beside it (as git's parse-options), or,
@@ -72,5 +75,8 @@ long cli_ncpu(void);
 int cli_jobs(const char *name, const char *arg, unsigned *jobs, char *err, size_t errlen);
 int cli_halt(const char *name, const char *arg, struct cli_halt *h, char *err, size_t errlen);
 int cli_timeout(const char *name, const char *arg, struct config *c, char *err, size_t errlen);
+
+/* cli_attach.c: argv[0] is ls, attach or status; its options and its one argument. */
+int cli_parse_attach(int argc, char **argv, struct config *c, char *err, size_t errlen);
 
 #endif

@@ -93,6 +93,9 @@ void cli_usage(FILE *f)
 	      "       pooltop demo\n"
 	      "       pooltop demo exitcodes\n"
 	      "       pooltop completion bash|zsh\n"
+	      "       pooltop ls [--json] [--wipe]\n"
+	      "       pooltop attach [--read-only] [NAME|PID]\n"
+	      "       pooltop status [--json] [NAME|PID]\n"
 	      "\n"
 	      "Runs every item through a pool of worker processes, which take items from a\n"
 	      "shared-memory INPUT queue and put their results and counters on RESULT and STATS\n"
@@ -101,7 +104,13 @@ void cli_usage(FILE *f)
 	      "When there is no terminal (or with --headless) it runs headless: results on\n"
 	      "standard output, progress and events on standard error.\n"
 	      "'pooltop demo' shows the dashboard on a built-in batch; 'pooltop demo exitcodes'\n"
-	      "on workers that end in every kind of exit code.\n",
+	      "on workers that end in every kind of exit code.\n"
+	      "Every run serves its batch on ${POOLTOP_TMPDIR:-/tmp}/pooltop-UID/NAME.sock for\n"
+	      "this user: 'pooltop ls' lists the batches (--wipe removes the dead ones),\n"
+	      "'pooltop attach NAME' shows one on this terminal (d or q detaches; --read-only\n"
+	      "acts on nothing), 'pooltop status NAME' prints its status (--json for scripts).\n"
+	      "A dashboard run's batch runs in a process of its own: d detaches from it, and\n"
+	      "so does a hang-up of the terminal (--no-detach: one process).\n",
 	      f);
 	for (const struct cli_option *o = cli_options; o < (cli_options + cli_noptions); o++) {
 		if (o->name || o->argh) {

@@ -89,6 +89,39 @@ int view_local_new(uv_loop_t *loop, const struct config *cfg, const struct run_s
 		   const struct job *job, const struct view_hooks *hooks, int out_fd,
 		   bool show_output, struct view **out, char *err, size_t errlen);
 
+/* A batch run by another pooltop process, served on the Unix socket at path (attach_server.h):
+ * the same view, fed over the socket. What the batch says of itself at the hello: */
+struct view_remote_info {
+	char name[72];
+	pid_t pid;
+	double started; /* seconds since the epoch */
+	bool jobs;	/* its workers run commands (a JOB column) */
+	bool read_only; /* this view may act on nothing */
+	bool finished;	/* the batch had ended when this view attached */
+	unsigned viewers; /* others watching when this view attached */
+	char what[1024];  /* what runs */
+	char out[4096];	  /* the file its outputs go to, when they went to a terminal, or "" */
+};
+
+enum {
+	VIEW_REMOTE_READ_ONLY = 1, /* see everything, act on nothing */
+	VIEW_REMOTE_OWNER = 2,	   /* the dashboard that started the batch: it waits for it */
+};
+
+/* Connect to the batch at path (flags: VIEW_REMOTE_*), say hello, and take its first snapshot
+ * (at most a few seconds). 0 with *out and *info, or a negative errno with one line in err
+ * ("protocol version 2 is not spoken here...", "uid 1001 may not attach ..."). A command from a
+ * read-only view is -EPERM; once the connection is lost, the view keeps its last state and
+ * calls the finished hook (its summary's fatal says the connection was lost, unless the batch
+ * had ended). */
+int view_remote_new(uv_loop_t *loop, const char *path, unsigned flags,
+		    const struct view_hooks *hooks, struct view **out,
+		    struct view_remote_info *info, char *err, size_t errlen);
+/* One look at the batch at path, with no loop (pooltop ls, status): its hello, its totals and
+ * how it is being stopped. 0, or a negative errno with one line in err. */
+int view_remote_query(const char *path, int timeout_ms, struct view_remote_info *info,
+		      struct view_totals *t, enum view_stop *stopping, char *err, size_t errlen);
+
 /* Start the workers and the reading. 0 or a negative errno (message in err). */
 int view_start(struct view *v, char *err, size_t errlen);
 /* The totals and up to max rows (rows may be NULL when max is 0). Returns the rows written. */

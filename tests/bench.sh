@@ -87,6 +87,8 @@ RESULTS=${BENCH_OUT:-$PWD/$OUT_NAME}
 
 # --- clean-up --------------------------------------------------------------------------------
 T=$(mktemp -d "${TMPDIR:-/tmp}/pooltop-bench.XXXXXX") || exit 1
+# The batches' sockets (pooltop ls, attach): the benchmark's own.
+export POOLTOP_TMPDIR=$T
 TM_SOCK="bench-$$"
 BG_PIDS=() # processes started in the background and not yet waited for
 
@@ -839,16 +841,29 @@ fi
 # --- 6. the dashboard's own CPU --------------------------------------------------------------
 echo
 echo "6. The dashboard's own CPU: pooltop -j 64 --builtin sleep:2000 in tmux, utime+stime of"
-echo "   the pooltop process over ${CPU_WINDOW} s from 2 s after its start (dashboard and supervisor)"
+echo "   the pooltop processes (the dashboard and the engine it forks) over ${CPU_WINDOW} s from 2 s"
+echo "   after its start"
 
-# ticks PID: utime + stime of PID (clock ticks), fields 14 and 15 of /proc/PID/stat.
-ticks() {
+# ticks1 PID: utime + stime of PID (clock ticks), fields 14 and 15 of /proc/PID/stat.
+ticks1() {
 	local s
 	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	s=${s##*) }
 	# shellcheck disable=SC2086 # split the fields on purpose.
 	set -- $s
 	echo $((${12} + ${13}))
+}
+
+# ticks PID: as ticks1, with the engine a dashboard forks for its batch (its child in a
+# session of its own): the dashboard's cost is both processes'.
+ticks() {
+	local t c e
+	t=$(ticks1 "$1") || return 1
+	for c in $(pgrep -P "$1" 2>/dev/null); do
+		[ "$(awk '{ print $6 }' "/proc/$c/stat" 2>/dev/null)" = "$c" ] || continue
+		e=$(ticks1 "$c") && t=$((t + e))
+	done
+	echo "$t"
 }
 
 # tmux_pooltop DIR ARGS...: pooltop ARGS on a terminal (tmux), its pid in PID; 1 with FAIL set.
@@ -922,8 +937,8 @@ fi
 
 echo
 echo "6b. The dashboard's own CPU with 1024 job groups measured: pooltop -j 1024 -- sleep in tmux,"
-echo "   utime+stime of the pooltop process over ${CPU_WINDOW} s once all 1024 jobs run (the"
-echo "   supervisor, the dashboard, and its pass over /proc each second for CPU%, RSS and S)"
+echo "   utime+stime of the pooltop processes over ${CPU_WINDOW} s once all 1024 jobs run (the"
+echo "   dashboard; the engine: supervisor, its pass over /proc each second, the socket's updates)"
 
 # dash_cpu_wide: DASH_WIDE_PCT, or 1 with FAIL set.
 dash_cpu_wide() {
@@ -1091,6 +1106,106 @@ if [ -n "$idle_pct" ]; then
 else
 	printf '  %-56s n/a (%s)\n' "1024 idle workers: CPU of pooltop and its workers" \
 		"the pool did not get to 1024 idle workers: $(first_line "$T/err")"
+fi
+
+# --- 8. attach -----------------------------------------------------------------------------------
+echo
+echo "8. Attach: a headless batch served on its socket, viewed with pooltop attach in tmux"
+
+# attach_frame_ms NAME: from starting pooltop attach NAME in a fresh terminal to the first
+# frame showing the batch's 1024 workers, in ms (tmux's start included), in FRAME_MS.
+attach_frame_ms() {
+	local t0 t1
+	now_us t0
+	tmux_start "$T/att" /dev/null "$POOLTOP" attach "$1" || return 1
+	until tmux -L "$TM_SOCK" -f /dev/null capture-pane -p 2>/dev/null |
+		grep -q 'workers 1024 alive'; do
+		now_us t1
+		[ $((t1 - t0)) -lt 10000000 ] || return 1
+		sleep 0.005
+	done
+	now_us t1
+	tmux_kill
+	FRAME_MS=$(((t1 - t0) / 1000))
+}
+
+# attach_bench: ATTACH_FRAME (the median of 5), ATTACH_CPU0 and ATTACH_CPU3 (the engine's CPU
+# with no viewer and with three), or 1 with FAIL set.
+attach_bench() {
+	local bg a b ta tb hz i ms=() v
+	hz=$(getconf CLK_TCK)
+	"$POOLTOP" --headless -q --name wide -j 1024 --builtin sleep:600000 -a "$(input 2048)" \
+		>/dev/null 2>"$T/wide.err" &
+	bg=$!
+	i=0
+	until "$POOLTOP" status wide 2>/dev/null | grep -q '^workers: *1024 alive of 1024, 1024 busy'; do
+		i=$((i + 1))
+		if [ "$i" -gt 1200 ] || ! kill -0 "$bg" 2>/dev/null; then
+			kill -KILL "$bg" 2>/dev/null
+			FAIL="the batch did not run 1024 workers within 120 s: $(first_line "$T/wide.err")"
+			return 1
+		fi
+		sleep 0.1
+	done
+	for i in 1 2 3 4 5; do
+		if ! attach_frame_ms wide; then
+			tmux_kill
+			kill -KILL "$bg" 2>/dev/null
+			FAIL="no frame with the 1024 workers within 10 s"
+			return 1
+		fi
+		ms+=("$FRAME_MS")
+	done
+	kill -TERM "$bg" 2>/dev/null
+	wait "$bg" 2>/dev/null
+	ATTACH_FRAME=$(printf '%s\n' "${ms[@]}" | sort -n | sed -n 3p)
+	ATTACH_FRAMES=${ms[*]}
+
+	"$POOLTOP" --headless -q --name busy -j 64 --builtin sleep:2000 -a "$(input 2048)" \
+		>/dev/null 2>"$T/busy.err" &
+	bg=$!
+	wait_file "$T/pooltop-$(id -u)/busy.sock" 10 || {
+		FAIL="the batch did not serve its socket: $(first_line "$T/busy.err")"
+		return 1
+	}
+	sleep 2
+	for v in 0 3; do
+		if [ "$v" = 3 ]; then
+			for i in 1 2 3; do
+				tmux -L "$TM_SOCK-v$i" -f /dev/null new-session -d -x 160 -y 50 \
+					"TERM=xterm-256color POOLTOP_TMPDIR=$T $POOLTOP attach busy"
+			done
+			sleep 2
+		fi
+		a=$(ticks1 "$bg")
+		now_us ta
+		sleep "$CPU_WINDOW"
+		b=$(ticks1 "$bg")
+		now_us tb
+		[ -n "$a" ] && [ -n "$b" ] || {
+			FAIL="the batch ended before the measurement did"
+			return 1
+		}
+		printf -v "ATTACH_CPU$v" '%s' "$(awk -v d=$((b - a)) -v hz="$hz" -v t=$((tb - ta)) \
+			'BEGIN { printf "%.3f", d / hz / (t / 1e6) * 100 }')"
+	done
+	VIEWERS=$("$POOLTOP" status busy | sed -n 's/^viewers: *//p')
+	for i in 1 2 3; do tmux -L "$TM_SOCK-v$i" -f /dev/null kill-server >/dev/null 2>&1; done
+	kill -TERM "$bg" 2>/dev/null
+	wait "$bg" 2>/dev/null
+}
+
+if [ "$HAVE_TMUX" != 1 ]; then
+	echo "  n/a (skipped: tmux is not installed)"
+elif attach_bench; then
+	echo "  attach to the first full frame, 1024 workers: $ATTACH_FRAME ms (median of 5: $ATTACH_FRAMES),"
+	echo "    target <=200 ms $(verdict "$ATTACH_FRAME" "<=" 200)"
+	fig attach-first-frame-1024 pooltop "$ATTACH_FRAME" ms
+	echo "  the engine's CPU, 64 busy workers: $(fmt "$ATTACH_CPU0" %) with no viewer, $(fmt "$ATTACH_CPU3" %) with"
+	echo "    $VIEWERS viewers attached, target <=3% $(verdict "$ATTACH_CPU3" "<=" 3)"
+	fig attach-engine-cpu-3-viewers pooltop "$ATTACH_CPU3" %
+else
+	echo "  n/a ($FAIL)"
 fi
 
 # --- the figures, and the change against the last run -------------------------------------

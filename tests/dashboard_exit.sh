@@ -6,7 +6,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 101
+plan 110
 
 # no_worker_points NAME TIMEOUT_S: a point: no live process of this run is left.
 no_worker_points() {
@@ -16,6 +16,12 @@ no_worker_points() {
 		not_ok "$1: no pooltop process or worker left"
 		diag "$(ps -o pid,ppid,stat,args -p "$(our_procs | paste -sd,)" 2>&1)"
 	fi
+}
+
+# all_alive PID...: true when every PID is a live process.
+all_alive() {
+	local p
+	for p; do alive "$p" || return 1; done
 }
 
 # The items of a batch that must still run when the test acts (a key, a signal) last longer on
@@ -102,21 +108,39 @@ terminal_points "Ctrl-C twice"
 no_worker_points "Ctrl-C twice" 0
 
 # --- (e, f) SIGTERM and SIGHUP to pooltop -------------------------------------------------------
+# SIGHUP with --no-detach: the batch ends with the terminal (one process).
 for sig in TERM HUP; do
-	tm_start "sig$sig" -j 2 --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
+	if [ "$sig" = HUP ]; then nd=--no-detach; else nd=; fi
+	tm_start "sig$sig" $nd -j 2 --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
 	wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
 	kill -"$sig" "$PID"
 	wait_exit 5
 	if [ "$RC" != timeout ] && [ "$RC" -ne 0 ]; then
-		ok "SIG$sig: pooltop exits at once, non-zero ($RC)"
+		ok "SIG$sig$nd: pooltop exits at once, non-zero ($RC)"
 	else
-		not_ok "SIG$sig: pooltop exits at once, non-zero ($RC)"
+		not_ok "SIG$sig$nd: pooltop exits at once, non-zero ($RC)"
 		diag_screen
 	fi
-	like "$(cat "$R/err")" '^pooltop: 0 done, 2 failed' "SIG$sig: the summary on stderr (stdout is for results)"
-	terminal_points "SIG$sig"
-	no_worker_points "SIG$sig" 0
+	like "$(cat "$R/err")" '^pooltop: 0 done, 2 failed' "SIG$sig$nd: the summary on stderr (stdout is for results)"
+	terminal_points "SIG$sig$nd"
+	no_worker_points "SIG$sig$nd" 0
 done
+
+# SIGHUP to a dashboard that can detach: it detaches, the batch runs on in its engine.
+tm_start sighup -j 2 --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
+wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
+engine=$(engine_pid)
+workers=$(kids "$PID" | paste -sd' ')
+kill -HUP "$PID"
+wait_exit 5
+is "$RC" 0 "SIGHUP: the dashboard detaches, exit 0"
+like "$(cat "$R/err")" '^pooltop: detached from .* it runs on; pooltop attach ' "SIGHUP: it says how to come back"
+terminal_points SIGHUP
+# shellcheck disable=SC2086 # the pids, one word each
+check "SIGHUP: the batch runs on: its engine $engine and workers $workers alive" \
+	all_alive "$engine" $workers
+kill -TERM "$engine"
+no_worker_points "SIGHUP, then SIGTERM to its engine" 5
 
 # --- (h) T against workers that ignore SIGTERM: --term-seq ends in SIGKILL ----------------------
 STUBBORN=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_stubborn.so
@@ -145,10 +169,14 @@ wait_exit 10
 is "$RC" 0 "SIGUSR1: the batch ends normally, exit 0"
 tm_start alrm -j 2 --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
 wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
+engine=$(engine_pid)
 kill -ALRM "$PID"
 wait_exit 5
 is "$RC" 142 "SIGALRM: pooltop dies of the signal (the shell sees 142 = 128+14)"
 terminal_points SIGALRM
+# The batch's engine is another process: a viewer's crash is not the batch's.
+check "SIGALRM: the batch runs on in its engine ($engine)" alive "$engine"
+kill -TERM "$engine"
 no_worker_points SIGALRM 3
 
 # --- (j) without --exit-when-done the finished screen stays, browsable, until q ------------------
@@ -213,12 +241,15 @@ terminal_points failed
 tm_start segv -j 2 --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
 wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
 workers=$(kids "$PID" | paste -sd' ')
+engine=$(engine_pid)
 kill -SEGV "$PID"
 wait_exit 5
 is "$RC" 139 "SIGSEGV: pooltop dies of the signal (the shell sees 139 = 128+11)"
 terminal_points SIGSEGV
-# The workers die with their parent (PR_SET_PDEATHSIG): give them a moment.
-no_worker_points "SIGSEGV (workers $workers)" 3
+check "SIGSEGV: the batch runs on in its engine ($engine)" alive "$engine"
+# The engine crashing: the workers die with their parent (PR_SET_PDEATHSIG).
+kill -SEGV "$engine"
+no_worker_points "SIGSEGV of the engine too (workers $workers)" 3
 tm_stop
 
 # --- D: a drain on the dashboard; - shrinks after the item -------------------------------------

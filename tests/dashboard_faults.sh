@@ -8,7 +8,7 @@
 # shellcheck source=tests/tmux_lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 61
+plan 65
 
 TABLE_HEAD='^ +# +PID STATE +EXIT +DONE +FAIL +RATE +S +CPU% +RSS +AGE'
 # A reader of pooltop's stdout that takes nothing until the file go exists.
@@ -209,22 +209,36 @@ wait_exit 5
 no_worker_points "resize storm" 3
 
 # --- (g) the terminal closed under pooltop ----------------------------------------------------------
-for how in kill-pane kill-server; do
+# A dashboard that can detach: the terminal gone, it detaches and the batch runs on in its
+# engine (SIGTERM to the engine then stops it). With --no-detach: the batch is terminated as for
+# quit.
+for how in kill-pane kill-server kill-pane--no-detach; do
 	mark="pt-faults-$$-$how"
-	tm_start "$how" -j 2 -- sh -c 'sleep 60; :' "$mark" {} ::: 1 2 3 4
+	nd=
+	[ "$how" = kill-pane--no-detach ] && nd=--no-detach
+	tm_start "$how" $nd -j 2 -- sh -c 'sleep 60; :' "$mark" {} ::: 1 2 3 4
 	wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5
 	wait_for '[ "$(jobs_of "$mark" | wc -l)" -ge 2 ]' 3
 	groups=$(jobs_of "$mark" | paste -sd" ")
-	if [ "$how" = kill-pane ]; then tm kill-pane -t "$TM_TARGET"; else tm kill-server; fi
+	engine=$(engine_pid)
+	if [ "$how" = kill-server ]; then tm kill-server; else tm kill-pane -t "$TM_TARGET"; fi
 	wait_exit 5
-	if [ "$RC" != timeout ] && [ "$RC" -ne 0 ]; then
-		ok "$how: pooltop exits at once, non-zero ($RC)"
+	if [ -n "$nd" ]; then
+		if [ "$RC" != timeout ] && [ "$RC" -ne 0 ]; then
+			ok "$how: pooltop exits at once, non-zero ($RC)"
+		else
+			not_ok "$how: pooltop exits at once, non-zero ($RC)"
+			diag_run
+		fi
+		like "$(cat "$R/err")" '^pooltop: 0 done, 2 failed \(2 with -15 SIGTERM\), 2 not run' \
+			"$how: the workers were terminated as for quit (2 failed with -15, 2 not run)"
 	else
-		not_ok "$how: pooltop exits at once, non-zero ($RC)"
-		diag_run
+		is "$RC" 0 "$how: the dashboard detaches at once, exit 0"
+		# shellcheck disable=SC2086 # groups: a list of pids
+		check "$how: the batch runs on: its engine ($engine) and jobs ($groups)" \
+			eval 'alive "$engine" && ! jobs_gone "$mark" $groups'
+		kill -TERM "$engine"
 	fi
-	like "$(cat "$R/err")" '^pooltop: 0 done, 2 failed \(2 with -15 SIGTERM\), 2 not run' \
-		"$how: the workers were terminated as for quit (2 failed with -15, 2 not run)"
 	no_worker_points "$how" 3
 	# shellcheck disable=SC2086 # groups: a list of pids
 	if wait_for "jobs_gone $mark $groups" 3; then

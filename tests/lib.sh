@@ -173,6 +173,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/pooltop-test.XXXXXX") || {
 	echo "Bail out! cannot make a temp dir"
 	exit 1
 }
+# The batches' sockets (pooltop ls, attach): this test's own, not the user's.
+export POOLTOP_TMPDIR=$T
 _cleanup_hooks=()
 # at_exit CMD: run CMD (a string) at exit, before the temp dir goes.
 at_exit() { _cleanup_hooks+=("$1"); }
@@ -543,6 +545,25 @@ if pid is None:
     with open(out, "w") as f:
         f.write("0 0 0 pooltop-not-found\n")
     sys.exit(0)
+
+# KILLER_ENGINE=1: pooltop is a dashboard that forks its batch's engine (a child in a session of
+# its own): the workers to kill are the engine's.
+if os.environ.get("KILLER_ENGINE") == "1":
+    engine = None
+    while engine is None and time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                for c in f.read().split():
+                    with open(f"/proc/{c}/stat") as g:
+                        fields = g.read().rsplit(")", 1)[1].split()
+                    if int(fields[3]) == int(c) and comm(c) == name:
+                        engine = int(c)
+        except (OSError, ValueError):
+            pass
+        if engine is None:
+            time.sleep(0.0005)
+    if engine is not None:
+        pid = engine
 
 children_file = f"/proc/{pid}/task/{pid}/children"
 have_children_file = os.path.exists(children_file)

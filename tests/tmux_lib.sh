@@ -52,7 +52,9 @@
 #                           header_size: the N of "(size N)"
 #   tm_select SLOT          move the selection to SLOT (Home, then Down), wait for the '>'
 #   Processes:
-#     kids PID              PID's live (non-zombie) children, sorted, one per line
+#     kids PID              PID's live (non-zombie) children, sorted, one per line (those of
+#                           the engine a dashboard forked for its batch, in its place)
+#     engine_pid            the process running the dashboard $PID's batch
 #     alive PID             true when PID is a live (non-zombie) process
 #     pids_match            true when table_pids (fresh capture) equals kids $PID
 #   pane_modes              "alt=A cursor=C mouse=M" of the pane, from tmux's own state:
@@ -332,8 +334,28 @@ alive() {
 kids() {
 	local p
 	for p in $(pgrep -P "$1" 2>/dev/null); do
-		alive "$p" && echo "$p"
+		alive "$p" || continue
+		# The engine a dashboard forked (its own session): its workers are the
+		# dashboard's as the user sees them.
+		if [ "$(awk '{ print $6 }' "/proc/$p/stat" 2>/dev/null)" = "$p" ]; then
+			kids "$p"
+		else
+			echo "$p"
+		fi
 	done | sort -n
+}
+
+# engine_pid: the process that runs the batch of the dashboard $PID: the engine it forked
+# (the child in a session of its own), or $PID itself with --no-detach.
+engine_pid() {
+	local p
+	for p in $(pgrep -P "$PID" 2>/dev/null); do
+		if [ "$(awk '{ print $6 }' "/proc/$p/stat" 2>/dev/null)" = "$p" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	echo "$PID"
 }
 
 pids_match() {

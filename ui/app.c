@@ -10,10 +10,12 @@
 #include <stdbool.h>
 #include <unistd.h>
 
+#include "attach_cmd.h"
 #include "cli.h"
 #include "config.h"
 #include "dashboard.h"
 #include "demo.h"
+#include "engine.h"
 #include "headless.h"
 #include "job.h"
 #include "run.h"
@@ -102,9 +104,24 @@ static int app_run(const struct config *cfg, const char *what, bool demo)
 			run.capture_stderr = true;
 			/* The dashboard runs only on a terminal, so someone is there to read
 			 * its finished screen: it stays until q, unless a script asked. */
-			status = dashboard_run(cfg, &run, &job, what, !cfg->exit_when_done);
+			if (cfg->no_detach) {
+				status = dashboard_run(cfg, &run, &job, what, !cfg->exit_when_done);
+				job_release(&job);
+				return status;
+			}
+			/* The batch runs in a process of its own that outlives the terminal; this
+			 * one is its first viewer (engine.h). */
+			struct serve_paths paths;
+			pid_t engine;
+			r = engine_fork(cfg, &run, &job, what, &engine, &paths, err, sizeof(err));
 			job_release(&job);
-			return status;
+			if (r < 0) {
+				dashboard_abandon();
+				fprintf(stderr, "pooltop: %s\n", err);
+				return 255;
+			}
+			return dashboard_attach(paths.path, VIEW_REMOTE_OWNER, engine,
+						!cfg->exit_when_done, cfg->refresh_ms);
 		}
 		/* No terminal at all is the ordinary headless case; a terminal that cannot
 		 * be used deserves a word. */
@@ -143,6 +160,10 @@ int app_main(int argc, char **argv)
 		return app_run(&cfg, "demo: --builtin demo", true);
 	case CLI_DEMO_EXITCODES:
 		return demo_exitcodes(&cfg);
+	case CLI_LS:
+	case CLI_ATTACH:
+	case CLI_STATUS:
+		return attach_cmd_main(&cfg);
 	case CLI_COMPLETION:
 		if (cfg.completion_zsh)
 			cli_completion_zsh(stdout);

@@ -103,6 +103,13 @@ struct dash {
 	bool finished;
 	bool stay;	       /* keep the screen after the batch ends, until q */
 	const char *out_where; /* where the items' outputs go, for the footer ("out: stdout") */
+	/* The batch runs in another process (pooltop attach, or the engine this dashboard
+	 * started): d detaches from it; q too unless this dashboard is its owner. */
+	bool can_detach;
+	bool owner;
+	bool read_only; /* acts on nothing */
+	bool detached;	/* d pressed (or the terminal went away): leave, the batch runs on */
+	char name[72];	/* the batch's, for pooltop attach NAME */
 
 	/* The graphs' history: a ring, oldest at spark_pos once full. */
 	uint32_t spark_done[DASH_SPARK], spark_failed[DASH_SPARK];

@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dash.h"
+#include "serve.h"
 #include "exitcode.h"
 #include "summary.h"
 #include "terminal.h"
@@ -32,6 +34,11 @@ struct dashboard {
 	uv_signal_t sigwinch, sigterm, sighup, sigint, sigusr1, sigusr2;
 	bool closing;
 	bool terminal_open;
+	struct attach_server *server; /* a batch run here: served for pooltop attach */
+	bool remote;		      /* the view is another process's batch */
+	pid_t engine;		      /* ...the engine this dashboard forked, or 0 */
+	char what[1024];
+	char where[96];
 };
 
 /* --- helpers for the views --- */
@@ -217,8 +224,14 @@ static void tty_readable_cb(uv_poll_t *h, int status, int events)
 	(void)events;
 	struct dashboard *b = h->data;
 	if (status < 0 || (events & UV_DISCONNECT)) {
-		/* The terminal went away: stop the workers as for quit. */
 		uv_poll_stop(h);
+		if (b->remote) {
+			/* The terminal went away: the batch runs on without this viewer. */
+			b->d.detached = true;
+			dashboard_close(b);
+			return;
+		}
+		/* The terminal went away: stop the workers as for quit. */
 		b->d.quitting = true;
 		view_escalate(b->d.view, VIEW_STOP_TERMINATE, "the terminal went away");
 		dashboard_maybe_end(b);
@@ -230,6 +243,10 @@ static void tty_readable_cb(uv_poll_t *h, int status, int events)
 		flags |= dash_key(&b->d, key);
 	if (b->closing)
 		return;
+	if (b->d.detached) {
+		dashboard_close(b);
+		return;
+	}
 	if (flags & DASH_QUIT) {
 		b->d.quitting = true;
 		if (b->d.finished) {
@@ -272,6 +289,18 @@ static void signal_cb(uv_signal_t *s, int sig)
 		dash_message(&b->d, "%s: the dashboard shows the status", strsignal(sig));
 		dashboard_redraw(b);
 		return;
+	case SIGHUP:
+	case SIGTERM:
+		/* A viewer of a batch that runs in its own process: a hang-up detaches it, and so
+		 * does SIGTERM unless it started the batch. */
+		if (b->remote && (sig == SIGHUP || !b->d.owner)) {
+			if (sig == SIGHUP)
+				uv_poll_stop(&b->tty_poll);
+			b->d.detached = true;
+			dashboard_close(b);
+			return;
+		}
+		/* fall through */
 	default:
 		/* SIGTERM, SIGHUP: stop everything (again: kill), restore the terminal, leave. */
 		b->d.quitting = true;
@@ -287,7 +316,9 @@ static void signal_cb(uv_signal_t *s, int sig)
 
 static void event_cb(void *data, const struct view_event *ev)
 {
-	struct dash *d = data;
+	struct dashboard *b = data;
+	struct dash *d = &b->d;
+	attach_server_event(b->server, ev);
 	if (ev->kind == VIEW_EVENT_WORKER_STARTED && ev->slot >= 0 && d->finished)
 		return;
 	struct dash_log_line *l = &d->log[d->log_pos];
@@ -311,6 +342,14 @@ static void finished_cb(void *data)
 {
 	struct dashboard *b = data;
 	b->d.finished = true;
+	if (b->server)
+		attach_server_finished(b->server, view_exit_status(b->d.view), false);
+	if (b->remote) {
+		struct view_summary sum;
+		view_summary(b->d.view, &sum);
+		if (sum.fatal[0])
+			dash_message(&b->d, "%s", sum.fatal);
+	}
 	dashboard_redraw(b);
 	dashboard_maybe_end(b);
 }
@@ -320,7 +359,7 @@ static void handles_closed_cb(uv_handle_t *h)
 	(void)h;
 }
 
-static void view_closed_cb(void *data)
+static void server_closed_cb(void *data)
 {
 	struct dashboard *b = data;
 	uv_close((uv_handle_t *)&b->refresh, handles_closed_cb);
@@ -331,6 +370,15 @@ static void view_closed_cb(void *data)
 	uv_close((uv_handle_t *)&b->sigusr1, handles_closed_cb);
 	uv_close((uv_handle_t *)&b->sigusr2, handles_closed_cb);
 	uv_close((uv_handle_t *)&b->tty_poll, handles_closed_cb);
+}
+
+static void view_closed_cb(void *data)
+{
+	struct dashboard *b = data;
+	if (b->server)
+		attach_server_close(b->server, server_closed_cb, b);
+	else
+		server_closed_cb(b);
 }
 
 static void dashboard_close(struct dashboard *b)
@@ -362,6 +410,11 @@ static void colors_init(struct dash *d)
 	};
 	for (short i = 1; i < DASH_NCOLORS; i++)
 		init_pair(i, fg[i], -1);
+}
+
+void dashboard_abandon(void)
+{
+	terminal_close();
 }
 
 int dashboard_available(char *why, size_t len)
@@ -416,14 +469,10 @@ static void held_print(int fd, int err)
 	}
 }
 
-int dashboard_run(const struct config *cfg, const struct run_settings *run, const struct job *job,
-		  const char *what, bool stay)
+/* The curses modes and the loop's handles, for either source. */
+static void dashboard_setup(struct dashboard *b)
 {
-	struct dashboard *b = xcalloc(1, sizeof(*b));
 	struct dash *d = &b->d;
-	d->what = what;
-	d->jobs = job->cmd != NULL;
-	d->stay = stay;
 	d->rows = xcalloc(DASH_MAX_SLOTS, sizeof(*d->rows));
 	d->tagged = xcalloc(DASH_MAX_SLOTS, sizeof(*d->tagged));
 	d->order = xcalloc(DASH_MAX_SLOTS, sizeof(*d->order));
@@ -455,30 +504,12 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 	mousemask(ALL_MOUSE_EVENTS, NULL);
 	mouseinterval(0);
 	colors_init(d);
-
-	char err[512] = "";
-	int status = 255;
 	uv_loop_init(&b->loop);
-	struct view_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = b};
-	/* The outputs go to stdout when it is not the terminal. On the terminal the dashboard
-	 * owns the screen: they are kept in an unlinked file and printed once it is restored. */
-	int out_fd = 1, held_fd = -1, held_err = 0;
-	if (isatty(1)) {
-		held_fd = held_open(&held_err);
-		out_fd = held_fd;
-	}
-	d->out_where = !isatty(1)     ? "out: stdout"
-		       : held_fd >= 0 ? "out: shown on exit"
-				      : "out: dropped";
-	int r = view_local_new(&b->loop, cfg, run, job, &hooks, out_fd, out_fd >= 0, &d->view, err,
-			       sizeof(err));
-	if (r < 0) {
-		terminal_close();
-		fprintf(stderr, "pooltop: %s\n", err);
-		goto out;
-	}
+}
 
-	uv_poll_init(&b->loop, &b->tty_poll, d->tty_fd);
+static void dashboard_handles(struct dashboard *b, unsigned refresh_ms)
+{
+	uv_poll_init(&b->loop, &b->tty_poll, b->d.tty_fd);
 	terminal_fix_blocking();
 	uv_timer_init(&b->loop, &b->refresh);
 	uv_signal_init(&b->loop, &b->sigwinch);
@@ -491,7 +522,6 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 	b->sigterm.data = b->sighup.data = b->sigint.data = b;
 	b->sigusr1.data = b->sigusr2.data = b;
 	uv_poll_start(&b->tty_poll, UV_READABLE | UV_DISCONNECT, tty_readable_cb);
-	unsigned refresh_ms = cfg->refresh_ms ? cfg->refresh_ms : 250;
 	uv_timer_start(&b->refresh, refresh_cb, refresh_ms, refresh_ms);
 	uv_signal_start(&b->sigwinch, sigwinch_cb, SIGWINCH);
 	uv_signal_start(&b->sigterm, signal_cb, SIGTERM);
@@ -499,6 +529,74 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 	uv_signal_start(&b->sigint, signal_cb, SIGINT);
 	uv_signal_start(&b->sigusr1, signal_cb, SIGUSR1);
 	uv_signal_start(&b->sigusr2, signal_cb, SIGUSR2);
+}
+
+static void dashboard_free(struct dashboard *b)
+{
+	struct dash *d = &b->d;
+	uv_loop_close(&b->loop);
+	terminal_close();
+	free(d->rows);
+	free(d->tagged);
+	free(d->order);
+	free(d->log);
+	free(b);
+}
+
+/* Once the terminal is restored: the errors (they were in the event log, gone with the
+ * screen), the outputs held, the summary and the failed items, on stderr (stdout may be the
+ * results, redirected to a file). */
+static void dashboard_report(struct dashboard *b, int held_fd, int held_err)
+{
+	const char *errors[VIEW_MAX_ERRORS];
+	unsigned nerrors = view_errors(b->d.view, errors);
+	for (unsigned i = 0; i < nerrors; i++)
+		fprintf(stderr, "pooltop: %s\n", errors[i]);
+	held_print(held_fd, held_err);
+	summary_print(stderr, b->d.view);
+	summary_print_failed(stderr, b->d.view);
+}
+
+int dashboard_run(const struct config *cfg, const struct run_settings *run, const struct job *job,
+		  const char *what, bool stay)
+{
+	struct dashboard *b = xcalloc(1, sizeof(*b));
+	struct dash *d = &b->d;
+	d->what = what;
+	d->jobs = job->cmd != NULL;
+	d->stay = stay;
+	dashboard_setup(b);
+
+	char err[512] = "";
+	int status = 255;
+	struct view_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = b};
+	/* The outputs go to stdout when it is not the terminal. On the terminal the dashboard
+	 * owns the screen: they are kept in an unlinked file and printed once it is restored. */
+	int out_fd = 1, held_fd = -1, held_err = 0;
+	if (isatty(1)) {
+		held_fd = held_open(&held_err);
+		out_fd = held_fd;
+	}
+	d->out_where = !isatty(1)     ? "out: stdout"
+		       : held_fd >= 0 ? "out: shown on exit"
+				      : "out: dropped";
+	struct serve_paths paths;
+	int r = view_local_new(&b->loop, cfg, run, job, &hooks, out_fd, out_fd >= 0, &d->view, err,
+			       sizeof(err));
+	if (r == 0 && (r = serve_paths(cfg, getpid(), &paths, err, sizeof(err))) == 0)
+		r = serve_start(&b->loop, d->view, &paths, what, d->jobs, false, false, &b->server,
+				err, sizeof(err));
+	if (r < 0) {
+		terminal_close();
+		fprintf(stderr, "pooltop: %s\n", err);
+		if (d->view) {
+			view_free(d->view);
+			uv_run(&b->loop, UV_RUN_DEFAULT);
+		}
+		goto out;
+	}
+	snprintf(d->name, sizeof(d->name), "%s", paths.name);
+	dashboard_handles(b, cfg->refresh_ms ? cfg->refresh_ms : 250);
 
 	if (view_start(d->view, err, sizeof(err)) < 0) {
 		dashboard_close(b);
@@ -509,27 +607,90 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 	dashboard_redraw(b);
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 	terminal_close();
-	/* stderr: stdout may be the results, redirected to a file. The errors were in the event
-	 * log, gone with the screen: they are said again here. */
-	const char *errors[VIEW_MAX_ERRORS];
-	unsigned nerrors = view_errors(d->view, errors);
-	for (unsigned i = 0; i < nerrors; i++)
-		fprintf(stderr, "pooltop: %s\n", errors[i]);
-	held_print(held_fd, held_err);
-	summary_print(stderr, d->view);
-	summary_print_failed(stderr, d->view);
+	dashboard_report(b, held_fd, held_err);
 	status = view_exit_status(d->view);
 out_view:
 	view_free(d->view);
+	attach_server_free(b->server);
 out:
 	if (held_fd >= 0)
 		close(held_fd);
-	uv_loop_close(&b->loop);
+	dashboard_free(b);
+	return status;
+}
+
+/* The outputs the engine wrote to a file while the terminal was the dashboard's: printed,
+ * then the file is removed. */
+static void owner_outputs(const char *path)
+{
+	if (!*path)
+		return;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	held_print(fd, 0);
+	close(fd);
+	unlink(path);
+}
+
+int dashboard_attach(const char *path, unsigned flags, pid_t engine, bool stay,
+		     unsigned refresh_ms)
+{
+	struct dashboard *b = xcalloc(1, sizeof(*b));
+	struct dash *d = &b->d;
+	d->stay = stay;
+	dashboard_setup(b);
+	struct view_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = b};
+	struct view_remote_info info;
+	char err[512];
+	int status = 255;
+	int r = view_remote_new(&b->loop, path, flags, &hooks, &d->view, &info, err, sizeof(err));
+	if (r < 0) {
+		terminal_close();
+		fprintf(stderr, "pooltop: %s\n", err);
+		uv_run(&b->loop, UV_RUN_DEFAULT);
+		dashboard_free(b);
+		return 255;
+	}
+	b->remote = true;
+	b->engine = engine;
+	d->owner = flags & VIEW_REMOTE_OWNER;
+	d->read_only = flags & VIEW_REMOTE_READ_ONLY;
+	d->can_detach = true;
+	snprintf(d->name, sizeof(d->name), "%s", info.name);
+	snprintf(b->what, sizeof(b->what), "%s", info.what);
+	d->what = b->what;
+	d->jobs = info.jobs;
+	if (d->owner)
+		d->out_where = info.out[0] ? "out: shown on exit" : "out: stdout";
+	else
+		snprintf(b->where, sizeof(b->where), "attached%s: %s",
+			 d->read_only ? " read-only" : "", info.name);
+	if (!d->owner)
+		d->out_where = b->where;
+	dashboard_handles(b, refresh_ms ? refresh_ms : 250);
+	dashboard_redraw(b);
+	uv_run(&b->loop, UV_RUN_DEFAULT);
 	terminal_close();
-	free(d->rows);
-	free(d->tagged);
-	free(d->order);
-	free(d->log);
-	free(b);
+	if (d->detached) {
+		fprintf(stderr, "pooltop: detached from %s (pid %d): it runs on; pooltop attach %s\n",
+			info.name, (int)info.pid, info.name);
+		if (d->owner && info.out[0])
+			fprintf(stderr, "pooltop: its outputs go to %s\n", info.out);
+		status = 0;
+	} else {
+		if (d->owner)
+			owner_outputs(info.out);
+		dashboard_report(b, -1, 0);
+		status = view_exit_status(d->view);
+	}
+	view_free(d->view);
+	/* The owner returns when its engine has ended, as a one-process run would. */
+	if (engine > 0 && !d->detached) {
+		int ws;
+		while (waitpid(engine, &ws, 0) < 0 && errno == EINTR)
+			;
+	}
+	dashboard_free(b);
 	return status;
 }

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "format.h"
+#include "serve.h"
 #include "view.h"
 #include "summary.h"
 #include "util.h"
@@ -25,6 +26,7 @@ struct headless {
 	const struct config *cfg;
 	uv_loop_t loop;
 	struct view *view;
+	struct attach_server *server; /* for pooltop attach, ls, status; NULL when not served */
 	uv_timer_t progress;
 	uv_signal_t sigint, sigterm, sighup, sigusr1, sigusr2;
 	bool tty; /* show a progress line (stderr is a terminal, or SIGUSR2 asked) */
@@ -55,6 +57,13 @@ static void event_cb(void *data, const struct view_event *ev)
 		return;
 	progress_clear(h);
 	fprintf(stderr, "pooltop: %s\n", ev->text);
+}
+
+static void view_event_cb(void *data, const struct view_event *ev)
+{
+	struct headless *h = data;
+	attach_server_event(h->server, ev);
+	event_cb(data, ev);
 }
 
 /* The batch in one line: counts, workers, rate, and as GNU parallel's --bar and --eta, how
@@ -121,7 +130,7 @@ static void progress_cb(uv_timer_t *t)
 	h->progress_shown = true;
 }
 
-static void view_closed_cb(void *data)
+static void server_closed_cb(void *data)
 {
 	struct headless *h = data;
 	uv_close((uv_handle_t *)&h->progress, NULL);
@@ -132,10 +141,21 @@ static void view_closed_cb(void *data)
 	uv_close((uv_handle_t *)&h->sigusr2, NULL);
 }
 
+static void view_closed_cb(void *data)
+{
+	struct headless *h = data;
+	if (h->server)
+		attach_server_close(h->server, server_closed_cb, h);
+	else
+		server_closed_cb(h);
+}
+
 static void finished_cb(void *data)
 {
 	struct headless *h = data;
 	h->finished = true;
+	/* Viewers see the end; the batch's process does not wait for them. */
+	attach_server_finished(h->server, view_exit_status(h->view), false);
 	uv_timer_stop(&h->progress);
 	progress_clear(h);
 	view_close(h->view, view_closed_cb, h);
@@ -198,6 +218,31 @@ static void print_summary(struct headless *h)
 	summary_print(stderr, h->view);
 }
 
+/* Serve the batch for pooltop attach. A name or socket the user chose must be had; the
+ * default one is a convenience: a run goes on without it, said once. */
+static int headless_serve(struct headless *h, const struct config *cfg, const struct job *job)
+{
+	struct serve_paths p;
+	char err[512];
+	int r = serve_paths(cfg, getpid(), &p, err, sizeof(err));
+	if (r == 0) {
+		struct buf what = {0};
+		run_describe(cfg, &what);
+		r = serve_start(&h->loop, h->view, &p, what.data ? what.data : "", job->cmd != NULL,
+				false, false, &h->server, err, sizeof(err));
+		buf_free(&what);
+	}
+	if (r == 0)
+		return 0;
+	if (cfg->name || cfg->socket) {
+		fprintf(stderr, "pooltop: %s\n", err);
+		return r;
+	}
+	if (!cfg->quiet)
+		fprintf(stderr, "pooltop: not served for pooltop attach: %s\n", err);
+	return 0;
+}
+
 int headless_run(const struct config *cfg, const struct run_settings *run, const struct job *job)
 {
 	struct headless h;
@@ -210,10 +255,17 @@ int headless_run(const struct config *cfg, const struct run_settings *run, const
 		fprintf(stderr, "pooltop: cannot start the event loop: %s\n", uv_strerror(r));
 		return 255;
 	}
-	struct view_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = &h};
+	struct view_hooks hooks = {.event = view_event_cb, .finished = finished_cb, .data = &h};
 	r = view_local_new(&h.loop, cfg, run, job, &hooks, 1, true, &h.view, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "pooltop: %s\n", err);
+		uv_loop_close(&h.loop);
+		return 255;
+	}
+	r = headless_serve(&h, cfg, job);
+	if (r < 0) {
+		view_free(h.view);
+		uv_run(&h.loop, UV_RUN_DEFAULT);
 		uv_loop_close(&h.loop);
 		return 255;
 	}
@@ -249,6 +301,7 @@ int headless_run(const struct config *cfg, const struct run_settings *run, const
 		status = view_exit_status(h.view);
 	}
 	view_free(h.view);
+	attach_server_free(h.server);
 	uv_loop_close(&h.loop);
 	return status;
 }

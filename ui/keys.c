@@ -83,6 +83,12 @@ static const char *cmd_error(int r)
 		return "it has no process";
 	case -EPIPE:
 		return "the pool is shutting down";
+	case -EPERM:
+		return "this viewer is read-only (pooltop attach without --read-only acts)";
+	case -ENOTCONN:
+		return "the connection to the batch is gone";
+	case -ETIMEDOUT:
+		return "the batch did not answer";
 	case -EBUSY:
 		return "it is the last worker and items wait for it: J joins all, D drains, T "
 		       "terminates";
@@ -357,11 +363,25 @@ static int key_log_scroll(struct dash *d, int key)
 	return DASH_REDRAW;
 }
 
+static int key_detach(struct dash *d, int key)
+{
+	(void)key;
+	if (!d->can_detach) {
+		dash_message(d, "d: this dashboard runs the batch itself (--no-detach): q quits");
+		return DASH_REDRAW;
+	}
+	d->detached = true;
+	return DASH_QUIT;
+}
+
 static int key_quit(struct dash *d, int key)
 {
 	(void)key;
 	if (d->finished)
 		return DASH_QUIT;
+	/* A viewer of someone's batch leaves it running: stopping it is T. */
+	if (d->can_detach && !d->owner)
+		return key_detach(d, key);
 	if (d->totals.finished) {
 		/* Only output for a slow reader is left: q does not wait for it. */
 		d->quitting = true;
@@ -437,7 +457,9 @@ static const struct dash_binding main_keys[] = {
 	{'l', "l", "the event log, full screen: every event, whole", key_log},
 	{'?', "? F1", "this help", key_help},
 	{KEY_F(1), NULL, NULL, key_help},
-	{'q', "q F10", "quit (asks when work remains)", key_quit},
+	{'d', "d", "detach: leave the batch running (pooltop attach NAME comes back)",
+	 key_detach},
+	{'q', "q F10", "quit (asks when work remains); attached: detach", key_quit},
 	{KEY_F(10), NULL, NULL, key_quit},
 	{0, NULL, NULL, NULL},
 };
@@ -619,10 +641,22 @@ static int dash_dispatch(const struct dash_binding *b, struct dash *d, int key, 
 	return DASH_REDRAW_NONE;
 }
 
+/* The keys that act on the batch: a read-only viewer's are refused here (and by the batch). */
+static bool acts(int key)
+{
+	return key == CTRL_C || key == KEY_F(9) || (key < 128 && strchr("tkKsjJDTr+-p", key));
+}
+
 int dash_key(struct dash *d, int key)
 {
 	if (key == KEY_RESIZE)
 		return DASH_REDRAW;
+	if (d->read_only && key > 0 && (d->mode == DASH_MODE_MAIN || key == CTRL_C) && acts(key)) {
+		const char *name = keyname(key);
+		dash_message(d, "%s: this viewer is read-only: it acts on nothing",
+			     name ? name : "key");
+		return DASH_REDRAW;
+	}
 	bool found = false;
 	int r = dash_dispatch(global_keys, d, key, &found);
 	if (found)

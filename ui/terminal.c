@@ -140,3 +140,18 @@ void terminal_close(void)
 	tty = -1;
 	fatal_handlers(SIG_DFL);
 }
+
+void terminal_forget(void)
+{
+	if (tty < 0)
+		return;
+	/* In a forked child: the terminal is the other process's. Nothing is written to it (the
+	 * stdio buffer was flushed before the fork; curses drew nothing yet); the screen's memory
+	 * is left as it is. */
+	active = 0;
+	fatal_handlers(SIG_DFL);
+	fclose(tty_fp);
+	tty_fp = NULL;
+	screen = NULL;
+	tty = -1;
+}

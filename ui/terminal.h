@@ -18,4 +18,7 @@ void terminal_close(void);
 /* Clear O_NONBLOCK on the terminal again (libuv's poll sets it on the shared description). */
 void terminal_fix_blocking(void);
 
+/* In a child forked after terminal_open: let go of the terminal without touching it. */
+void terminal_forget(void);
+
 #endif

@@ -1,0 +1,84 @@
+/* The command line of pooltop ls, attach and status: the batches this user runs, one of them
+ * by name, prefix or pid. */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_internal.h"
+
+bool cli_is_attach_command(const char *word)
+{
+	return !strcmp(word, "ls") || !strcmp(word, "attach") || !strcmp(word, "status");
+}
+
+enum { A_JSON = 1, A_WIPE, A_READ_ONLY, A_SOCKET, A_EXIT_WHEN_DONE, A_HELP };
+
+int cli_parse_attach(int argc, char **argv, struct config *c, char *err, size_t errlen)
+{
+	const char *cmd = argv[0];
+	bool ls = !strcmp(cmd, "ls"), attach = !strcmp(cmd, "attach");
+	c->mode = ls ? CLI_LS : attach ? CLI_ATTACH : CLI_STATUS;
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, A_JSON},
+		{"wipe", no_argument, NULL, A_WIPE},
+		{"read-only", no_argument, NULL, A_READ_ONLY},
+		{"socket", required_argument, NULL, A_SOCKET},
+		{"exit-when-done", no_argument, NULL, A_EXIT_WHEN_DONE},
+		{"help", no_argument, NULL, A_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	optind = 0; /* glibc starts over (cli_parse ran getopt already) */
+	opterr = 0;
+	int o;
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		bool ok = true;
+		switch (o) {
+		case A_JSON:
+			ok = !attach;
+			c->json = true;
+			break;
+		case A_WIPE:
+			ok = ls;
+			c->wipe = true;
+			break;
+		case A_READ_ONLY:
+			ok = attach;
+			c->read_only = true;
+			break;
+		case A_EXIT_WHEN_DONE:
+			ok = attach;
+			c->exit_when_done = true;
+			break;
+		case A_SOCKET:
+			ok = !ls && optarg && *optarg;
+			c->socket = optarg;
+			break;
+		case 'h':
+		case A_HELP:
+			c->mode = CLI_HELP;
+			return 0;
+		default:
+			return cli_fail(err, errlen,
+					"%s: unknown option '%s' (ls [--json] [--wipe], attach "
+					"[--read-only] [NAME|PID], status [--json] [NAME|PID])",
+					cmd, argv[optind - 1]);
+		}
+		if (!ok)
+			return cli_fail(err, errlen, "%s: %s is not one of its options", cmd,
+					argv[optind - 1]);
+	}
+	if (optind < argc) {
+		if (ls)
+			return cli_fail(err, errlen, "ls: unexpected '%s' (it lists every batch)",
+					argv[optind]);
+		if (c->socket)
+			return cli_fail(err, errlen, "%s: give a NAME or --socket PATH, not both",
+					cmd);
+		c->target = argv[optind++];
+	}
+	if (optind < argc)
+		return cli_fail(err, errlen, "%s: unexpected '%s' after '%s'", cmd, argv[optind],
+				argv[optind - 1]);
+	return 0;
+}

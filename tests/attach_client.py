@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""A scripted client of pooltop's attach socket (newline-delimited JSON), for the tests.
+
+attach_client.py SOCKET hello [VERSION]       hello, print the answer's lines until the snapshot
+attach_client.py SOCKET pid SLOT              the pid of SLOT in the first snapshot
+attach_client.py SOCKET raw TEXT              send TEXT (a line), print what comes back
+attach_client.py SOCKET cycles N              N times: connect, hello, read the snapshot, close
+attach_client.py SOCKET noread SECONDS        hello, then never read for SECONDS
+attach_client.py SOCKET command CMD SLOT [RO] a command on SLOT as last seen: print the reply
+attach_client.py SOCKET connections N         open N connections at once, then close them all
+"""
+import json
+import socket
+import sys
+import time
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    return s
+
+
+def lines(s, until, limit=10.0):
+    buf = b""
+    end = time.time() + limit
+    s.settimeout(limit)
+    while time.time() < end:
+        try:
+            chunk = s.recv(1 << 20)
+        except socket.timeout:
+            return
+        if not chunk:
+            return
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            m = json.loads(line)
+            yield m
+            if until(m):
+                return
+
+
+def hello(s, version=1, read_only=False, viewer=True):
+    # A peer refused at once has its error line waiting, and may have closed already.
+    try:
+        s.sendall((json.dumps({"type": "hello", "version": version, "read_only": read_only,
+                               "viewer": viewer}) + "\n").encode())
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+def main():
+    path, what = sys.argv[1], sys.argv[2]
+    args = sys.argv[3:]
+    if what == "hello":
+        s = connect(path)
+        hello(s, int(args[0]) if args else 1)
+        for m in lines(s, lambda m: m.get("type") in ("snapshot", "error")):
+            print(json.dumps(m)[:300])
+    elif what == "pid":
+        s = connect(path)
+        hello(s)
+        for m in lines(s, lambda m: m.get("type") == "snapshot"):
+            if m.get("type") == "snapshot":
+                print([r["pid"] for r in m["rows"] if r["index"] == int(args[0])][0])
+    elif what == "raw":
+        s = connect(path)
+        s.sendall(args[0].encode() + b"\n")
+        s.settimeout(5)
+        data = b""
+        try:
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    break
+                data += c
+        except socket.timeout:
+            pass
+        sys.stdout.write(data.decode(errors="replace")[:2000])
+    elif what == "cycles":
+        for _ in range(int(args[0])):
+            s = connect(path)
+            hello(s)
+            for m in lines(s, lambda m: m.get("type") == "snapshot"):
+                pass
+            s.close()
+        print("done")
+    elif what == "noread":
+        s = connect(path)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        hello(s)
+        time.sleep(float(args[0]))
+        print("done")
+    elif what == "command":
+        cmd, slot = args[0], int(args[1])
+        ro = len(args) > 2 and args[2] == "ro"
+        s = connect(path)
+        hello(s, read_only=ro)
+        gen = None
+        for m in lines(s, lambda m: m.get("type") == "snapshot"):
+            if m.get("type") == "snapshot":
+                for r in m["rows"]:
+                    if r["index"] == slot:
+                        gen = r["generation"]
+        s.sendall((json.dumps({"type": "command", "id": 7, "cmd": cmd, "slot": slot,
+                               "generation": gen}) + "\n").encode())
+        for m in lines(s, lambda m: m.get("type") == "reply" and m.get("id") == 7):
+            if m.get("type") == "reply":
+                print(json.dumps(m))
+    elif what == "connections":
+        socks = [connect(path) for _ in range(int(args[0]))]
+        for s in socks:
+            s.close()
+        print("done")
+    else:
+        sys.exit("unknown: " + what)
+
+
+if __name__ == "__main__":
+    main()
