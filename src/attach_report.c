@@ -23,10 +23,11 @@ static int record_read(const char *path, struct attach_batch *b)
 	const char *name = "", *what = "", *out = NULL;
 	int pid = 0, status = 0;
 	double started = 0, ended = 0;
-	json_t *sum = NULL;
-	int r = json_unpack_ex(j, &je, 0, "{s:s, s:i, s:s, s:F, s:F, s:i, s?s, s:o}", "name", &name,
+	json_t *sum = NULL, *jout = NULL;
+	int r = json_unpack_ex(j, &je, 0, "{s:s, s:i, s:s, s:F, s:F, s:i, s?o, s:o}", "name", &name,
 			       "pid", &pid, "what", &what, "started", &started, "ended", &ended,
-			       "status", &status, "out", &out, "summary", &sum);
+			       "status", &status, "out", &jout, "summary", &sum);
+	out = json_string_value(jout); /* null: the outputs went where they were sent */
 	char err[256];
 	if (r == 0 && proto_summary_get(sum, &b->sum, err, sizeof(err)) < 0) {
 		snprintf(je.text, sizeof(je.text), "%.150s", err);
@@ -65,8 +66,15 @@ void attach_batch_get(const struct attach_entry *e, int timeout_ms, struct attac
 	case ATTACH_LIVE:
 		break;
 	}
-	if (view_remote_query(e->path, timeout_ms, &b->info, &b->t, &b->stopping, b->err,
-			      sizeof(b->err)) < 0) {
+	int r = view_remote_query(e->path, timeout_ms, &b->info, &b->t, &b->stopping, b->err,
+				  sizeof(b->err));
+	if (r == -ETIMEDOUT) {
+		b->state = ATTACH_BATCH_STUCK;
+		snprintf(b->err, sizeof(b->err), "no answer within %d ms (stopped, or too busy)",
+			 timeout_ms);
+		return;
+	}
+	if (r < 0) {
 		b->state = ATTACH_BATCH_DEAD;
 		return;
 	}
@@ -80,6 +88,8 @@ const char *attach_batch_state_word(const struct attach_batch *b)
 		return "dead";
 	case ATTACH_BATCH_FINISHED:
 		return "finished";
+	case ATTACH_BATCH_STUCK:
+		return "not answering";
 	case ATTACH_BATCH_LIVE:
 		break;
 	}
@@ -104,7 +114,7 @@ char *attach_batch_json(const struct attach_batch *b)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s}", "name", b->name, "state",
 			      attach_batch_state_word(b), "path", b->path);
-	if (b->state == ATTACH_BATCH_DEAD) {
+	if (b->state == ATTACH_BATCH_DEAD || b->state == ATTACH_BATCH_STUCK) {
 		json_object_set_new(j, "error", json_string(b->err));
 	} else {
 		json_object_set_new(j, "pid", json_integer(b->info.pid));

@@ -13,6 +13,8 @@ enum attach_batch_state {
 	ATTACH_BATCH_LIVE,     /* its socket answered */
 	ATTACH_BATCH_DEAD,     /* a socket nobody answers (its process was killed) */
 	ATTACH_BATCH_FINISHED, /* ended, with a record (NAME.done) */
+	ATTACH_BATCH_STUCK,    /* its socket takes connections, but no answer came in time
+				  (the process stopped, or too busy) */
 };
 
 struct attach_batch {

@@ -34,6 +34,8 @@ struct conn {
 	bool resync;	    /* ...after it fell behind: the events it missed are counted */
 	bool reading_stopped;
 	bool closing;
+	bool draining; /* the server is closing: what is queued goes first (uv_shutdown) */
+	uv_shutdown_t shutdown;
 	uint64_t events_missed;
 };
 
@@ -62,6 +64,8 @@ struct attach_server {
 	void (*on_change)(void *data);
 	void *on_change_data;
 	bool closing;
+	bool tick_closed;
+	bool free_when_closed; /* made without its socket: freed once the listener is closed */
 	unsigned handles_open;
 	void (*closed)(void *data);
 	void *closed_data;
@@ -76,6 +80,7 @@ struct wreq {
 
 static void conn_close(struct conn *c);
 static void server_maybe_closed(struct attach_server *s);
+static void server_drained(struct attach_server *s);
 
 /* --- writing --- */
 
@@ -233,8 +238,6 @@ static void server_tick(struct attach_server *s)
 			for (unsigned i = 0; i < n; i++)
 				if (i >= s->nprev || row_changed(&s->prev[i], &s->cur[i]))
 					which[k++] = i;
-				else
-					s->cur[i] = s->prev[i]; /* what the viewers have */
 			json_t *m = state_msg(s, "delta", &t, n, rows_json(s->cur, which, k));
 			delta = proto_line(m, &delta_len);
 			free(which);
@@ -519,6 +522,7 @@ static void conn_closed_cb(uv_handle_t *h)
 	proto_reader_free(&c->rd);
 	free(c);
 	s->handles_open--;
+	server_drained(s);
 	server_maybe_closed(s);
 }
 
@@ -586,6 +590,10 @@ static void listener_closed_cb(uv_handle_t *h)
 	struct attach_server *s = h->data;
 	free(h);
 	s->handles_open--;
+	if (s->free_when_closed && !s->handles_open) {
+		attach_server_free(s);
+		return;
+	}
 	server_maybe_closed(s);
 }
 
@@ -656,15 +664,11 @@ int attach_server_new(uv_loop_t *loop, struct view *v, const struct attach_serve
 	s->cur = xcalloc(POOLTOP_MAX_WORKERS, sizeof(*s->cur));
 	int r = server_bind(s, err, errlen);
 	if (r < 0) {
-		/* The listener's close callback has not run: the loop runs it later; the
-		 * server is kept until then by the caller running the loop... simpler: a server
-		 * that failed to bind never opened a handle that stays (uv_pipe_open failed
-		 * only after the bind). */
-		if (s->handles_open) {
-			s->closing = true; /* freed when the loop closes the handle */
-			return r;
-		}
-		attach_server_free(s);
+		/* A listener that could not listen is being closed: the server goes with it. */
+		if (s->handles_open)
+			s->free_when_closed = true;
+		else
+			attach_server_free(s);
 		return r;
 	}
 	s->dir_fd = c->dir_fd;
@@ -792,6 +796,29 @@ static void timer_closed_cb(uv_handle_t *h)
 	server_maybe_closed(s);
 }
 
+static void shutdown_cb(uv_shutdown_t *req, int status)
+{
+	(void)status;
+	conn_close(req->data);
+}
+
+/* The drain's deadline: whoever has not read what was queued for it by now is closed. */
+static void drain_timeout_cb(uv_timer_t *t)
+{
+	struct attach_server *s = t->data;
+	while (s->conns)
+		conn_close(s->conns);
+}
+
+/* Closing, and every connection gone: the last timer goes. */
+static void server_drained(struct attach_server *s)
+{
+	if (s->closing && !s->conns && !s->tick_closed) {
+		s->tick_closed = true;
+		uv_close((uv_handle_t *)&s->tick, timer_closed_cb);
+	}
+}
+
 void attach_server_close(struct attach_server *s, void (*closed)(void *data), void *data)
 {
 	s->closed = closed;
@@ -801,8 +828,21 @@ void attach_server_close(struct attach_server *s, void (*closed)(void *data), vo
 		return;
 	}
 	s->closing = true;
-	while (s->conns)
-		conn_close(s->conns);
+	/* What is queued (the end of the batch, its last state) reaches the viewers that read
+	 * it, within ATTACH_DRAIN_MS; uv_close alone would cancel it. */
+	struct conn *next;
+	for (struct conn *c = s->conns; c; c = next) {
+		next = c->next;
+		if (!conn_queued(c)) {
+			conn_close(c);
+			continue;
+		}
+		c->draining = true;
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		c->shutdown.data = c;
+		if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->pipe, shutdown_cb) < 0)
+			conn_close(c);
+	}
 	if (s->listening) {
 		s->listening = false;
 		/* Ours still: not a socket another batch of the same name bound since. */
@@ -812,8 +852,13 @@ void attach_server_close(struct attach_server *s, void (*closed)(void *data), vo
 		uv_close((uv_handle_t *)s->listener, listener_closed_cb);
 		s->listener = NULL;
 	}
-	uv_close((uv_handle_t *)&s->tick, timer_closed_cb);
 	uv_close((uv_handle_t *)&s->check, timer_closed_cb);
+	uv_timer_stop(&s->tick);
+	if (s->conns) {
+		uv_ref((uv_handle_t *)&s->tick);
+		uv_timer_start(&s->tick, drain_timeout_cb, ATTACH_DRAIN_MS, 0);
+	}
+	server_drained(s);
 	server_maybe_closed(s);
 }
 

@@ -22,6 +22,12 @@
 #include "util.h"
 
 #define REQUEST_TIMEOUT_MS 10000
+/* What a redraw asks (a worker's detail, an item): answered at once by a batch that runs. */
+#define SHOW_TIMEOUT_MS 1000
+/* A command (a key): a little longer. */
+#define ACT_TIMEOUT_MS 3000
+/* After a request timed out, what a redraw asks is not asked for this long. */
+#define QUIET_AFTER_TIMEOUT_MS 2000
 #define HELD_EVENTS_MAX	   4096
 
 /* --- a connection read and written with poll(2) --- */
@@ -107,8 +113,7 @@ static int rconn_next(struct rconn *c, uint64_t deadline_ns, json_t **m, char *e
 			continue;
 		uint64_t now = now_ns();
 		if (now >= deadline_ns) {
-			snprintf(err, errlen, "the batch did not answer in %llu ms",
-				 (unsigned long long)(REQUEST_TIMEOUT_MS));
+			snprintf(err, errlen, "the batch did not answer in time");
 			return -ETIMEDOUT;
 		}
 		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
@@ -277,7 +282,8 @@ struct view_remote {
 	struct view_event *held; /* events that came during a request */
 	unsigned nheld;
 	uint64_t next_id;
-	uint64_t synth_id; /* ids for the events this side makes up */
+	uint64_t synth_id;
+	uint64_t quiet_until_ns; /* a request timed out: redraws ask nothing until then */ /* ids for the events this side makes up */
 
 	void (*closed)(void *data);
 	void *closed_data;
@@ -355,6 +361,13 @@ static void lost(struct view_remote *r, const char *why)
 	if (!r->closing && uv_is_active((uv_handle_t *)&r->poll))
 		uv_poll_stop(&r->poll);
 	if (!r->ended) {
+		/* What it last said, for the summary. */
+		r->summary.done = r->totals.done;
+		r->summary.failed = r->totals.failed;
+		r->summary.not_run = r->totals.not_run;
+		r->summary.input_complete = r->totals.input_ended;
+		r->summary.elapsed = (double)r->totals.elapsed_ns / 1e9;
+		r->summary.rate = r->totals.rate_avg;
 		snprintf(r->summary.fatal, sizeof(r->summary.fatal),
 			 "lost the connection to the batch %s (pid %d): %s", r->info.name,
 			 (int)r->info.pid, why);
@@ -454,13 +467,19 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 
 /* Send msg (taken) with a new id and wait for its reply: the reply's "result", and *reply
  * when wanted (the caller releases it). */
-static int request(struct view_remote *r, json_t *msg, json_t **reply)
+static int request(struct view_remote *r, json_t *msg, json_t **reply, int timeout_ms)
 {
 	if (reply)
 		*reply = NULL;
 	if (!r->connected) {
 		json_decref(msg);
 		return -ENOTCONN;
+	}
+	/* A batch that did not answer lately (stopped, or swamped) is not asked what the screen
+	 * merely shows at every redraw: the viewer stays responsive. */
+	if (timeout_ms < REQUEST_TIMEOUT_MS && now_ns() < r->quiet_until_ns) {
+		json_decref(msg);
+		return -ETIMEDOUT;
 	}
 	uint64_t id = ++r->next_id;
 	json_object_set_new(msg, "id", json_integer((json_int_t)id));
@@ -469,7 +488,7 @@ static int request(struct view_remote *r, json_t *msg, json_t **reply)
 		lost(r, strerror(-k));
 		return -ENOTCONN;
 	}
-	uint64_t deadline = now_ns() + REQUEST_TIMEOUT_MS * NS_PER_MS;
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
 	r->in_request = true;
 	int result = -ETIMEDOUT;
 	for (;;) {
@@ -503,6 +522,8 @@ static int request(struct view_remote *r, json_t *msg, json_t **reply)
 		break;
 	}
 	r->in_request = false;
+	if (result == -ETIMEDOUT)
+		r->quiet_until_ns = now_ns() + QUIET_AFTER_TIMEOUT_MS * NS_PER_MS;
 	if (r->nheld || r->finished_pending)
 		deliver_later(r);
 	/* Lines read with the reply wait in the buffer: the poll will not say so. */
@@ -540,7 +561,7 @@ static int remote_detail(struct view *v, unsigned slot, struct view_detail *d)
 	json_t *reply;
 	int k = request(remote(v), json_pack("{s:s, s:I}", "type", "detail", "slot",
 					     (json_int_t)slot),
-			&reply);
+			&reply, SHOW_TIMEOUT_MS);
 	if (k == 0) {
 		char err[256];
 		k = proto_detail_get(json_object_get(reply, "detail"), d, err, sizeof(err));
@@ -556,7 +577,7 @@ static int remote_item(struct view *v, unsigned slot, uint64_t seq, struct view_
 	json_t *reply;
 	int k = request(remote(v), json_pack("{s:s, s:I, s:I}", "type", "item", "slot",
 					     (json_int_t)slot, "seq", (json_int_t)seq),
-			&reply);
+			&reply, SHOW_TIMEOUT_MS);
 	if (k == 0) {
 		char err[256];
 		k = proto_item_get(json_object_get(reply, "item"), it, err, sizeof(err));
@@ -571,19 +592,21 @@ static int remote_command(struct view *v, enum view_command cmd, unsigned slot,
 	return request(remote(v), json_pack("{s:s, s:s, s:I, s:I, s:i}", "type", "command", "cmd",
 					    proto_command_word(cmd), "slot", (json_int_t)slot,
 					    "generation", (json_int_t)generation, "arg", arg),
-		       NULL);
+		       NULL, ACT_TIMEOUT_MS);
 }
 
 static int remote_resize(struct view *v, unsigned n)
 {
 	return request(remote(v),
-		       json_pack("{s:s, s:I}", "type", "resize", "workers", (json_int_t)n), NULL);
+		       json_pack("{s:s, s:I}", "type", "resize", "workers", (json_int_t)n), NULL,
+		       ACT_TIMEOUT_MS);
 }
 
 static void remote_pause(struct view *v, bool paused)
 {
 	struct view_remote *r = remote(v);
-	if (request(r, json_pack("{s:s, s:b}", "type", "pause", "paused", paused), NULL) == 0)
+	if (request(r, json_pack("{s:s, s:b}", "type", "pause", "paused", paused), NULL,
+		    ACT_TIMEOUT_MS) == 0)
 		r->totals.paused = paused;
 }
 
@@ -592,7 +615,7 @@ static void remote_stop(struct view *v, enum view_stop how, const char *why)
 	struct view_remote *r = remote(v);
 	if (request(r, json_pack("{s:s, s:s, s:s}", "type", "stop", "how", proto_stop_word(how),
 				 "why", why ? why : "stop"),
-		    NULL) == 0 &&
+		    NULL, ACT_TIMEOUT_MS) == 0 &&
 	    how > r->stopping)
 		r->stopping = how;
 }
@@ -608,7 +631,7 @@ static void remote_summary(const struct view *v, struct view_summary *s)
 	struct view_remote *r = (struct view_remote *)v;
 	json_t *reply;
 	if (!r->ended && r->connected &&
-	    request(r, json_pack("{s:s}", "type", "summary"), &reply) == 0) {
+	    request(r, json_pack("{s:s}", "type", "summary"), &reply, REQUEST_TIMEOUT_MS) == 0) {
 		char err[256];
 		proto_summary_get(json_object_get(reply, "summary"), &r->summary, err,
 				  sizeof(err));
@@ -630,7 +653,7 @@ static void remote_failed(const struct view *v, struct view_failed *f)
 	struct view_remote *r = (struct view_remote *)v;
 	json_t *reply;
 	if (!r->ended && r->connected &&
-	    request(r, json_pack("{s:s}", "type", "failed"), &reply) == 0) {
+	    request(r, json_pack("{s:s}", "type", "failed"), &reply, REQUEST_TIMEOUT_MS) == 0) {
 		char err[256];
 		proto_failed_get(json_object_get(reply, "failed"), r->failed, err, sizeof(err));
 		json_decref(reply);

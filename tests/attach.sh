@@ -6,7 +6,7 @@
 # a killed batch's dead socket, a removed socket.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 40
+plan 45
 
 ptname
 client() { "$PYTHON3" "$TESTS_DIR/attach_client.py" "$@"; }
@@ -134,6 +134,38 @@ kill -KILL "$D2"
 wait "$D2" 2>/dev/null
 "$PT" ls --wipe >/dev/null 2>"$T/wipe.err"
 check "ls --wipe removes the dead sockets" test ! -e "$DIR/dead2.sock"
+
+# A slow reader attached as the batch ends still gets the end, whole.
+"$PT" --headless -q --name ends -j 64 --builtin "sleep:$(scaled_ms 500)" --results "$T/ends.json" \
+	::: $(seq 128) >/dev/null 2>&1 &
+E=$!
+wait_for '[ -S "$DIR/ends.sock" ]' 10
+is "$(client "$DIR/ends.sock" tail "$T/ends.json" 128)" "finished whole" \
+	"a slow reader attached at the end gets every line whole, the last one \"finished\""
+wait "$E"
+
+# A batch that does not answer (stopped) is not called dead.
+"$PT" --headless -q --name stuck --builtin sleep:5000 ::: 1 >/dev/null 2>&1 &
+S=$!
+at_exit "kill -KILL $S"
+wait_for '[ -S "$DIR/stuck.sock" ]' 10
+kill -STOP "$S"
+err=$("$PT" status stuck 2>&1)
+like "$?: $err" '^1: pooltop: stuck: not answering: no answer within' "a stopped batch: status says it does not answer, exit 1"
+like "$("$PT" ls)" '^stuck .*not answering' "...and ls too"
+kill -CONT "$S"
+kill -TERM "$S"
+
+# A long POOLTOP_TMPDIR: the default name is cut to fit the socket's path.
+# The socket's directory 92 bytes long: 9 left for a name (107 in all with "/" and ".sock").
+long=$T/$(printf 'x%.0s' $(seq $((82 - ${#T} - 1))))
+mkdir -p "$long"
+POOLTOP_TMPDIR=$long "$PT" --headless --builtin sleep:1000 ::: 1 >/dev/null 2>"$T/long.err" &
+L=$!
+check "a long POOLTOP_TMPDIR: the batch is served under a shorter name" \
+	wait_for '[ -n "$(ls "$long/pooltop-$(id -u)/" 2>/dev/null | grep "^sle.*-$L\.sock$")" ]' 10
+wait "$L"
+unlike "$(cat "$T/long.err")" "not served" "...and nothing is said of it"
 
 # A path that is not a socket.
 echo data >"$T/file"

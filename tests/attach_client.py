@@ -7,6 +7,8 @@ attach_client.py SOCKET raw TEXT              send TEXT (a line), print what com
 attach_client.py SOCKET cycles N              N times: connect, hello, read the snapshot, close
 attach_client.py SOCKET noread SECONDS        hello, then never read for SECONDS
 attach_client.py SOCKET command CMD SLOT [RO] a command on SLOT as last seen: print the reply
+attach_client.py SOCKET tail FILE N          a slow reader to the end (reads once FILE has N
+                                              lines): the last message's type
 attach_client.py SOCKET connections N         open N connections at once, then close them all
 """
 import json
@@ -108,6 +110,45 @@ def main():
         for m in lines(s, lambda m: m.get("type") == "reply" and m.get("id") == 7):
             if m.get("type") == "reply":
                 print(json.dumps(m))
+    elif what == "tail":
+        # A slow reader: a small receive buffer, the snapshot, then nothing read for SECONDS;
+        # then everything until the end: the type of the last message, and whether every
+        # line was whole JSON.
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(path)
+        hello(s)
+        for m in lines(s, lambda m: m.get("type") == "snapshot"):
+            pass
+        # Until FILE has N lines (the batch's results: its end is near), at most 60 s.
+        end = time.time() + 60
+        while time.time() < end:
+            try:
+                with open(args[0], "rb") as f:
+                    if f.read().count(b"\n") >= int(args[1]):
+                        break
+            except OSError:
+                pass
+            time.sleep(0.01)
+        s.settimeout(10)
+        data = b""
+        while True:
+            try:
+                c = s.recv(1 << 20)
+            except socket.timeout:
+                break
+            if not c:
+                break
+            data += c
+        last, bad = "none", 0
+        for line in data.split(b"\n"):
+            if not line:
+                continue
+            try:
+                last = json.loads(line).get("type")
+            except ValueError:
+                bad += 1
+        print(last, "cut" if bad or not data.endswith(b"\n") else "whole")
     elif what == "connections":
         socks = [connect(path) for _ in range(int(args[0]))]
         for s in socks:

@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # wait_until and friends take code in single quotes.
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 21
+plan 31
 
 ptname
 # jf KEY: KEY of the JSON object on stdin's first line.
@@ -60,7 +60,22 @@ tm_keys q
 wait_exit 5
 is "$RC" 0 "q in an attached viewer detaches too (stopping the batch is T)"
 check "...and the batch runs on" alive "$BG"
+tm_start viewer3 attach web
+screen_like 'attached: web' 5 "attach once more"
+tm_keys C-c
+wait_exit 5
+is "$RC" 0 "Ctrl-C in an attached viewer detaches (it does not drain someone's batch)"
+is "$("$PT" status --json web | jf state)" running "...and the batch runs on, undrained"
 tmb kill-server
+
+# A batch that stops answering (SIGSTOP): the viewer's detail view does not freeze it.
+tm_start viewer4 attach web
+screen_like 'attached: web' 5 "attach, to a batch about to stop"
+kill -STOP "$BG"
+tm_keys Enter
+tm_keys Escape d
+check "a stopped batch: Enter, Esc, d still detach within 3 s" wait_exit 3
+kill -CONT "$BG"
 
 # A viewer stopped with SIGSTOP: the batch does not wait for it. The same batch (4 workers,
 # items of 60 ms: 6 s) alone and with a stopped viewer (and a client that never reads): the
@@ -97,6 +112,38 @@ wait_exit 5
 is "$RC" 0 "d on the dashboard that started the batch: it detaches, exit 0"
 like "$(cat "$R/err")" "^pooltop: its outputs go to $POOLTOP_TMPDIR/pooltop-$(id -u)/own.out" \
 	"d: the outputs that went to the terminal go to a file, said"
+# Another dashboard run asking for the name: refused, and the running batch's file untouched.
+TM_STDOUT_TTY=1 tm_start own2 --name own -- echo x ::: 1
+wait_exit 5
+like "$RC: $(cat "$R/err")" '^255: pooltop: the name "own" is in use' "the same name again: refused"
 check "the detached batch finishes, and pooltop status says its exit status (1: item 5 failed)" \
 	wait_for '"$PT" status own 2>/dev/null | grep -q "^state: *finished at .*, exit status 1"' 15
-is "$(grep -c '^out ' "$POOLTOP_TMPDIR/pooltop-$(id -u)/own.out")" 12 "...and its file has every item's output"
+is "$(grep -c '^out ' "$POOLTOP_TMPDIR/pooltop-$(id -u)/own.out")/$(tr -d '\0' <"$POOLTOP_TMPDIR/pooltop-$(id -u)/own.out" | wc -c)" \
+	"12/$(wc -c <"$POOLTOP_TMPDIR/pooltop-$(id -u)/own.out")" \
+	"...and its file has every item's output (no other run's refusal cut it)"
+"$PT" --headless -q --name own --builtin noop ::: 1
+err=$("$PT" status own 2>&1)
+like "$?: $err" '^255: pooltop: no batch named "own"' "a new batch of the name: the old one's record goes"
+
+# The finished screen: q after seeing the end keeps no record; a hang-up there keeps it.
+# SIGTERM to the engine waiting for its owner ends it.
+TM_STAY=1 tm_start seen --name seen --builtin square ::: 1 2
+wait_screen '\[FINISHED\]' 10
+tm_keys q
+wait_exit 5
+err=$("$PT" status seen 2>&1)
+like "$?: $err" '^255: pooltop: no batch named "seen"' "q on the finished screen: the end was seen, no record kept"
+TM_STAY=1 tm_start hup --name hup --builtin square ::: 1 2
+wait_screen '\[FINISHED\]' 10
+engine=$(engine_pid)
+tm kill-server
+wait_exit 5
+check "the terminal gone on the finished screen: the record is kept for status" \
+	wait_for '"$PT" status hup 2>/dev/null | grep -q "^state: *finished at .*, exit status 0"' 5
+TM_STAY=1 tm_start term --name term --builtin square ::: 1 2
+wait_screen '\[FINISHED\]' 10
+engine=$(engine_pid)
+kill -TERM "$engine"
+check "SIGTERM to an engine waiting on its finished screen's owner: it ends" wait_for '! alive "$engine"' 5
+tm_keys q
+wait_exit 5

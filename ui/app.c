@@ -120,7 +120,7 @@ static int app_run(const struct config *cfg, const char *what, bool demo)
 				fprintf(stderr, "pooltop: %s\n", err);
 				return 255;
 			}
-			return dashboard_attach(paths.path, VIEW_REMOTE_OWNER, engine,
+			return dashboard_attach(paths.path, VIEW_REMOTE_OWNER, engine, paths.done,
 						!cfg->exit_when_done, cfg->refresh_ms);
 		}
 		/* No terminal at all is the ordinary headless case; a terminal that cannot

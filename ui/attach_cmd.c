@@ -36,7 +36,7 @@ static void ls_row(const struct attach_batch *b)
 	char started[32] = "-", items[64] = "-", workers[32] = "-", rate[32] = "-", pid[16] = "-";
 	char viewers[16] = "-", state[64];
 	snprintf(state, sizeof(state), "%s", attach_batch_state_word(b));
-	if (b->state != ATTACH_BATCH_DEAD) {
+	if (b->state == ATTACH_BATCH_LIVE || b->state == ATTACH_BATCH_FINISHED) {
 		when(started, sizeof(started), b->info.started);
 		snprintf(pid, sizeof(pid), "%d", (int)b->info.pid);
 	}
@@ -180,7 +180,11 @@ static int cmd_status(const struct config *cfg, const char *dir)
 		char *line = attach_batch_json(&b);
 		printf("%s\n", line ? line : "{}");
 		free(line);
-		return b.state == ATTACH_BATCH_DEAD ? 1 : 0;
+		return b.state == ATTACH_BATCH_DEAD || b.state == ATTACH_BATCH_STUCK ? 1 : 0;
+	}
+	if (b.state == ATTACH_BATCH_STUCK) {
+		fprintf(stderr, "pooltop: %s: not answering: %s\n", b.name, b.err);
+		return 1;
 	}
 	if (b.state == ATTACH_BATCH_DEAD) {
 		fprintf(stderr,
@@ -217,7 +221,7 @@ static int cmd_attach(const struct config *cfg, const char *dir)
 			why, e.name);
 		return 255;
 	}
-	return dashboard_attach(e.path, cfg->read_only ? VIEW_REMOTE_READ_ONLY : 0, 0,
+	return dashboard_attach(e.path, cfg->read_only ? VIEW_REMOTE_READ_ONLY : 0, 0, NULL,
 				!cfg->exit_when_done, 0);
 }
 

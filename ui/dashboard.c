@@ -281,6 +281,10 @@ static void signal_cb(uv_signal_t *s, int sig)
 	switch (sig) {
 	case SIGINT:
 		dash_key(&b->d, 3); /* as Ctrl-C pressed */
+		if (b->d.detached) {
+			dashboard_close(b);
+			return;
+		}
 		dashboard_redraw(b);
 		return;
 	case SIGUSR1:
@@ -633,8 +637,8 @@ static void owner_outputs(const char *path)
 	unlink(path);
 }
 
-int dashboard_attach(const char *path, unsigned flags, pid_t engine, bool stay,
-		     unsigned refresh_ms)
+int dashboard_attach(const char *path, unsigned flags, pid_t engine, const char *record,
+		     bool stay, unsigned refresh_ms)
 {
 	struct dashboard *b = xcalloc(1, sizeof(*b));
 	struct dash *d = &b->d;
@@ -672,7 +676,13 @@ int dashboard_attach(const char *path, unsigned flags, pid_t engine, bool stay,
 	dashboard_redraw(b);
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 	terminal_close();
-	if (d->detached) {
+	if (d->detached && d->finished) {
+		fprintf(stderr, "pooltop: left %s, finished: pooltop status %s keeps its end\n",
+			info.name, info.name);
+		if (d->owner && info.out[0])
+			fprintf(stderr, "pooltop: its outputs are in %s\n", info.out);
+		status = 0;
+	} else if (d->detached) {
 		fprintf(stderr, "pooltop: detached from %s (pid %d): it runs on; pooltop attach %s\n",
 			info.name, (int)info.pid, info.name);
 		if (d->owner && info.out[0])
@@ -681,6 +691,9 @@ int dashboard_attach(const char *path, unsigned flags, pid_t engine, bool stay,
 	} else {
 		if (d->owner)
 			owner_outputs(info.out);
+		/* Its end was seen here: no record of it is kept for pooltop status. */
+		if (record && d->finished)
+			unlink(record);
 		dashboard_report(b, -1, 0);
 		status = view_exit_status(d->view);
 	}

@@ -24,11 +24,13 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 		  const char *what, bool stay);
 
 /* The dashboard on the batch served at path (view_remote_new's flags): pooltop attach, and
- * the owner of an engine it forked (engine: its pid, waited for at the end; 0 for attach). d
+ * the owner of an engine it forked (engine: its pid, waited for at the end; 0 for attach;
+ * record: the file its engine keeps the batch's end in, removed when this dashboard showed
+ * the end and leaves; NULL for attach). d
  * detaches (so do q when not the owner, a hang-up, and SIGTERM when not the owner): the batch
  * runs on. Returns the batch's exit status when it ended while attached, 0 when detached, 255
  * when it could not attach (with one line on stderr). */
-int dashboard_attach(const char *path, unsigned flags, pid_t engine, bool stay,
-		     unsigned refresh_ms);
+int dashboard_attach(const char *path, unsigned flags, pid_t engine, const char *record,
+		     bool stay, unsigned refresh_ms);
 
 #endif

@@ -80,7 +80,7 @@ static void engine_start(struct engine *e)
 		attach_server_event(e->server, &ev);
 		e->status = 255;
 		e->finished = true;
-		attach_server_finished(e->server, 255, !attach_server_owner_present(e->server));
+		attach_server_finished(e->server, 255, true);
 		engine_close(e);
 	}
 }
@@ -116,8 +116,9 @@ static void finished_cb(void *data)
 	e->finished = true;
 	e->status = view_exit_status(e->view);
 	bool owner = attach_server_owner_present(e->server);
-	/* Nobody who started it is watching: the end is kept for pooltop status and ls. */
-	attach_server_finished(e->server, e->status, !owner);
+	/* The end is kept for pooltop status and ls: the owner removes it when it leaves by q,
+	 * having shown it; a detach or a hang-up from the finished screen leaves it. */
+	attach_server_finished(e->server, e->status, true);
 	if (!owner)
 		engine_close(e);
 }
@@ -125,8 +126,12 @@ static void finished_cb(void *data)
 static void signal_cb(uv_signal_t *s, int sig)
 {
 	struct engine *e = s->data;
-	if (e->finished)
+	if (e->finished) {
+		/* It waits for its owner to leave the finished screen: no longer. */
+		if (sig == SIGTERM || sig == SIGINT)
+			engine_close(e);
 		return;
+	}
 	switch (sig) {
 	case SIGTERM:
 		view_escalate(e->view, VIEW_STOP_TERMINATE, strsignal(sig));
@@ -148,7 +153,8 @@ static bool engine_streams(const struct serve_paths *p)
 	if (isatty(0) && null >= 0)
 		dup2(null, 0);
 	if (isatty(1)) {
-		int fd = open(p->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		/* Not truncated yet: the name may be another batch's, whose file it is. */
+		int fd = open(p->out, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd >= 0) {
 			dup2(fd, 1);
 			close(fd);
@@ -185,6 +191,12 @@ static int engine_main(const struct config *cfg, const struct run_settings *run,
 	if (r < 0) {
 		engine_ready(&e, err);
 		view_free(e.view);
+		return 255;
+	}
+	/* The name is ours: so is the file of outputs. */
+	if (out && ftruncate(1, 0) < 0) {
+		snprintf(err, sizeof(err), "%s: %s", p->out, strerror(errno));
+		engine_ready(&e, err);
 		return 255;
 	}
 	attach_server_on_change(e.server, server_change_cb, &e);

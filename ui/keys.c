@@ -394,7 +394,9 @@ static int key_quit(struct dash *d, int key)
 
 static int key_ctrl_c(struct dash *d, int key)
 {
-	(void)key;
+	/* A viewer of a batch it did not start leaves it running: stopping it is T. */
+	if (d->can_detach && !d->owner)
+		return key_detach(d, key);
 	d->quitting = true;
 	d->mode = DASH_MODE_MAIN;
 	switch (view_escalate(d->view, VIEW_STOP_DRAIN, "Ctrl-C")) {
@@ -608,7 +610,8 @@ static const struct dash_binding terminate_keys[] = {
 
 /* Keys that work in every mode. */
 static const struct dash_binding global_keys[] = {
-	{CTRL_C, "Ctrl-C", "drain; again: terminate all; a third time: kill all", key_ctrl_c},
+	{CTRL_C, "Ctrl-C", "drain; again: terminate all; a third time: kill all (attached: detach)",
+	 key_ctrl_c},
 	{0, NULL, NULL, NULL},
 };
 
@@ -644,14 +647,14 @@ static int dash_dispatch(const struct dash_binding *b, struct dash *d, int key, 
 /* The keys that act on the batch: a read-only viewer's are refused here (and by the batch). */
 static bool acts(int key)
 {
-	return key == CTRL_C || key == KEY_F(9) || (key < 128 && strchr("tkKsjJDTr+-p", key));
+	return key == KEY_F(9) || (key < 128 && strchr("tkKsjJDTr+-p", key));
 }
 
 int dash_key(struct dash *d, int key)
 {
 	if (key == KEY_RESIZE)
 		return DASH_REDRAW;
-	if (d->read_only && key > 0 && (d->mode == DASH_MODE_MAIN || key == CTRL_C) && acts(key)) {
+	if (d->read_only && key > 0 && d->mode == DASH_MODE_MAIN && acts(key)) {
 		const char *name = keyname(key);
 		dash_message(d, "%s: this viewer is read-only: it acts on nothing",
 			     name ? name : "key");

@@ -54,7 +54,15 @@ int serve_paths(const struct config *cfg, pid_t pid, struct serve_paths *p, char
 	} else {
 		char basis[256];
 		name_basis(cfg, basis, sizeof(basis));
-		attach_default_name(basis, pid, p->name, sizeof(p->name));
+		/* Short enough for the socket's path under a long directory (108 bytes in all):
+		 * the command's name is cut, the pid kept. */
+		size_t dirlen = strlen(dir), fit = sizeof(p->name);
+		char suffix[24];
+		size_t slen = (size_t)snprintf(suffix, sizeof(suffix), "-%ld", (long)pid);
+		if (dirlen + 1 + sizeof(p->name) - 1 + 5 >= ATTACH_PATH_MAX &&
+		    ATTACH_PATH_MAX > dirlen + 6 + slen + 2)
+			fit = ATTACH_PATH_MAX - dirlen - 6; /* NUL included: the name's room */
+		attach_default_name(basis, pid, p->name, MIN(fit, sizeof(p->name)));
 	}
 	r = attach_sock_path(dir, p->name, p->path, sizeof(p->path), err, errlen);
 	if (r < 0)
@@ -94,5 +102,12 @@ int serve_start(uv_loop_t *loop, struct view *v, const struct serve_paths *p, co
 		snprintf(err, errlen, "%s", why);
 	if (r < 0 && dir_fd >= 0)
 		close(dir_fd);
+	if (r == 0) {
+		/* The name is this batch's now: an earlier batch's record of it is not. */
+		char tmp[sizeof(p->done) + 8];
+		snprintf(tmp, sizeof(tmp), "%s.tmp", p->done);
+		unlink(p->done);
+		unlink(tmp);
+	}
 	return r;
 }
