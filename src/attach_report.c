@@ -120,27 +120,26 @@ char *attach_batch_json(const struct attach_batch *b)
 		json_object_set_new(j, "pid", json_integer(b->info.pid));
 		json_object_set_new(j, "started", json_real(b->info.started));
 		json_object_set_new(j, "what", json_string(b->info.what));
-		json_object_set_new(j, "out", b->info.out[0] ? json_string(b->info.out)
-							     : json_null());
+		json_object_set_new(j, "out",
+				    b->info.out[0] ? json_string(b->info.out) : json_null());
 	}
 	if (b->state == ATTACH_BATCH_LIVE) {
 		const struct view_totals *t = &b->t;
-		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:i, s:i, s:i, s:i, s:f, s:i}",
-				      "done", (json_int_t)t->done, "failed", (json_int_t)t->failed,
-				      "total", (json_int_t)t->submitted, "running",
-				      (json_int_t)t->running, "queued", (json_int_t)t->queued,
-				      "input_complete", t->input_ended, "workers", (int)t->alive,
-				      "size", (int)t->size, "busy", (int)t->busy, "hung",
-				      (int)t->hung, "rate", t->rate_now, "viewers",
-				      (int)b->info.viewers);
+		json_t *o = json_pack(
+			"{s:I, s:I, s:I, s:I, s:I, s:b, s:i, s:i, s:i, s:i, s:f, s:i}", "done",
+			(json_int_t)t->done, "failed", (json_int_t)t->failed, "total",
+			(json_int_t)t->submitted, "running", (json_int_t)t->running, "queued",
+			(json_int_t)t->queued, "input_complete", t->input_ended, "workers",
+			(int)t->alive, "size", (int)t->size, "busy", (int)t->busy, "hung",
+			(int)t->hung, "rate", t->rate_now, "viewers", (int)b->info.viewers);
 		json_object_update(j, o);
 		json_decref(o);
 	} else if (b->state == ATTACH_BATCH_FINISHED) {
 		const struct view_summary *s = &b->sum;
-		json_t *o = json_pack("{s:I, s:I, s:I, s:i, s:f}", "done", (json_int_t)s->done,
-				      "failed", (json_int_t)s->failed, "not_run",
-				      (json_int_t)s->not_run, "status", b->status, "ended",
-				      b->ended);
+		json_t *o =
+			json_pack("{s:I, s:I, s:I, s:i, s:f}", "done", (json_int_t)s->done,
+				  "failed", (json_int_t)s->failed, "not_run",
+				  (json_int_t)s->not_run, "status", b->status, "ended", b->ended);
 		json_object_update(j, o);
 		json_decref(o);
 	}

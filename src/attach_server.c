@@ -15,9 +15,9 @@
 #include "proto.h"
 #include "util.h"
 
-#define TICK_MS	       100
-#define CHECK_MS       1000
-#define HELLO_WAIT_NS  (5 * NS_PER_S)
+#define TICK_MS	      100
+#define CHECK_MS      1000
+#define HELLO_WAIT_NS (5 * NS_PER_S)
 
 struct conn {
 	uv_pipe_t pipe; /* first: the handle's data is not needed to find the conn */
@@ -25,9 +25,9 @@ struct conn {
 	struct conn *next, **pprev;
 	struct proto_reader rd;
 	uint64_t since_ns;
-	bool hello;	    /* past the hello: a viewer (or a one-shot query) */
-	bool viewer;	    /* counted as a viewer (ls and status are not) */
-	bool owner;	    /* the dashboard that started the batch */
+	bool hello;  /* past the hello: a viewer (or a one-shot query) */
+	bool viewer; /* counted as a viewer (ls and status are not) */
+	bool owner;  /* the dashboard that started the batch */
 	bool read_only;
 	bool behind;	    /* over ATTACH_QUEUE_MAX: nothing more until drained */
 	bool need_snapshot; /* the next tick sends it a whole snapshot */
@@ -218,7 +218,8 @@ static void server_tick(struct attach_server *s)
 			continue;
 		if (c->need_snapshot || !s->have_prev) {
 			if (!snap) {
-				json_t *m = state_msg(s, "snapshot", &t, n, rows_json(s->cur, NULL, n));
+				json_t *m =
+					state_msg(s, "snapshot", &t, n, rows_json(s->cur, NULL, n));
 				snap = proto_line(m, &snap_len);
 			}
 			if (snap) {
@@ -227,8 +228,9 @@ static void server_tick(struct attach_server *s)
 				c->resync = false;
 			}
 			if (c->events_missed) {
-				conn_send_json(c, json_pack("{s:s, s:I}", "type", "missed", "events",
-							    (json_int_t)c->events_missed));
+				conn_send_json(c,
+					       json_pack("{s:s, s:I}", "type", "missed", "events",
+							 (json_int_t)c->events_missed));
 				c->events_missed = 0;
 			}
 			continue;
@@ -271,9 +273,9 @@ static json_t *reply_new(json_int_t id, int r)
 {
 	json_t *m = json_pack("{s:s, s:I, s:i}", "type", "reply", "id", id, "result", r);
 	if (r < 0)
-		json_object_set_new(m, "error",
-				    json_string(r == -EPERM ? "this viewer is read-only"
-							    : strerror(-r)));
+		json_object_set_new(
+			m, "error",
+			json_string(r == -EPERM ? "this viewer is read-only" : strerror(-r)));
 	return m;
 }
 
@@ -401,8 +403,8 @@ static void conn_hello(struct conn *c, json_t *m)
 	struct attach_server *s = c->s;
 	json_int_t version = 0;
 	int ro = 0, viewer = 1, owner = 0;
-	if (json_unpack(m, "{s:I, s?b, s?b, s?b}", "version", &version, "read_only", &ro,
-			"viewer", &viewer, "owner", &owner) < 0) {
+	if (json_unpack(m, "{s:I, s?b, s?b, s?b}", "version", &version, "read_only", &ro, "viewer",
+			&viewer, "owner", &owner) < 0) {
 		conn_fail(c, "hello: expected {\"type\":\"hello\",\"version\":%d}", PROTO_VERSION);
 		return;
 	}
@@ -450,7 +452,8 @@ static void conn_line(struct conn *c, const char *line, size_t len)
 	const char *type = json_string_value(json_object_get(m, "type"));
 	if (!c->hello) {
 		if (!type || strcmp(type, "hello") != 0)
-			conn_fail(c, "the first message must be {\"type\":\"hello\",\"version\":%d}",
+			conn_fail(c,
+				  "the first message must be {\"type\":\"hello\",\"version\":%d}",
 				  PROTO_VERSION);
 		else
 			conn_hello(c, m);
@@ -483,7 +486,7 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	proto_reader_commit(&c->rd, (size_t)n);
 	const char *line;
 	size_t len;
-	int r;
+	int r = 0;
 	while (!c->closing && (r = proto_reader_next(&c->rd, &line, &len)) > 0) {
 		if (len > ATTACH_MAX_REQUEST) {
 			conn_fail(c, "a message over %u bytes", ATTACH_MAX_REQUEST);
@@ -700,9 +703,9 @@ void attach_server_event(struct attach_server *s, const struct view_event *ev)
 			continue;
 		}
 		if (!line) {
-			line = proto_line(json_pack("{s:s, s:o}", "type", "event", "event",
-						    proto_event(ev)),
-					  &len);
+			line = proto_line(
+				json_pack("{s:s, s:o}", "type", "event", "event", proto_event(ev)),
+				&len);
 			if (!line)
 				return;
 		}
@@ -747,9 +750,9 @@ void attach_server_finished(struct attach_server *s, int status, bool record)
 	json_t *summary = summary_json(s);
 	if (record)
 		write_done_file(s, summary);
-	json_t *m = json_pack("{s:s, s:i, s:o, s:o, s:o}", "type", "finished", "status", status,
-			      "summary", summary, "failed", failed_json(s), "errors",
-			      errors_json(s));
+	json_t *m =
+		json_pack("{s:s, s:i, s:o, s:o, s:o}", "type", "finished", "status", status,
+			  "summary", summary, "failed", failed_json(s), "errors", errors_json(s));
 	s->finished_line = proto_line(m, &s->finished_len);
 	if (!s->finished_line)
 		return;

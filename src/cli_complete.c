@@ -98,7 +98,8 @@ void cli_completion_bash(FILE *f)
 	cli_each_option(put_option, &all);
 	fputs(" --\" -- \"$cur\")\n"
 	      "\telif ((COMP_CWORD == 1)); then\n"
-	      "\t\tmapfile -t COMPREPLY < <(compgen -W \"demo completion ls attach status\" -- \"$cur\")\n"
+	      "\t\tmapfile -t COMPREPLY < <(compgen -W \"demo completion ls attach status\" -- "
+	      "\"$cur\")\n"
 	      "\telif [[ $prev == demo ]]; then\n"
 	      "\t\tmapfile -t COMPREPLY < <(compgen -W \"exitcodes\" -- \"$cur\")\n"
 	      "\tfi\n"

@@ -94,10 +94,10 @@ int view_local_new(uv_loop_t *loop, const struct config *cfg, const struct run_s
 struct view_remote_info {
 	char name[72];
 	pid_t pid;
-	double started; /* seconds since the epoch */
-	bool jobs;	/* its workers run commands (a JOB column) */
-	bool read_only; /* this view may act on nothing */
-	bool finished;	/* the batch had ended when this view attached */
+	double started;	  /* seconds since the epoch */
+	bool jobs;	  /* its workers run commands (a JOB column) */
+	bool read_only;	  /* this view may act on nothing */
+	bool finished;	  /* the batch had ended when this view attached */
 	unsigned viewers; /* others watching when this view attached */
 	char what[1024];  /* what runs */
 	char out[4096];	  /* the file its outputs go to, when they went to a terminal, or "" */

@@ -28,7 +28,7 @@
 #define ACT_TIMEOUT_MS 3000
 /* After a request timed out, what a redraw asks is not asked for this long. */
 #define QUIET_AFTER_TIMEOUT_MS 2000
-#define HELD_EVENTS_MAX	   4096
+#define HELD_EVENTS_MAX	       4096
 
 /* --- a connection read and written with poll(2) --- */
 
@@ -95,7 +95,8 @@ static int rconn_next(struct rconn *c, uint64_t deadline_ns, json_t **m, char *e
 		size_t len;
 		int r = proto_reader_next(&c->rd, &line, &len);
 		if (r < 0) {
-			snprintf(err, errlen, "a message over %u bytes from the batch", PROTO_MAX_LINE);
+			snprintf(err, errlen, "a message over %u bytes from the batch",
+				 PROTO_MAX_LINE);
 			return r;
 		}
 		if (r > 0) {
@@ -167,8 +168,8 @@ static int rconn_open(struct rconn *c, const char *path, unsigned flags, bool vi
 	else
 		r = rconn_next(c, now_ns() + (uint64_t)timeout_ms * NS_PER_MS, &m, err, errlen);
 	if (r >= 0 && !strcmp(msg_type(m), "error")) {
-		snprintf(err, errlen, "%s", json_string_value(json_object_get(m, "message"))
-						    ?: "refused");
+		snprintf(err, errlen, "%s",
+			 json_string_value(json_object_get(m, "message")) ?: "refused");
 		r = -ECONNREFUSED;
 	} else if (r >= 0 && strcmp(msg_type(m), "hello") != 0) {
 		snprintf(err, errlen, "%s: not a pooltop batch (no hello)", path);
@@ -214,7 +215,8 @@ static int state_get(const json_t *m, struct view_totals *t, enum view_stop *sto
 		if (r < 0)
 			return r;
 		if (one.index >= (unsigned)n) {
-			snprintf(err, errlen, "row %u of %u from the batch", one.index, (unsigned)n);
+			snprintf(err, errlen, "row %u of %u from the batch", one.index,
+				 (unsigned)n);
 			return -EPROTO;
 		}
 		rows[one.index] = one;
@@ -282,8 +284,8 @@ struct view_remote {
 	struct view_event *held; /* events that came during a request */
 	unsigned nheld;
 	uint64_t next_id;
-	uint64_t synth_id;
-	uint64_t quiet_until_ns; /* a request timed out: redraws ask nothing until then */ /* ids for the events this side makes up */
+	uint64_t synth_id;	 /* ids for the events this side makes up */
+	uint64_t quiet_until_ns; /* a request timed out: redraws ask nothing until then */
 
 	void (*closed)(void *data);
 	void *closed_data;
@@ -559,9 +561,9 @@ static unsigned remote_snapshot(struct view *v, struct view_totals *t, struct vi
 static int remote_detail(struct view *v, unsigned slot, struct view_detail *d)
 {
 	json_t *reply;
-	int k = request(remote(v), json_pack("{s:s, s:I}", "type", "detail", "slot",
-					     (json_int_t)slot),
-			&reply, SHOW_TIMEOUT_MS);
+	int k = request(remote(v),
+			json_pack("{s:s, s:I}", "type", "detail", "slot", (json_int_t)slot), &reply,
+			SHOW_TIMEOUT_MS);
 	if (k == 0) {
 		char err[256];
 		k = proto_detail_get(json_object_get(reply, "detail"), d, err, sizeof(err));
@@ -575,8 +577,9 @@ static int remote_detail(struct view *v, unsigned slot, struct view_detail *d)
 static int remote_item(struct view *v, unsigned slot, uint64_t seq, struct view_item *it)
 {
 	json_t *reply;
-	int k = request(remote(v), json_pack("{s:s, s:I, s:I}", "type", "item", "slot",
-					     (json_int_t)slot, "seq", (json_int_t)seq),
+	int k = request(remote(v),
+			json_pack("{s:s, s:I, s:I}", "type", "item", "slot", (json_int_t)slot,
+				  "seq", (json_int_t)seq),
 			&reply, SHOW_TIMEOUT_MS);
 	if (k == 0) {
 		char err[256];
@@ -586,12 +589,13 @@ static int remote_item(struct view *v, unsigned slot, uint64_t seq, struct view_
 	return k;
 }
 
-static int remote_command(struct view *v, enum view_command cmd, unsigned slot,
-			  uint64_t generation, int arg)
+static int remote_command(struct view *v, enum view_command cmd, unsigned slot, uint64_t generation,
+			  int arg)
 {
-	return request(remote(v), json_pack("{s:s, s:s, s:I, s:I, s:i}", "type", "command", "cmd",
-					    proto_command_word(cmd), "slot", (json_int_t)slot,
-					    "generation", (json_int_t)generation, "arg", arg),
+	return request(remote(v),
+		       json_pack("{s:s, s:s, s:I, s:I, s:i}", "type", "command", "cmd",
+				 proto_command_word(cmd), "slot", (json_int_t)slot, "generation",
+				 (json_int_t)generation, "arg", arg),
 		       NULL, ACT_TIMEOUT_MS);
 }
 
@@ -613,8 +617,9 @@ static void remote_pause(struct view *v, bool paused)
 static void remote_stop(struct view *v, enum view_stop how, const char *why)
 {
 	struct view_remote *r = remote(v);
-	if (request(r, json_pack("{s:s, s:s, s:s}", "type", "stop", "how", proto_stop_word(how),
-				 "why", why ? why : "stop"),
+	if (request(r,
+		    json_pack("{s:s, s:s, s:s}", "type", "stop", "how", proto_stop_word(how), "why",
+			      why ? why : "stop"),
 		    NULL, ACT_TIMEOUT_MS) == 0 &&
 	    how > r->stopping)
 		r->stopping = how;
@@ -633,8 +638,7 @@ static void remote_summary(const struct view *v, struct view_summary *s)
 	if (!r->ended && r->connected &&
 	    request(r, json_pack("{s:s}", "type", "summary"), &reply, REQUEST_TIMEOUT_MS) == 0) {
 		char err[256];
-		proto_summary_get(json_object_get(reply, "summary"), &r->summary, err,
-				  sizeof(err));
+		proto_summary_get(json_object_get(reply, "summary"), &r->summary, err, sizeof(err));
 		json_decref(reply);
 	}
 	*s = r->summary;

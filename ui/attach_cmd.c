@@ -121,7 +121,8 @@ static void status_text(const struct attach_batch *b)
 	} else {
 		const struct view_totals *t = &b->t;
 		printf("state:    %s\n", attach_batch_state_word(b));
-		printf("items:    %llu done, %llu failed, %llu running, %llu queued (%llu read%s)\n",
+		printf("items:    %llu done, %llu failed, %llu running, %llu queued (%llu "
+		       "read%s)\n",
 		       (unsigned long long)t->done, (unsigned long long)t->failed,
 		       (unsigned long long)t->running, (unsigned long long)t->queued,
 		       (unsigned long long)t->submitted,
@@ -216,8 +217,9 @@ static int cmd_attach(const struct config *cfg, const char *dir)
 	}
 	char why[256];
 	if (dashboard_available(why, sizeof(why)) < 0) {
-		fprintf(stderr, "pooltop: attach needs a terminal: %s (pooltop status %s works "
-				"without one)\n",
+		fprintf(stderr,
+			"pooltop: attach needs a terminal: %s (pooltop status %s works "
+			"without one)\n",
 			why, e.name);
 		return 255;
 	}

@@ -637,8 +637,8 @@ static void owner_outputs(const char *path)
 	unlink(path);
 }
 
-int dashboard_attach(const char *path, unsigned flags, pid_t engine, const char *record,
-		     bool stay, unsigned refresh_ms)
+int dashboard_attach(const char *path, unsigned flags, pid_t engine, const char *record, bool stay,
+		     unsigned refresh_ms)
 {
 	struct dashboard *b = xcalloc(1, sizeof(*b));
 	struct dash *d = &b->d;
@@ -683,7 +683,8 @@ int dashboard_attach(const char *path, unsigned flags, pid_t engine, const char 
 			fprintf(stderr, "pooltop: its outputs are in %s\n", info.out);
 		status = 0;
 	} else if (d->detached) {
-		fprintf(stderr, "pooltop: detached from %s (pid %d): it runs on; pooltop attach %s\n",
+		fprintf(stderr,
+			"pooltop: detached from %s (pid %d): it runs on; pooltop attach %s\n",
 			info.name, (int)info.pid, info.name);
 		if (d->owner && info.out[0])
 			fprintf(stderr, "pooltop: its outputs go to %s\n", info.out);

@@ -30,7 +30,7 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
  * detaches (so do q when not the owner, a hang-up, and SIGTERM when not the owner): the batch
  * runs on. Returns the batch's exit status when it ended while attached, 0 when detached, 255
  * when it could not attach (with one line on stderr). */
-int dashboard_attach(const char *path, unsigned flags, pid_t engine, const char *record,
-		     bool stay, unsigned refresh_ms);
+int dashboard_attach(const char *path, unsigned flags, pid_t engine, const char *record, bool stay,
+		     unsigned refresh_ms);
 
 #endif

@@ -258,8 +258,8 @@ int engine_fork(const struct config *cfg, const struct run_settings *run, const 
 	char line[600];
 	size_t n = 0;
 	ssize_t k;
-	while (n < sizeof(line) - 1 &&
-	       ((k = read(ready[0], line + n, sizeof(line) - 1 - n)) > 0 || (k < 0 && errno == EINTR)))
+	while (n < sizeof(line) - 1 && ((k = read(ready[0], line + n, sizeof(line) - 1 - n)) > 0 ||
+					(k < 0 && errno == EINTR)))
 		if (k > 0)
 			n += (size_t)k;
 	close(ready[0]);

@@ -11,9 +11,9 @@
 /* What the default name is made of: the command, the built-in's or the plugin's name. */
 static void name_basis(const struct config *cfg, char *buf, size_t len)
 {
-	const char *b = cfg->command	? cfg->command[0]
-			: cfg->builtin	? cfg->builtin
-			: cfg->plugin	? cfg->plugin
+	const char *b = cfg->command		? cfg->command[0]
+			: cfg->builtin		? cfg->builtin
+			: cfg->plugin		? cfg->plugin
 			: cfg->mode == CLI_DEMO ? "demo"
 						: "pooltop";
 	snprintf(buf, len, "%s", b);
@@ -28,7 +28,8 @@ int serve_paths(const struct config *cfg, pid_t pid, struct serve_paths *p, char
 	memset(p, 0, sizeof(*p));
 	if (cfg->socket) {
 		if (strlen(cfg->socket) >= ATTACH_PATH_MAX) {
-			snprintf(err, errlen, "--socket %s: longer than a socket's path may be (%d)",
+			snprintf(err, errlen,
+				 "--socket %s: longer than a socket's path may be (%d)",
 				 cfg->socket, ATTACH_PATH_MAX - 1);
 			return -ENAMETOOLONG;
 		}
@@ -96,8 +97,10 @@ int serve_start(uv_loop_t *loop, struct view *v, const struct serve_paths *p, co
 	char why[512];
 	int r = attach_server_new(loop, v, &c, server, why, sizeof(why));
 	if (r == -EADDRINUSE)
-		snprintf(err, errlen, "the name \"%s\" is in use (%s answers): choose another with "
-			 "--name", p->name, p->path);
+		snprintf(err, errlen,
+			 "the name \"%s\" is in use (%s answers): choose another with "
+			 "--name",
+			 p->name, p->path);
 	else if (r < 0)
 		snprintf(err, errlen, "%s", why);
 	if (r < 0 && dir_fd >= 0)
