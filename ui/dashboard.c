@@ -473,6 +473,11 @@ static void held_print(int fd, int err)
 	}
 }
 
+static void view_closed_nothing_cb(void *data)
+{
+	(void)data;
+}
+
 /* The curses modes and the loop's handles, for either source. */
 static void dashboard_setup(struct dashboard *b)
 {
@@ -594,8 +599,10 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 		terminal_close();
 		fprintf(stderr, "pooltop: %s\n", err);
 		if (d->view) {
-			view_free(d->view);
+			/* The batch's handles are open already: closed before the loop is. */
+			view_close(d->view, view_closed_nothing_cb, NULL);
 			uv_run(&b->loop, UV_RUN_DEFAULT);
+			view_free(d->view);
 		}
 		goto out;
 	}

@@ -218,6 +218,11 @@ static void print_summary(struct headless *h)
 	summary_print(stderr, h->view);
 }
 
+static void view_closed_nothing_cb(void *data)
+{
+	(void)data;
+}
+
 /* Serve the batch for pooltop attach. A name or socket the user chose must be had; the
  * default one is a convenience: a run goes on without it, said once. */
 static int headless_serve(struct headless *h, const struct config *cfg, const struct job *job)
@@ -264,8 +269,10 @@ int headless_run(const struct config *cfg, const struct run_settings *run, const
 	}
 	r = headless_serve(&h, cfg, job);
 	if (r < 0) {
-		view_free(h.view);
+		/* The batch's handles are open already: closed before the loop is. */
+		view_close(h.view, view_closed_nothing_cb, NULL);
 		uv_run(&h.loop, UV_RUN_DEFAULT);
+		view_free(h.view);
 		uv_loop_close(&h.loop);
 		return 255;
 	}
