@@ -90,6 +90,7 @@ static size_t conn_queued(const struct conn *c)
 }
 
 static void conn_read_start(struct conn *c);
+static void drain_timeout_cb(uv_timer_t *t);
 
 static void write_cb(uv_write_t *req, int status)
 {
@@ -100,6 +101,9 @@ static void write_cb(uv_write_t *req, int status)
 		conn_close(c);
 		return;
 	}
+	/* Closing, and this viewer reads what it was sent: it has the drain's time again. */
+	if (c->draining && !c->s->tick_closed)
+		uv_timer_start(&c->s->tick, drain_timeout_cb, ATTACH_DRAIN_MS, 0);
 	if (c->closing || conn_queued(c))
 		return;
 	/* All read: a viewer that fell behind gets a fresh snapshot at the next tick, and a
@@ -832,7 +836,8 @@ void attach_server_close(struct attach_server *s, void (*closed)(void *data), vo
 	}
 	s->closing = true;
 	/* What is queued (the end of the batch, its last state) reaches the viewers that read
-	 * it, within ATTACH_DRAIN_MS; uv_close alone would cancel it. */
+	 * it, as long as they read (ATTACH_DRAIN_MS without reading ends it); uv_close alone
+	 * would cancel it. */
 	struct conn *next;
 	for (struct conn *c = s->conns; c; c = next) {
 		next = c->next;

@@ -27,7 +27,8 @@
 #define ATTACH_QUEUE_MAX (2u << 20)
 /* Connections at once; more are told so and closed. */
 #define ATTACH_MAX_CONNS 256
-/* At the close, how long the viewers have to read what was queued for them (the end). */
+/* At the close, how long a viewer may go without reading what was queued for it (the end)
+ * before it is closed. */
 #define ATTACH_DRAIN_MS 1000
 /* A request line longer than this closes its connection. */
 #define ATTACH_MAX_REQUEST (64u << 10)
@@ -61,8 +62,9 @@ unsigned attach_server_viewers(const struct attach_server *s);
 bool attach_server_owner_present(const struct attach_server *s);
 /* Called when a viewer says hello or leaves (for an engine that waits for its owner). */
 void attach_server_on_change(struct attach_server *s, void (*cb)(void *data), void *data);
-/* Close the socket (unlinked) and every connection, once what was queued for it is read (at
- * most ATTACH_DRAIN_MS); closed(data) once the handles are closed, then attach_server_free. */
+/* Close the socket (unlinked) and every connection, once what was queued for it is read (a
+ * viewer that reads nothing for ATTACH_DRAIN_MS is closed then); closed(data) once the handles
+ * are closed, then attach_server_free. */
 void attach_server_close(struct attach_server *s, void (*closed)(void *data), void *data);
 void attach_server_free(struct attach_server *s);
 

@@ -29,7 +29,9 @@
 #                           Returns 1 (with diagnostics) if pooltop did not start.
 #   tm ARGS...              tmux on the current private socket
 #   tm_keys KEY...          send-keys to the pane (tmux key names: Up, Enter, Space, C-c)
-#   tm_stop                 kill the current tmux server (also done at exit)
+#   tm_stop                 kill the current tmux server (also done at exit), and SIGTERM the
+#                           engine of a dashboard still running there (else it runs on,
+#                           detached)
 #   screen                  print the pane's text now
 #   Every TIMEOUT_S below is scaled by POOLTOP_TEST_SCALE (lib.sh): give the time on a quiet
 #   machine.
@@ -115,8 +117,16 @@ _tm_kill() {
 }
 
 tm_stop() {
+	local e=
+	# A dashboard still running has an engine that would outlive its terminal (detached):
+	# the test is done with the run, so is the engine.
+	if [ -n "$PID" ] && alive "$PID"; then
+		e=$(engine_pid)
+		[ "$e" = "$PID" ] && e=
+	fi
 	[ -n "$R" ] && _feeder_kill "$R"
 	[ -n "$TM_SOCK" ] && _tm_kill "$TM_SOCK"
+	[ -n "$e" ] && kill -TERM "$e" 2>/dev/null
 	return 0
 }
 
