@@ -310,9 +310,8 @@ static json_t *failed_json(struct attach_server *s)
 }
 
 /* A request that changes the batch, from a viewer allowed to: its result. */
-static int request_act(struct attach_server *s, const char *type, json_t *m, json_t *reply)
+static int request_act(struct attach_server *s, const char *type, json_t *m)
 {
-	(void)reply;
 	json_int_t slot = -1, gen = 0, arg = 0, n = 0;
 	const char *word = NULL, *why = NULL;
 	int paused = 0;
@@ -354,7 +353,7 @@ static void conn_request(struct conn *c, const char *type, json_t *m)
 	json_t *reply;
 	if (!strcmp(type, "command") || !strcmp(type, "resize") || !strcmp(type, "pause") ||
 	    !strcmp(type, "stop")) {
-		int r = c->read_only ? -EPERM : request_act(s, type, m, NULL);
+		int r = c->read_only ? -EPERM : request_act(s, type, m);
 		reply = reply_new(id, r);
 		if (r == 0)
 			tick_soon(s);

@@ -416,13 +416,15 @@ static void later_cb(uv_timer_t *t)
 	/* Lines read along with a reply are in the buffer: the poll will not say so. */
 	if (!r->in_request)
 		drain_lines(r);
-	/* Each hook may close the view: look again after each. */
-	while (r->nheld && !r->closing && !r->in_request) {
-		struct view_event ev = r->held[0];
-		memmove(r->held, r->held + 1, --r->nheld * sizeof(*r->held));
+	/* Each hook may close the view: look again after each. What is left moves up once. */
+	unsigned i = 0;
+	while (i < r->nheld && !r->closing && !r->in_request) {
+		struct view_event ev = r->held[i++];
 		if (r->v.hooks.event)
 			r->v.hooks.event(r->v.hooks.data, &ev);
 	}
+	memmove(r->held, r->held + i, (r->nheld - i) * sizeof(*r->held));
+	r->nheld -= i;
 	if (r->finished_pending && !r->closing && !r->in_request && !r->nheld) {
 		r->finished_pending = false;
 		r->finished_told = true;

@@ -105,7 +105,9 @@ tm_stop
 
 # A dashboard run detached with d: its items finish, its outputs go to a file, its exit status
 # is in pooltop status.
-TM_STDOUT_TTY=1 tm_start own --name own -j 2 -- sh -c 'sleep "$1"; echo "out $2"; [ "$2" != 5 ]' _ "$(scaled 0.2)" ::: $(seq 12)
+# Items of 0.5 s (scaled), 6 rounds on 2 workers: the batch is still running when d comes, on
+# a loaded machine too.
+TM_STDOUT_TTY=1 tm_start own --name own -j 2 -- sh -c 'sleep "$1"; echo "out $2"; [ "$2" != 5 ]' _ "$(scaled 0.5)" ::: $(seq 12)
 screen_like '^pooltop  sh -c' 5 "a dashboard run"
 tm_keys d
 wait_exit 5

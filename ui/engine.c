@@ -21,7 +21,7 @@ struct engine {
 	struct attach_server *server;
 	uv_signal_t sigterm, sigint, sighup, sigusr1, sigusr2;
 	uv_timer_t owner_wait;
-	bool started, finished, closing, owner_seen;
+	bool started, finished, closing;
 	int status;
 	int ready_fd; /* the first process waits on it: "\n", or an error line */
 };
@@ -92,7 +92,6 @@ static void server_change_cb(void *data)
 {
 	struct engine *e = data;
 	bool owner = attach_server_owner_present(e->server);
-	e->owner_seen |= owner;
 	if (owner && !e->started)
 		engine_start(e);
 	if (e->finished && !owner)
