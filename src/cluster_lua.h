@@ -1,0 +1,68 @@
+/* A batch across machines: its keys in Redis and the Lua scripts that change them atomically.
+ * Every key of batch B is "pooltop:{B}:<part>" (one hash tag: a Redis Cluster keeps them on one
+ * node, as a script needs). See doc/cluster.md for the data and what each step guarantees.
+ *
+ *   meta        hash   epoch, created, next (seq numbers reserved), total (items added), done,
+ *                      failed, complete (1 once the input is closed), kind (the worker kind's
+ *                      fingerprint, set by the first host)
+ *   items       stream the items to run: fields s (seq) and i (the item); consumer group "g";
+ *                      a host is the consumer named after it; an entry is deleted once its
+ *                      result is recorded
+ *   seen        hash   seq -> 1: the items added (a submit run again adds nothing twice)
+ *   subs        hash   a submission's digest -> the seq before its first item
+ *   res         hash   seq -> the item's result record (JSON): exactly one per item
+ *   hosts       hash   host -> its description (JSON), kept after it leaves
+ *   live:HOST   string a host's heartbeat, expiring: the host is live while it exists
+ *   view:HOST   string the host's workers as JSON, expiring (the cluster view reads them)
+ *   ctl:HOST    list   requests for the host (JSON), taken in order
+ */
+#ifndef POOLTOP_CLUSTER_LUA_H
+#define POOLTOP_CLUSTER_LUA_H
+
+#define CLUSTER_GROUP "g"
+
+/* "pooltop:{batch}:part" (part may hold a host's name: "live:h1") into buf. */
+#define CLUSTER_KEY_MAX 200
+void cluster_key(char *buf, const char *batch, const char *part);
+/* Whether s is a valid batch or host name: [A-Za-z0-9._-], 1 to 64 bytes. */
+#define CLUSTER_NAME_MAX 64
+int cluster_name_ok(const char *s);
+
+/* reserve: make the batch if it is not there, and number a submission.
+ * KEYS meta items subs; ARGV new-epoch digest n now.
+ * Returns {epoch, base}: the submission's items are base+1..base+n (the same base for the same
+ * digest, however often it is submitted). Error "COMPLETE" for a new submission to a batch
+ * whose input is closed. */
+extern const char cluster_lua_reserve[];
+
+/* add: add items not yet added. KEYS meta items seen; ARGV epoch seq1 item1 seq2 item2...
+ * Returns how many were new. Error "EPOCH" when the batch is not the one of that epoch. */
+extern const char cluster_lua_add[];
+
+/* close: the input is complete. KEYS meta; ARGV epoch. Returns total. Error "EPOCH". */
+extern const char cluster_lua_close[];
+
+/* join: a host joins. KEYS meta hosts live:HOST; ARGV kind host description ttl-ms.
+ * Returns {epoch, kind}. Errors: "NOBATCH"; "KIND <kind>" when the batch runs another kind;
+ * "LIVE" when a live host has the name. */
+extern const char cluster_lua_join[];
+
+/* commit: record results. KEYS meta items res; ARGV epoch consumer, then per result:
+ * stream-id seq failed(0|1) record.
+ * Returns one reply per result: 1 recorded; 0 already recorded (a duplicate: its pending entry,
+ * if ours, is acknowledged); or a string: fenced, the item's entry is held by that consumer
+ * ("" when no one holds it). Error "EPOCH" when the batch was made again under the host. */
+extern const char cluster_lua_commit[];
+
+/* reclaim: take items idle longer than the lease from other consumers (a host that died or
+ * stalls). KEYS items; ARGV consumer lease-ms count.
+ * Returns {id, {field, value...}, deliveries} per item taken (deliveries counted with this one);
+ * XCLAIM's own min-idle check makes two hosts reclaiming at once safe. */
+extern const char cluster_lua_reclaim[];
+
+/* renew: keep the leases of items this host still holds (their idle time back to 0, the
+ * delivery count untouched). KEYS items; ARGV consumer id1 id2...
+ * Returns the ids no longer held by consumer (their lease was taken). */
+extern const char cluster_lua_renew[];
+
+#endif
