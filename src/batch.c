@@ -128,6 +128,19 @@ void batch_error(struct batch *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+void batch_feed_notice(struct batch *b, bool error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	batch_vnotice(b, VIEW_EVENT_NOTICE, error, fmt, ap);
+	va_end(ap);
+}
+
+void batch_feed_wake(struct batch *b)
+{
+	batch_input_feed(b);
+}
+
 static void batch_stop_notice(struct batch *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -186,6 +199,8 @@ static struct batch *batch_alloc(uv_loop_t *loop, const struct config *cfg,
 	b->in_state = INPUT_READING;
 	b->out_state = OUTPUT_OPEN;
 	b->in_fd = -1;
+	if (b->run.feed)
+		b->run.feed->batch = b;
 	batch_files_init(b);
 	return b;
 }
@@ -328,6 +343,8 @@ void batch_summary(const struct batch *b, struct view_summary *s)
 	uint64_t end = b->end_ns ? b->end_ns : now_ns();
 	s->elapsed = (double)(end - b->start_ns) / 1e9;
 	s->rate = s->elapsed > 0 ? (double)(b->done + b->failed) / s->elapsed : 0;
+	if (b->run.feed && b->run.feed->summary)
+		b->run.feed->summary(b->run.feed->data, s);
 }
 
 unsigned batch_errors(const struct batch *b, const char *lines[VIEW_MAX_ERRORS])

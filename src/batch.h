@@ -16,6 +16,29 @@
 struct batch;
 struct run_settings;
 
+/* Items from elsewhere instead of the input: this machine as a host of a batch across machines
+ * (cluster_host.c). The batch runs what it is given and hands back each result. */
+struct batch_feed {
+	/* The next item: 1 with *item, *len (borrowed until the next call) and *seq set; 0 when
+	 * none is here now (the feed calls batch_feed_wake when there is); -ENODATA when no more
+	 * will ever come. */
+	int (*next)(void *data, const char **item, size_t *len, uint64_t *seq);
+	/* An item finished: r, its --results line (record, with its newline) and its joblog
+	 * Command (command), all borrowed for the call. */
+	void (*result)(void *data, const struct pool_result *r, const char *record,
+		       size_t record_len, const char *command, size_t command_len);
+	/* The summary as the batch counts it, for the feed to amend (the whole batch's counts,
+	 * why the host stopped). May be NULL. */
+	void (*summary)(void *data, struct view_summary *s);
+	void *data;
+	struct batch *batch; /* set by batch_new */
+};
+/* The feed has items again after its next answered 0. */
+void batch_feed_wake(struct batch *b);
+/* A notice from the feed to the front end (error: kept for batch_errors too). */
+void batch_feed_notice(struct batch *b, bool error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 struct batch_hooks {
 	/* Something happened (the pool's events, and the batch's own: an item too long...). */
 	void (*event)(void *data, const struct view_event *ev);

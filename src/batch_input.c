@@ -76,6 +76,11 @@ int batch_input_open(struct batch *b, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
+	if (b->run.feed) {
+		/* The items were submitted to the feed's batch before (cluster_host.c). */
+		b->source = SOURCE_FEED;
+		return 0;
+	}
 	if (b->cfg->nsources > 1 && !b->run.items)
 		return open_sources(b, err, errlen);
 	if (b->run.items)
@@ -281,6 +286,12 @@ static int source_next(struct batch *b, const char **item, size_t *len, uint64_t
 			return -E2BIG;
 		return 1;
 	}
+	if (b->source == SOURCE_FEED) {
+		int r = b->run.feed->next(b->run.feed->data, item, len, seq);
+		if (r == 1 && *len > pool_max_item(b->pool))
+			return -E2BIG;
+		return r;
+	}
 	int r = input_next(b->in, item, len, seq);
 	if (r == 0 && input_done(b->in))
 		return -ENODATA;
@@ -332,6 +343,8 @@ static enum read_result read_one(struct batch *b)
 		input_set(b, INPUT_ENDED);
 		return READ_WAIT;
 	}
+	if (r == 0 && b->source == SOURCE_FEED)
+		return READ_WAIT; /* batch_feed_wake feeds again */
 	if (r == 0 && b->source == SOURCE_DIRECT) {
 		ssize_t n = input_fill(b->in);
 		if (n < 0)

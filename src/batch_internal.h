@@ -51,6 +51,7 @@ enum batch_source {
 	SOURCE_DIRECT,	/* a regular file, a block device, or an fd that cannot be polled: read
 			   directly, as it never blocks for long */
 	SOURCE_POLLED,	/* a pipe, a terminal, a socket: read when the poll says it is readable */
+	SOURCE_FEED,	/* run.feed: items from elsewhere, with a wake when there are more */
 };
 
 /* The input's state machine and the output's: see the DESIGN comment in batch.c. */

@@ -412,10 +412,22 @@ static void keep_failed(struct batch *b, const struct pool_result *r)
 			it->item[i] = ' ';
 }
 
+/* The feed's record of the item: its --results line and its joblog Command. */
+static void feed_result(struct batch *b, const struct pool_result *r, const char *error)
+{
+	buf_reset(&b->res_text);
+	format_results_line(b, r, error);
+	command_line(b, r, &b->line);
+	b->run.feed->result(b->run.feed->data, r, b->res_text.data, b->res_text.len, b->line.data,
+			    b->line.len);
+}
+
 void batch_output_record(struct batch *b, const struct pool_result *r, const char *error)
 {
 	if (!r->done)
 		keep_failed(b, r);
+	if (b->run.feed)
+		feed_result(b, r, error);
 	/* An output in a spool file stays there: stdout copies it from a descriptor of ours (or,
 	 * when none can be had, from memory). */
 	const char *output = r->output;

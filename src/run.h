@@ -15,6 +15,8 @@
 /* What a batch is given besides the command line: what the front end decides for the run.
  * run_settings_init makes them as the command line says; the front end then changes its copy
  * (the demo's workers and items, the dashboard's capture of the workers' stderr). */
+struct batch_feed;
+
 struct run_settings {
 	unsigned jobs;	    /* the pool's workers: -j, or more for the demo */
 	char *const *items; /* the items given as words (::: ITEM..., or the demo's), borrowed;
@@ -22,6 +24,7 @@ struct run_settings {
 	size_t nitems;
 	bool capture_stderr; /* the workers' stderr is kept per slot for the dashboard's detail
 				view, instead of going to pooltop's own */
+	struct batch_feed *feed; /* the items come from it, not from the input (batch.h), or NULL */
 };
 
 /* *s as c says: its -j and its ::: items; the workers' stderr not captured. */
