@@ -703,12 +703,15 @@ int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errle
 			/* pooltop --exit-when-done attach NAME: the options before it are
 			 * taken, those of a run ignored. */
 			rc = cli_parse_attach(argc - s.next, argv + s.next, &c, err, errlen);
+		else if (!s.dashdash && s.next < argc && cli_is_cluster_command(argv[s.next]))
+			rc = cli_parse_cluster(argc - s.next, argv + s.next, &c, err, errlen);
 		else if (!s.dashdash && s.next < argc && strcmp(argv[s.next], "completion") == 0)
 			rc = cli_parse_completion(argc - s.next, argv + s.next, &c, err, errlen);
 		else
 			rc = cli_parse_run(argc - s.next, argv + s.next, &c, &s, err, errlen);
 	}
-	if (rc == 0 && !s.stop && c.mode != CLI_LS && c.mode != CLI_ATTACH && c.mode != CLI_STATUS)
+	if (rc == 0 && !s.stop && c.mode != CLI_LS && c.mode != CLI_ATTACH &&
+	    c.mode != CLI_STATUS && c.mode != CLI_SUBMIT && c.mode != CLI_COLLECT)
 		rc = cli_check(&c, err, errlen);
 	if (rc == 0 && c.dry_run) {
 		/* Only the command lines, on stdout. */

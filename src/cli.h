@@ -18,6 +18,8 @@ enum cli_mode {
 	CLI_LS,		    /* pooltop ls: this user's batches */
 	CLI_ATTACH,	    /* pooltop attach [NAME|PID]: a dashboard on a running batch */
 	CLI_STATUS,	    /* pooltop status [NAME|PID]: one batch's status */
+	CLI_SUBMIT,	    /* pooltop submit --redis URL --batch NAME: items to a batch in Redis */
+	CLI_COLLECT,	    /* pooltop collect --redis URL --batch NAME: its results */
 };
 
 enum cli_frontend {
@@ -96,6 +98,12 @@ struct config {
 	bool json;	    /* --json */
 	bool wipe;	    /* ls --wipe: remove the dead sockets */
 	bool read_only;	    /* attach --read-only */
+	/* pooltop submit, collect (items as a run's: items, arg_file, null_sep; files: joblog,
+	 * results) */
+	const char *redis; /* --redis URL, valid (redis_url.h); points into argv */
+	const char *batch; /* --batch NAME, valid (cluster_name_ok); points into argv */
+	bool more;	   /* submit --more: the input is not complete yet */
+	bool wait;	   /* collect --wait: until every item has its result */
 };
 
 /* Parse argv into *cfg (filled with defaults first). Returns 0, or -EINVAL with a one-line
@@ -108,6 +116,8 @@ int cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errle
 void cli_config_free(struct config *cfg);
 /* cli_attach.c: "ls", "attach" or "status"? */
 bool cli_is_attach_command(const char *word);
+/* cli_cluster.c: "submit" or "collect"? */
+bool cli_is_cluster_command(const char *word);
 
 #define CLI_IN_FLIGHT_DEFAULT 64
 #define CLI_IN_FLIGHT_MAX     64

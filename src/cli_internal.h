@@ -78,5 +78,7 @@ int cli_timeout(const char *name, const char *arg, struct config *c, char *err, 
 
 /* cli_attach.c: argv[0] is ls, attach or status; its options and its one argument. */
 int cli_parse_attach(int argc, char **argv, struct config *c, char *err, size_t errlen);
+/* cli_cluster.c: argv[0] is submit or collect; its options, and submit's ::: ITEM... */
+int cli_parse_cluster(int argc, char **argv, struct config *c, char *err, size_t errlen);
 
 #endif

@@ -96,6 +96,10 @@ void cli_usage(FILE *f)
 	      "       pooltop ls [--json] [--wipe]\n"
 	      "       pooltop attach [--read-only] [NAME|PID]\n"
 	      "       pooltop status [--json] [NAME|PID]\n"
+	      "       pooltop submit --redis URL --batch NAME [-a FILE | ::: ITEM...] [-0] "
+	      "[--more]\n"
+	      "       pooltop collect --redis URL --batch NAME [--joblog FILE] [--results FILE]\n"
+	      "               [--wait]\n"
 	      "\n"
 	      "Runs every item through a pool of worker processes, which take items from a\n"
 	      "shared-memory INPUT queue and put their results and counters on RESULT and STATS\n"
@@ -110,7 +114,10 @@ void cli_usage(FILE *f)
 	      "'pooltop attach NAME' shows one on this terminal (d or q detaches; --read-only\n"
 	      "acts on nothing), 'pooltop status NAME' prints its status (--json for scripts).\n"
 	      "A dashboard run's batch runs in a process of its own: d detaches from it, and\n"
-	      "so does a hang-up of the terminal (--no-detach: one process).\n",
+	      "so does a hang-up of the terminal (--no-detach: one process).\n"
+	      "'pooltop submit' adds items to a batch in Redis (redis://HOST[:PORT][/DB] or\n"
+	      "unix:///PATH; REDISCLI_AUTH: the password), once however often it runs;\n"
+	      "'pooltop collect' writes its results and exits with its status.\n",
 	      f);
 	for (const struct cli_option *o = cli_options; o < (cli_options + cli_noptions); o++) {
 		if (o->name || o->argh) {

@@ -100,9 +100,14 @@ static void joblog_escape(struct buf *b, const char *s, size_t n)
 
 void joblog_format_row(struct buf *b, const struct joblog_row *row)
 {
-	buf_printf(b, "%llu\t:\t%.3f\t%10.3f\t%llu\t%llu\t%d\t%d\t", (unsigned long long)row->seq,
-		   row->start, row->runtime, (unsigned long long)row->send,
-		   (unsigned long long)row->receive, row->exitval, row->signal);
+	buf_printf(b, "%llu\t", (unsigned long long)row->seq);
+	if (row->host)
+		joblog_escape(b, row->host, strlen(row->host));
+	else
+		buf_putc(b, ':');
+	buf_printf(b, "\t%.3f\t%10.3f\t%llu\t%llu\t%d\t%d\t", row->start, row->runtime,
+		   (unsigned long long)row->send, (unsigned long long)row->receive, row->exitval,
+		   row->signal);
 	joblog_escape(b, row->command ? row->command : "", row->command ? row->command_len : 0);
 	buf_putc(b, '\n');
 }

@@ -22,6 +22,7 @@ struct joblog_row {
 	int signal;	     /* the signal that ended it, 0 if none */
 	const char *command; /* the command line run; tabs and newlines are written escaped */
 	size_t command_len;
+	const char *host; /* the Host column (escaped as command), or NULL: ":", this machine */
 };
 
 /* Make fd (open for writing: with O_APPEND when append, and readable, so that a cut-short last

@@ -3,7 +3,7 @@
 # "pooltop: " and naming what is wrong, and nothing on stdout; --help and --version work.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 21
+plan 25
 
 echo 7 >"$T/items"
 
@@ -50,6 +50,12 @@ usage_error "-a /nonexistent names the file" "/nonexistent" --builtin square -a 
 usage_error "-a FILE and ::: together" "-a.*:::|:::.*-a" --builtin square -a "$T/items" ::: x
 usage_error "a stray word" "stray" --builtin square stray
 usage_error "-- COMMAND (not supported yet)" "COMMAND|command" --builtin square -- cmd
+usage_error "submit without --redis" "submit needs --redis" submit --batch b ::: x
+usage_error "collect without --batch" "collect needs --batch" collect --redis redis://h
+usage_error "submit --redis with a bad URL" "--redis: 'redis://h:0': the port" \
+	submit --redis redis://h:0 --batch b ::: x
+usage_error "collect --batch with a bad name" "--batch: 'a/b' is not a batch name" \
+	collect --redis redis://h --batch a/b
 
 # --help: exit 0, on stdout, names every builtin.
 pt 10 --help </dev/null >"$T/out" 2>"$T/err"

@@ -5,7 +5,7 @@
 # shellcheck source=tests/lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 13
+plan 17
 
 "$POOLTOP" completion bash >"$T/complete.bash"
 is "$?" 0 "pooltop completion bash: exit 0"
@@ -25,7 +25,9 @@ like "$(offers --ha)" '^--halt$' "--ha completes to --halt"
 # Every long option --help lists is offered after --.
 missing=$("$POOLTOP" --help | grep -Eo -- '--[a-z][a-z0-9-]+' | sort -u | while read -r o; do
 	offers -- "$o" | grep -qx -- "$o" || offers "$o" | grep -qx -- "$o" ||
-		offers ls "$o" | grep -qx -- "$o" || offers attach "$o" | grep -qx -- "$o" || echo "$o"
+		offers ls "$o" | grep -qx -- "$o" || offers attach "$o" | grep -qx -- "$o" ||
+		offers submit "$o" | grep -qx -- "$o" || offers collect "$o" | grep -qx -- "$o" ||
+		echo "$o"
 done)
 is "$missing" "" "every long option in --help completes"
 is "$(offers --builtin sq)" "square" "--builtin sq completes to square"
@@ -37,6 +39,10 @@ is "$(offers a)" "attach" "the first word: attach"
 mkdir -m 700 "$T/pooltop-$(id -u)"
 python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/pooltop-$(id -u)/nightly.sock"
 is "$(offers attach ni)" "nightly" "attach completes a batch's name (its socket's)"
+is "$(offers sub)" "submit" "the first word: submit"
+is "$(offers submit --redis redis://h --m)" "--more" "submit --m completes to --more"
+is "$(offers collect --w)" "--wait" "collect --w completes to --wait"
+is "$(offers collect --joblog it)" "items.txt" "collect --joblog completes a file name"
 is "$(offers -- ech)" "" "after --, the command's words are not pooltop's options"
 "$POOLTOP" completion fish >/dev/null 2>"$T/err"
 like "$(cat "$T/err")" "^pooltop: completion: 'fish': bash or zsh" \

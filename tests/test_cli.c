@@ -1225,12 +1225,79 @@ static void test_cli_usage_gives_exit_codes_and_exit_status(void **state)
 	free(text);
 }
 
+/* --- submit, collect ------------------------------------------------------------------ */
+
+static void test_cli_submit_takes_redis_batch_and_items(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "submit", "--redis", "unix:///tmp/r.sock", "--batch", "b1", "--more",
+		      ":::", "a", "-b", "c");
+	assert_int_equal(f->cfg.mode, CLI_SUBMIT);
+	assert_string_equal(f->cfg.redis, "unix:///tmp/r.sock");
+	assert_string_equal(f->cfg.batch, "b1");
+	assert_true(f->cfg.more);
+	assert_int_equal(f->cfg.nitems, 3);
+	assert_string_equal(f->cfg.items[1], "-b");
+	assert_parses(f, "submit", "--redis=redis://h", "--batch=x.y_z-1", "-0", "-a", "in");
+	assert_string_equal(f->cfg.arg_file, "in");
+	assert_true(f->cfg.null_sep);
+	assert_false(f->cfg.more);
+	assert_null(f->cfg.items);
+}
+
+static void test_cli_collect_takes_its_files_and_wait(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "collect", "--redis", "redis://h:1/2", "--batch", "b", "--joblog", "j",
+		      "--results", "r", "--wait");
+	assert_int_equal(f->cfg.mode, CLI_COLLECT);
+	assert_string_equal(f->cfg.joblog, "j");
+	assert_string_equal(f->cfg.results, "r");
+	assert_true(f->cfg.wait);
+}
+
+static void test_cli_submit_collect_errors_are_one_line(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parse_fails(f, "submit needs --redis URL (redis://HOST[:PORT][/DB] or unix:///PATH)",
+			   "submit", "--batch", "b");
+	assert_parse_fails(f, "collect needs --batch NAME", "collect", "--redis", "redis://h");
+	assert_parse_fails(f, "--redis: 'http://h': the scheme 'http' is not redis:// or unix://",
+			   "submit", "--redis", "http://h", "--batch", "b");
+	assert_parse_fails(f,
+			   "--batch: 'a/b' is not a batch name (letters, digits, '.', '_' and "
+			   "'-'; 1 to 64 bytes)",
+			   "submit", "--redis", "redis://h", "--batch", "a/b");
+	assert_parse_fails(f, "--batch: the name is empty", "collect", "--redis", "redis://h",
+			   "--batch", "");
+	assert_parse_fails(f, "submit: --wait is not one of its options", "submit", "--redis",
+			   "redis://h", "--batch", "b", "--wait");
+	assert_parse_fails(f, "collect: --more is not one of its options", "collect", "--batch",
+			   "b", "--more");
+	assert_parse_fails(f, "collect: -a is not one of its options", "collect", "-a", "F");
+	assert_parse_fails(f, "submit: --joblog is not one of its options", "submit", "--joblog",
+			   "j");
+	assert_parse_fails(f, "submit: -a FILE and ::: both give the items; use one", "submit",
+			   "--redis", "redis://h", "--batch", "b", "-a", "F", ":::", "x");
+	assert_parse_fails(f, "submit: unexpected 'x' (items go after :::, in -a FILE or on stdin)",
+			   "submit", "--redis", "redis://h", "--batch", "b", "x");
+	assert_parse_fails(f, "collect: unexpected ':::'", "collect", "--redis", "redis://h",
+			   "--batch", "b", ":::", "x");
+	assert_parse_fails(f, "submit: --redis needs an argument", "submit", "--redis");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_cli_defaults_with_only_builtin),
+		T(test_cli_submit_takes_redis_batch_and_items),
+		T(test_cli_collect_takes_its_files_and_wait),
+		T(test_cli_submit_collect_errors_are_one_line),
 		T(test_cli_no_arguments_is_nothing_to_run),
 		T(test_cli_options_without_builtin_is_nothing_to_run),
 		T(test_cli_error_leaves_config_untouched),

@@ -193,6 +193,18 @@ static void test_joblog_write_formats_row_as_gnu_parallel(void **state)
 	free(text);
 }
 
+static void test_joblog_row_host_column_is_the_given_host(void **state)
+{
+	(void)state;
+	struct buf b = {0};
+	struct joblog_row row = make_row(3, "echo x");
+	row.host = "h1:42\tx";
+	joblog_format_row(&b, &row);
+	assert_string_equal(b.data,
+			    "3\th1:42\\tx\t1700000003.250\t     1.500\t0\t30\t3\t9\techo x\n");
+	buf_free(&b);
+}
+
 static void test_joblog_write_escapes_command_to_one_line(void **state)
 {
 	struct fixture *fx = *state;
@@ -428,6 +440,7 @@ int main(void)
 		T(test_joblog_write_then_read_returns_rows),
 		T(test_joblog_write_formats_row_as_gnu_parallel),
 		T(test_joblog_write_escapes_command_to_one_line),
+		T(test_joblog_row_host_column_is_the_given_host),
 		T(test_joblog_read_rejects_file_without_header),
 		T(test_joblog_read_rejects_malformed_row),
 		T(test_joblog_read_ignores_cut_short_last_line),

@@ -12,6 +12,7 @@
 
 #include "attach_cmd.h"
 #include "cli.h"
+#include "cluster_cmd.h"
 #include "config.h"
 #include "dashboard.h"
 #include "demo.h"
@@ -164,6 +165,10 @@ int app_main(int argc, char **argv)
 	case CLI_ATTACH:
 	case CLI_STATUS:
 		return attach_cmd_main(&cfg);
+	case CLI_SUBMIT:
+		return cluster_submit_main(&cfg);
+	case CLI_COLLECT:
+		return cluster_collect_main(&cfg);
 	case CLI_COMPLETION:
 		if (cfg.completion_zsh)
 			cli_completion_zsh(stdout);
