@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "attach_dir.h"
+#include "cluster_lua.h"
+#include "redis_url.h"
 #include "duration.h"
 #include "job.h"
 #include "sources.h"
@@ -20,6 +22,7 @@
 #define CLI_RETRIES_MAX		 1000000ULL
 #define CLI_MAX_ITEMS_MAX	 1000000000000ULL
 #define CLI_JOIN_TIMEOUT_DEFAULT (10 * NS_PER_S)
+#define CLI_LEASE_DEFAULT	 (10 * NS_PER_S)
 
 #include "cli_internal.h"
 
@@ -138,6 +141,24 @@ const struct cli_option cli_options[] = {
 	CLI_FLAG("no-detach", OPT_NO_DETACH,
 		 "run the dashboard and the batch in one process: d\n"
 		 "cannot detach, a hang-up of the terminal ends the batch"),
+	CLI_HEADING("Across machines (a batch in Redis; see pooltop submit, collect):"),
+	CLI_ARG("redis", OPT_REDIS, "URL",
+		"make this machine a host of the batch in Redis at URL\n"
+		"(redis://[user:password@]host[:port][/db] or\n"
+		"unix:///path; REDISCLI_AUTH: the password): its\n"
+		"workers take the batch's items and record each result\n"
+		"once; items given here are submitted first"),
+	CLI_ARG("batch", OPT_BATCH, "NAME", "the batch's name in Redis (with --redis)"),
+	CLI_ARG("host", OPT_HOST, "NAME",
+		"this host's name in the batch (default: the machine's\n"
+		"name and pooltop's pid); a live host's name is refused"),
+	CLI_ARG("lease", OPT_LEASE, "DURATION",
+		"how long an item stays with a host that stops renewing\n"
+		"it (dead, stopped, cut off) before another host takes\n"
+		"it (default 10s)"),
+	CLI_FLAG("more", OPT_MORE,
+		 "the items given to submit (or to a host) are not the\n"
+		 "last: the batch's input stays open"),
 	CLI_FLAG("quiet", 'q', "no progress or events on standard error"),
 	CLI_FLAG("help", 'h', "print this help and exit"),
 	CLI_FLAG("version", 'V', "print the version and exit"),
@@ -388,6 +409,32 @@ static int cli_option_apply(int val, const char *name, const char *arg, struct c
 		return 0;
 	case OPT_NO_DETACH:
 		c->no_detach = true;
+		return 0;
+	case OPT_REDIS: {
+		struct redis_url u;
+		if (redis_url_parse(arg, getenv("REDISCLI_AUTH"), "--redis", &u, err, errlen) < 0)
+			return -EINVAL;
+		c->redis = arg;
+		return 0;
+	}
+	case OPT_BATCH:
+	case OPT_HOST:
+		if (!cluster_name_ok(arg))
+			return cli_fail(err, errlen,
+					"%s: '%s' is not a name (letters, digits, . _ -; at most "
+					"%d bytes)",
+					name, arg, CLUSTER_NAME_MAX);
+		*(val == OPT_BATCH ? &c->batch : &c->host) = arg;
+		return 0;
+	case OPT_LEASE:
+		if (duration_parse(arg, &c->lease_ns) < 0 || c->lease_ns < 100 * NS_PER_MS)
+			return cli_fail(err, errlen,
+					"%s: '%s' is not a duration of 100ms or more (as 10, 1.5s, "
+					"2m)",
+					name, arg);
+		return 0;
+	case OPT_MORE:
+		c->more = true;
 		return 0;
 	case OPT_EVENTS:
 		return cli_file(name, arg, &c->events, err, errlen);
@@ -657,6 +704,36 @@ static void cli_defaults(struct config *c)
 	c->jobs = (unsigned)MIN(cli_ncpu(), POOLTOP_MAX_WORKERS);
 	c->join_timeout_ns = CLI_JOIN_TIMEOUT_DEFAULT;
 	c->in_flight = CLI_IN_FLIGHT_DEFAULT;
+	c->lease_ns = CLI_LEASE_DEFAULT;
+}
+
+/* A host of a batch across machines: --redis with --batch, its record kept in Redis. */
+static int cli_check_host(const struct config *c, char *err, size_t errlen)
+{
+	if (!c->redis) {
+		const char *o = c->batch  ? "--batch"
+				: c->host ? "--host"
+				: c->more ? "--more"
+					  : NULL;
+		if (o)
+			return cli_fail(err, errlen, "%s needs --redis URL", o);
+		return 0;
+	}
+	if (!c->batch)
+		return cli_fail(err, errlen, "--redis needs --batch NAME");
+	if (c->joblog || c->results || c->resume || c->resume_failed)
+		return cli_fail(err, errlen,
+				"%s with --redis: the batch's record is in Redis (pooltop collect "
+				"writes its joblog and results)",
+				c->joblog    ? "--joblog"
+				: c->results ? "--results"
+					     : "--resume");
+	if (c->dry_run || c->keep_order || c->halt.when != CLI_HALT_NEVER)
+		return cli_fail(err, errlen, "%s with --redis is not supported",
+				c->dry_run	? "--dry-run"
+				: c->keep_order ? "-k"
+						: "--halt");
+	return 0;
 }
 
 /* Checks that need every option seen, whatever the mode. */
@@ -679,6 +756,11 @@ static int cli_check(const struct config *c, char *err, size_t errlen)
 	}
 	if (c->resume_failed && !c->joblog)
 		return cli_fail(err, errlen, "--resume-failed needs --joblog FILE");
+	if (c->mode == CLI_RUN) {
+		int r = cli_check_host(c, err, errlen);
+		if (r < 0)
+			return r;
+	}
 	if (c->colsep && c->nsources > 1)
 		return cli_fail(err, errlen,
 				"--colsep with several input sources is not supported (give one "

@@ -93,6 +93,9 @@ struct config {
 	const char *name;	       /* --name NAME (valid), or NULL: the default */
 	const char *socket;	       /* --socket PATH, or NULL */
 	bool no_detach;		       /* --no-detach: the dashboard runs the batch itself */
+	/* A host of a batch across machines (with --redis and --batch, below) */
+	const char *host;  /* --host NAME (valid), or NULL: the machine's name and the pid */
+	uint64_t lease_ns; /* --lease DURATION */
 	/* pooltop ls, attach, status */
 	const char *target; /* NAME, a prefix of one, or a PID; NULL: the only one */
 	bool json;	    /* --json */

@@ -40,6 +40,11 @@ enum {
 	OPT_NAME,
 	OPT_SOCKET,
 	OPT_NO_DETACH,
+	OPT_REDIS,
+	OPT_BATCH,
+	OPT_HOST,
+	OPT_LEASE,
+	OPT_MORE,
 };
 
 /* One row of the option table: an option with its help beside it (as git's parse-options), or,

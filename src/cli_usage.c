@@ -100,6 +100,7 @@ void cli_usage(FILE *f)
 	      "[--more]\n"
 	      "       pooltop collect --redis URL --batch NAME [--joblog FILE] [--results FILE]\n"
 	      "               [--wait]\n"
+	      "       pooltop --redis URL --batch NAME [OPTIONS] KIND... (this machine a host)\n"
 	      "\n"
 	      "Runs every item through a pool of worker processes, which take items from a\n"
 	      "shared-memory INPUT queue and put their results and counters on RESULT and STATS\n"

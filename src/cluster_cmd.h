@@ -15,6 +15,12 @@
  * stdout. Returns the exit status: 0, or 255 after one line on stderr. */
 int cluster_submit_main(const struct config *cfg);
 
+struct redisContext;
+/* The same for a host given items (cfg's ::: words or -a FILE), on its connection c, saying
+ * nothing: 0, or -EIO with one line in err. url: for messages. */
+int cluster_submit_items(struct redisContext *c, const struct config *cfg, const char *url,
+			 char *err, size_t errlen);
+
 /* Write the batch's results in seq order: cfg->results (each record, JSON Lines) and
  * cfg->joblog (GNU parallel's, Host column the host that ran it). Returns the batch's exit
  * status (GNU parallel's failed count), or 255 when it is missing, unreachable or (without

@@ -54,10 +54,10 @@ extern const char cluster_lua_join[];
  * ("" when no one holds it). Error "EPOCH" when the batch was made again under the host. */
 extern const char cluster_lua_commit[];
 
-/* reclaim: take items idle longer than the lease from other consumers (a host that died or
- * stalls). KEYS items; ARGV consumer lease-ms count.
- * Returns {id, {field, value...}, deliveries} per item taken (deliveries counted with this one);
- * XCLAIM's own min-idle check makes two hosts reclaiming at once safe. */
+/* reclaim: take items idle longer than the lease (their host died or stalls; or this host
+ * holds them no more: Redis lost a commit). The caller skips the items it runs. KEYS items; ARGV
+ * consumer lease-ms count. Returns {id, {field, value...}, deliveries} per item taken (deliveries
+ * counted with this one); XCLAIM's own min-idle check makes two hosts reclaiming at once safe. */
 extern const char cluster_lua_reclaim[];
 
 /* renew: keep the leases of items this host still holds (their idle time back to 0, the

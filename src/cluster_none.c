@@ -1,13 +1,17 @@
-/* Built without hiredis: submit and collect say so in one line. */
+/* Built without hiredis: submit, collect and a host (--redis) say so in one line. */
+#include <errno.h>
 #include <stdio.h>
 
 #include "cluster_cmd.h"
+#include "cluster_host.h"
+
+#define NONE                                                                                       \
+	"--redis: this pooltop was built without hiredis (install libhiredis-dev, then "           \
+	"./bootstrap)"
 
 static int cluster_none(void)
 {
-	fputs("pooltop: --redis: this pooltop was built without hiredis (install libhiredis-dev, "
-	      "then ./bootstrap)\n",
-	      stderr);
+	fputs("pooltop: " NONE "\n", stderr);
 	return 255;
 }
 
@@ -21,4 +25,37 @@ int cluster_collect_main(const struct config *cfg)
 {
 	(void)cfg;
 	return cluster_none();
+}
+
+int cluster_host_new(uv_loop_t *loop, const struct config *cfg, const char *kind, unsigned jobs,
+		     struct cluster_host **out, char *err, size_t errlen)
+{
+	(void)loop, (void)cfg, (void)kind, (void)jobs;
+	*out = NULL;
+	snprintf(err, errlen, "%s", NONE);
+	return -ENOTSUP;
+}
+
+/* Never called: no host is ever made. */
+struct batch_feed *cluster_host_feed(struct cluster_host *h)
+{
+	(void)h;
+	return NULL;
+}
+
+void cluster_host_start(struct cluster_host *h, struct view *v)
+{
+	(void)h, (void)v;
+}
+
+void cluster_host_close(struct cluster_host *h, void (*closed)(void *data), void *data)
+{
+	(void)h;
+	if (closed)
+		closed(data);
+}
+
+void cluster_host_free(struct cluster_host *h)
+{
+	(void)h;
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,24 @@
 
 struct submit {
 	const struct config *cfg;
+	char err[600];	 /* the one line that says why it failed */
 	char url[600];	 /* for messages: no password */
 	struct buf data; /* the input read, when it comes from a file or stdin */
 	const char **item;
 	size_t *len;
 	size_t n, cap;
 };
+
+static void submit_fail(struct submit *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void submit_fail(struct submit *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+}
 
 static void submit_item(struct submit *s, const char *p, size_t len)
 {
@@ -54,7 +67,7 @@ static int submit_read(struct submit *s, int fd, const char *name)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			fprintf(stderr, "pooltop: submit: %s: %s\n", name, strerror(errno));
+			submit_fail(s, "submit: %s: %s", name, strerror(errno));
 			return -1;
 		}
 		if (r == 0)
@@ -85,7 +98,7 @@ static int submit_items(struct submit *s)
 		return submit_read(s, 0, "standard input");
 	int fd = open(cfg->arg_file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "pooltop: submit: -a: %s: %s\n", cfg->arg_file, strerror(errno));
+		submit_fail(s, "submit: -a: %s: %s", cfg->arg_file, strerror(errno));
 		return -1;
 	}
 	int rc = submit_read(s, fd, cfg->arg_file);
@@ -118,13 +131,13 @@ static void submit_digest(const struct submit *s, char hex[33])
 }
 
 /* A new batch's epoch: 16 random hex digits. */
-static int submit_epoch(char hex[17])
+static int submit_epoch(struct submit *s, char hex[17])
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char r[8];
 	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || read(fd, r, sizeof(r)) != (ssize_t)sizeof(r)) {
-		fprintf(stderr, "pooltop: submit: /dev/urandom: %s\n", strerror(errno));
+		submit_fail(s, "submit: /dev/urandom: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -147,7 +160,7 @@ static redisReply *submit_eval(struct submit *s, redisContext *c, const char *sc
 	const char *batch = s->cfg->batch;
 	redisReply *r = rconn_eval(c, script, nkeys, argc, argv, argvlen, err, sizeof(err));
 	if (!r) {
-		fprintf(stderr, "pooltop: submit: %s: %s\n", s->url, err);
+		submit_fail(s, "submit: %s: %s", s->url, err);
 		return NULL;
 	}
 	if (r->type != REDIS_REPLY_ERROR)
@@ -155,15 +168,14 @@ static redisReply *submit_eval(struct submit *s, redisContext *c, const char *sc
 	/* Redis 7 puts "ERR " before an error_reply's word. */
 	const char *e = strncmp(r->str, "ERR ", 4) == 0 ? r->str + 4 : r->str;
 	if (strcmp(e, "COMPLETE") == 0)
-		fprintf(stderr, "pooltop: submit: batch %s is complete: its input was closed\n",
-			batch);
+		submit_fail(s, "submit: batch %s is complete: its input was closed", batch);
 	else if (strcmp(e, "EPOCH") == 0)
-		fprintf(stderr,
-			"pooltop: submit: batch %s was deleted and made again while submitting: "
-			"submit again\n",
-			batch);
+		submit_fail(s,
+			    "submit: batch %s was deleted and made again while submitting: "
+			    "submit again",
+			    batch);
 	else
-		fprintf(stderr, "pooltop: submit: %s: %s\n", s->url, r->str);
+		submit_fail(s, "submit: %s: %s", s->url, r->str);
 	freeReplyObject(r);
 	return NULL;
 }
@@ -216,7 +228,7 @@ static long long reply_ll(const redisReply *r)
 	return 0;
 }
 
-static int submit_run(struct submit *s, redisContext *c)
+static int submit_run(struct submit *s, redisContext *c, bool say)
 {
 	const char *batch = s->cfg->batch;
 	char meta[CLUSTER_KEY_MAX], items[CLUSTER_KEY_MAX], subs[CLUSTER_KEY_MAX],
@@ -228,7 +240,7 @@ static int submit_run(struct submit *s, redisContext *c)
 	cluster_key(subs, batch, "subs");
 	cluster_key(seen, batch, "seen");
 	submit_digest(s, digest);
-	if (submit_epoch(epoch_new) < 0)
+	if (submit_epoch(s, epoch_new) < 0)
 		return -1;
 	snprintf(n, sizeof(n), "%zu", s->n);
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
@@ -239,7 +251,7 @@ static int submit_run(struct submit *s, redisContext *c)
 		return -1;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING || r->element[0]->len >= sizeof(epoch)) {
-		fprintf(stderr, "pooltop: submit: %s: reserve: an unexpected reply\n", s->url);
+		submit_fail(s, "submit: %s: reserve: an unexpected reply", s->url);
 		freeReplyObject(r);
 		return -1;
 	}
@@ -259,14 +271,34 @@ static int submit_run(struct submit *s, redisContext *c)
 	}
 	r = redisCommand(c, "HGET %s total", meta);
 	if (!r || r->type == REDIS_REPLY_ERROR) {
-		fprintf(stderr, "pooltop: submit: %s: %s\n", s->url, r ? r->str : c->errstr);
+		submit_fail(s, "submit: %s: %s", s->url, r ? r->str : c->errstr);
 		freeReplyObject(r);
 		return -1;
 	}
-	printf("batch %s: %lld items (%lld added)%s\n", batch, reply_ll(r), added,
-	       s->cfg->more ? "" : ", input complete");
+	if (say)
+		printf("batch %s: %lld items (%lld added)%s\n", batch, reply_ll(r), added,
+		       s->cfg->more ? "" : ", input complete");
 	freeReplyObject(r);
 	return 0;
+}
+
+static void submit_free(struct submit *s)
+{
+	buf_free(&s->data);
+	free(s->item);
+	free(s->len);
+}
+
+int cluster_submit_items(struct redisContext *c, const struct config *cfg, const char *url,
+			 char *err, size_t errlen)
+{
+	struct submit s = {.cfg = cfg};
+	snprintf(s.url, sizeof(s.url), "%s", url);
+	int rc = submit_items(&s) < 0 || submit_run(&s, c, false) < 0 ? -EIO : 0;
+	if (rc < 0)
+		snprintf(err, errlen, "%s", s.err);
+	submit_free(&s);
+	return rc;
 }
 
 int cluster_submit_main(const struct config *cfg)
@@ -286,15 +318,15 @@ int cluster_submit_main(const struct config *cfg)
 		goto out;
 	redisContext *c = rconn_open(&u, CLUSTER_CMD_TIMEOUT_MS, err, sizeof(err));
 	if (!c) {
-		fprintf(stderr, "pooltop: submit: %s\n", err);
+		submit_fail(&s, "submit: %s", err);
 		goto out;
 	}
-	if (submit_run(&s, c) == 0)
+	if (submit_run(&s, c, true) == 0)
 		status = fflush(stdout) == 0 ? 0 : 255;
 	redisFree(c);
 out:
-	buf_free(&s.data);
-	free(s.item);
-	free(s.len);
+	if (status != 0 && s.err[0])
+		fprintf(stderr, "pooltop: %s\n", s.err);
+	submit_free(&s);
 	return status;
 }

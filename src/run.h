@@ -22,8 +22,8 @@ struct run_settings {
 	char *const *items; /* the items given as words (::: ITEM..., or the demo's), borrowed;
 			       NULL: they are read from -a FILE or standard input */
 	size_t nitems;
-	bool capture_stderr; /* the workers' stderr is kept per slot for the dashboard's detail
-				view, instead of going to pooltop's own */
+	bool capture_stderr;	 /* the workers' stderr is kept per slot for the dashboard's detail
+				    view, instead of going to pooltop's own */
 	struct batch_feed *feed; /* the items come from it, not from the input (batch.h), or NULL */
 };
 

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "cluster_host.h"
 #include "pool.h"
 #include "procstat.h"
+#include "run.h"
 #include "util.h"
 
 /* How often the processes' CPU, memory and state are read from /proc: one pass over /proc
@@ -26,6 +28,9 @@
 struct view_local {
 	struct view v; /* first: a struct view * is a struct view_local * */
 	struct batch *batch;
+	struct cluster_host *host; /* this machine as a host of a batch in Redis, or NULL */
+	void (*closed)(void *data);
+	void *closed_data;
 	struct procstat_scan *scan; /* made at the first sample */
 	pid_t *scanned;		    /* per slot: the worker whose figures the scan holds, 0 */
 	bool *scanned_job;	    /* per slot: they are its job group's */
@@ -65,7 +70,11 @@ static void local_finished_cb(void *data)
 
 static int local_start(struct view *v, char *err, size_t errlen)
 {
-	return batch_start(local(v)->batch, err, errlen);
+	struct view_local *l = local(v);
+	int r = batch_start(l->batch, err, errlen);
+	if (r == 0 && l->host)
+		cluster_host_start(l->host, v);
+	return r;
 }
 
 static uint64_t boottime_ns(void)
@@ -208,15 +217,37 @@ static void local_failed(const struct view *v, struct view_failed *f)
 	batch_failed(clocal(v)->batch, f);
 }
 
+static void local_host_closed_cb(void *data)
+{
+	struct view_local *l = data;
+	if (l->closed)
+		l->closed(l->closed_data);
+}
+
+/* The batch closed: the host commits what it has and leaves. */
+static void local_batch_closed_cb(void *data)
+{
+	struct view_local *l = data;
+	cluster_host_close(l->host, local_host_closed_cb, l);
+}
+
 static void local_close(struct view *v, void (*closed)(void *data), void *data)
 {
-	batch_close(local(v)->batch, closed, data);
+	struct view_local *l = local(v);
+	if (!l->host) {
+		batch_close(l->batch, closed, data);
+		return;
+	}
+	l->closed = closed;
+	l->closed_data = data;
+	batch_close(l->batch, local_batch_closed_cb, l);
 }
 
 static void local_free(struct view *v)
 {
 	struct view_local *l = local(v);
 	batch_free(l->batch);
+	cluster_host_free(l->host);
 	procstat_scan_free(l->scan);
 	free(l->scanned);
 	free(l->scanned_job);
@@ -258,8 +289,24 @@ int view_local_new(uv_loop_t *loop, const struct config *cfg, const struct run_s
 		.finished = local_finished_cb,
 		.data = l,
 	};
-	int r = batch_new(loop, cfg, run, job, &bh, out_fd, show_output, &l->batch, err, errlen);
+	struct run_settings rs = *run;
+	int r;
+	if (cfg->redis) {
+		/* This machine as a host: the batch's items come from Redis. */
+		struct buf kind = {0};
+		run_describe(cfg, &kind);
+		r = cluster_host_new(loop, cfg, kind.data ? kind.data : "", run->jobs, &l->host,
+				     err, errlen);
+		buf_free(&kind);
+		if (r < 0) {
+			free(l);
+			return r;
+		}
+		rs.feed = cluster_host_feed(l->host);
+	}
+	r = batch_new(loop, cfg, &rs, job, &bh, out_fd, show_output, &l->batch, err, errlen);
 	if (r < 0) {
+		cluster_host_free(l->host);
 		free(l);
 		return r;
 	}

@@ -8,6 +8,7 @@
 #   redis_restart   redis_stop (if running), then redis_start on the same directory
 #   rcli ARGS...    redis-cli on its socket
 #   REDIS_URL       unix://$T/redis.sock, exported
+#   REDIS_EXTRA     more redis-server options for redis_start (as "--appendonly no")
 #
 # Without redis-server the script fails (Bail out!), never skips: ./bootstrap installs it.
 
@@ -28,7 +29,7 @@ rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
 redis_start() {
 	mkdir -p "$REDIS_DIR"
 	redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --save '' \
-		--appendonly yes --dir "$REDIS_DIR" --daemonize no >>"$T/redis.log" 2>&1 &
+		--appendonly yes --dir "$REDIS_DIR" --daemonize no ${REDIS_EXTRA:-} >>"$T/redis.log" 2>&1 &
 	REDIS_PID=$!
 	if [ -z "$_redis_hooked" ]; then
 		at_exit redis_stop

@@ -1154,7 +1154,7 @@ static void test_cli_usage_options_are_the_ones_parsed(void **state)
 	char *text = usage_text();
 	size_t n = usage_options(text, opts, ARRAY_SIZE(opts));
 
-	assert_int_equal(n, 35);
+	assert_int_equal(n, 40);
 	for (size_t i = 0; i < n; i++) {
 		bool arg = opts[i].argh[0] && strcmp(opts[i].argh, "--") != 0;
 		char words[2][48], needs[96];
