@@ -47,6 +47,7 @@
 #define VIEW_MS		 500
 #define VIEW_TTL_MS	 3000
 #define META_MS		 200
+#define TRIM_MS		 2000
 #define COMMIT_MAX	 512  /* results to a commit request */
 #define RENEW_MAX	 1000 /* ids to a renew request */
 #define RECLAIM_MAX	 64
@@ -127,7 +128,7 @@ struct cluster_host {
 	bool fetching, renewing, reclaiming, meta_asked, ctl_asked;
 	struct commits pending, sending;
 	uint64_t renew_at_ns, heartbeat_at_ns, view_at_ns, meta_at_ns, reclaim_not_before_ns;
-	uint64_t reclaim_at_ns;
+	uint64_t reclaim_at_ns, trim_at_ns;
 	bool starving; /* the last fetch found nothing new */
 
 	/* the batch as Redis counts it */
@@ -290,7 +291,7 @@ static long queue_pop(struct cluster_host *h)
  * item it is given into its queue. */
 static size_t hold_target(const struct cluster_host *h)
 {
-	return MAX((size_t)64, 4 * (size_t)h->jobs);
+	return MAX((size_t)256, 4 * (size_t)h->jobs);
 }
 
 /* --- requests --- */
@@ -673,6 +674,7 @@ static void commit_reply(struct cluster_host *h, redisReply *r, void *priv)
 	s->n = 0;
 	h->meta_at_ns = 0; /* the counts changed: look again now */
 	commit_send(h);
+	fetch(h); /* room again */
 }
 
 static void commit_send(struct cluster_host *h)
@@ -1104,6 +1106,14 @@ static void tick_cb(uv_timer_t *t)
 		publish_view(h);
 		take_requests(h);
 	}
+	if (now >= h->trim_at_ns) {
+		h->trim_at_ns = now + TRIM_MS * NS_PER_MS;
+		struct argv a = {0};
+		argv_eval(&a, cluster_lua_trim, 1);
+		argv_str(&a, h->k_items);
+		send_argv(h, &a, NULL, NULL);
+		argv_free(&a);
+	}
 	if (now >= h->meta_at_ns) {
 		h->meta_at_ns = now + META_MS * NS_PER_MS;
 		ask_meta(h);
@@ -1193,6 +1203,10 @@ static void finish_close(struct cluster_host *h)
 	}
 	give_back(h);
 	struct argv a = {0};
+	argv_eval(&a, cluster_lua_trim, 1);
+	argv_str(&a, h->k_items);
+	send_argv(h, &a, NULL, NULL);
+	argv_free(&a);
 	argv_str(&a, "DEL");
 	argv_str(&a, h->k_live);
 	argv_str(&a, h->k_view);

@@ -6,8 +6,8 @@
  *                      failed, complete (1 once the input is closed), kind (the worker kind's
  *                      fingerprint, set by the first host)
  *   items       stream the items to run: fields s (seq) and i (the item); consumer group "g";
- *                      a host is the consumer named after it; an entry is deleted once its
- *                      result is recorded
+ *                      a host is the consumer named after it; the entries before the first
+ *                      one still needed (pending, or not yet delivered) are trimmed
  *   seen        hash   seq -> 1: the items added (a submit run again adds nothing twice)
  *   subs        hash   a submission's digest -> the seq before its first item
  *   res         hash   seq -> the item's result record (JSON): exactly one per item
@@ -50,9 +50,17 @@ extern const char cluster_lua_join[];
 /* commit: record results. KEYS meta items res; ARGV epoch consumer, then per result:
  * stream-id seq failed(0|1) record.
  * Returns one reply per result: 1 recorded; 0 already recorded (a duplicate: its pending entry,
- * if ours, is acknowledged); or a string: fenced, the item's entry is held by that consumer
- * ("" when no one holds it). Error "EPOCH" when the batch was made again under the host. */
+ * if ours, is acknowledged; the entry stays until trim); or a string: fenced, the item's entry is
+ * held by that consumer
+ * ("" when no one holds it). The owner is checked first: a fenced result costs a lookup more,
+ * a recorded one none (HSETNX records it unless it is there). Error "EPOCH" when the batch was made
+ * again under the host. */
 extern const char cluster_lua_commit[];
+
+/* trim: drop the entries no one needs any more, those before the first pending one (or after
+ * the last delivered when none is pending), whole nodes at a time (XTRIM MINID ~): cheaper than
+ * deleting each entry as it is committed. KEYS items. Returns how many went. */
+extern const char cluster_lua_trim[];
 
 /* reclaim: take items idle longer than the lease (their host died or stalls; or this host
  * holds them no more: Redis lost a commit). The caller skips the items it runs. KEYS items; ARGV
