@@ -238,7 +238,8 @@ static int collect_run(struct collect *k)
 	bool finished = collect_finished(k);
 	if (collect_scan(k) < 0)
 		return 255;
-	qsort(k->rec, k->n, sizeof(*k->rec), record_cmp);
+	if (k->n)
+		qsort(k->rec, k->n, sizeof(*k->rec), record_cmp);
 	int rc = collect_write(k);
 	if (!finished) {
 		fprintf(stderr,
