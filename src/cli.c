@@ -728,6 +728,10 @@ static int cli_check_host(const struct config *c, char *err, size_t errlen)
 				c->joblog    ? "--joblog"
 				: c->results ? "--results"
 					     : "--resume");
+	if (c->nsources > 1)
+		return cli_fail(err, errlen,
+				"several input sources with --redis are not supported (pooltop "
+				"submit takes one list of items)");
 	if (c->dry_run || c->keep_order || c->halt.when != CLI_HALT_NEVER)
 		return cli_fail(err, errlen, "%s with --redis is not supported",
 				c->dry_run	? "--dry-run"

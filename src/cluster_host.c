@@ -48,6 +48,8 @@
 #define VIEW_TTL_MS	 3000
 #define META_MS		 200
 #define TRIM_MS		 2000
+#define HOLD_MAX	 256
+#define HOLD_AHEAD_MS	 200
 #define COMMIT_MAX	 512  /* results to a commit request */
 #define RENEW_MAX	 1000 /* ids to a renew request */
 #define RECLAIM_MAX	 64
@@ -61,9 +63,10 @@ struct held {
 	char id[48];	     /* its stream entry */
 	unsigned deliveries; /* with this one */
 	bool used;
-	bool queued; /* fetched, not given to the batch yet */
-	bool lost;   /* its lease was taken: its result is not recorded here */
-	char *item;  /* while queued */
+	bool queued;	 /* fetched, not given to the batch yet */
+	bool lost;	 /* its lease was taken: its result is not recorded here */
+	bool committing; /* its result is to be committed */
+	char *item;	 /* while queued */
 	size_t len;
 };
 
@@ -123,6 +126,9 @@ struct cluster_host {
 	size_t q_head, q_len, q_cap;
 	char *given; /* the item the batch was handed last, freed at the next */
 	size_t live_items;
+	uint64_t results; /* since rate_at_ns */
+	uint64_t rate_at_ns;
+	double rate; /* results a second */
 
 	/* requests in flight */
 	bool fetching, renewing, reclaiming, meta_asked, ctl_asked;
@@ -286,12 +292,31 @@ static long queue_pop(struct cluster_host *h)
 	return -1;
 }
 
-/* How many items the host holds at most (queued, running, being committed): enough for the
- * workers and a fetch ahead, not so many that other hosts starve. The pool would take every
- * item it is given into its queue. */
+/* How many items the host holds at most (queued, running, being committed): what its workers
+ * finish in HOLD_AHEAD_MS at the rate they go, two per worker at the least, HOLD_MAX (or four
+ * per worker) at most. Trivial items then go hundreds to a fetch, while slow ones are not
+ * hoarded from the other hosts (the pool would take every item it is given into its queue). */
 static size_t hold_target(const struct cluster_host *h)
 {
-	return MAX((size_t)256, 4 * (size_t)h->jobs);
+	size_t lo = 2 * (size_t)h->jobs, hi = MAX((size_t)HOLD_MAX, 4 * (size_t)h->jobs);
+	size_t want = (size_t)(h->rate * HOLD_AHEAD_MS / 1000.0);
+	return MIN(MAX(want, lo), hi);
+}
+
+/* The results per second, smoothed over a few ticks. */
+static void update_rate(struct cluster_host *h, uint64_t now)
+{
+	if (!h->rate_at_ns) {
+		h->rate_at_ns = now;
+		return;
+	}
+	uint64_t dt = now - h->rate_at_ns;
+	if (dt < 100 * NS_PER_MS)
+		return;
+	double r = (double)h->results * 1e9 / (double)dt;
+	h->rate = h->rate ? 0.5 * h->rate + 0.5 * r : r;
+	h->results = 0;
+	h->rate_at_ns = now;
 }
 
 /* --- requests --- */
@@ -732,6 +757,13 @@ static void feed_result(void *data, const struct pool_result *r, const char *rec
 	if (idx < 0)
 		return;
 	struct held *e = &h->held[idx];
+	if (!r->done && r->cause == VIEW_CAUSE_SHUTDOWN) {
+		/* Stopped by a terminate of this host, not failed: the other hosts run it (the
+		 * host gives it back as it leaves), as --resume would on one machine. */
+		return;
+	}
+	h->results++;
+	e->committing = true;
 	struct commit c = {.idx = (uint32_t)idx, .failed = !r->done};
 	c.record = make_record(h, e, record, record_len, command, command_len, &c.len);
 	commits_push(&h->pending, c);
@@ -758,6 +790,7 @@ static void commit_poison(struct cluster_host *h, uint32_t idx, const char *item
 	buf_printf(&cmd, "%s ", h->kind);
 	buf_append(&cmd, item, len);
 	struct commit c = {.idx = idx, .failed = true};
+	e->committing = true;
 	c.record = make_record(h, e, line.data, line.len, cmd.data, cmd.len, &c.len);
 	buf_free(&line);
 	buf_free(&cmd);
@@ -798,9 +831,18 @@ static int feed_next(void *data, const char **item, size_t *len, uint64_t *seq)
 static void feed_summary(void *data, struct view_summary *s)
 {
 	struct cluster_host *h = data;
-	/* The whole batch's counts: the exit status is the batch's, as GNU parallel's. */
+	/* The whole batch's counts: the exit status is the batch's, as GNU parallel's. A host
+	 * that leaves before the end counts the items without a result yet as not run. The
+	 * failures by exit code are this host's: none shown when the batch has none (the items
+	 * a terminate stopped here were given back, not recorded). */
 	s->done = h->done;
 	s->failed = h->failed;
+	if (!h->failed) {
+		s->ncodes = 0;
+		s->other_codes = 0;
+	}
+	s->not_run =
+		h->ended || h->total < h->done + h->failed ? 0 : h->total - h->done - h->failed;
 	if (h->fatal[0])
 		snprintf(s->fatal, sizeof(s->fatal), "%s", h->fatal);
 }
@@ -1118,6 +1160,7 @@ static void tick_cb(uv_timer_t *t)
 		h->meta_at_ns = now + META_MS * NS_PER_MS;
 		ask_meta(h);
 	}
+	update_rate(h, now);
 	commit_send(h);
 	fetch(h);
 	if (h->starving)
@@ -1145,29 +1188,27 @@ void cluster_host_start(struct cluster_host *h, struct view *v)
 	connect_now(h);
 }
 
-/* Items not started go back at once: their idle time set to the lease, so any host takes them
- * now rather than after the lease. */
+/* The items held and not being committed go back at once (release): a host leaving, or
+ * stopped before it ran them, leaves them to the others now rather than after the lease. */
 static void give_back(struct cluster_host *h)
 {
 	struct argv a = {0};
 	size_t n = 0;
-	for (long idx; (idx = queue_pop(h)) >= 0;) {
+	for (size_t i = 0; i < h->nheld; i++) {
+		struct held *e = &h->held[i];
+		if (!e->used || e->committing || e->lost)
+			continue;
 		if (!n) {
-			argv_str(&a, "XCLAIM");
+			argv_eval(&a, cluster_lua_release, 1);
 			argv_str(&a, h->k_items);
-			argv_str(&a, CLUSTER_GROUP);
 			argv_str(&a, h->name);
-			argv_str(&a, "0");
+			argv_num(&a, h->lease_ms);
 		}
-		argv_str(&a, h->held[idx].id);
+		argv_str(&a, e->id);
 		n++;
 	}
-	if (n) {
-		argv_str(&a, "IDLE");
-		argv_num(&a, h->lease_ms);
-		argv_str(&a, "JUSTID");
+	if (n)
 		send_argv(h, &a, NULL, NULL);
-	}
 	argv_free(&a);
 }
 

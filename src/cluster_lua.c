@@ -128,6 +128,18 @@ const char cluster_lua_reclaim[] =
 	"end\n"
 	"return out\n";
 
+const char cluster_lua_release[] =
+	"local items, me, lease = KEYS[1], ARGV[1], ARGV[2]\n"
+	"local n = 0\n"
+	"for k = 3, #ARGV do\n"
+	"  local p = redis.call('XPENDING', items, 'g', ARGV[k], ARGV[k], 1)\n"
+	"  if p[1] and p[1][2] == me then\n"
+	"    redis.call('XCLAIM', items, 'g', me, 0, ARGV[k], 'IDLE', lease, 'JUSTID')\n"
+	"    n = n + 1\n"
+	"  end\n"
+	"end\n"
+	"return n\n";
+
 const char cluster_lua_renew[] =
 	"local items, me = KEYS[1], ARGV[1]\n"
 	"local lost = {}\n"

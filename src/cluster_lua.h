@@ -68,6 +68,11 @@ extern const char cluster_lua_trim[];
  * counted with this one); XCLAIM's own min-idle check makes two hosts reclaiming at once safe. */
 extern const char cluster_lua_reclaim[];
 
+/* release: give items back without running them (a host leaving, or stopping them): those
+ * still held by consumer get an idle time of the lease, so any host takes them now. KEYS items;
+ * ARGV consumer lease-ms id1 id2... Returns how many. */
+extern const char cluster_lua_release[];
+
 /* renew: keep the leases of items this host still holds (their idle time back to 0, the
  * delivery count untouched). KEYS items; ARGV consumer id1 id2...
  * Returns the ids no longer held by consumer (their lease was taken). */

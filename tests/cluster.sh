@@ -8,7 +8,7 @@
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 . "$TESTS_DIR/redis_lib.sh"
 
-plan 33
+plan 35
 
 ptname
 redis_start
@@ -133,6 +133,23 @@ like "$(cat "$T/s1.err")" "item [0-9]+: fenced: s2 holds it now, this result is 
 	"the stopped host's late results are fenced"
 "$PT" collect --redis "$REDIS_URL" --batch stop --results "$T/stop.json" >/dev/null
 is "$(once "$T/stop.json" 40)" "40 0 0" "SIGSTOP past the lease: nothing recorded twice"
+
+# --- a host terminated (SIGTERM) gives back what it holds: the others take it at once ---
+"$PT" submit --redis "$REDIS_URL" --batch term ::: $(seq 200) >/dev/null
+host term t1 -j 2 --lease 60s --retries 1 --builtin sleep:20
+pt1=$HPID
+wait_for "[ \$(pending_of term t1) -gt 0 ]" 10 || diag "t1 holds nothing"
+kill -TERM $pt1
+wait $pt1
+t0=$(date +%s)
+host term t2 -j 2 --lease 60s --retries 1 --builtin sleep:20
+wait $HPID
+rc=$?
+el=$(($(date +%s) - t0))
+"$PT" collect --redis "$REDIS_URL" --batch term --results "$T/term.json" >/dev/null
+is "$rc $(once "$T/term.json" 200) $(count_where "$T/term.json" status '"failed"')" \
+	"0 200 0 0 0" "a host terminated: its items are run by another, none recorded failed"
+check "...at once, not after the lease of 60 s (${el} s)" test "$el" -lt 50
 
 # --- Redis killed and restarted mid-batch (append-only file on) ---
 "$PT" submit --redis "$REDIS_URL" --batch restart ::: $(seq 3000) >/dev/null

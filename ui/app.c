@@ -44,6 +44,9 @@ static unsigned app_hold_std_fds(void)
 
 static bool app_items_on_stdin(const struct config *cfg)
 {
+	/* A host of a batch in Redis takes its items there (what it is given is submitted). */
+	if (cfg->redis)
+		return false;
 	/* Several sources: only a ":::: -" reads it. */
 	for (size_t k = 0; k < cfg->nsources; k++)
 		if (cfg->sources[k].file && strcmp(cfg->sources[k].file, "-") == 0)
