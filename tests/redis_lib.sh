@@ -9,6 +9,7 @@
 #   rcli ARGS...    redis-cli on its socket
 #   REDIS_URL       unix://$T/redis.sock, exported
 #   REDIS_EXTRA     more redis-server options for redis_start (as "--appendonly no")
+#   REDIS_WRAP      a command to run it under (as "ip netns exec NS")
 #
 # Without redis-server the script fails (Bail out!), never skips: ./bootstrap installs it.
 
@@ -28,7 +29,7 @@ rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
 
 redis_start() {
 	mkdir -p "$REDIS_DIR"
-	redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --save '' \
+	${REDIS_WRAP:-} redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --save '' \
 		--appendonly yes --dir "$REDIS_DIR" --daemonize no ${REDIS_EXTRA:-} >>"$T/redis.log" 2>&1 &
 	REDIS_PID=$!
 	if [ -z "$_redis_hooked" ]; then
