@@ -1,8 +1,10 @@
 #!/bin/bash
-# bench.sh: pooltop against its peers (Python multiprocessing, xargs -P, GNU parallel) on the
-# same work on this machine, for `make bench` (minutes; not part of `make check`).
+# bench.sh: pooltop against its peers (Python multiprocessing, xargs -P, GNU parallel; RQ and
+# Celery for a batch in Redis) on the same work on this machine, for `make bench` (minutes; not
+# part of `make check`).
 #
 #     POOLTOP=./pooltop bash tests/bench.sh          # or: make bench
+#     BENCH_ONLY=cluster make bench                  # section 9 alone (about 2 minutes)
 #
 # The contestants of a workload run alternately (A B C A B C ...), BENCH_RUNS times each, after
 # one untimed check run each on a few items (it also warms the caches). A run's rate is its
@@ -22,7 +24,10 @@
 #   BENCH_QUICK=1 one run, smaller sizes: about half a minute
 #   BENCH_OUT     the figures file (default ./bench-results.txt; ./bench-results-quick.txt
 #                 with BENCH_QUICK=1, so that a quick run keeps the full run's file)
-#   BENCH_NO_INSTALL=1  do not apt-get install GNU parallel when it is missing
+#   BENCH_ONLY=cluster  only section 9 (a batch in Redis against RQ and Celery); its figures go
+#                 to ./bench-results-cluster.txt (-quick with BENCH_QUICK=1) unless BENCH_OUT
+#   BENCH_NO_INSTALL=1  do not apt-get install GNU parallel, redis-server, python3-rq or
+#                 python3-celery when they are missing
 # shellcheck disable=SC2317 # The contestants' functions are called through C_FUNC.
 set -u
 export LC_ALL=C
@@ -58,6 +63,11 @@ if [ "$QUICK" = 1 ]; then
 	DASH_ITEMS=256     # workload 6: 64 workers x 4 rounds of 2 s
 	N_WIDE=20000       # workload 7: trivial items through pools of 4 to 1024
 	N_WIDE_SLOW=2048   # workload 7: slow items that keep 1024 workers busy
+	N_CLUSTER=50000    # workload 9: trivial items through Redis, 2 hosts x 2 workers ...
+	CL_RUNS=1          # ... timed so many times (the median)
+	N_RQ=200           # workload 9: RQ's jobs (rq worker: a fork per job) ...
+	N_RQ_SIMPLE=1000   # ... and with its SimpleWorker (none)
+	N_CELERY=1000      # workload 9: Celery's tasks
 	OUT_NAME=bench-results-quick.txt
 else
 	QUICK=0
@@ -73,11 +83,25 @@ else
 	DASH_ITEMS=512 # 16 s of work, the window ends at 12 s
 	N_WIDE=20000
 	N_WIDE_SLOW=2048
+	N_CLUSTER=200000
+	CL_RUNS=3
+	N_RQ=500
+	N_RQ_SIMPLE=5000
+	N_CELERY=5000
 	OUT_NAME=bench-results.txt
 fi
 case $RUNS in
 '' | *[!0-9]* | 0)
 	echo "bench.sh: BENCH_RUNS must be a positive integer (got '$RUNS')" >&2
+	exit 1
+	;;
+esac
+ONLY=${BENCH_ONLY:-}
+case $ONLY in
+'') ;;
+cluster) OUT_NAME=${OUT_NAME%.txt}-cluster.txt OUT_NAME=${OUT_NAME/results-quick-cluster/results-cluster-quick} ;;
+*)
+	echo "bench.sh: BENCH_ONLY must be empty or cluster (got '$ONLY')" >&2
 	exit 1
 	;;
 esac
@@ -91,6 +115,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/pooltop-bench.XXXXXX") || exit 1
 export POOLTOP_TMPDIR=$T
 TM_SOCK="bench-$$"
 BG_PIDS=() # processes started in the background and not yet waited for
+REDIS_PID= # section 9's redis-server
 
 tmux_kill() {
 	tmux -L "$TM_SOCK" -f /dev/null kill-server >/dev/null 2>&1
@@ -101,6 +126,7 @@ tmux_kill() {
 cleanup() {
 	local p
 	for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	[ -z "$REDIS_PID" ] || { kill -TERM "$REDIS_PID" && wait "$REDIS_PID"; } 2>/dev/null
 	command -v tmux >/dev/null 2>&1 && tmux_kill
 	rm -rf "$T"
 }
@@ -206,20 +232,28 @@ HAVE_TMUX=0
 have tmux && HAVE_TMUX=1
 
 # GNU parallel, installed here when missing (apt, non-interactive, through sudo when not root).
-ensure_parallel() {
-	local sudo=
-	have parallel && return 0
+# apt_install LOG PKG...: apt-get install the packages (non-interactive, through sudo when not
+# root, apt-get update first if the install fails), its output to LOG; 1 when it cannot.
+apt_install() {
+	local log=$1 sudo=
+	shift
 	[ "${BENCH_NO_INSTALL:-0}" = 1 ] && return 1
 	have apt-get || return 1
 	if [ "$(id -u)" != 0 ]; then
 		have sudo || return 1
 		sudo="sudo -n"
 	fi
-	echo "bench: GNU parallel is missing: apt-get install -y parallel"
-	{ $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq parallel ||
+	{ $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" ||
 		{ $sudo apt-get update -qq &&
-			$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq parallel; }; } \
-		>"$T/apt.log" 2>&1
+			$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; }; } \
+		>"$log" 2>&1
+}
+
+ensure_parallel() {
+	have parallel && return 0
+	[ "${BENCH_NO_INSTALL:-0}" = 1 ] && return 1
+	echo "bench: GNU parallel is missing: apt-get install -y parallel"
+	apt_install "$T/apt.log" parallel
 	have parallel
 }
 HAVE_PARALLEL=0
@@ -587,6 +621,415 @@ echo "xargs:    $(version_of xargs --version)"
 [ "$HAVE_TMUX" = 1 ] && echo "tmux:     $(version_of tmux -V)"
 echo "Rates are items over the wall time of the whole command, start-up included; median of"
 echo "the runs; spread = (max - min) / median; ratio = the first row's median / this row's."
+
+# --- 9. across machines: one batch in Redis, and its peers ---------------------------------------
+# A private redis-server on a Unix socket in $T/redis (nothing listens on a network address), no
+# persistence; flushed between the contestants, stopped at the end (and by cleanup).
+CL_DIR=$T/redis
+CL_SOCK=$CL_DIR/r.sock
+CL_URL=unix://$CL_SOCK
+CL_PY=/usr/bin/python3 # the peers are Debian's packages: the system's interpreter
+
+cl_cli() { redis-cli -s "$CL_SOCK" "$@"; }
+
+# cl_redis_start: 1 with FAIL set when it does not answer PING within 10 s.
+cl_redis_start() {
+	mkdir -p "$CL_DIR"
+	redis-server --port 0 --unixsocket "$CL_SOCK" --unixsocketperm 700 --save '' \
+		--appendonly no --dir "$CL_DIR" --daemonize no >"$CL_DIR/log" 2>&1 &
+	REDIS_PID=$!
+	local i=0
+	until [ "$(cl_cli ping 2>/dev/null)" = PONG ]; do
+		i=$((i + 1))
+		if [ "$i" -gt 500 ] || ! kill -0 "$REDIS_PID" 2>/dev/null; then
+			FAIL="redis-server did not answer on $CL_SOCK: $(tail -n 1 "$CL_DIR/log")"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# cl_kill PID: SIGKILL PID and its children (a celery worker's pool), wait for PID.
+cl_kill() {
+	local p kids=()
+	mapfile -t kids < <(pgrep -P "$1")
+	kill -KILL "$1" 2>/dev/null
+	for p in "${kids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	wait "$1" 2>/dev/null
+	BG_PIDS=()
+}
+
+cl_redis_stop() {
+	[ -n "$REDIS_PID" ] || return 0
+	kill -TERM "$REDIS_PID" 2>/dev/null
+	wait "$REDIS_PID" 2>/dev/null
+	REDIS_PID=
+}
+
+# cl_err FILE: the first line of a host's stderr that is not the warning every host gives here
+# (this Redis persists nothing, on purpose).
+cl_err() { grep -v 'persists nothing' "$1" 2>/dev/null | head -n 1 | cut -c 1-160; }
+
+# cl_pooltop: one run of 2 hosts x 2 workers over N_CLUSTER items -> CL_RATE; 1 with FAIL set.
+CL_RUN=0
+cl_pooltop() {
+	local b=b$((CL_RUN += 1)) t0 t1 p1 p2 r1 r2 out ndone
+	out=$("$POOLTOP" submit --redis "$CL_URL" --batch "$b" -a "$(input "$N_CLUSTER")" 2>"$T/err")
+	if [ "$out" != "batch $b: $N_CLUSTER items ($N_CLUSTER added), input complete" ]; then
+		FAIL="pooltop submit: ${out:-$(cl_err "$T/err")}"
+		return 1
+	fi
+	now_us t0
+	"$POOLTOP" --headless -q --redis "$CL_URL" --batch "$b" --host h1 -j 2 --builtin noop \
+		</dev/null >/dev/null 2>"$T/h1.err" &
+	p1=$!
+	"$POOLTOP" --headless -q --redis "$CL_URL" --batch "$b" --host h2 -j 2 --builtin noop \
+		</dev/null >/dev/null 2>"$T/h2.err" &
+	p2=$!
+	BG_PIDS=("$p1" "$p2")
+	wait "$p1"
+	r1=$?
+	wait "$p2"
+	r2=$?
+	now_us t1
+	BG_PIDS=()
+	ndone=$(cl_cli hget "pooltop:{$b}:meta" "done")
+	if [ "$r1 $r2" != "0 0" ] || [ "$ndone" != "$N_CLUSTER" ]; then
+		FAIL="pooltop: exit status $r1 and $r2, $ndone items done: $(cl_err "$T/h1.err")$(cl_err "$T/h2.err")"
+		return 1
+	fi
+	CL_RATE=$(awk -v n="$N_CLUSTER" -v t=$((t1 - t0)) 'BEGIN { printf "%.1f", n * 1e6 / t }')
+}
+
+# The peers' code: a trivial function returning its argument, and their drivers.
+cl_peer_files() {
+	cat >"$CL_DIR/cbtasks.py" <<'PY'
+"""RQ's job for tests/bench.sh: returns its argument."""
+
+
+def echo(x):
+    return x
+PY
+	cat >"$CL_DIR/cbcelery.py" <<'PY'
+"""Celery's task for tests/bench.sh: returns its argument. Broker and backend: the bench's
+Redis, on its Unix socket (CB_SOCK)."""
+import os
+
+from celery import Celery
+
+url = "redis+socket://" + os.environ["CB_SOCK"]
+app = Celery("cbcelery", broker=url, backend=url)
+
+
+@app.task
+def echo(x):
+    return x
+PY
+	cat >"$CL_DIR/cbdrive.py" <<'PY'
+"""cbdrive.py MODE SOCK N: rq-enqueue (N jobs on queue "cb"), rq-check (prints how many
+finished with the right result, and how many failed), celery (waits for 2 workers, sends N
+tasks with delay, waits for every result; prints the microseconds from the first send to the
+last result and how many results were right)."""
+import sys
+import time
+
+mode, sock, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if mode.startswith("rq"):
+    from redis import Redis
+    from rq import Queue
+
+    import cbtasks
+
+    q = Queue("cb", connection=Redis(unix_socket_path=sock))
+    if mode == "rq-enqueue":
+        for i in range(n):
+            q.enqueue(cbtasks.echo, i, result_ttl=3600)
+    else:
+        ids = q.finished_job_registry.get_job_ids()
+        jobs = q.job_class.fetch_many(ids, connection=q.connection)
+        print(sum(1 for j in jobs if j is not None and j.result == int(j.args[0])),
+              q.failed_job_registry.count)
+    sys.exit(0)
+
+from celery.result import ResultSet
+
+from cbcelery import app, echo
+
+end = time.monotonic() + 60
+while len(app.control.ping(timeout=0.5) or []) < 2:
+    if time.monotonic() > end:
+        sys.exit("celery: the 2 workers did not answer a ping within 60 s")
+t0 = time.monotonic()
+rs = ResultSet([echo.delay(i) for i in range(n)])
+got = rs.get(timeout=300)
+t1 = time.monotonic()
+print(round((t1 - t0) * 1e6), sum(1 for i, r in enumerate(got) if r == i))
+PY
+}
+
+# cl_rq N [WORKER-CLASS]: N jobs enqueued (not timed), then 4 `rq worker --burst` (2 "hosts" x
+# 2) timed from their start until all have exited (a burst worker exits when the queue is
+# empty) -> RQ_RATE.
+cl_rq() {
+	local n=$1 t0 t1 k pids=() rc=0 got
+	cl_cli flushall >/dev/null
+	if ! (cd "$CL_DIR" && "$CL_PY" cbdrive.py rq-enqueue "$CL_SOCK" "$n") 2>"$T/err"; then
+		FAIL="rq: enqueue: $(tail -n 1 "$T/err")"
+		return 1
+	fi
+	now_us t0
+	for k in 1 2 3 4; do
+		"$CL_PY" -m rq.cli worker --burst --quiet ${2:+-w "$2"} --url "$CL_URL" --path "$CL_DIR" cb \
+			</dev/null >/dev/null 2>"$T/rq$k.err" &
+		pids+=($!)
+	done
+	BG_PIDS=("${pids[@]}")
+	for k in "${pids[@]}"; do wait "$k" || rc=$?; done
+	now_us t1
+	BG_PIDS=()
+	got=$(cd "$CL_DIR" && "$CL_PY" cbdrive.py rq-check "$CL_SOCK" "$n" 2>"$T/err")
+	if [ "$rc" -ne 0 ] || [ "$got" != "$n 0" ]; then
+		FAIL="rq: status $rc, finished right and failed: ${got:-$(tail -n 1 "$T/err")}"
+		[ -s "$T/rq1.err" ] && FAIL+=": $(tail -n 1 "$T/rq1.err")"
+		return 1
+	fi
+	RQ_RATE=$(awk -v n="$n" -v t=$((t1 - t0)) 'BEGIN { printf "%.1f", n * 1e6 / t }')
+}
+
+# cl_celery: 2 celery workers -c 2 (prefork) on the same Redis, started and ready first (not
+# timed); N_CELERY tasks sent with delay and every result waited for, timed -> CELERY_RATE.
+cl_celery() {
+	local k pids=() out us right rc
+	cl_cli flushall >/dev/null
+	for k in 1 2; do
+		(cd "$CL_DIR" && CB_SOCK=$CL_SOCK exec "$CL_PY" -m celery -A cbcelery worker -c 2 -P prefork \
+			-n "w$k@%h" --loglevel=WARNING </dev/null >/dev/null 2>"$T/celery$k.err") &
+		pids+=($!)
+	done
+	BG_PIDS=("${pids[@]}")
+	out=$(cd "$CL_DIR" && CB_SOCK=$CL_SOCK "$CL_PY" cbdrive.py celery "$CL_SOCK" "$N_CELERY" \
+		2>"$T/err")
+	rc=$?
+	# A warm shutdown, then whatever is left of the pools.
+	for k in "${pids[@]}"; do kill -TERM "$k" 2>/dev/null; done
+	for k in "${pids[@]}"; do
+		for ((i = 0; i < 250; i++)); do
+			kill -0 "$k" 2>/dev/null || break
+			sleep 0.02
+		done
+		cl_kill "$k"
+	done
+	read -r us right <<<"$out"
+	if [ "$rc" -ne 0 ] || [ "${right:-}" != "$N_CELERY" ]; then
+		FAIL="celery: status $rc, right results ${right:-?}: $(tail -n 1 "$T/err")"
+		[ -s "$T/celery1.err" ] && FAIL+=": $(tail -n 1 "$T/celery1.err")"
+		return 1
+	fi
+	CELERY_RATE=$(awk -v n="$N_CELERY" -v t="$us" 'BEGIN { printf "%.1f", n * 1e6 / t }')
+}
+
+# cl_reclaim: host a (-j 2 --lease 2s --retries 1, sleep:50) alone on 200 items (it holds them
+# all: a host holds up to 256) until 20 results are recorded (half a second: its renewals, every
+# lease/3, are at any phase), SIGKILL, host b started at once with the same options. The signal is b's own
+# record: the earliest "start" (wall clock, this machine's) among the results recorded by b with
+# deliveries 2 (the items a held), minus the time of the SIGKILL -> RECLAIM_MS.
+cl_reclaim() {
+	local pa pb t_kill i rb first
+	cl_cli flushall >/dev/null
+	"$POOLTOP" submit --redis "$CL_URL" --batch rc -a "$(input 200)" >/dev/null 2>"$T/err" || {
+		FAIL="pooltop submit: $(cl_err "$T/err")"
+		return 1
+	}
+	"$POOLTOP" --headless -q --redis "$CL_URL" --batch rc --host a -j 2 --lease 2s \
+		--retries 1 --builtin sleep:50 </dev/null >/dev/null 2>"$T/a.err" &
+	pa=$!
+	BG_PIDS=("$pa")
+	i=0
+	until [ "$(cl_cli hlen "pooltop:{rc}:res" 2>/dev/null)" -ge 20 ] 2>/dev/null; do
+		i=$((i + 1))
+		if [ "$i" -gt 1000 ] || ! kill -0 "$pa" 2>/dev/null; then
+			cl_kill "$pa"
+			FAIL="host a recorded no result within 20 s: $(cl_err "$T/a.err")"
+			return 1
+		fi
+		sleep 0.02
+	done
+	kill -KILL "$pa"
+	now_us t_kill
+	wait "$pa" 2>/dev/null
+	"$POOLTOP" --headless -q --redis "$CL_URL" --batch rc --host b -j 2 --lease 2s \
+		--retries 1 --builtin sleep:50 </dev/null >/dev/null 2>"$T/b.err" &
+	pb=$!
+	BG_PIDS=("$pb")
+	wait "$pb"
+	rb=$?
+	BG_PIDS=()
+	"$POOLTOP" collect --redis "$CL_URL" --batch rc --results "$T/rc.json" >/dev/null 2>"$T/err"
+	if [ "$rb" -ne 0 ] || [ "$(wc -l <"$T/rc.json")" -ne 200 ]; then
+		FAIL="host b: exit status $rb, $(wc -l <"$T/rc.json") results of 200: $(cl_err "$T/b.err")"
+		return 1
+	fi
+	first=$(grep '"host":"b"' "$T/rc.json" | grep '"deliveries":2[,}]' |
+		sed -n 's/.*"start":\([0-9.]*\).*/\1/p' | sort -n | head -n 1)
+	if [ -z "$first" ]; then
+		FAIL="no item of host a was recorded by host b with deliveries 2"
+		return 1
+	fi
+	RECLAIM_MS=$(awk -v s="$first" -v k="$t_kill" 'BEGIN { printf "%.0f", (s * 1e6 - k) / 1e3 }')
+}
+
+# cl_num RATE: 12,345 (n/a when empty).
+cl_num() { if [ -n "$1" ]; then fmt "$1" items/s | sed 's,/s$,,'; else echo n/a; fi; }
+
+# cl_ratio NAME RATE TARGET: "PT_RATE / RATE x (target >=TARGETx) PASS", its figure recorded;
+# n/a when either is missing.
+cl_ratio() {
+	local x
+	if [ -z "$PT_RATE" ] || [ -z "$2" ]; then
+		echo "n/a (target >=${3}x) n/a"
+		return
+	fi
+	x=$(awk -v a="$PT_RATE" -v b="$2" 'BEGIN { printf "%.2f", a / b }')
+	fig cluster-ratios "pooltop/$1" "$x" x
+	echo "$(fmt "$x" x) (target >=${3}x) $(verdict "$x" ">=" "$3")"
+}
+
+bench_cluster() {
+	local have_peers=1 miss=() p rq_v=- celery_v=- pt=() r
+	echo
+	echo "9. Across machines: one batch in a private Redis (Unix socket, no persistence), 2 hosts x 2"
+	echo "   workers on this machine; RQ and Celery on the same Redis as the peers"
+	if ! have redis-server || ! have redis-cli; then
+		echo "bench: redis-server is missing: apt-get install -y redis-server"
+		apt_install "$T/apt.log" redis-server
+	fi
+	if ! have redis-server || ! have redis-cli; then
+		echo "  n/a (redis-server is not installed and could not be)"
+		return 0
+	fi
+	for p in python3-rq python3-celery; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			miss+=("$p")
+	done
+	if [ "${#miss[@]}" -gt 0 ]; then
+		echo "bench: ${miss[*]} missing: apt-get install -y ${miss[*]}"
+		apt_install "$T/apt.log" "${miss[@]}"
+	fi
+	# Run as modules of that interpreter: Debian's python3-celery has no celery command.
+	if ! [ -x "$CL_PY" ] || ! "$CL_PY" -c 'import rq.cli, celery' 2>/dev/null; then
+		have_peers=0
+		echo "bench: python3-rq and python3-celery are not installed and could not be: RQ and" \
+			"Celery are skipped"
+		[ -s "$T/apt.log" ] && sed 's/^/    apt: /' "$T/apt.log" | tail -n 3
+	else
+		rq_v=$("$CL_PY" -c 'import rq; print(rq.__version__)' 2>/dev/null)
+		celery_v=$("$CL_PY" -c 'import celery; print(celery.__version__)' 2>/dev/null)
+	fi
+	cl_redis_start || {
+		echo "  n/a ($FAIL)"
+		return 0
+	}
+	echo "   redis-server $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'), RQ $rq_v," \
+		"Celery $celery_v"
+	cl_peer_files
+
+	local lbl
+	lbl="pooltop, $(commas "$N_CLUSTER") items (noop), 2 hosts x -j 2"
+	for ((r = 1; r <= CL_RUNS; r++)); do
+		cl_pooltop || break
+		pt+=("$CL_RATE")
+		cl_cli flushall >/dev/null
+	done
+	PT_RATE=
+	if [ "${#pt[@]}" -gt 0 ]; then
+		PT_RATE=$(printf '%s\n' "${pt[@]}" | sort -g | awk '{ v[NR] = $1 } END {
+			printf "%.1f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+		fig "cluster-noop_$(sz "$N_CLUSTER")" pooltop-2x2 "$PT_RATE" items/s
+		printf '  %-56s %10s   (median of %d: %s)   target >=%s %s\n' "$lbl" \
+			"$(fmt "$PT_RATE" items/s)" "${#pt[@]}" \
+			"$(for r in "${pt[@]}"; do printf '%s ' "$(fmt "$r" items/s)"; done | sed 's/ $//')" \
+			"$(fmt 50000 items/s)" "$(verdict "$PT_RATE" ">=" 50000)"
+	else
+		printf '  %-56s n/a (%s)\n' "$lbl" "$FAIL"
+	fi
+
+	local rqd='' rqs='' cel=''
+	if [ "$have_peers" = 1 ]; then
+		lbl="RQ, $(commas "$N_RQ") jobs, 4 x rq worker --burst"
+		if cl_rq "$N_RQ"; then
+			rqd=$RQ_RATE
+			fig "cluster-rq_$(sz "$N_RQ")" rq-4-workers "$rqd" items/s
+			printf '  %-56s %10s\n' "$lbl" "$(fmt "$rqd" items/s)"
+		else
+			printf '  %-56s n/a (%s)\n' "$lbl" "$FAIL"
+		fi
+		lbl="RQ, $(commas "$N_RQ_SIMPLE") jobs, the same, -w rq.worker.SimpleWorker"
+		if cl_rq "$N_RQ_SIMPLE" rq.worker.SimpleWorker; then
+			rqs=$RQ_RATE
+			fig "cluster-rq-simpleworker_$(sz "$N_RQ_SIMPLE")" rq-4-workers "$rqs" items/s
+			printf '  %-56s %10s\n' "$lbl" "$(fmt "$rqs" items/s)"
+		else
+			printf '  %-56s n/a (%s)\n' "$lbl" "$FAIL"
+		fi
+		lbl="Celery, $(commas "$N_CELERY") tasks, 2 x celery worker -c 2"
+		if cl_celery; then
+			cel=$CELERY_RATE
+			fig "cluster-celery_$(sz "$N_CELERY")" celery-2x2 "$cel" items/s
+			printf '  %-56s %10s\n' "$lbl" "$(fmt "$cel" items/s)"
+		else
+			printf '  %-56s n/a (%s)\n' "$lbl" "$FAIL"
+		fi
+	fi
+	echo "  pooltop $(cl_num "$PT_RATE") items/s, RQ $(cl_num "$rqd") jobs/s (SimpleWorker" \
+		"$(cl_num "$rqs")), Celery $(cl_num "$cel") jobs/s:"
+	echo "    pooltop/RQ = $(cl_ratio rq "$rqd" 10), pooltop/Celery = $(cl_ratio celery "$cel" 3)"
+	echo "    (pooltop/RQ with SimpleWorker = $(cl_ratio rq-simpleworker "$rqs" 10))"
+	echo "  Rates: pooltop from the hosts' start to both exiting (submit not counted); RQ from the"
+	echo "  workers' start to all exiting (enqueue not counted); Celery from the first send to the"
+	echo "  last result (workers started and answering a ping before; sending counted)."
+
+	lbl="reclaim: SIGKILL of host a (--lease 2s) to b running its item"
+	if cl_reclaim; then
+		fig cluster-reclaim-lease-2s pooltop "$RECLAIM_MS" ms
+		printf '  %-56s %10s   target <=%s %s\n' "$lbl" "$(fmt "$RECLAIM_MS" ms)" \
+			"$(fmt 3000 ms)" "$(verdict "$RECLAIM_MS" "<=" 3000)"
+	else
+		printf '  %-56s n/a (%s)\n' "$lbl" "$FAIL"
+	fi
+	cl_redis_stop
+}
+
+# --- the figures, and the change against the last run -------------------------------------
+bench_end() {
+	echo
+	# Anything else running skews every figure above: say how busy the machine was.
+	echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (at the start: $LOAD0)."
+	if [ -s "$RESULTS" ]; then
+		echo "Change against the previous run ($RESULTS, $(date -r "$RESULTS" '+%Y-%m-%d %H:%M')):"
+		awk -F '\t' "$AWKLIB"'
+			NR == FNR { old[$1 FS $2] = $3; next }
+			($1 FS $2) in old && old[$1 FS $2] + 0 != 0 {
+				o = old[$1 FS $2]; n++
+				printf "  %-26s %-54s %12s -> %-12s %+6.1f%%\n", $1, $2, fmt(o, $4), fmt($3, $4),
+					($3 - o) / o * 100
+			}
+			END { if (!n) print "  no figure in common" }' "$RESULTS" "$T/figures"
+	else
+		echo "No previous run in $RESULTS to compare with."
+	fi
+	if cp "$T/figures" "$RESULTS.tmp.$$" && mv "$RESULTS.tmp.$$" "$RESULTS"; then
+		echo "Figures written to $RESULTS ($(wc -l <"$RESULTS") lines)."
+	else
+		echo "bench: cannot write $RESULTS" >&2
+		exit 1
+	fi
+	exit 0
+}
+
+if [ "$ONLY" = cluster ]; then
+	bench_cluster
+	bench_end
+fi
 
 # --- 1. trivial items ------------------------------------------------------------------------
 pt_square() { "$POOLTOP" --headless -q -j 2 --builtin square -a "$IN" >"$OUT"; }
@@ -1226,27 +1669,5 @@ else
 	echo "  n/a ($FAIL)"
 fi
 
-# --- the figures, and the change against the last run -------------------------------------
-echo
-# Anything else running skews every figure above: say how busy the machine was.
-echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (at the start: $LOAD0)."
-if [ -s "$RESULTS" ]; then
-	echo "Change against the previous run ($RESULTS, $(date -r "$RESULTS" '+%Y-%m-%d %H:%M')):"
-	awk -F '\t' "$AWKLIB"'
-		NR == FNR { old[$1 FS $2] = $3; next }
-		($1 FS $2) in old && old[$1 FS $2] + 0 != 0 {
-			o = old[$1 FS $2]; n++
-			printf "  %-26s %-54s %12s -> %-12s %+6.1f%%\n", $1, $2, fmt(o, $4), fmt($3, $4),
-				($3 - o) / o * 100
-		}
-		END { if (!n) print "  no figure in common" }' "$RESULTS" "$T/figures"
-else
-	echo "No previous run in $RESULTS to compare with."
-fi
-if cp "$T/figures" "$RESULTS.tmp.$$" && mv "$RESULTS.tmp.$$" "$RESULTS"; then
-	echo "Figures written to $RESULTS ($(wc -l <"$RESULTS") lines)."
-else
-	echo "bench: cannot write $RESULTS" >&2
-	exit 1
-fi
-exit 0
+bench_cluster
+bench_end
