@@ -122,7 +122,7 @@ static int record_cmp(const void *a, const void *b)
 static int collect_joblog_row(struct buf *b, const struct record *rec)
 {
 	json_error_t jerr;
-	json_t *o = json_loadb(rec->json, rec->len, 0, &jerr);
+	json_t *o = json_loadb(rec->json, rec->len, JSON_ALLOW_NUL, &jerr);
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return -1;

@@ -98,6 +98,7 @@ struct cluster_host {
 	unsigned retries;
 	unsigned jobs;
 	char warning[200]; /* said at the start: Redis persists nothing */
+	char notice[200];  /* said at the start: the batch's lease is not --lease */
 
 	struct batch_feed feed;
 	struct view *view;
@@ -106,7 +107,9 @@ struct cluster_host {
 	/* the connection */
 	redisAsyncContext *ac;
 	bool connected;	  /* AUTH and SELECT answered */
-	bool renew_first; /* connected again: renew before anything else */
+	bool renew_first; /* connected: renew and adopt before anything else */
+	bool again;	  /* ...after the connection was lost */
+	bool refused;	  /* AUTH or SELECT was refused: the tick connects again */
 	unsigned outstanding;
 	uint64_t waiting_since_ns; /* the oldest unanswered request, 0 when none */
 	uint64_t reconnect_at_ns;
@@ -135,6 +138,8 @@ struct cluster_host {
 	struct commits pending, sending;
 	uint64_t renew_at_ns, heartbeat_at_ns, view_at_ns, meta_at_ns, reclaim_not_before_ns;
 	uint64_t reclaim_at_ns, trim_at_ns;
+	bool commit_refused; /* the last commit got an error: said once, sent again later */
+	uint64_t commit_retry_at_ns;
 	bool starving; /* the last fetch found nothing new */
 
 	/* the batch as Redis counts it */
@@ -575,7 +580,10 @@ static void reclaim(struct cluster_host *h, uint64_t now)
 	argv_str(&a, h->k_items);
 	argv_str(&a, h->name);
 	argv_num(&a, h->lease_ms);
-	argv_num(&a, RECLAIM_MAX);
+	/* No more than it has room for: the rest is for the other hosts. */
+	size_t target = hold_target(h);
+	argv_num(&a, MAX((size_t)1, MIN((size_t)RECLAIM_MAX,
+					target > h->live_items ? target - h->live_items : 1)));
 	if (send_argv(h, &a, reclaim_reply, NULL) == 0)
 		h->reclaiming = true;
 	argv_free(&a);
@@ -600,10 +608,17 @@ static void lost_lease(struct cluster_host *h, const char *id, size_t len)
 	}
 }
 
+#define RENEW_FIRST 1u
+#define RENEW_LAST  2u
+
+static void adopt(struct cluster_host *h);
+
 static void renew_reply(struct cluster_host *h, redisReply *r, void *priv)
 {
-	bool first = (bool)(uintptr_t)priv;
-	h->renewing = false;
+	unsigned flags = (unsigned)(uintptr_t)priv;
+	bool first = flags & RENEW_FIRST;
+	if (flags & RENEW_LAST)
+		h->renewing = false;
 	if (!r)
 		return;
 	if (reply_is(r, REDIS_REPLY_ARRAY)) {
@@ -613,10 +628,47 @@ static void renew_reply(struct cluster_host *h, redisReply *r, void *priv)
 	} else if (reply_is(r, REDIS_REPLY_ERROR)) {
 		host_say(h, true, "Redis: renewing leases: %s", r->str);
 	}
-	if (first && h->renew_first) {
-		h->renew_first = false;
-		h->reclaim_not_before_ns = now_ns() + h->lease_ms * NS_PER_MS;
+	if (first && (flags & RENEW_LAST) && h->renew_first)
+		adopt(h);
+}
+
+static void adopt_reply(struct cluster_host *h, redisReply *r, void *priv)
+{
+	(void)priv;
+	if (!r)
+		return;
+	size_t got = 0;
+	for (size_t i = 0; reply_is(r, REDIS_REPLY_ARRAY) && i < r->elements; i++) {
+		const redisReply *e = r->element[i];
+		if (!reply_is(e, REDIS_REPLY_ARRAY) || e->elements != 3 ||
+		    !reply_is(e->element[2], REDIS_REPLY_INTEGER) ||
+		    !reply_is(e->element[0], REDIS_REPLY_STRING))
+			continue;
+		size_t before = h->live_items;
+		take_entry(h, e->element[0], e->element[1], (unsigned)e->element[2]->integer);
+		got += h->live_items > before;
 	}
+	if (got)
+		host_say(h, false, "took back %zu item%s Redis says this host holds", got,
+			 got == 1 ? "" : "s");
+	h->renew_first = false;
+	/* After an outage every entry looks idle (the idle time counts from the last
+	 * delivery): nothing is reclaimed until the live hosts have renewed theirs. */
+	if (h->again)
+		h->reclaim_not_before_ns = now_ns() + h->lease_ms * NS_PER_MS;
+	if (h->feed.batch)
+		batch_feed_wake(h->feed.batch);
+}
+
+static void adopt(struct cluster_host *h)
+{
+	struct argv a = {0};
+	argv_eval(&a, cluster_lua_adopt, 1);
+	argv_str(&a, h->k_items);
+	argv_str(&a, h->name);
+	argv_num(&a, 4 * HOLD_MAX + 4 * (uint64_t)h->jobs);
+	send_argv(h, &a, adopt_reply, NULL);
+	argv_free(&a);
 }
 
 /* Renew every item held, in requests of RENEW_MAX ids; first: the renew after a reconnect,
@@ -640,8 +692,8 @@ static void renew(struct cluster_host *h, bool first)
 			}
 		last = i >= h->nheld;
 		/* Replies come in order: the last one's ends the renew. */
-		if ((n || first) &&
-		    send_argv(h, &a, last ? renew_reply : NULL, (void *)(uintptr_t)first) == 0 &&
+		unsigned flags = (first ? RENEW_FIRST : 0) | (last ? RENEW_LAST : 0);
+		if ((n || first) && send_argv(h, &a, renew_reply, (void *)(uintptr_t)flags) == 0 &&
 		    last)
 			h->renewing = true;
 		argv_free(&a);
@@ -671,13 +723,21 @@ static void commit_reply(struct cluster_host *h, redisReply *r, void *priv)
 				  "--redis: batch %s was made again under this host (its epoch "
 				  "changed): stopping",
 				  h->cfg->batch);
-		else if (r)
-			host_say(h, true, "Redis: committing results: %s", r->str);
+		else if (r && !h->commit_refused)
+			host_say(h, true, "Redis: committing results: %s (trying again)", r->str);
+		if (r) {
+			h->commit_refused = true;
+			h->commit_retry_at_ns = now_ns() + 500 * NS_PER_MS;
+		}
 		/* Sent again (they are idempotent) once connected. */
 		for (size_t i = 0; i < s->n; i++)
 			commits_push(&h->pending, s->v[i]);
 		s->n = 0;
 		return;
+	}
+	if (h->commit_refused) {
+		h->commit_refused = false;
+		host_say(h, false, "Redis: results committed again");
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct commit *c = &s->v[i];
@@ -704,7 +764,8 @@ static void commit_reply(struct cluster_host *h, redisReply *r, void *priv)
 
 static void commit_send(struct cluster_host *h)
 {
-	if (h->sending.n || !h->pending.n || !h->connected || h->renew_first)
+	if (h->sending.n || !h->pending.n || !h->connected || h->renew_first ||
+	    (h->commit_refused && now_ns() < h->commit_retry_at_ns))
 		return;
 	struct argv a = {0};
 	argv_eval(&a, cluster_lua_commit, 3);
@@ -983,15 +1044,26 @@ static void take_requests(struct cluster_host *h)
 	argv_free(&a);
 }
 
+static void heartbeat_reply(struct cluster_host *h, redisReply *r, void *priv)
+{
+	(void)priv;
+	if (reply_is(r, REDIS_REPLY_INTEGER) && r->integer == 0)
+		host_fail(h,
+			  "--host: another process joined batch %s as %s while this one did not "
+			  "answer: stopping",
+			  h->cfg->batch, h->name);
+}
+
+/* The heartbeat, unless another process took the name while this one was stopped (its
+ * heartbeat expired): then both would be one consumer, and fencing between them gone. */
 static void heartbeat(struct cluster_host *h)
 {
 	struct argv a = {0};
-	argv_str(&a, "SET");
+	argv_eval(&a, cluster_lua_heartbeat, 1);
 	argv_str(&a, h->k_live);
 	argv_str(&a, h->desc);
-	argv_str(&a, "PX");
 	argv_num(&a, LIVE_TTL_MS);
-	send_argv(h, &a, NULL, NULL);
+	send_argv(h, &a, heartbeat_reply, NULL);
 	argv_free(&a);
 }
 
@@ -1008,6 +1080,7 @@ static void drop_connection(struct cluster_host *h, const char *why)
 			host_say(h, true, "Redis: %s: connecting again", why);
 	}
 	h->connected = false;
+	h->refused = false;
 	h->backoff_ms = h->backoff_ms ? MIN(2 * h->backoff_ms, RECONNECT_MAX_MS) : 100;
 	h->reconnect_at_ns = now_ns() + h->backoff_ms * NS_PER_MS;
 }
@@ -1032,22 +1105,29 @@ static void ready_reply(struct cluster_host *h, redisReply *r, void *priv)
 	if (!r)
 		return;
 	if (reply_is(r, REDIS_REPLY_ERROR)) {
-		host_say(h, true, "Redis: %s", r->str);
+		/* AUTH or SELECT refused: connect again later (the tick drops this one). */
+		if (!h->refused)
+			host_say(h, true, "Redis: %s: connecting again", r->str);
+		h->refused = true;
 		return;
 	}
-	bool again = h->down_since_ns != 0;
+	if (h->connected || h->refused)
+		return; /* SELECT after AUTH, or after a refusal */
+	h->again = h->down_since_ns != 0;
 	h->connected = true;
 	h->backoff_ms = 0;
-	if (again) {
+	if (h->again) {
 		double s = (double)(now_ns() - h->down_since_ns) / 1e9;
 		h->down_since_ns = 0;
 		host_say(h, false,
 			 "Redis: connected again after %.1f s: leases renewed first, nothing "
 			 "reclaimed for one lease",
 			 s);
-		h->renew_first = true;
-		renew(h, true);
 	}
+	/* Before anything else: what this host holds renewed, then what Redis says it holds
+	 * taken back (a fetch whose answer was lost, a host of this name before a crash). */
+	h->renew_first = true;
+	renew(h, true);
 }
 
 static void connect_cb(const redisAsyncContext *c, int status)
@@ -1117,6 +1197,15 @@ static void tick_cb(uv_timer_t *t)
 		h->waiting_since_ns = 0;
 		drop_connection(h, "no answer");
 	}
+	if (h->ac && h->refused) {
+		redisAsyncContext *ac = h->ac;
+		h->ac = NULL;
+		ac->data = NULL;
+		redisAsyncFree(ac);
+		h->outstanding = 0;
+		h->waiting_since_ns = 0;
+		drop_connection(h, NULL);
+	}
 	if (!h->ac && !h->closing && now >= h->reconnect_at_ns)
 		connect_now(h);
 	if (h->closing) {
@@ -1179,6 +1268,8 @@ void cluster_host_start(struct cluster_host *h, struct view *v)
 	h->view = v;
 	if (h->warning[0])
 		host_say(h, true, "%s", h->warning);
+	if (h->notice[0])
+		host_say(h, false, "%s", h->notice);
 	host_say(h, false, "host %s of batch %s at %s (lease %llu ms)", h->name, h->cfg->batch,
 		 h->urltext, (unsigned long long)h->lease_ms);
 	uv_timer_init(h->loop, &h->tick);
@@ -1346,9 +1437,12 @@ static int join(struct cluster_host *h, redisContext *c, char *err, size_t errle
 {
 	char k_hosts[CLUSTER_KEY_MAX];
 	cluster_key(k_hosts, h->cfg->batch, "hosts");
-	char ttl[24];
+	char ttl[24], lease[24], retries[24];
 	snprintf(ttl, sizeof(ttl), "%d", LIVE_TTL_MS);
-	const char *argv[] = {h->k_meta, k_hosts, h->k_live, h->kind, h->name, h->desc, ttl};
+	snprintf(lease, sizeof(lease), "%llu", (unsigned long long)h->lease_ms);
+	snprintf(retries, sizeof(retries), "%u", h->retries);
+	const char *argv[] = {h->k_meta, k_hosts, h->k_live, h->kind, h->name,
+			      h->desc,	 ttl,	  lease,     retries};
 	size_t lens[ARRAY_SIZE(argv)];
 	for (size_t i = 0; i < ARRAY_SIZE(argv); i++)
 		lens[i] = strlen(argv[i]);
@@ -1368,15 +1462,32 @@ static int join(struct cluster_host *h, redisContext *c, char *err, size_t errle
 		else if (!strncmp(e, "KIND ", 5))
 			snprintf(err, errlen, "--redis: batch %s runs '%s', not '%s'",
 				 h->cfg->batch, e + 5, h->kind);
-		else if (!strcmp(e, "LIVE"))
-			snprintf(err, errlen, "--host: %s is a live host of batch %s already",
-				 h->name, h->cfg->batch);
+		else if (!strncmp(e, "LIVE", 4))
+			snprintf(
+				err, errlen,
+				"--host: %s is a live host of batch %s already (if it is gone, the "
+				"name is free in %.1f s)",
+				h->name, h->cfg->batch, strtod(e + 4, NULL) / 1000.0);
 		else
 			snprintf(err, errlen, "--redis: joining batch %s: %s", h->cfg->batch,
 				 r->str);
-	} else if (reply_is(r, REDIS_REPLY_ARRAY) && r->elements == 2 &&
+	} else if (reply_is(r, REDIS_REPLY_ARRAY) && r->elements == 4 &&
 		   reply_is(r->element[0], REDIS_REPLY_STRING)) {
 		snprintf(h->epoch, sizeof(h->epoch), "%s", r->element[0]->str);
+		/* The batch's lease and retries are its first host's. */
+		uint64_t l = reply_is(r->element[2], REDIS_REPLY_INTEGER)
+				     ? (uint64_t)r->element[2]->integer
+				     : h->lease_ms;
+		unsigned rt = reply_is(r->element[3], REDIS_REPLY_INTEGER)
+				      ? (unsigned)r->element[3]->integer
+				      : h->retries;
+		if (l != h->lease_ms || rt != h->retries)
+			snprintf(h->notice, sizeof(h->notice),
+				 "batch %s has a lease of %llu ms and --retries %u (its first "
+				 "host's): this host uses them",
+				 h->cfg->batch, (unsigned long long)l, rt);
+		h->lease_ms = l ? l : h->lease_ms;
+		h->retries = rt;
 	} else {
 		rc = -EPROTO;
 		snprintf(err, errlen, "--redis: joining batch %s: an unexpected answer",

@@ -42,6 +42,13 @@ const char cluster_lua_add[] =
 	"if redis.call('HGET', meta, 'epoch') ~= ARGV[1] then\n"
 	"  return redis.error_reply('EPOCH')\n"
 	"end\n"
+	"local new = false\n"
+	"for k = 2, #ARGV, 2 do\n"
+	"  if redis.call('HEXISTS', seen, ARGV[k]) == 0 then new = true break end\n"
+	"end\n"
+	"if new and redis.call('HGET', meta, 'complete') == '1' then\n"
+	"  return redis.error_reply('COMPLETE')\n"
+	"end\n"
 	"local added = 0\n"
 	"for k = 2, #ARGV, 2 do\n"
 	"  if redis.call('HSETNX', seen, ARGV[k], 1) == 1 then\n"
@@ -55,8 +62,13 @@ const char cluster_lua_add[] =
 const char cluster_lua_close[] = "if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then\n"
 				 "  return redis.error_reply('EPOCH')\n"
 				 "end\n"
+				 "local total = tonumber(redis.call('HGET', KEYS[1], 'total'))\n"
+				 "local reserved = tonumber(redis.call('HGET', KEYS[1], 'next'))\n"
+				 "if total < reserved then\n"
+				 "  return redis.error_reply('INCOMPLETE ' .. (reserved - total))\n"
+				 "end\n"
 				 "redis.call('HSET', KEYS[1], 'complete', 1)\n"
-				 "return tonumber(redis.call('HGET', KEYS[1], 'total'))\n";
+				 "return total\n";
 
 const char cluster_lua_join[] =
 	"local meta, hosts, live = KEYS[1], KEYS[2], KEYS[3]\n"
@@ -64,11 +76,20 @@ const char cluster_lua_join[] =
 	"local kind = redis.call('HGET', meta, 'kind')\n"
 	"if kind and kind ~= ARGV[1] then return redis.error_reply('KIND ' .. kind) end\n"
 	"if not redis.call('SET', live, ARGV[3], 'PX', ARGV[4], 'NX') then\n"
-	"  return redis.error_reply('LIVE')\n"
+	"  return redis.error_reply('LIVE ' .. redis.call('PTTL', live))\n"
 	"end\n"
 	"if not kind then redis.call('HSET', meta, 'kind', ARGV[1]) end\n"
+	"redis.call('HSETNX', meta, 'lease', ARGV[5])\n"
+	"redis.call('HSETNX', meta, 'retries', ARGV[6])\n"
 	"redis.call('HSET', hosts, ARGV[2], ARGV[3])\n"
-	"return {redis.call('HGET', meta, 'epoch'), ARGV[1]}\n";
+	"return {redis.call('HGET', meta, 'epoch'), ARGV[1],\n"
+	"        tonumber(redis.call('HGET', meta, 'lease')),\n"
+	"        tonumber(redis.call('HGET', meta, 'retries'))}\n";
+
+const char cluster_lua_heartbeat[] = "local v = redis.call('GET', KEYS[1])\n"
+				     "if v and v ~= ARGV[1] then return 0 end\n"
+				     "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
+				     "return 1\n";
 
 const char cluster_lua_commit[] =
 	"local meta, items, res = KEYS[1], KEYS[2], KEYS[3]\n"
@@ -134,11 +155,24 @@ const char cluster_lua_release[] =
 	"for k = 3, #ARGV do\n"
 	"  local p = redis.call('XPENDING', items, 'g', ARGV[k], ARGV[k], 1)\n"
 	"  if p[1] and p[1][2] == me then\n"
-	"    redis.call('XCLAIM', items, 'g', me, 0, ARGV[k], 'IDLE', lease, 'JUSTID')\n"
+	"    redis.call('XCLAIM', items, 'g', me, 0, ARGV[k], 'IDLE', lease, 'RETRYCOUNT',\n"
+	"                math.max(p[1][4] - 1, 0), 'JUSTID')\n"
 	"    n = n + 1\n"
 	"  end\n"
 	"end\n"
 	"return n\n";
+
+const char cluster_lua_adopt[] =
+	"local items, me = KEYS[1], ARGV[1]\n"
+	"local out = {}\n"
+	"for _, e in ipairs(redis.call('XPENDING', items, 'g', '-', '+', ARGV[2], me)) do\n"
+	"  local r = redis.call('XRANGE', items, e[1], e[1])\n"
+	"  if r[1] then\n"
+	"    redis.call('XCLAIM', items, 'g', me, 0, e[1], 'JUSTID')\n"
+	"    out[#out + 1] = {r[1][1], r[1][2], e[4]}\n"
+	"  end\n"
+	"end\n"
+	"return out\n";
 
 const char cluster_lua_renew[] =
 	"local items, me = KEYS[1], ARGV[1]\n"

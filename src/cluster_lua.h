@@ -36,16 +36,25 @@ int cluster_name_ok(const char *s);
 extern const char cluster_lua_reserve[];
 
 /* add: add items not yet added. KEYS meta items seen; ARGV epoch seq1 item1 seq2 item2...
- * Returns how many were new. Error "EPOCH" when the batch is not the one of that epoch. */
+ * Returns how many were new. Error "EPOCH" when the batch is not the one of that epoch;
+ * "COMPLETE" when one is new and the input is closed (the hosts may have ended). */
 extern const char cluster_lua_add[];
 
-/* close: the input is complete. KEYS meta; ARGV epoch. Returns total. Error "EPOCH". */
+/* close: the input is complete. KEYS meta; ARGV epoch. Returns total. Errors: "EPOCH";
+ * "INCOMPLETE N" when N items were reserved and not added (a submit still running, or cut
+ * short: run it again first). */
 extern const char cluster_lua_close[];
 
-/* join: a host joins. KEYS meta hosts live:HOST; ARGV kind host description ttl-ms.
- * Returns {epoch, kind}. Errors: "NOBATCH"; "KIND <kind>" when the batch runs another kind;
- * "LIVE" when a live host has the name. */
+/* join: a host joins. KEYS meta hosts live:HOST; ARGV kind host description ttl-ms lease-ms
+ * retries. The first host's lease and retries are the batch's (a host with a shorter lease
+ * would take the items of live hosts). Returns {epoch, kind, lease-ms, retries}. Errors:
+ * "NOBATCH"; "KIND <kind>" when the batch runs another kind; "LIVE <ms>" when a live host has
+ * the name (its heartbeat lasts that much longer). */
 extern const char cluster_lua_join[];
+
+/* heartbeat: KEYS live:HOST; ARGV description ttl-ms. Sets it unless another process holds the
+ * name (its description differs): returns 1, or 0 then. */
+extern const char cluster_lua_heartbeat[];
 
 /* commit: record results. KEYS meta items res; ARGV epoch consumer, then per result:
  * stream-id seq failed(0|1) record.
@@ -69,9 +78,16 @@ extern const char cluster_lua_trim[];
 extern const char cluster_lua_reclaim[];
 
 /* release: give items back without running them (a host leaving, or stopping them): those
- * still held by consumer get an idle time of the lease, so any host takes them now. KEYS items;
- * ARGV consumer lease-ms id1 id2... Returns how many. */
+ * still held by consumer get an idle time of the lease, so any host takes them now, and their
+ * delivery count back (the reclaim that takes them counts one). KEYS items; ARGV consumer
+ * lease-ms id1 id2... Returns how many. */
 extern const char cluster_lua_release[];
+
+/* adopt: the entries pending for consumer, taken back in full (a host that reconnects: Redis
+ * may have run a fetch whose answer was lost; a host of the same name after a crash), their
+ * idle time reset and their delivery count kept. KEYS items; ARGV consumer count.
+ * Returns {id, {field, value...}, deliveries} per entry. */
+extern const char cluster_lua_adopt[];
 
 /* renew: keep the leases of items this host still holds (their idle time back to 0, the
  * delivery count untouched). KEYS items; ARGV consumer id1 id2...

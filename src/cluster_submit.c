@@ -169,6 +169,12 @@ static redisReply *submit_eval(struct submit *s, redisContext *c, const char *sc
 	const char *e = strncmp(r->str, "ERR ", 4) == 0 ? r->str + 4 : r->str;
 	if (strcmp(e, "COMPLETE") == 0)
 		submit_fail(s, "submit: batch %s is complete: its input was closed", batch);
+	else if (strncmp(e, "INCOMPLETE ", 11) == 0)
+		submit_fail(s,
+			    "submit: batch %s: %s items reserved by another submit are not added "
+			    "yet (it is running, or was cut short: run it again); the input stays "
+			    "open",
+			    batch, e + 11);
 	else if (strcmp(e, "EPOCH") == 0)
 		submit_fail(s,
 			    "submit: batch %s was deleted and made again while submitting: "

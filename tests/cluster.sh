@@ -8,7 +8,7 @@
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 . "$TESTS_DIR/redis_lib.sh"
 
-plan 35
+plan 39
 
 ptname
 redis_start
@@ -136,19 +136,20 @@ is "$(once "$T/stop.json" 40)" "40 0 0" "SIGSTOP past the lease: nothing recorde
 
 # --- a host terminated (SIGTERM) gives back what it holds: the others take it at once ---
 "$PT" submit --redis "$REDIS_URL" --batch term ::: $(seq 200) >/dev/null
-host term t1 -j 2 --lease 60s --retries 1 --builtin sleep:20
+host term t1 -j 2 --lease 60s --builtin sleep:20
 pt1=$HPID
 wait_for "[ \$(pending_of term t1) -gt 0 ]" 10 || diag "t1 holds nothing"
 kill -TERM $pt1
 wait $pt1
 t0=$(date +%s)
-host term t2 -j 2 --lease 60s --retries 1 --builtin sleep:20
+host term t2 -j 2 --lease 60s --builtin sleep:20
 wait $HPID
 rc=$?
 el=$(($(date +%s) - t0))
 "$PT" collect --redis "$REDIS_URL" --batch term --results "$T/term.json" >/dev/null
 is "$rc $(once "$T/term.json" 200) $(count_where "$T/term.json" status '"failed"')" \
-	"0 200 0 0 0" "a host terminated: its items are run by another, none recorded failed"
+	"0 200 0 0 0" \
+	"a host terminated: another runs its items, none failed (not even as poison: --retries 0)"
 check "...at once, not after the lease of 60 s (${el} s)" test "$el" -lt 50
 
 # --- Redis killed and restarted mid-batch (append-only file on) ---
@@ -169,6 +170,20 @@ is "$r1 $r2" "0 0" "Redis killed and restarted: the hosts reconnect and end, exi
 like "$(cat "$T/r1.err" "$T/r2.err")" "Redis: connected again after" "a host says it connected again"
 "$PT" collect --redis "$REDIS_URL" --batch restart --results "$T/restart.json" >/dev/null
 is "$(once "$T/restart.json" 3000)" "3000 0 0" "Redis restarted: nothing lost or doubled"
+
+# --- Redis stopped past the watchdog: a fetch it answers late is taken back, not poison ---
+"$PT" submit --redis "$REDIS_URL" --batch stall ::: $(seq 2000) >/dev/null
+host stall st1 -j 2 --lease 2s --builtin sleep:2
+pst=$HPID
+wait_for "[ \$(rcli HGET 'pooltop:{stall}:meta' done) -gt 200 ]" 20 || diag "stall did not start"
+kill -STOP "$REDIS_PID"
+wait_for "grep -q 'Redis: no answer' '$T/st1.err'" 20 || diag "st1 never saw Redis stop"
+kill -CONT "$REDIS_PID"
+wait $pst
+rc=$?
+"$PT" collect --redis "$REDIS_URL" --batch stall --results "$T/stall.json" >/dev/null
+is "$rc $(once "$T/stall.json" 2000) $(count_where "$T/stall.json" status '"failed"')" \
+	"0 2000 0 0 0" "Redis stopped past the watchdog: nothing lost, doubled or made poison"
 
 # --- a crashing item fails after --retries ---
 "$PT" submit --redis "$REDIS_URL" --batch poison ::: 1 2 segv 4 >/dev/null
@@ -195,7 +210,7 @@ err=$("$PT" --headless --redis "$REDIS_URL" --batch kind --builtin square 2>&1)
 like "$?: $err" "^255: pooltop: --redis: batch kind runs '--builtin sleep:50', not '--builtin square'$" \
 	"a host with another worker kind is refused, in one line"
 err=$("$PT" --headless --redis "$REDIS_URL" --batch kind --host c1 --builtin sleep:50 2>&1)
-like "$?: $err" "^255: pooltop: --host: c1 is a live host of batch kind already$" \
+like "$?: $err" "^255: pooltop: --host: c1 is a live host of batch kind already \(if it is gone, the name is free in [0-9.]+ s\)$" \
 	"a live host's name is refused, in one line"
 err=$("$PT" --headless --redis "$REDIS_URL" --batch nosuch --builtin square 2>&1)
 like "$?: $err" "^255: pooltop: --redis: no batch nosuch at " "a batch that does not exist: one line"
@@ -205,6 +220,37 @@ rcli DEL "pooltop:{kind}:meta" >/dev/null
 wait $pc1
 is "$?" 255 "a batch made again under a host: the host stops, exit status 255"
 like "$(cat "$T/c1.err")" "batch kind (was made again|is gone)" "...and says why"
+
+# --- a second process under a stopped host's name: the first stops when it comes back ---
+"$PT" submit --redis "$REDIS_URL" --batch same ::: $(seq 60) >/dev/null
+host same n1 -j 1 --builtin sleep:100
+pn1=$HPID
+wait_for "[ \$(pending_of same n1) -gt 0 ]" 10
+kill -STOP $pn1
+wait_for "[ \$(rcli EXISTS 'pooltop:{same}:live:n1') = 0 ]" 20
+"$PT" --headless --redis "$REDIS_URL" --batch same --host n1 --builtin sleep:100 \
+	>"$T/n1b.out" 2>"$T/n1b.err" &
+pn2=$!
+at_exit "kill -KILL $pn2 2>/dev/null"
+wait_for "[ \$(rcli EXISTS 'pooltop:{same}:live:n1') = 1 ]" 10
+kill -CONT $pn1
+wait $pn1
+rc1=$?
+wait $pn2
+is "$rc1 $(grep -c 'another process joined batch same as n1 while this one did not answer: stopping' "$T/n1.err")" \
+	"255 2" "a host whose name another process took while it was stopped stops (said, and in its summary)"
+
+# --- the batch's lease is its first host's ---
+err=$("$PT" --headless --redis "$REDIS_URL" --batch kill --host late --lease 5s --builtin sleep:20 2>&1 >/dev/null)
+like "$err" "batch kill has a lease of 1000 ms and --retries 1 \(its first host's\): this host uses them" \
+	"a host with another --lease uses the batch's, and says so"
+
+# --- close refused while a submission's items are not all added ---
+"$PT" submit --redis "$REDIS_URL" --batch open --more ::: a b >/dev/null
+rcli HINCRBY 'pooltop:{open}:meta' next 5 >/dev/null # a submit that reserved 5 and died
+err=$("$PT" submit --redis "$REDIS_URL" --batch open ::: c 2>&1)
+like "$?: $err" "^255: pooltop: submit: batch open: 5 items reserved by another submit are not added yet" \
+	"the input is not closed while another submission's items are missing"
 
 # --- a Redis that persists nothing: a warning at the start ---
 redis_stop
