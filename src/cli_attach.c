@@ -36,8 +36,11 @@ int cli_parse_attach(int argc, char **argv, struct config *c, char *err, size_t 
 	optind = 0; /* glibc starts over (cli_parse ran getopt already) */
 	opterr = 0;
 	int o;
+	int at = 1; /* the word of the option getopt_long takes next (not its argument) */
 	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		bool ok = true;
+		const char *word = argv[at];
+		at = optind;
 		switch (o) {
 		case A_JSON:
 			ok = !attach;
@@ -90,8 +93,8 @@ int cli_parse_attach(int argc, char **argv, struct config *c, char *err, size_t 
 				cmd, argv[optind - 1]);
 		}
 		if (!ok)
-			return cli_fail(err, errlen, "%s: %s is not one of its options", cmd,
-					argv[optind - 1]);
+			return cli_fail(err, errlen, "%s: %.*s is not one of its options", cmd,
+					(int)strcspn(word, "="), word);
 	}
 	if (optind < argc) {
 		if (ls)
