@@ -3,13 +3,14 @@
 # headless hosts of one batch in the background; the cluster view shows both hosts' rows (a
 # HOST column) with their workers' real PIDs; k on a worker of h2 is sent to h2, which kills
 # it (its stderr says so), and the batch goes on: both hosts end with exit status 0 (the killed
-# item retried) and collect finds every item once; keys that act on a whole batch are refused;
-# q leaves.
+# item retried) and collect finds every item once; keys that act on a whole batch and a
+# worker's detail are refused; q leaves; a read-only view acts on nothing; a batch that is not
+# there is one line.
 # shellcheck disable=SC2016 # wait_until and friends take code in single quotes.
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 . "$TESTS_DIR/redis_lib.sh"
 
-plan 14
+plan 18
 
 ptname
 redis_start
@@ -86,3 +87,18 @@ screen_like "the batch cv is over: $N done, 0 failed" 10 "the cluster view says 
 tm_keys q
 wait_exit 10
 is "$RC" 0 "q leaves the finished view, exit status 0"
+
+# A read-only cluster view acts on nothing.
+TM_STAY=1 tm_start ro attach --read-only --redis "$REDIS_URL" --batch cv
+screen_like 'cluster view read-only: cv' 10 "--read-only: the footer says so"
+tm_keys k
+screen_like 'k: this viewer is read-only' 5 "--read-only: k is refused"
+tm_keys q
+wait_exit 10
+is "$RC" 0 "q leaves the read-only view"
+
+# No such batch: one line, exit 255.
+TM_STAY=1 tm_start nob attach --redis "$REDIS_URL" --batch nope
+wait_exit 10
+is "$RC/$(cat "$R/err")" "255/pooltop: no batch 'nope' in $REDIS_URL (pooltop ls --redis $REDIS_URL lists them)" \
+	"attach --redis to a batch that is not there: one line, exit 255"
