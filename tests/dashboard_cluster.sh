@@ -20,9 +20,9 @@ redis_start
 # up to 256); h1 joins once h2 runs items 1 and 2.
 N=40
 {
-	echo "$(scaled_ms 4000)"
-	echo "$(scaled_ms 4000)"
-	for i in $(seq 3 $N); do echo "$(scaled_ms 50)"; done
+	scaled_ms 4000
+	scaled_ms 4000
+	for _ in $(seq 3 $N); do scaled_ms 50; done
 } >"$T/items"
 "$PT" submit --redis "$REDIS_URL" --batch cv -a "$T/items" >/dev/null
 host() {
