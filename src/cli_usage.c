@@ -93,8 +93,8 @@ void cli_usage(FILE *f)
 	      "       pooltop demo\n"
 	      "       pooltop demo exitcodes\n"
 	      "       pooltop completion bash|zsh\n"
-	      "       pooltop ls [--json] [--wipe]\n"
-	      "       pooltop attach [--read-only] [NAME|PID]\n"
+	      "       pooltop ls [--json] [--wipe | --redis URL]\n"
+	      "       pooltop attach [--read-only] [NAME|PID | --redis URL --batch NAME]\n"
 	      "       pooltop status [--json] [NAME|PID]\n"
 	      "       pooltop submit --redis URL --batch NAME [-a FILE | ::: ITEM...] [-0] "
 	      "[--more]\n"
@@ -118,7 +118,9 @@ void cli_usage(FILE *f)
 	      "so does a hang-up of the terminal (--no-detach: one process).\n"
 	      "'pooltop submit' adds items to a batch in Redis (redis://HOST[:PORT][/DB] or\n"
 	      "unix:///PATH; REDISCLI_AUTH: the password), once however often it runs;\n"
-	      "'pooltop collect' writes its results and exits with its status.\n",
+	      "'pooltop collect' writes its results and exits with its status;\n"
+	      "'pooltop attach --redis URL --batch NAME' shows every host's workers, and\n"
+	      "'pooltop ls --redis URL' lists the batches there.\n",
 	      f);
 	for (const struct cli_option *o = cli_options; o < (cli_options + cli_noptions); o++) {
 		if (o->name || o->argh) {

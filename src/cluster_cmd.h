@@ -27,4 +27,8 @@ int cluster_submit_items(struct redisContext *c, const struct config *cfg, const
  * cfg->wait, which polls until it is) not finished. */
 int cluster_collect_main(const struct config *cfg);
 
+/* pooltop ls --redis URL [--json]: the batches in cfg->redis, one line each (name,
+ * done/failed/total, input complete or open, the live hosts). 0, or 255 after a line on stderr. */
+int cluster_ls_main(const struct config *cfg);
+
 #endif

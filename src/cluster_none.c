@@ -4,6 +4,7 @@
 
 #include "cluster_cmd.h"
 #include "cluster_host.h"
+#include "view.h"
 
 #define NONE                                                                                       \
 	"--redis: this pooltop was built without hiredis (install libhiredis-dev, then "           \
@@ -22,6 +23,12 @@ int cluster_submit_main(const struct config *cfg)
 }
 
 int cluster_collect_main(const struct config *cfg)
+{
+	(void)cfg;
+	return cluster_none();
+}
+
+int cluster_ls_main(const struct config *cfg)
 {
 	(void)cfg;
 	return cluster_none();
@@ -58,4 +65,13 @@ void cluster_host_close(struct cluster_host *h, void (*closed)(void *data), void
 void cluster_host_free(struct cluster_host *h)
 {
 	(void)h;
+}
+
+int view_cluster_new(uv_loop_t *loop, const char *url, const char *batch, bool read_only,
+		     const struct view_hooks *hooks, struct view **out, char *err, size_t errlen)
+{
+	(void)loop, (void)url, (void)batch, (void)read_only, (void)hooks;
+	*out = NULL;
+	snprintf(err, errlen, "%s", NONE);
+	return -ENOTSUP;
 }

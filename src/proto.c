@@ -501,6 +501,9 @@ json_t *proto_row(const struct view_row *r)
 	put_bytes(&e, "proc_state", &r->proc_state, r->proc_state ? 1 : 0);
 	put_double(&e, "cpu_percent", r->cpu_percent);
 	put_u64(&e, "rss_bytes", r->rss_bytes);
+	/* Only in a view across machines: the protocol of one machine is unchanged. */
+	if (r->host[0])
+		put_text(&e, "host", r->host, sizeof(r->host));
 	return enc_end(&e);
 }
 
@@ -943,6 +946,8 @@ int proto_row_get(const json_t *j, struct view_row *r, char *err, size_t errlen)
 	get_bytes(&d, "proc_state", &r->proc_state, 1, &one);
 	get_double(&d, "cpu_percent", &r->cpu_percent);
 	get_u64(&d, "rss_bytes", &r->rss_bytes);
+	if (json_object_get(j, "host"))
+		get_text(&d, "host", r->host, sizeof(r->host));
 	return d.rc;
 }
 

@@ -122,6 +122,17 @@ int view_remote_new(uv_loop_t *loop, const char *path, unsigned flags,
 int view_remote_query(const char *path, int timeout_ms, struct view_remote_info *info,
 		      struct view_totals *t, enum view_stop *stopping, char *err, size_t errlen);
 
+/* A batch across machines, batch at the Redis url (pooltop attach --redis URL --batch NAME):
+ * every host's workers in one table (rows grouped by host, row.host set), read from what the
+ * hosts publish about every 500 ms; a command on a row is sent to its host, which does it only if
+ * its worker still runs the item the row showed (0 once sent; -EPERM when read_only). Resize,
+ * pause and stop belong to each host: -ENOTSUP, or nothing. Its detail and items: -ENOTSUP. The
+ * finished hook comes when the input is complete, every item is done or failed and no host is
+ * live. 0 with *out, or a negative errno with one line in err (no such batch, Redis
+ * unreachable, built without hiredis). */
+int view_cluster_new(uv_loop_t *loop, const char *url, const char *batch, bool read_only,
+		     const struct view_hooks *hooks, struct view **out, char *err, size_t errlen);
+
 /* Start the workers and the reading. 0 or a negative errno (message in err). */
 int view_start(struct view *v, char *err, size_t errlen);
 /* The totals and up to max rows (rows may be NULL when max is 0). Returns the rows written. */

@@ -12,6 +12,8 @@
 
 /* Bytes of the current item a snapshot carries. */
 #define VIEW_ITEM_PREVIEW 112
+/* A host's name in a row (as CLUSTER_NAME_MAX). */
+#define VIEW_HOST_MAX 64
 
 enum view_state {
 	VIEW_EMPTY,    /* never started */
@@ -102,6 +104,9 @@ struct view_row {
 	char proc_state;    /* R, S, D, T, Z...: the most active process's (procstat.h) */
 	double cpu_percent; /* of one core */
 	uint64_t rss_bytes;
+	/* The machine the worker runs on, in a view of a batch across machines (the host's
+	 * --host name); "" for a batch on one machine. */
+	char host[VIEW_HOST_MAX + 1];
 };
 
 struct view_totals {

@@ -7,7 +7,7 @@
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 . "$TESTS_DIR/redis_lib.sh"
 
-plan 34
+plan 39
 
 redis_start
 U=$REDIS_URL
@@ -161,3 +161,26 @@ timeout "$(scaled 60)" parallel --resume --joblog "$T/r.joblog" 'touch $M/{}' ::
 	>"$T/par.out" 2>&1
 is "$?/$(ls "$M" | paste -sd' ')" "0/i5" \
 	"parallel --resume --joblog (collect's) runs only the item not recorded"
+
+# --- pooltop ls --redis: every batch, its counts, its input, its live hosts ---
+run submit --redis "$U" --batch lsb --more ::: 5 "$(scaled_ms 60000)"
+"$POOLTOP" --headless -q --redis "$U" --batch lsb --host lsA -j 1 --builtin sleep \
+	>"$T/lsA.out" 2>"$T/lsA.err" &
+LSA=$!
+at_exit "kill -KILL $LSA 2>/dev/null"
+wait_for '[ "$(rcli hget "$(key lsb meta)" done)" = 1 ] && [ "$(rcli exists "$(key lsb live:lsA)")" = 1 ]' 10
+run ls --redis "$U"
+is "$rc/$(printf '%s\n' "$out" | head -1 | awk '{ print $1, $2, $3 }')" "0/NAME DONE/FAILED/TOTAL INPUT" \
+	"ls --redis: a title line"
+like "$(printf '%s\n' "$out" | grep '^lsb ')" '^lsb +1/0/2 +open +1: lsA$' \
+	"ls --redis: the batch, done/failed/total, its input open, its live host"
+like "$(printf '%s\n' "$out" | grep '^r ')" '^r +[0-9]+/[0-9]+/[0-9]+ +complete +0$' \
+	"ls --redis: a finished batch: input complete, no host live"
+run ls --redis "$U" --json
+like "$(printf '%s\n' "$out" | grep '"name":"lsb"')" \
+	'"done":1,"failed":0,"total":2,"complete":false,"live":1,"hosts":\["lsA"\]' \
+	"ls --redis --json: the same, one object a line"
+kill -KILL $LSA
+wait $LSA 2>/dev/null
+run ls --redis "unix://$T/nowhere.sock"
+one_error "ls --redis: an unreachable Redis is one line" "nowhere.sock"

@@ -5,7 +5,7 @@
 # shellcheck source=tests/lib.sh
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 17
+plan 19
 
 "$POOLTOP" completion bash >"$T/complete.bash"
 is "$?" 0 "pooltop completion bash: exit 0"
@@ -30,6 +30,8 @@ missing=$("$POOLTOP" --help | grep -Eo -- '--[a-z][a-z0-9-]+' | sort -u | while 
 		echo "$o"
 done)
 is "$missing" "" "every long option in --help completes"
+is "$(offers attach --ba)" "--batch" "attach --ba completes to --batch (the cluster view)"
+is "$(offers ls --re)" "--redis" "ls --re completes to --redis"
 is "$(offers --builtin sq)" "square" "--builtin sq completes to square"
 : >"$T/items.txt"
 is "$(offers --joblog it)" "items.txt" "--joblog completes a file name"

@@ -1289,6 +1289,44 @@ static void test_cli_submit_collect_errors_are_one_line(void **state)
 	assert_parse_fails(f, "submit: --redis needs an argument", "submit", "--redis");
 }
 
+/* The cluster view (attach --redis URL --batch NAME) and ls --redis URL. */
+static void test_cli_attach_and_ls_take_redis(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_parses(f, "attach", "--redis", "unix:///tmp/r.sock", "--batch", "b1", "--read-only");
+	assert_int_equal(f->cfg.mode, CLI_ATTACH);
+	assert_string_equal(f->cfg.redis, "unix:///tmp/r.sock");
+	assert_string_equal(f->cfg.batch, "b1");
+	assert_true(f->cfg.read_only);
+	assert_null(f->cfg.target);
+	assert_parses(f, "ls", "--redis=redis://h", "--json");
+	assert_int_equal(f->cfg.mode, CLI_LS);
+	assert_string_equal(f->cfg.redis, "redis://h");
+	assert_true(f->cfg.json);
+
+	assert_parse_fails(f, "attach: --redis URL and --batch NAME go together", "attach",
+			   "--redis", "redis://h");
+	assert_parse_fails(f, "attach: --redis URL and --batch NAME go together", "attach",
+			   "--batch", "b");
+	assert_parse_fails(f,
+			   "attach: --redis --batch names the batch: no NAME, --socket or "
+			   "--exit-when-done with them",
+			   "attach", "--redis", "redis://h", "--batch", "b", "web");
+	assert_parse_fails(f, "--redis: 'http://h': the scheme 'http' is not redis:// or unix://",
+			   "attach", "--redis", "http://h", "--batch", "b");
+	assert_parse_fails(f,
+			   "--batch: 'a/b' is not a batch name (letters, digits, '.', '_' and "
+			   "'-'; 1 to 64 bytes)",
+			   "attach", "--redis", "redis://h", "--batch", "a/b");
+	assert_parse_fails(f, "ls: --batch is not one of its options", "ls", "--redis", "redis://h",
+			   "--batch", "b");
+	assert_parse_fails(f, "status: --redis is not one of its options", "status", "--redis",
+			   "redis://h");
+	assert_parse_fails(f, "ls: --wipe is for the batches of this machine, not --redis", "ls",
+			   "--redis", "redis://h", "--wipe");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1298,6 +1336,7 @@ int main(void)
 		T(test_cli_submit_takes_redis_batch_and_items),
 		T(test_cli_collect_takes_its_files_and_wait),
 		T(test_cli_submit_collect_errors_are_one_line),
+		T(test_cli_attach_and_ls_take_redis),
 		T(test_cli_no_arguments_is_nothing_to_run),
 		T(test_cli_options_without_builtin_is_nothing_to_run),
 		T(test_cli_error_leaves_config_untouched),

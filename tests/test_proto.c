@@ -310,6 +310,38 @@ static void test_row_round_trip(void **state)
 	json_decref(j);
 }
 
+/* A row of a view across machines names its host; a row of one machine has no "host" key
+ * (what a viewer of an older pooltop reads is unchanged), and reads as "". */
+static void test_row_host(void **state)
+{
+	(void)state;
+	struct view_row in, out;
+	char err[256] = "";
+	fill_row(&in);
+	json_t *j = through_line(proto_row(&in));
+	assert_null(json_object_get(j, "host"));
+	assert_int_equal(proto_row_get(j, &out, err, sizeof(err)), 0);
+	assert_string_equal(out.host, "");
+	json_decref(j);
+
+	strcpy(in.host, "h2.example-64");
+	j = through_line(proto_row(&in));
+	assert_string_equal(json_string_value(json_object_get(j, "host")), "h2.example-64");
+	assert_int_equal(proto_row_get(j, &out, err, sizeof(err)), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+	json_decref(j);
+
+	/* The longest name fits; a host that is not text is refused. */
+	memset(in.host, 'h', VIEW_HOST_MAX);
+	in.host[VIEW_HOST_MAX] = '\0';
+	j = through_line(proto_row(&in));
+	assert_int_equal(proto_row_get(j, &out, err, sizeof(err)), 0);
+	assert_string_equal(out.host, in.host);
+	json_object_set_new(j, "host", json_integer(3));
+	assert_int_not_equal(proto_row_get(j, &out, err, sizeof(err)), 0);
+	json_decref(j);
+}
+
 static void test_event_round_trip(void **state)
 {
 	(void)state;
@@ -1558,6 +1590,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_totals_round_trip),
 		cmocka_unit_test(test_row_round_trip),
+		cmocka_unit_test(test_row_host),
 		cmocka_unit_test(test_event_round_trip),
 		cmocka_unit_test(test_detail_round_trip),
 		cmocka_unit_test(test_item_round_trip),

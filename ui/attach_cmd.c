@@ -9,6 +9,7 @@
 
 #include "attach_dir.h"
 #include "attach_report.h"
+#include "cluster_cmd.h"
 #include "dashboard.h"
 #include "format.h"
 #include "util.h"
@@ -227,8 +228,26 @@ static int cmd_attach(const struct config *cfg, const char *dir)
 				!cfg->exit_when_done, 0);
 }
 
+/* pooltop attach --redis URL --batch NAME: every host's workers. */
+static int cmd_attach_cluster(const struct config *cfg)
+{
+	char why[256];
+	if (dashboard_available(why, sizeof(why)) < 0) {
+		fprintf(stderr,
+			"pooltop: attach needs a terminal: %s (pooltop ls --redis %s works "
+			"without one)\n",
+			why, cfg->redis);
+		return 255;
+	}
+	return dashboard_cluster(cfg->redis, cfg->batch, cfg->read_only, true, 0);
+}
+
 int attach_cmd_main(const struct config *cfg)
 {
+	if (cfg->redis && cfg->mode == CLI_LS)
+		return cluster_ls_main(cfg);
+	if (cfg->redis && cfg->mode == CLI_ATTACH)
+		return cmd_attach_cluster(cfg);
 	char dir[ATTACH_PATH_MAX] = "", err[512];
 	if (!cfg->socket && attach_dir(dir, sizeof(dir), err, sizeof(err)) < 0) {
 		fprintf(stderr, "pooltop: %s\n", err);

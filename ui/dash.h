@@ -108,6 +108,7 @@ struct dash {
 	bool can_detach;
 	bool owner;
 	bool read_only; /* acts on nothing */
+	bool cluster;	/* a batch across machines: keys act on one worker, not the batch */
 	bool detached;	/* d pressed (or the terminal went away): leave, the batch runs on */
 	char name[72];	/* the batch's, for pooltop attach NAME */
 

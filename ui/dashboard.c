@@ -715,3 +715,51 @@ int dashboard_attach(const char *path, unsigned flags, pid_t engine, const char 
 	dashboard_free(b);
 	return status;
 }
+
+int dashboard_cluster(const char *url, const char *batch, bool read_only, bool stay,
+		      unsigned refresh_ms)
+{
+	struct dashboard *b = xcalloc(1, sizeof(*b));
+	struct dash *d = &b->d;
+	d->stay = stay;
+	dashboard_setup(b);
+	struct view_hooks hooks = {.event = event_cb, .finished = finished_cb, .data = b};
+	char err[512];
+	int status = 255;
+	int r = view_cluster_new(&b->loop, url, batch, read_only, &hooks, &d->view, err,
+				 sizeof(err));
+	if (r < 0) {
+		terminal_close();
+		fprintf(stderr, "pooltop: %s\n", err);
+		uv_run(&b->loop, UV_RUN_DEFAULT);
+		dashboard_free(b);
+		return 255;
+	}
+	b->remote = true;
+	d->cluster = true;
+	d->read_only = read_only;
+	d->can_detach = true;
+	snprintf(d->name, sizeof(d->name), "%s", batch);
+	snprintf(b->what, sizeof(b->what), "the batch %s across machines", batch);
+	d->what = b->what;
+	snprintf(b->where, sizeof(b->where), "cluster view%s: %s", read_only ? " read-only" : "",
+		 batch);
+	d->out_where = b->where;
+	dashboard_handles(b, refresh_ms ? refresh_ms : 250);
+	dashboard_redraw(b);
+	uv_run(&b->loop, UV_RUN_DEFAULT);
+	terminal_close();
+	struct view_summary s;
+	view_summary(d->view, &s);
+	if (d->finished) {
+		fprintf(stderr, "pooltop: the batch %s is over: %llu done, %llu failed\n", batch,
+			(unsigned long long)s.done, (unsigned long long)s.failed);
+		status = view_exit_status(d->view);
+	} else {
+		fprintf(stderr, "pooltop: left the batch %s: its hosts run on\n", batch);
+		status = 0;
+	}
+	view_free(d->view);
+	dashboard_free(b);
+	return status;
+}

@@ -33,4 +33,11 @@ int dashboard_run(const struct config *cfg, const struct run_settings *run, cons
 int dashboard_attach(const char *path, unsigned flags, pid_t engine, const char *record, bool stay,
 		     unsigned refresh_ms);
 
+/* The dashboard on a batch across machines, batch at the Redis url (view_cluster_new): every
+ * host's workers, a HOST column; keys on a worker are sent to its host. q and d leave (the
+ * hosts run on). Returns 0 when left, the batch's exit status when it ended while watched, 255
+ * when it could not be watched (one line on stderr). */
+int dashboard_cluster(const char *url, const char *batch, bool read_only, bool stay,
+		      unsigned refresh_ms);
+
 #endif

@@ -89,6 +89,8 @@ static const char *cmd_error(int r)
 		return "the connection to the batch is gone";
 	case -ETIMEDOUT:
 		return "the batch did not answer";
+	case -ENOTSUP:
+		return "not on a cluster view";
 	case -EBUSY:
 		return "it is the last worker and items wait for it: J joins all, D drains, T "
 		       "terminates";
@@ -127,6 +129,9 @@ int dash_act(struct dash *d, enum view_command cmd, int arg, const char *done)
 	int r = view_command(d->view, cmd, slot, v->generation, arg);
 	if (r < 0)
 		dash_message(d, "worker %u: %s", slot, cmd_error(r));
+	else if (d->cluster)
+		dash_message(d, "%s worker pid %d: asked of %s (its log says what it did): %s",
+			     v->host, (int)v->pid, v->host, done);
 	else
 		dash_message(d, "worker %u pid %d: %s", slot, (int)v->pid, done);
 	return DASH_REDRAW;
@@ -656,6 +661,21 @@ int dash_key(struct dash *d, int key)
 	if (d->read_only && key > 0 && d->mode == DASH_MODE_MAIN && acts(key)) {
 		const char *name = keyname(key);
 		dash_message(d, "%s: this viewer is read-only: it acts on nothing",
+			     name ? name : "key");
+		return DASH_REDRAW;
+	}
+	if (d->cluster && d->mode == DASH_MODE_MAIN &&
+	    (key == '\n' || key == '\r' || key == KEY_ENTER)) {
+		dash_message(d, "a worker's detail is not on a cluster view: its host's own "
+				"dashboard (pooltop attach there) shows it");
+		return DASH_REDRAW;
+	}
+	if (d->cluster && key > 0 && key < 128 && d->mode == DASH_MODE_MAIN &&
+	    strchr("JDT+-p", key)) {
+		const char *name = keyname(key);
+		dash_message(d,
+			     "%s: not on a cluster view: it acts on one host's run (on that host); "
+			     "here, keys act on one worker",
 			     name ? name : "key");
 		return DASH_REDRAW;
 	}

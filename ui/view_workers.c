@@ -17,7 +17,20 @@ static void put_cell(const char *text, int width, bool right, int attr)
 	attroff(attr);
 }
 
-static void draw_row(struct dash *d, unsigned i, int y, int x, int w, const bool show[NCOLUMNS])
+/* The HOST column's width: 0 when no row has a host (a batch on one machine), else the
+ * longest name, at least the title's, at most HOST_MAX_WIDTH. */
+#define HOST_MAX_WIDTH 16
+
+static int host_width(const struct dash *d)
+{
+	int hw = 0;
+	for (unsigned i = 0; i < d->nrows; i++)
+		hw = MAX(hw, (int)strlen(d->rows[i].host));
+	return hw ? MIN(MAX(hw, 4), HOST_MAX_WIDTH) : 0;
+}
+
+static void draw_row(struct dash *d, unsigned i, int y, int x, int w, const bool show[NCOLUMNS],
+		     int hw)
 {
 	const struct view_row *v = &d->rows[i];
 	bool sel = i == d->selected;
@@ -26,6 +39,8 @@ static void draw_row(struct dash *d, unsigned i, int y, int x, int w, const bool
 		attron(A_REVERSE);
 	addch(sel ? '>' : ' ');
 	addch(d->tagged[i] ? '*' : ' ');
+	if (hw)
+		put_cell(v->host, hw, false, sel ? 0 : dash_attr(d, DASH_COLOR_DIM));
 	char t[64];
 	for (int c = 0; c < NCOLUMNS; c++) {
 		if (!show[c])
@@ -84,10 +99,14 @@ void dash_arrangement_text(const struct dash *d, char *buf, size_t len)
 void view_workers_draw(struct dash *d, int y, int x, int h, int w)
 {
 	bool show[NCOLUMNS];
-	columns_fit(w, d->jobs, show);
+	/* A view across machines: which host each worker runs on, first. */
+	int hw = host_width(d);
+	columns_fit(hw ? w - hw - 1 : w, d->jobs, show);
 	move(y, x);
 	attron(A_BOLD | A_UNDERLINE);
 	addstr("  ");
+	if (hw)
+		put_cell("HOST", hw, false, 0);
 	for (int c = 0; c < NCOLUMNS; c++) {
 		if (!show[c])
 			continue;
@@ -127,7 +146,7 @@ void view_workers_draw(struct dash *d, int y, int x, int h, int w)
 	if (d->top + rows > d->norder)
 		d->top = d->norder > rows ? d->norder - rows : 0;
 	for (unsigned r = 0; r < rows && d->top + r < d->norder; r++)
-		draw_row(d, d->order[d->top + r], y + 1 + (int)r, x, w, show);
+		draw_row(d, d->order[d->top + r], y + 1 + (int)r, x, w, show, hw);
 	if (!d->norder && d->nrows && rows) {
 		char b[128];
 		snprintf(b, sizeof(b), "  no worker matches the filter \"%s\" (\\ Esc clears it)",
