@@ -33,6 +33,7 @@
 #include "batch.h"
 #include "cli.h"
 #include "cluster_lua.h"
+#include "cluster_rows.h"
 #include "cluster_cmd.h"
 #include "proto.h"
 #include "rconn.h"
@@ -102,7 +103,16 @@ struct cluster_host {
 
 	struct batch_feed feed;
 	struct view *view;
+	unsigned (*local_rows)(struct view *v, struct view_totals *t, struct view_row *rows,
+			       unsigned max);
 	struct view_row *rows;
+	/* the other hosts' workers, for this host's dashboard */
+	char **remote;
+	size_t *remote_len;
+	unsigned nremote;
+	bool remote_asked;
+	struct cluster_slot *rmap; /* what each remote row was, as last merged */
+	unsigned nrmap;
 
 	/* the connection */
 	redisAsyncContext *ac;
@@ -953,12 +963,116 @@ static void ask_meta(struct cluster_host *h)
 
 /* --- the cluster view: the rows published, requests taken --- */
 
+static void remote_free(struct cluster_host *h)
+{
+	for (unsigned i = 0; i < h->nremote; i++)
+		free(h->remote[i]);
+	free(h->remote);
+	free(h->remote_len);
+	h->remote = NULL;
+	h->remote_len = NULL;
+	h->nremote = 0;
+}
+
+static void views_reply(struct cluster_host *h, redisReply *r, void *priv)
+{
+	(void)priv;
+	h->remote_asked = false;
+	if (!reply_is(r, REDIS_REPLY_ARRAY))
+		return;
+	remote_free(h);
+	h->remote = xcalloc(r->elements + 1, sizeof(*h->remote));
+	h->remote_len = xcalloc(r->elements + 1, sizeof(*h->remote_len));
+	for (size_t i = 0; i < r->elements; i++)
+		if (reply_is(r->element[i], REDIS_REPLY_STRING)) {
+			h->remote[h->nremote] = xmemdup(r->element[i]->str, r->element[i]->len);
+			h->remote_len[h->nremote++] = r->element[i]->len;
+		}
+}
+
+/* The other hosts' views, for this host's dashboard. */
+static void ask_views(struct cluster_host *h)
+{
+	if (h->remote_asked || !h->connected)
+		return;
+	char k_hosts[CLUSTER_KEY_MAX], prefix[CLUSTER_KEY_MAX];
+	cluster_key(k_hosts, h->cfg->batch, "hosts");
+	cluster_key(prefix, h->cfg->batch, "view:");
+	struct argv a = {0};
+	argv_eval(&a, cluster_lua_views, 1);
+	argv_str(&a, k_hosts);
+	argv_str(&a, h->name);
+	argv_str(&a, prefix);
+	if (send_argv(h, &a, views_reply, NULL) == 0)
+		h->remote_asked = true;
+	argv_free(&a);
+}
+
+unsigned cluster_host_rows(struct cluster_host *h, struct view_row *rows, unsigned max,
+			   unsigned base)
+{
+	h->nrmap = 0;
+	if (!h->nremote || !max)
+		return 0;
+	struct cluster_view_text *v = xcalloc(h->nremote, sizeof(*v));
+	for (unsigned i = 0; i < h->nremote; i++)
+		v[i] = (struct cluster_view_text){.text = h->remote[i], .len = h->remote_len[i]};
+	if (!h->rmap)
+		h->rmap = xcalloc(CLUSTER_ROWS_MAX, sizeof(*h->rmap));
+	struct view_totals t;
+	unsigned hosts = 0, bad = 0;
+	unsigned n = cluster_rows_merge(v, h->nremote, rows, h->rmap, MIN(max, CLUSTER_ROWS_MAX),
+					&t, &hosts, &bad);
+	free(v);
+	for (unsigned i = 0; i < n; i++)
+		rows[i].index = base + i;
+	h->nrmap = n;
+	return n;
+}
+
+const char *cluster_host_name(const struct cluster_host *h)
+{
+	return h->name;
+}
+
+int cluster_host_command(struct cluster_host *h, unsigned row, uint64_t generation,
+			 enum view_command cmd, int arg)
+{
+	if (row >= h->nrmap || h->rmap[row].generation != generation)
+		return -ESTALE;
+	if (!h->connected)
+		return -ENOTCONN;
+	const struct cluster_slot *s = &h->rmap[row];
+	char by[CLUSTER_NAME_MAX + 16];
+	snprintf(by, sizeof(by), "host %s", h->name);
+	char *text = cluster_request(s, proto_command_word(cmd), arg, by);
+	if (!text)
+		return -ENOMEM;
+	char key[CLUSTER_KEY_MAX], part[CLUSTER_KEY_MAX];
+	snprintf(part, sizeof(part), "ctl:%s", s->host);
+	cluster_key(key, h->cfg->batch, part);
+	struct argv a = {0};
+	argv_str(&a, "RPUSH");
+	argv_str(&a, key);
+	argv_str(&a, text);
+	int rc = send_argv(h, &a, NULL, NULL);
+	argv_free(&a);
+	free(text);
+	if (rc < 0)
+		return rc;
+	host_say(h, false,
+		 "%s asked of %s, worker %u (pid %d, item %llu): the host says in its log",
+		 proto_command_word(cmd), s->host, s->slot, (int)s->pid,
+		 (unsigned long long)s->cur_seq);
+	return 0;
+}
+
 static void publish_view(struct cluster_host *h)
 {
 	if (!h->view || !h->connected)
 		return;
 	struct view_totals t;
-	unsigned n = view_snapshot(h->view, &t, h->rows, POOLTOP_MAX_WORKERS);
+	unsigned n = h->local_rows(h->view, &t, h->rows, POOLTOP_MAX_WORKERS);
 	json_t *rows = json_array();
 	for (unsigned i = 0; i < n; i++)
 		json_array_append_new(rows, proto_row(&h->rows[i]));
@@ -998,7 +1112,7 @@ static void do_request(struct cluster_host *h, const char *text, size_t len)
 		return;
 	}
 	struct view_totals t;
-	unsigned n = view_snapshot(h->view, &t, h->rows, POOLTOP_MAX_WORKERS);
+	unsigned n = h->local_rows(h->view, &t, h->rows, POOLTOP_MAX_WORKERS);
 	const struct view_row *row = NULL;
 	for (unsigned i = 0; i < n; i++)
 		if (h->rows[i].index == (unsigned)slot)
@@ -1236,6 +1350,7 @@ static void tick_cb(uv_timer_t *t)
 		h->view_at_ns = now + VIEW_MS * NS_PER_MS;
 		publish_view(h);
 		take_requests(h);
+		ask_views(h);
 	}
 	if (now >= h->trim_at_ns) {
 		h->trim_at_ns = now + TRIM_MS * NS_PER_MS;
@@ -1263,9 +1378,12 @@ struct batch_feed *cluster_host_feed(struct cluster_host *h)
 	return &h->feed;
 }
 
-void cluster_host_start(struct cluster_host *h, struct view *v)
+void cluster_host_start(struct cluster_host *h, struct view *v,
+			unsigned (*local_rows)(struct view *v, struct view_totals *t,
+					       struct view_row *rows, unsigned max))
 {
 	h->view = v;
+	h->local_rows = local_rows;
 	if (h->warning[0])
 		host_say(h, true, "%s", h->warning);
 	if (h->notice[0])
@@ -1387,6 +1505,8 @@ void cluster_host_free(struct cluster_host *h)
 	free(h->queue);
 	free(h->given);
 	free(h->rows);
+	free(h->rmap);
+	remote_free(h);
 	free(h->kind);
 	free(h);
 }

@@ -174,6 +174,15 @@ const char cluster_lua_adopt[] =
 	"end\n"
 	"return out\n";
 
+const char cluster_lua_views[] = "local out = {}\n"
+				 "for _, h in ipairs(redis.call('HKEYS', KEYS[1])) do\n"
+				 "  if h ~= ARGV[1] then\n"
+				 "    local v = redis.call('GET', ARGV[2] .. h)\n"
+				 "    if v then out[#out + 1] = v end\n"
+				 "  end\n"
+				 "end\n"
+				 "return out\n";
+
 const char cluster_lua_renew[] =
 	"local items, me = KEYS[1], ARGV[1]\n"
 	"local lost = {}\n"

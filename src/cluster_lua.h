@@ -89,6 +89,10 @@ extern const char cluster_lua_release[];
  * Returns {id, {field, value...}, deliveries} per entry. */
 extern const char cluster_lua_adopt[];
 
+/* views: the published views of the batch's hosts but one. KEYS hosts; ARGV host
+ * "pooltop:{B}:view:". Returns their texts (the hosts whose view has expired are left out). */
+extern const char cluster_lua_views[];
+
 /* renew: keep the leases of items this host still holds (their idle time back to 0, the
  * delivery count untouched). KEYS items; ARGV consumer id1 id2...
  * Returns the ids no longer held by consumer (their lease was taken). */

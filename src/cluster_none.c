@@ -50,9 +50,31 @@ struct batch_feed *cluster_host_feed(struct cluster_host *h)
 	return NULL;
 }
 
-void cluster_host_start(struct cluster_host *h, struct view *v)
+void cluster_host_start(struct cluster_host *h, struct view *v,
+			unsigned (*local_rows)(struct view *v, struct view_totals *t,
+					       struct view_row *rows, unsigned max))
 {
-	(void)h, (void)v;
+	(void)h, (void)v, (void)local_rows;
+}
+
+const char *cluster_host_name(const struct cluster_host *h)
+{
+	(void)h;
+	return "";
+}
+
+unsigned cluster_host_rows(struct cluster_host *h, struct view_row *rows, unsigned max,
+			   unsigned base)
+{
+	(void)h, (void)rows, (void)max, (void)base;
+	return 0;
+}
+
+int cluster_host_command(struct cluster_host *h, unsigned row, uint64_t generation,
+			 enum view_command cmd, int arg)
+{
+	(void)h, (void)row, (void)generation, (void)cmd, (void)arg;
+	return -ESTALE;
 }
 
 void cluster_host_close(struct cluster_host *h, void (*closed)(void *data), void *data)

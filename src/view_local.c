@@ -3,6 +3,7 @@
 #include "view.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@ struct view_local {
 	struct view v; /* first: a struct view * is a struct view_local * */
 	struct batch *batch;
 	struct cluster_host *host; /* this machine as a host of a batch in Redis, or NULL */
+	unsigned remote_base;	   /* rows from this index on are other hosts' (as last drawn;
+				      UINT_MAX before: a headless host draws none) */
 	void (*closed)(void *data);
 	void *closed_data;
 	struct procstat_scan *scan; /* made at the first sample */
@@ -68,12 +71,15 @@ static void local_finished_cb(void *data)
 		l->v.hooks.finished(l->v.hooks.data);
 }
 
+static unsigned local_rows(struct view *v, struct view_totals *t, struct view_row *rows,
+			   unsigned max);
+
 static int local_start(struct view *v, char *err, size_t errlen)
 {
 	struct view_local *l = local(v);
 	int r = batch_start(l->batch, err, errlen);
 	if (r == 0 && l->host)
-		cluster_host_start(l->host, v);
+		cluster_host_start(l->host, v, local_rows);
 	return r;
 }
 
@@ -138,8 +144,9 @@ static void local_sample(struct view_local *l, struct view_row *rows, unsigned n
 	}
 }
 
-static unsigned local_snapshot(struct view *v, struct view_totals *t, struct view_row *rows,
-			       unsigned max)
+/* This machine's workers. */
+static unsigned local_rows(struct view *v, struct view_totals *t, struct view_row *rows,
+			   unsigned max)
 {
 	struct view_local *l = local(v);
 	unsigned n = pool_snapshot(batch_pool(l->batch), t, rows, max);
@@ -151,20 +158,45 @@ static unsigned local_snapshot(struct view *v, struct view_totals *t, struct vie
 	return n;
 }
 
+/* A host of a batch in Redis shows every host's workers: its own (with its name), then the
+ * others' as they last published them. */
+static unsigned local_snapshot(struct view *v, struct view_totals *t, struct view_row *rows,
+			       unsigned max)
+{
+	struct view_local *l = local(v);
+	unsigned n = local_rows(v, t, rows, max);
+	if (!l->host || !rows)
+		return n;
+	const char *name = cluster_host_name(l->host);
+	for (unsigned i = 0; i < n; i++)
+		snprintf(rows[i].host, sizeof(rows[i].host), "%s", name);
+	l->remote_base = pool_nslots(batch_pool(l->batch));
+	return n + cluster_host_rows(l->host, rows + n, max - n, l->remote_base);
+}
+
 static int local_detail(struct view *v, unsigned slot, struct view_detail *d)
 {
-	return pool_slot_detail(batch_pool(local(v)->batch), slot, d);
+	struct view_local *l = local(v);
+	if (l->host && slot >= l->remote_base)
+		return -ENOTSUP; /* another host's worker */
+	return pool_slot_detail(batch_pool(l->batch), slot, d);
 }
 
 static int local_item(struct view *v, unsigned slot, uint64_t seq, struct view_item *it)
 {
-	return pool_slot_item(batch_pool(local(v)->batch), slot, seq, it);
+	struct view_local *l = local(v);
+	if (l->host && slot >= l->remote_base)
+		return -ENOTSUP;
+	return pool_slot_item(batch_pool(l->batch), slot, seq, it);
 }
 
 static int local_command(struct view *v, enum view_command cmd, unsigned slot, uint64_t generation,
 			 int arg)
 {
-	struct pool *p = batch_pool(local(v)->batch);
+	struct view_local *l = local(v);
+	struct pool *p = batch_pool(l->batch);
+	if (l->host && slot >= l->remote_base)
+		return cluster_host_command(l->host, slot - l->remote_base, generation, cmd, arg);
 	switch (cmd) {
 	case VIEW_TERMINATE:
 		return pool_slot_terminate(p, slot, generation);
@@ -281,6 +313,7 @@ int view_local_new(uv_loop_t *loop, const struct config *cfg, const struct run_s
 		return -ENOMEM;
 	}
 	l->v.ops = &local_ops;
+	l->remote_base = UINT_MAX;
 	if (hooks)
 		l->v.hooks = *hooks;
 	struct batch_hooks bh = {
