@@ -29,7 +29,7 @@
 #define ATTACH_MAX_CONNS 256
 /* At the close, how long a viewer may go without reading what was queued for it (the end)
  * before it is closed. */
-#define ATTACH_DRAIN_MS 1000
+#define ATTACH_DRAIN_MS 3000
 /* A request line longer than this closes its connection. */
 #define ATTACH_MAX_REQUEST (64u << 10)
 
