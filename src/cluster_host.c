@@ -20,155 +20,19 @@
 #include "cluster_host.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <hiredis/adapters/libuv.h>
-#include <hiredis/async.h>
-#include <hiredis/hiredis.h>
-#include <jansson.h>
 
-#include "batch.h"
-#include "cli.h"
-#include "cluster_lua.h"
-#include "cluster_rows.h"
 #include "cluster_cmd.h"
-#include "proto.h"
+#include "cluster_host_internal.h"
 #include "rconn.h"
-#include "redis_url.h"
-#include "results.h"
-#include "util.h"
-#include "view.h"
 
-#define TICK_MS		 20
-#define HEARTBEAT_MS	 1000
-#define LIVE_TTL_MS	 5000
-#define VIEW_MS		 500
-#define VIEW_TTL_MS	 3000
-#define META_MS		 200
-#define TRIM_MS		 2000
-#define HOLD_MAX	 256
-#define HOLD_AHEAD_MS	 200
-#define COMMIT_MAX	 512  /* results to a commit request */
-#define RENEW_MAX	 1000 /* ids to a renew request */
-#define RECLAIM_MAX	 64
-#define CLOSE_FLUSH_MS	 3000
-#define RECONNECT_MAX_MS 1000
-#define CTL_MAX		 16
-
-/* An item this host holds. */
-struct held {
-	uint64_t seq;
-	char id[48];	     /* its stream entry */
-	unsigned deliveries; /* with this one */
-	bool used;
-	bool queued;	 /* fetched, not given to the batch yet */
-	bool lost;	 /* its lease was taken: its result is not recorded here */
-	bool committing; /* its result is to be committed */
-	char *item;	 /* while queued */
-	size_t len;
-};
-
-/* A result to commit. */
-struct commit {
-	uint32_t idx; /* its held item */
-	bool failed;
-	char *record;
-	size_t len;
-};
-
-struct commits {
-	struct commit *v;
-	size_t n, cap;
-};
-
-struct cluster_host {
-	uv_loop_t *loop;
-	const struct config *cfg;
-	struct redis_url url;
-	char urltext[300];
-	char name[CLUSTER_NAME_MAX + 1];
-	char k_meta[CLUSTER_KEY_MAX], k_items[CLUSTER_KEY_MAX], k_res[CLUSTER_KEY_MAX],
-		k_live[CLUSTER_KEY_MAX], k_view[CLUSTER_KEY_MAX], k_ctl[CLUSTER_KEY_MAX];
-	char epoch[48];
-	char *kind;
-	char desc[300]; /* the host's description (JSON) */
-	uint64_t lease_ms;
-	unsigned retries;
-	unsigned jobs;
-	char warning[200]; /* said at the start: Redis persists nothing */
-	char notice[200];  /* said at the start: the batch's lease is not --lease */
-
-	struct batch_feed feed;
-	struct view *view;
-	unsigned (*local_rows)(struct view *v, struct view_totals *t, struct view_row *rows,
-			       unsigned max);
-	struct view_row *rows;
-	/* the other hosts' workers, for this host's dashboard */
-	char **remote;
-	size_t *remote_len;
-	unsigned nremote;
-	bool remote_asked;
-	struct cluster_slot *rmap; /* what each remote row was, as last merged */
-	unsigned nrmap;
-
-	/* the connection */
-	redisAsyncContext *ac;
-	bool connected;	  /* AUTH and SELECT answered */
-	bool renew_first; /* connected: renew and adopt before anything else */
-	bool again;	  /* ...after the connection was lost */
-	bool refused;	  /* AUTH or SELECT was refused: the tick connects again */
-	unsigned outstanding;
-	uint64_t waiting_since_ns; /* the oldest unanswered request, 0 when none */
-	uint64_t reconnect_at_ns;
-	unsigned backoff_ms;
-	uint64_t down_since_ns;
-	uv_timer_t tick;
-	bool tick_open;
-
-	/* the items held */
-	struct held *held;
-	size_t nheld, held_cap;
-	uint32_t *freelist;
-	size_t nfree;
-	uint32_t *table; /* seq -> idx + 1, open addressing; 0 empty */
-	size_t table_cap;
-	uint32_t *queue; /* held indices, FIFO */
-	size_t q_head, q_len, q_cap;
-	char *given; /* the item the batch was handed last, freed at the next */
-	size_t live_items;
-	uint64_t results; /* since rate_at_ns */
-	uint64_t rate_at_ns;
-	double rate; /* results a second */
-
-	/* requests in flight */
-	bool fetching, renewing, reclaiming, meta_asked, ctl_asked;
-	struct commits pending, sending;
-	uint64_t renew_at_ns, heartbeat_at_ns, view_at_ns, meta_at_ns, reclaim_not_before_ns;
-	uint64_t reclaim_at_ns, trim_at_ns;
-	bool commit_refused; /* the last commit got an error: said once, sent again later */
-	uint64_t commit_retry_at_ns;
-	bool starving; /* the last fetch found nothing new */
-
-	/* the batch as Redis counts it */
-	uint64_t total, done, failed;
-	bool complete;
-	bool ended; /* complete and every result recorded */
-	uint64_t fenced, dups, poisoned;
-	char fatal[200];
-
-	bool closing, disconnecting;
-	uint64_t close_deadline_ns;
-	void (*closed)(void *data);
-	void *closed_data;
-};
-
-static void host_say(struct cluster_host *h, bool error, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void host_say(struct cluster_host *h, bool error, const char *fmt, ...)
+void host_say(struct cluster_host *h, bool error, const char *fmt, ...)
 {
 	char line[240];
 	va_list ap;
@@ -179,172 +43,9 @@ static void host_say(struct cluster_host *h, bool error, const char *fmt, ...)
 		batch_feed_notice(h->feed.batch, error, "%s", line);
 }
 
-/* --- the items held: a slab, a table by seq, a queue --- */
-
-static size_t seq_hash(uint64_t seq, size_t cap)
-{
-	return (size_t)((seq * 0x9e3779b97f4a7c15ULL) >> 17) & (cap - 1);
-}
-
-static void table_put(struct cluster_host *h, uint64_t seq, uint32_t idx)
-{
-	size_t i = seq_hash(seq, h->table_cap);
-	while (h->table[i])
-		i = (i + 1) & (h->table_cap - 1);
-	h->table[i] = idx + 1;
-}
-
-static void table_grow(struct cluster_host *h)
-{
-	uint32_t *old = h->table;
-	size_t oldcap = h->table_cap;
-	h->table_cap = oldcap ? 2 * oldcap : 256;
-	h->table = xcalloc(h->table_cap, sizeof(*h->table));
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i])
-			table_put(h, h->held[old[i] - 1].seq, old[i] - 1);
-	free(old);
-}
-
-static long table_find(const struct cluster_host *h, uint64_t seq)
-{
-	if (!h->table_cap)
-		return -1;
-	for (size_t i = seq_hash(seq, h->table_cap); h->table[i]; i = (i + 1) & (h->table_cap - 1))
-		if (h->held[h->table[i] - 1].seq == seq)
-			return (long)h->table[i] - 1;
-	return -1;
-}
-
-/* Remove seq: the entries after it in its run move back (no tombstones). */
-static void table_del(struct cluster_host *h, uint64_t seq)
-{
-	size_t mask = h->table_cap - 1, i = seq_hash(seq, h->table_cap);
-	while (h->table[i] && h->held[h->table[i] - 1].seq != seq)
-		i = (i + 1) & mask;
-	if (!h->table[i])
-		return;
-	h->table[i] = 0;
-	for (size_t j = (i + 1) & mask; h->table[j]; j = (j + 1) & mask) {
-		uint32_t v = h->table[j];
-		h->table[j] = 0;
-		table_put(h, h->held[v - 1].seq, v - 1);
-	}
-}
-
-static uint32_t held_add(struct cluster_host *h, uint64_t seq, const char *id, size_t idlen,
-			 unsigned deliveries)
-{
-	uint32_t idx;
-	if (h->nfree) {
-		idx = h->freelist[--h->nfree];
-	} else {
-		if (h->nheld == h->held_cap) {
-			h->held_cap = h->held_cap ? 2 * h->held_cap : 64;
-			h->held = xrealloc(h->held, h->held_cap * sizeof(*h->held));
-			h->freelist = xrealloc(h->freelist, h->held_cap * sizeof(*h->freelist));
-		}
-		idx = (uint32_t)h->nheld++;
-	}
-	struct held *e = &h->held[idx];
-	memset(e, 0, sizeof(*e));
-	e->used = true;
-	e->seq = seq;
-	snprintf(e->id, sizeof(e->id), "%.*s", (int)idlen, id);
-	e->deliveries = deliveries;
-	if (2 * (h->live_items + 1) > h->table_cap)
-		table_grow(h);
-	table_put(h, seq, idx);
-	h->live_items++;
-	return idx;
-}
-
-static void held_drop(struct cluster_host *h, uint32_t idx)
-{
-	struct held *e = &h->held[idx];
-	if (!e->used)
-		return;
-	table_del(h, e->seq);
-	free(e->item);
-	e->item = NULL;
-	e->used = false;
-	h->freelist[h->nfree++] = idx;
-	h->live_items--;
-}
-
-static void queue_push(struct cluster_host *h, uint32_t idx)
-{
-	if (h->q_len == h->q_cap) {
-		size_t cap = h->q_cap ? 2 * h->q_cap : 64;
-		uint32_t *q = xmalloc(cap * sizeof(*q));
-		for (size_t i = 0; i < h->q_len; i++)
-			q[i] = h->queue[(h->q_head + i) % h->q_cap];
-		free(h->queue);
-		h->queue = q;
-		h->q_cap = cap;
-		h->q_head = 0;
-	}
-	h->queue[(h->q_head + h->q_len++) % h->q_cap] = idx;
-	h->held[idx].queued = true;
-}
-
-static long queue_pop(struct cluster_host *h)
-{
-	while (h->q_len) {
-		uint32_t idx = h->queue[h->q_head];
-		h->q_head = (h->q_head + 1) % h->q_cap;
-		h->q_len--;
-		struct held *e = &h->held[idx];
-		if (!e->used || !e->queued)
-			continue;
-		/* Its lease was taken while it waited: not run here. */
-		if (e->lost) {
-			held_drop(h, idx);
-			continue;
-		}
-		return idx;
-	}
-	return -1;
-}
-
-/* How many items the host holds at most (queued, running, being committed): what its workers
- * finish in HOLD_AHEAD_MS at the rate they go, two per worker at the least, HOLD_MAX (or four
- * per worker) at most. Trivial items then go hundreds to a fetch, while slow ones are not
- * hoarded from the other hosts (the pool would take every item it is given into its queue). */
-static size_t hold_target(const struct cluster_host *h)
-{
-	size_t lo = 2 * (size_t)h->jobs, hi = MAX((size_t)HOLD_MAX, 4 * (size_t)h->jobs);
-	size_t want = (size_t)(h->rate * HOLD_AHEAD_MS / 1000.0);
-	return MIN(MAX(want, lo), hi);
-}
-
-/* The results per second, smoothed over a few ticks. */
-static void update_rate(struct cluster_host *h, uint64_t now)
-{
-	if (!h->rate_at_ns) {
-		h->rate_at_ns = now;
-		return;
-	}
-	uint64_t dt = now - h->rate_at_ns;
-	if (dt < 100 * NS_PER_MS)
-		return;
-	double r = (double)h->results * 1e9 / (double)dt;
-	h->rate = h->rate ? 0.5 * h->rate + 0.5 * r : r;
-	h->results = 0;
-	h->rate_at_ns = now;
-}
-
 /* --- requests --- */
 
-struct argv {
-	const char **v;
-	size_t *len;
-	size_t n, cap;
-	struct buf nums; /* numbers formatted, NUL-separated; v points into it (fixed below) */
-	size_t *num_at;	 /* for each arg: offset into nums + 1, or 0 */
-};
-
-static void argv_add(struct argv *a, const char *s, size_t len)
+void rq_add(struct rq_args *a, const char *s, size_t len)
 {
 	if (a->n == a->cap) {
 		a->cap = a->cap ? 2 * a->cap : 16;
@@ -358,22 +59,22 @@ static void argv_add(struct argv *a, const char *s, size_t len)
 	a->n++;
 }
 
-static void argv_str(struct argv *a, const char *s)
+void rq_str(struct rq_args *a, const char *s)
 {
-	argv_add(a, s, strlen(s));
+	rq_add(a, s, strlen(s));
 }
 
-static void argv_num(struct argv *a, uint64_t n)
+void rq_num(struct rq_args *a, uint64_t n)
 {
 	size_t at = a->nums.len;
 	buf_printf(&a->nums, "%llu", (unsigned long long)n);
 	size_t len = a->nums.len - at;
 	buf_putc(&a->nums, '\0');
-	argv_add(a, NULL, len);
+	rq_add(a, NULL, len);
 	a->num_at[a->n - 1] = at + 1;
 }
 
-static void argv_free(struct argv *a)
+void rq_free(struct rq_args *a)
 {
 	free(a->v);
 	free(a->len);
@@ -381,10 +82,6 @@ static void argv_free(struct argv *a)
 	buf_free(&a->nums);
 	memset(a, 0, sizeof(*a));
 }
-
-/* Send a; cb(h, reply, priv) gets its reply, or NULL when the connection went. Returns 0, or
- * -ENOTCONN. */
-typedef void reply_fn(struct cluster_host *h, redisReply *r, void *priv);
 
 struct request {
 	struct cluster_host *h;
@@ -406,7 +103,7 @@ static void request_cb(redisAsyncContext *c, void *reply, void *privdata)
 	free(q);
 }
 
-static int send_argv(struct cluster_host *h, struct argv *a, reply_fn *fn, void *priv)
+int rq_send(struct cluster_host *h, struct rq_args *a, reply_fn *fn, void *priv)
 {
 	if (!h->ac)
 		return -ENOTCONN;
@@ -425,26 +122,23 @@ static int send_argv(struct cluster_host *h, struct argv *a, reply_fn *fn, void 
 }
 
 /* EVAL script over the batch's keys (nkeys of them) and args. */
-static void argv_eval(struct argv *a, const char *script, int nkeys)
+void rq_eval(struct rq_args *a, const char *script, int nkeys)
 {
-	argv_str(a, "EVAL");
-	argv_str(a, script);
-	argv_num(a, (uint64_t)nkeys);
+	rq_str(a, "EVAL");
+	rq_str(a, script);
+	rq_num(a, (uint64_t)nkeys);
 }
 
-static bool reply_is(const redisReply *r, int type)
+bool rq_is(const redisReply *r, int type)
 {
 	return r && r->type == type;
 }
 
 /* --- the end, and what stops the host --- */
 
-static void host_fail(struct cluster_host *h, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* Something that means this host must not go on (the batch was made again under it): said,
  * kept for the summary (exit 255), and the batch terminated. */
-static void host_fail(struct cluster_host *h, const char *fmt, ...)
+void host_fail(struct cluster_host *h, const char *fmt, ...)
 {
 	if (h->fatal[0])
 		return;
@@ -466,412 +160,6 @@ static void check_ended(struct cluster_host *h)
 		batch_feed_wake(h->feed.batch);
 }
 
-/* --- fetching --- */
-
-static const redisReply *field(const redisReply *fields, const char *name)
-{
-	if (!reply_is(fields, REDIS_REPLY_ARRAY))
-		return NULL;
-	for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-		const redisReply *k = fields->element[i];
-		if (k->type == REDIS_REPLY_STRING && k->len == strlen(name) &&
-		    !memcmp(k->str, name, k->len))
-			return fields->element[i + 1];
-	}
-	return NULL;
-}
-
-static void commit_poison(struct cluster_host *h, uint32_t idx, const char *item, size_t len);
-
-/* One entry of the stream taken by this host (fetched or reclaimed). */
-static void take_entry(struct cluster_host *h, const redisReply *id, const redisReply *fields,
-		       unsigned deliveries)
-{
-	const redisReply *s = field(fields, "s"), *it = field(fields, "i");
-	if (!reply_is(id, REDIS_REPLY_STRING) || !reply_is(s, REDIS_REPLY_STRING) ||
-	    !reply_is(it, REDIS_REPLY_STRING))
-		return;
-	uint64_t seq = strtoull(s->str, NULL, 10);
-	if (!seq || table_find(h, seq) >= 0)
-		return;
-	uint32_t idx = held_add(h, seq, id->str, id->len, deliveries);
-	if (deliveries > h->retries + 1) {
-		commit_poison(h, idx, it->str, it->len);
-		return;
-	}
-	struct held *e = &h->held[idx];
-	e->item = xmemdup(it->str, it->len);
-	e->len = it->len;
-	queue_push(h, idx);
-}
-
-static void fetch_reply(struct cluster_host *h, redisReply *r, void *priv)
-{
-	(void)priv;
-	h->fetching = false;
-	if (!r)
-		return;
-	size_t got = 0;
-	/* [[key, [[id, [field, value...]]...]]], or nil when nothing is new. */
-	if (reply_is(r, REDIS_REPLY_ARRAY) && r->elements == 1 &&
-	    reply_is(r->element[0], REDIS_REPLY_ARRAY) && r->element[0]->elements == 2) {
-		const redisReply *entries = r->element[0]->element[1];
-		for (size_t i = 0; reply_is(entries, REDIS_REPLY_ARRAY) && i < entries->elements;
-		     i++) {
-			const redisReply *e = entries->element[i];
-			if (reply_is(e, REDIS_REPLY_ARRAY) && e->elements == 2) {
-				take_entry(h, e->element[0], e->element[1], 1);
-				got++;
-			}
-		}
-	} else if (reply_is(r, REDIS_REPLY_ERROR)) {
-		host_say(h, true, "Redis: fetching items: %s", r->str);
-	}
-	h->starving = got == 0;
-	if (got && h->feed.batch)
-		batch_feed_wake(h->feed.batch);
-}
-
-static void fetch(struct cluster_host *h)
-{
-	if (h->fetching || !h->connected || h->renew_first || h->closing || h->ended || h->fatal[0])
-		return;
-	size_t target = hold_target(h);
-	if (h->live_items > target / 2)
-		return;
-	struct argv a = {0};
-	argv_str(&a, "XREADGROUP");
-	argv_str(&a, "GROUP");
-	argv_str(&a, CLUSTER_GROUP);
-	argv_str(&a, h->name);
-	argv_str(&a, "COUNT");
-	argv_num(&a, target - h->live_items);
-	argv_str(&a, "STREAMS");
-	argv_str(&a, h->k_items);
-	argv_str(&a, ">");
-	if (send_argv(h, &a, fetch_reply, NULL) == 0)
-		h->fetching = true;
-	argv_free(&a);
-}
-
-/* Items idle past the lease, held by others: taken, or failed as poison. */
-static void reclaim_reply(struct cluster_host *h, redisReply *r, void *priv)
-{
-	(void)priv;
-	h->reclaiming = false;
-	if (!reply_is(r, REDIS_REPLY_ARRAY))
-		return;
-	size_t got = 0;
-	for (size_t i = 0; i < r->elements; i++) {
-		const redisReply *e = r->element[i];
-		if (!reply_is(e, REDIS_REPLY_ARRAY) || e->elements != 3 ||
-		    !reply_is(e->element[2], REDIS_REPLY_INTEGER))
-			continue;
-		take_entry(h, e->element[0], e->element[1], (unsigned)e->element[2]->integer);
-		got++;
-	}
-	if (got) {
-		host_say(h, false, "took %zu item%s whose host stopped renewing its lease", got,
-			 got == 1 ? "" : "s");
-		if (h->feed.batch)
-			batch_feed_wake(h->feed.batch);
-	}
-}
-
-static void reclaim(struct cluster_host *h, uint64_t now)
-{
-	if (h->reclaiming || !h->connected || h->renew_first || h->closing || h->ended ||
-	    h->fatal[0] || now < h->reclaim_not_before_ns || now < h->reclaim_at_ns ||
-	    h->live_items > hold_target(h) / 2)
-		return;
-	h->reclaim_at_ns = now + MIN(h->lease_ms / 4, 500) * NS_PER_MS;
-	struct argv a = {0};
-	argv_eval(&a, cluster_lua_reclaim, 1);
-	argv_str(&a, h->k_items);
-	argv_str(&a, h->name);
-	argv_num(&a, h->lease_ms);
-	/* No more than it has room for: the rest is for the other hosts. */
-	size_t target = hold_target(h);
-	argv_num(&a, MAX((size_t)1, MIN((size_t)RECLAIM_MAX,
-					target > h->live_items ? target - h->live_items : 1)));
-	if (send_argv(h, &a, reclaim_reply, NULL) == 0)
-		h->reclaiming = true;
-	argv_free(&a);
-}
-
-/* --- renewing --- */
-
-static void lost_lease(struct cluster_host *h, const char *id, size_t len)
-{
-	for (size_t i = 0; i < h->nheld; i++) {
-		struct held *e = &h->held[i];
-		if (!e->used || e->lost || strlen(e->id) != len || memcmp(e->id, id, len))
-			continue;
-		e->lost = true;
-		/* A running item's result is still committed: the server fences it. */
-		if (e->queued)
-			host_say(h, true,
-				 "item %llu: its lease was taken by another host (this one did not "
-				 "renew it within --lease): not run here",
-				 (unsigned long long)e->seq);
-		return;
-	}
-}
-
-#define RENEW_FIRST 1u
-#define RENEW_LAST  2u
-
-static void adopt(struct cluster_host *h);
-
-static void renew_reply(struct cluster_host *h, redisReply *r, void *priv)
-{
-	unsigned flags = (unsigned)(uintptr_t)priv;
-	bool first = flags & RENEW_FIRST;
-	if (flags & RENEW_LAST)
-		h->renewing = false;
-	if (!r)
-		return;
-	if (reply_is(r, REDIS_REPLY_ARRAY)) {
-		for (size_t i = 0; i < r->elements; i++)
-			if (reply_is(r->element[i], REDIS_REPLY_STRING))
-				lost_lease(h, r->element[i]->str, r->element[i]->len);
-	} else if (reply_is(r, REDIS_REPLY_ERROR)) {
-		host_say(h, true, "Redis: renewing leases: %s", r->str);
-	}
-	if (first && (flags & RENEW_LAST) && h->renew_first)
-		adopt(h);
-}
-
-static void adopt_reply(struct cluster_host *h, redisReply *r, void *priv)
-{
-	(void)priv;
-	if (!r)
-		return;
-	size_t got = 0;
-	for (size_t i = 0; reply_is(r, REDIS_REPLY_ARRAY) && i < r->elements; i++) {
-		const redisReply *e = r->element[i];
-		if (!reply_is(e, REDIS_REPLY_ARRAY) || e->elements != 3 ||
-		    !reply_is(e->element[2], REDIS_REPLY_INTEGER) ||
-		    !reply_is(e->element[0], REDIS_REPLY_STRING))
-			continue;
-		size_t before = h->live_items;
-		take_entry(h, e->element[0], e->element[1], (unsigned)e->element[2]->integer);
-		got += h->live_items > before;
-	}
-	if (got)
-		host_say(h, false, "took back %zu item%s Redis says this host holds", got,
-			 got == 1 ? "" : "s");
-	h->renew_first = false;
-	/* After an outage every entry looks idle (the idle time counts from the last
-	 * delivery): nothing is reclaimed until the live hosts have renewed theirs. */
-	if (h->again)
-		h->reclaim_not_before_ns = now_ns() + h->lease_ms * NS_PER_MS;
-	if (h->feed.batch)
-		batch_feed_wake(h->feed.batch);
-}
-
-static void adopt(struct cluster_host *h)
-{
-	struct argv a = {0};
-	argv_eval(&a, cluster_lua_adopt, 1);
-	argv_str(&a, h->k_items);
-	argv_str(&a, h->name);
-	argv_num(&a, 4 * HOLD_MAX + 4 * (uint64_t)h->jobs);
-	send_argv(h, &a, adopt_reply, NULL);
-	argv_free(&a);
-}
-
-/* Renew every item held, in requests of RENEW_MAX ids; first: the renew after a reconnect,
- * whose last reply lets the rest go on. */
-static void renew(struct cluster_host *h, bool first)
-{
-	if (!h->connected || (h->renewing && !first))
-		return;
-	size_t i = 0;
-	bool last = false;
-	while (!last) {
-		struct argv a = {0};
-		argv_eval(&a, cluster_lua_renew, 1);
-		argv_str(&a, h->k_items);
-		argv_str(&a, h->name);
-		size_t n = 0;
-		for (; i < h->nheld && n < RENEW_MAX; i++)
-			if (h->held[i].used && !h->held[i].lost) {
-				argv_str(&a, h->held[i].id);
-				n++;
-			}
-		last = i >= h->nheld;
-		/* Replies come in order: the last one's ends the renew. */
-		unsigned flags = (first ? RENEW_FIRST : 0) | (last ? RENEW_LAST : 0);
-		if ((n || first) && send_argv(h, &a, renew_reply, (void *)(uintptr_t)flags) == 0 &&
-		    last)
-			h->renewing = true;
-		argv_free(&a);
-	}
-}
-
-/* --- committing --- */
-
-static void commits_push(struct commits *c, struct commit x)
-{
-	if (c->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 64;
-		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
-	}
-	c->v[c->n++] = x;
-}
-
-static void commit_send(struct cluster_host *h);
-
-static void commit_reply(struct cluster_host *h, redisReply *r, void *priv)
-{
-	(void)priv;
-	struct commits *s = &h->sending;
-	if (!r || reply_is(r, REDIS_REPLY_ERROR)) {
-		if (r && strstr(r->str, "EPOCH"))
-			host_fail(h,
-				  "--redis: batch %s was made again under this host (its epoch "
-				  "changed): stopping",
-				  h->cfg->batch);
-		else if (r && !h->commit_refused)
-			host_say(h, true, "Redis: committing results: %s (trying again)", r->str);
-		if (r) {
-			h->commit_refused = true;
-			h->commit_retry_at_ns = now_ns() + 500 * NS_PER_MS;
-		}
-		/* Sent again (they are idempotent) once connected. */
-		for (size_t i = 0; i < s->n; i++)
-			commits_push(&h->pending, s->v[i]);
-		s->n = 0;
-		return;
-	}
-	if (h->commit_refused) {
-		h->commit_refused = false;
-		host_say(h, false, "Redis: results committed again");
-	}
-	for (size_t i = 0; i < s->n; i++) {
-		struct commit *c = &s->v[i];
-		struct held *e = &h->held[c->idx];
-		const redisReply *x =
-			reply_is(r, REDIS_REPLY_ARRAY) && i < r->elements ? r->element[i] : NULL;
-		if (reply_is(x, REDIS_REPLY_STRING)) {
-			h->fenced++;
-			host_say(h, true,
-				 "item %llu: fenced: %s holds it now, this result is not "
-				 "recorded",
-				 (unsigned long long)e->seq, x->len ? x->str : "no host");
-		} else if (reply_is(x, REDIS_REPLY_INTEGER) && x->integer == 0) {
-			h->dups++;
-		}
-		free(c->record);
-		held_drop(h, c->idx);
-	}
-	s->n = 0;
-	h->meta_at_ns = 0; /* the counts changed: look again now */
-	commit_send(h);
-	fetch(h); /* room again */
-}
-
-static void commit_send(struct cluster_host *h)
-{
-	if (h->sending.n || !h->pending.n || !h->connected || h->renew_first ||
-	    (h->commit_refused && now_ns() < h->commit_retry_at_ns))
-		return;
-	struct argv a = {0};
-	argv_eval(&a, cluster_lua_commit, 3);
-	argv_str(&a, h->k_meta);
-	argv_str(&a, h->k_items);
-	argv_str(&a, h->k_res);
-	argv_str(&a, h->epoch);
-	argv_str(&a, h->name);
-	size_t n = MIN(h->pending.n, (size_t)COMMIT_MAX);
-	for (size_t i = 0; i < n; i++) {
-		struct commit *c = &h->pending.v[i];
-		struct held *e = &h->held[c->idx];
-		argv_str(&a, e->id);
-		argv_num(&a, e->seq);
-		argv_str(&a, c->failed ? "1" : "0");
-		argv_add(&a, c->record, c->len);
-	}
-	if (send_argv(h, &a, commit_reply, NULL) == 0) {
-		for (size_t i = 0; i < n; i++)
-			commits_push(&h->sending, h->pending.v[i]);
-		memmove(h->pending.v, h->pending.v + n, (h->pending.n - n) * sizeof(*h->pending.v));
-		h->pending.n -= n;
-	}
-	argv_free(&a);
-}
-
-/* The record kept in Redis: the --results line with the host, the deliveries and the joblog's
- * Command added. */
-static char *make_record(struct cluster_host *h, const struct held *e, const char *line, size_t len,
-			 const char *command, size_t command_len, size_t *out_len)
-{
-	struct buf b = {0};
-	while (len && (line[len - 1] == '\n' || line[len - 1] == '}'))
-		len--;
-	buf_append(&b, line, len);
-	buf_append(&b, ",\"host\":", 8);
-	json_escape(&b, h->name, strlen(h->name));
-	buf_printf(&b, ",\"deliveries\":%u,\"command\":", e->deliveries);
-	json_escape(&b, command, command_len);
-	buf_putc(&b, '}');
-	*out_len = b.len;
-	return b.data;
-}
-
-static void feed_result(void *data, const struct pool_result *r, const char *record,
-			size_t record_len, const char *command, size_t command_len)
-{
-	struct cluster_host *h = data;
-	long idx = table_find(h, r->seq);
-	if (idx < 0)
-		return;
-	struct held *e = &h->held[idx];
-	if (!r->done && r->cause == VIEW_CAUSE_SHUTDOWN) {
-		/* Stopped by a terminate of this host, not failed: the other hosts run it (the
-		 * host gives it back as it leaves), as --resume would on one machine. */
-		return;
-	}
-	h->results++;
-	e->committing = true;
-	struct commit c = {.idx = (uint32_t)idx, .failed = !r->done};
-	c.record = make_record(h, e, record, record_len, command, command_len, &c.len);
-	commits_push(&h->pending, c);
-	commit_send(h);
-}
-
-/* An item delivered more than --retries + 1 times: hosts died running it. Recorded failed. */
-static void commit_poison(struct cluster_host *h, uint32_t idx, const char *item, size_t len)
-{
-	struct held *e = &h->held[idx];
-	char why[80];
-	snprintf(why, sizeof(why), "poison: delivered %u times", e->deliveries);
-	struct results_record rr = {
-		.seq = e->seq,
-		.item = item,
-		.item_len = len,
-		.worker = -1,
-		.exitcode = 1,
-		.start = wall_s(),
-		.error = why,
-	};
-	struct buf line = {0}, cmd = {0};
-	results_format(&line, &rr);
-	buf_printf(&cmd, "%s ", h->kind);
-	buf_append(&cmd, item, len);
-	struct commit c = {.idx = idx, .failed = true};
-	e->committing = true;
-	c.record = make_record(h, e, line.data, line.len, cmd.data, cmd.len, &c.len);
-	buf_free(&line);
-	buf_free(&cmd);
-	commits_push(&h->pending, c);
-	h->poisoned++;
-	host_say(h, true, "item %llu: %s (--retries %u): failed", (unsigned long long)e->seq, why,
-		 h->retries);
-	commit_send(h);
-}
-
 /* --- the feed --- */
 
 static int feed_next(void *data, const char **item, size_t *len, uint64_t *seq)
@@ -881,11 +169,11 @@ static int feed_next(void *data, const char **item, size_t *len, uint64_t *seq)
 	h->given = NULL;
 	if (h->fatal[0] || h->closing)
 		return -ENODATA;
-	long idx = queue_pop(h);
+	long idx = held_pop(h);
 	if (idx < 0) {
 		if (h->ended)
 			return -ENODATA;
-		fetch(h);
+		host_fetch(h);
 		return 0;
 	}
 	struct held *e = &h->held[idx];
@@ -895,7 +183,7 @@ static int feed_next(void *data, const char **item, size_t *len, uint64_t *seq)
 	*item = h->given ? h->given : "";
 	*len = e->len;
 	*seq = e->seq;
-	fetch(h);
+	host_fetch(h);
 	return 1;
 }
 
@@ -924,10 +212,10 @@ static void meta_reply(struct cluster_host *h, redisReply *r, void *priv)
 {
 	(void)priv;
 	h->meta_asked = false;
-	if (!reply_is(r, REDIS_REPLY_ARRAY) || r->elements != 5)
+	if (!rq_is(r, REDIS_REPLY_ARRAY) || r->elements != 5)
 		return;
 	const redisReply *ep = r->element[0];
-	if (!reply_is(ep, REDIS_REPLY_STRING) || strcmp(ep->str, h->epoch)) {
+	if (!rq_is(ep, REDIS_REPLY_STRING) || strcmp(ep->str, h->epoch)) {
 		host_fail(h,
 			  "--redis: batch %s is gone or was made again under this host: stopping",
 			  h->cfg->batch);
@@ -935,7 +223,7 @@ static void meta_reply(struct cluster_host *h, redisReply *r, void *priv)
 	}
 	uint64_t v[4] = {0};
 	for (int i = 0; i < 4; i++)
-		if (reply_is(r->element[i + 1], REDIS_REPLY_STRING))
+		if (rq_is(r->element[i + 1], REDIS_REPLY_STRING))
 			v[i] = strtoull(r->element[i + 1]->str, NULL, 10);
 	h->complete = v[0] == 1;
 	h->total = v[1];
@@ -948,237 +236,17 @@ static void ask_meta(struct cluster_host *h)
 {
 	if (h->meta_asked || !h->connected)
 		return;
-	struct argv a = {0};
-	argv_str(&a, "HMGET");
-	argv_str(&a, h->k_meta);
-	argv_str(&a, "epoch");
-	argv_str(&a, "complete");
-	argv_str(&a, "total");
-	argv_str(&a, "done");
-	argv_str(&a, "failed");
-	if (send_argv(h, &a, meta_reply, NULL) == 0)
+	struct rq_args a = {0};
+	rq_str(&a, "HMGET");
+	rq_str(&a, h->k_meta);
+	rq_str(&a, "epoch");
+	rq_str(&a, "complete");
+	rq_str(&a, "total");
+	rq_str(&a, "done");
+	rq_str(&a, "failed");
+	if (rq_send(h, &a, meta_reply, NULL) == 0)
 		h->meta_asked = true;
-	argv_free(&a);
-}
-
-/* --- the cluster view: the rows published, requests taken --- */
-
-static void remote_free(struct cluster_host *h)
-{
-	for (unsigned i = 0; i < h->nremote; i++)
-		free(h->remote[i]);
-	free(h->remote);
-	free(h->remote_len);
-	h->remote = NULL;
-	h->remote_len = NULL;
-	h->nremote = 0;
-}
-
-static void views_reply(struct cluster_host *h, redisReply *r, void *priv)
-{
-	(void)priv;
-	h->remote_asked = false;
-	if (!reply_is(r, REDIS_REPLY_ARRAY))
-		return;
-	remote_free(h);
-	h->remote = xcalloc(r->elements + 1, sizeof(*h->remote));
-	h->remote_len = xcalloc(r->elements + 1, sizeof(*h->remote_len));
-	for (size_t i = 0; i < r->elements; i++)
-		if (reply_is(r->element[i], REDIS_REPLY_STRING)) {
-			h->remote[h->nremote] = xmemdup(r->element[i]->str, r->element[i]->len);
-			h->remote_len[h->nremote++] = r->element[i]->len;
-		}
-}
-
-/* The other hosts' views, for this host's dashboard. */
-static void ask_views(struct cluster_host *h)
-{
-	if (h->remote_asked || !h->connected)
-		return;
-	char k_hosts[CLUSTER_KEY_MAX], prefix[CLUSTER_KEY_MAX];
-	cluster_key(k_hosts, h->cfg->batch, "hosts");
-	cluster_key(prefix, h->cfg->batch, "view:");
-	struct argv a = {0};
-	argv_eval(&a, cluster_lua_views, 1);
-	argv_str(&a, k_hosts);
-	argv_str(&a, h->name);
-	argv_str(&a, prefix);
-	if (send_argv(h, &a, views_reply, NULL) == 0)
-		h->remote_asked = true;
-	argv_free(&a);
-}
-
-unsigned cluster_host_rows(struct cluster_host *h, struct view_row *rows, unsigned max,
-			   unsigned base)
-{
-	h->nrmap = 0;
-	if (!h->nremote || !max)
-		return 0;
-	struct cluster_view_text *v = xcalloc(h->nremote, sizeof(*v));
-	for (unsigned i = 0; i < h->nremote; i++)
-		v[i] = (struct cluster_view_text){.text = h->remote[i], .len = h->remote_len[i]};
-	if (!h->rmap)
-		h->rmap = xcalloc(CLUSTER_ROWS_MAX, sizeof(*h->rmap));
-	struct view_totals t;
-	unsigned hosts = 0, bad = 0;
-	unsigned n = cluster_rows_merge(v, h->nremote, rows, h->rmap, MIN(max, CLUSTER_ROWS_MAX),
-					&t, &hosts, &bad);
-	free(v);
-	for (unsigned i = 0; i < n; i++)
-		rows[i].index = base + i;
-	h->nrmap = n;
-	return n;
-}
-
-const char *cluster_host_name(const struct cluster_host *h)
-{
-	return h->name;
-}
-
-int cluster_host_command(struct cluster_host *h, unsigned row, uint64_t generation,
-			 enum view_command cmd, int arg)
-{
-	if (row >= h->nrmap || h->rmap[row].generation != generation)
-		return -ESTALE;
-	if (!h->connected)
-		return -ENOTCONN;
-	const struct cluster_slot *s = &h->rmap[row];
-	char by[CLUSTER_NAME_MAX + 16];
-	snprintf(by, sizeof(by), "host %s", h->name);
-	char *text = cluster_request(s, proto_command_word(cmd), arg, by);
-	if (!text)
-		return -ENOMEM;
-	char key[CLUSTER_KEY_MAX], part[CLUSTER_KEY_MAX];
-	snprintf(part, sizeof(part), "ctl:%s", s->host);
-	cluster_key(key, h->cfg->batch, part);
-	struct argv a = {0};
-	argv_str(&a, "RPUSH");
-	argv_str(&a, key);
-	argv_str(&a, text);
-	int rc = send_argv(h, &a, NULL, NULL);
-	argv_free(&a);
-	free(text);
-	if (rc < 0)
-		return rc;
-	host_say(h, false,
-		 "%s asked of %s, worker %u (pid %d, item %llu): the host says in its log",
-		 proto_command_word(cmd), s->host, s->slot, (int)s->pid,
-		 (unsigned long long)s->cur_seq);
-	return 0;
-}
-
-static void publish_view(struct cluster_host *h)
-{
-	if (!h->view || !h->connected)
-		return;
-	struct view_totals t;
-	unsigned n = h->local_rows(h->view, &t, h->rows, POOLTOP_MAX_WORKERS);
-	json_t *rows = json_array();
-	for (unsigned i = 0; i < n; i++)
-		json_array_append_new(rows, proto_row(&h->rows[i]));
-	json_t *o =
-		json_pack("{s:s, s:I, s:f, s:o, s:o}", "host", h->name, "pid", (json_int_t)getpid(),
-			  "at", wall_s(), "totals", proto_totals(&t), "rows", rows);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!text)
-		return;
-	struct argv a = {0};
-	argv_str(&a, "SET");
-	argv_str(&a, h->k_view);
-	argv_str(&a, text);
-	argv_str(&a, "PX");
-	argv_num(&a, VIEW_TTL_MS);
-	send_argv(h, &a, NULL, NULL);
-	argv_free(&a);
-	free(text);
-}
-
-/* A request from a viewer: {"cmd":"kill","slot":N,"gen":G,"seq":S,"arg":A,"by":"..."}. It is
- * done only if the worker still runs the item the viewer saw (seq 0: none). */
-static void do_request(struct cluster_host *h, const char *text, size_t len)
-{
-	json_error_t je;
-	json_t *o = json_loadb(text, len, 0, &je);
-	const char *cmd = NULL, *by = "a viewer";
-	json_int_t slot = -1, gen = 0, seq = 0, arg = 0;
-	enum view_command vc;
-	if (!o ||
-	    json_unpack(o, "{s:s, s:I, s:I, s:I, s?I, s?s}", "cmd", &cmd, "slot", &slot, "gen",
-			&gen, "seq", &seq, "arg", &arg, "by", &by) < 0 ||
-	    proto_command_parse(cmd, &vc) < 0 || slot < 0 || !h->view) {
-		host_say(h, true, "a request that is not one: ignored");
-		json_decref(o);
-		return;
-	}
-	struct view_totals t;
-	unsigned n = h->local_rows(h->view, &t, h->rows, POOLTOP_MAX_WORKERS);
-	const struct view_row *row = NULL;
-	for (unsigned i = 0; i < n; i++)
-		if (h->rows[i].index == (unsigned)slot)
-			row = &h->rows[i];
-	if (!row || row->generation != (uint64_t)gen || row->cur_seq != (uint64_t)seq) {
-		host_say(h, true,
-			 "%s from %s on worker %lld: not done, it no longer runs item %lld", cmd,
-			 by, (long long)slot, (long long)seq);
-		json_decref(o);
-		return;
-	}
-	int rc = view_command(h->view, vc, (unsigned)slot, (uint64_t)gen, (int)arg);
-	if (rc < 0)
-		host_say(h, true, "%s from %s on worker %lld: %s", cmd, by, (long long)slot,
-			 strerror(-rc));
-	else
-		host_say(h, false, "%s from %s on worker %lld (pid %d, item %lld)", cmd, by,
-			 (long long)slot, (int)row->pid, (long long)seq);
-	json_decref(o);
-}
-
-static void ctl_reply(struct cluster_host *h, redisReply *r, void *priv)
-{
-	(void)priv;
-	h->ctl_asked = false;
-	if (!reply_is(r, REDIS_REPLY_ARRAY))
-		return;
-	for (size_t i = 0; i < r->elements; i++)
-		if (reply_is(r->element[i], REDIS_REPLY_STRING))
-			do_request(h, r->element[i]->str, r->element[i]->len);
-}
-
-static void take_requests(struct cluster_host *h)
-{
-	if (h->ctl_asked || !h->connected)
-		return;
-	struct argv a = {0};
-	argv_str(&a, "LPOP");
-	argv_str(&a, h->k_ctl);
-	argv_num(&a, CTL_MAX);
-	if (send_argv(h, &a, ctl_reply, NULL) == 0)
-		h->ctl_asked = true;
-	argv_free(&a);
-}
-
-static void heartbeat_reply(struct cluster_host *h, redisReply *r, void *priv)
-{
-	(void)priv;
-	if (reply_is(r, REDIS_REPLY_INTEGER) && r->integer == 0)
-		host_fail(h,
-			  "--host: another process joined batch %s as %s while this one did not "
-			  "answer: stopping",
-			  h->cfg->batch, h->name);
-}
-
-/* The heartbeat, unless another process took the name while this one was stopped (its
- * heartbeat expired): then both would be one consumer, and fencing between them gone. */
-static void heartbeat(struct cluster_host *h)
-{
-	struct argv a = {0};
-	argv_eval(&a, cluster_lua_heartbeat, 1);
-	argv_str(&a, h->k_live);
-	argv_str(&a, h->desc);
-	argv_num(&a, LIVE_TTL_MS);
-	send_argv(h, &a, heartbeat_reply, NULL);
-	argv_free(&a);
+	rq_free(&a);
 }
 
 /* --- the connection --- */
@@ -1218,7 +286,7 @@ static void ready_reply(struct cluster_host *h, redisReply *r, void *priv)
 	(void)priv;
 	if (!r)
 		return;
-	if (reply_is(r, REDIS_REPLY_ERROR)) {
+	if (rq_is(r, REDIS_REPLY_ERROR)) {
 		/* AUTH or SELECT refused: connect again later (the tick drops this one). */
 		if (!h->refused)
 			host_say(h, true, "Redis: %s: connecting again", r->str);
@@ -1241,7 +309,7 @@ static void ready_reply(struct cluster_host *h, redisReply *r, void *priv)
 	/* Before anything else: what this host holds renewed, then what Redis says it holds
 	 * taken back (a fetch whose answer was lost, a host of this name before a crash). */
 	h->renew_first = true;
-	renew(h, true);
+	host_renew(h, true);
 }
 
 static void connect_cb(const redisAsyncContext *c, int status)
@@ -1277,19 +345,19 @@ static void connect_now(struct cluster_host *h)
 	redisAsyncSetConnectCallback(ac, connect_cb);
 	redisAsyncSetDisconnectCallback(ac, disconnect_cb);
 	h->ac = ac;
-	struct argv a = {0};
+	struct rq_args a = {0};
 	if (h->url.password[0]) {
-		argv_str(&a, "AUTH");
+		rq_str(&a, "AUTH");
 		if (h->url.user[0])
-			argv_str(&a, h->url.user);
-		argv_str(&a, h->url.password);
-		send_argv(h, &a, ready_reply, NULL);
-		argv_free(&a);
+			rq_str(&a, h->url.user);
+		rq_str(&a, h->url.password);
+		rq_send(h, &a, ready_reply, NULL);
+		rq_free(&a);
 	}
-	argv_str(&a, "SELECT");
-	argv_num(&a, (uint64_t)h->url.db);
-	send_argv(h, &a, ready_reply, NULL);
-	argv_free(&a);
+	rq_str(&a, "SELECT");
+	rq_num(&a, (uint64_t)h->url.db);
+	rq_send(h, &a, ready_reply, NULL);
+	rq_free(&a);
 }
 
 /* --- the tick --- */
@@ -1332,7 +400,7 @@ static void tick_cb(uv_timer_t *t)
 		} else if ((flushed && !h->outstanding) || !h->ac || now >= h->close_deadline_ns) {
 			finish_close(h);
 		} else {
-			commit_send(h);
+			host_commit_send(h);
 		}
 		return;
 	}
@@ -1340,35 +408,35 @@ static void tick_cb(uv_timer_t *t)
 		return;
 	if (now >= h->renew_at_ns) {
 		h->renew_at_ns = now + h->lease_ms / 3 * NS_PER_MS;
-		renew(h, false);
+		host_renew(h, false);
 	}
 	if (now >= h->heartbeat_at_ns) {
 		h->heartbeat_at_ns = now + HEARTBEAT_MS * NS_PER_MS;
-		heartbeat(h);
+		host_heartbeat(h);
 	}
 	if (now >= h->view_at_ns) {
 		h->view_at_ns = now + VIEW_MS * NS_PER_MS;
-		publish_view(h);
-		take_requests(h);
-		ask_views(h);
+		host_publish_view(h);
+		host_take_requests(h);
+		host_ask_views(h);
 	}
 	if (now >= h->trim_at_ns) {
 		h->trim_at_ns = now + TRIM_MS * NS_PER_MS;
-		struct argv a = {0};
-		argv_eval(&a, cluster_lua_trim, 1);
-		argv_str(&a, h->k_items);
-		send_argv(h, &a, NULL, NULL);
-		argv_free(&a);
+		struct rq_args a = {0};
+		rq_eval(&a, cluster_lua_trim, 1);
+		rq_str(&a, h->k_items);
+		rq_send(h, &a, NULL, NULL);
+		rq_free(&a);
 	}
 	if (now >= h->meta_at_ns) {
 		h->meta_at_ns = now + META_MS * NS_PER_MS;
 		ask_meta(h);
 	}
-	update_rate(h, now);
-	commit_send(h);
-	fetch(h);
+	host_update_rate(h, now);
+	host_commit_send(h);
+	host_fetch(h);
 	if (h->starving)
-		reclaim(h, now);
+		host_reclaim(h, now);
 }
 
 /* --- the start and the end --- */
@@ -1395,30 +463,6 @@ void cluster_host_start(struct cluster_host *h, struct view *v,
 	h->tick_open = true;
 	uv_timer_start(&h->tick, tick_cb, 0, TICK_MS);
 	connect_now(h);
-}
-
-/* The items held and not being committed go back at once (release): a host leaving, or
- * stopped before it ran them, leaves them to the others now rather than after the lease. */
-static void give_back(struct cluster_host *h)
-{
-	struct argv a = {0};
-	size_t n = 0;
-	for (size_t i = 0; i < h->nheld; i++) {
-		struct held *e = &h->held[i];
-		if (!e->used || e->committing || e->lost)
-			continue;
-		if (!n) {
-			argv_eval(&a, cluster_lua_release, 1);
-			argv_str(&a, h->k_items);
-			argv_str(&a, h->name);
-			argv_num(&a, h->lease_ms);
-		}
-		argv_str(&a, e->id);
-		n++;
-	}
-	if (n)
-		send_argv(h, &a, NULL, NULL);
-	argv_free(&a);
 }
 
 static void tick_closed_cb(uv_handle_t *handle)
@@ -1451,17 +495,17 @@ static void finish_close(struct cluster_host *h)
 		close_tick(h);
 		return;
 	}
-	give_back(h);
-	struct argv a = {0};
-	argv_eval(&a, cluster_lua_trim, 1);
-	argv_str(&a, h->k_items);
-	send_argv(h, &a, NULL, NULL);
-	argv_free(&a);
-	argv_str(&a, "DEL");
-	argv_str(&a, h->k_live);
-	argv_str(&a, h->k_view);
-	send_argv(h, &a, NULL, NULL);
-	argv_free(&a);
+	host_give_back(h);
+	struct rq_args a = {0};
+	rq_eval(&a, cluster_lua_trim, 1);
+	rq_str(&a, h->k_items);
+	rq_send(h, &a, NULL, NULL);
+	rq_free(&a);
+	rq_str(&a, "DEL");
+	rq_str(&a, h->k_live);
+	rq_str(&a, h->k_view);
+	rq_send(h, &a, NULL, NULL);
+	rq_free(&a);
 	h->disconnecting = true;
 	h->close_deadline_ns = now_ns() + NS_PER_S;
 	redisAsyncDisconnect(h->ac);
@@ -1506,7 +550,7 @@ void cluster_host_free(struct cluster_host *h)
 	free(h->given);
 	free(h->rows);
 	free(h->rmap);
-	remote_free(h);
+	host_remote_free(h);
 	free(h->kind);
 	free(h);
 }
@@ -1519,7 +563,7 @@ static void check_persistence(struct cluster_host *h, redisContext *c)
 	redisReply *r = redisCommand(c, "CONFIG GET appendonly");
 	redisReply *s = redisCommand(c, "CONFIG GET save");
 	bool aof = false, save = false, known = false;
-	if (reply_is(r, REDIS_REPLY_ARRAY) && r->elements == 2 && reply_is(s, REDIS_REPLY_ARRAY) &&
+	if (rq_is(r, REDIS_REPLY_ARRAY) && r->elements == 2 && rq_is(s, REDIS_REPLY_ARRAY) &&
 	    s->elements == 2) {
 		known = true;
 		aof = !strcmp(r->element[1]->str, "yes");
@@ -1571,7 +615,7 @@ static int join(struct cluster_host *h, redisContext *c, char *err, size_t errle
 	if (!r)
 		return -EIO;
 	int rc = 0;
-	if (reply_is(r, REDIS_REPLY_ERROR)) {
+	if (rq_is(r, REDIS_REPLY_ERROR)) {
 		rc = -EINVAL;
 		/* Redis 7 puts "ERR " before an error_reply's single word. */
 		const char *e = strncmp(r->str, "ERR ", 4) ? r->str : r->str + 4;
@@ -1591,14 +635,14 @@ static int join(struct cluster_host *h, redisContext *c, char *err, size_t errle
 		else
 			snprintf(err, errlen, "--redis: joining batch %s: %s", h->cfg->batch,
 				 r->str);
-	} else if (reply_is(r, REDIS_REPLY_ARRAY) && r->elements == 4 &&
-		   reply_is(r->element[0], REDIS_REPLY_STRING)) {
+	} else if (rq_is(r, REDIS_REPLY_ARRAY) && r->elements == 4 &&
+		   rq_is(r->element[0], REDIS_REPLY_STRING)) {
 		snprintf(h->epoch, sizeof(h->epoch), "%s", r->element[0]->str);
 		/* The batch's lease and retries are its first host's. */
-		uint64_t l = reply_is(r->element[2], REDIS_REPLY_INTEGER)
+		uint64_t l = rq_is(r->element[2], REDIS_REPLY_INTEGER)
 				     ? (uint64_t)r->element[2]->integer
 				     : h->lease_ms;
-		unsigned rt = reply_is(r->element[3], REDIS_REPLY_INTEGER)
+		unsigned rt = rq_is(r->element[3], REDIS_REPLY_INTEGER)
 				      ? (unsigned)r->element[3]->integer
 				      : h->retries;
 		if (l != h->lease_ms || rt != h->retries)
@@ -1630,7 +674,7 @@ int cluster_host_new(uv_loop_t *loop, const struct config *cfg, const char *kind
 	h->rows = xcalloc(POOLTOP_MAX_WORKERS, sizeof(*h->rows));
 	h->feed = (struct batch_feed){
 		.next = feed_next,
-		.result = feed_result,
+		.result = host_feed_result,
 		.summary = feed_summary,
 		.data = h,
 	};
