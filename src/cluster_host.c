@@ -10,7 +10,7 @@
  * if the host still holds the item: a host that lost an item's lease (stopped, cut off) is
  * fenced and its result dropped. Fetches and commits go several items to a request, one request
  * of each kind in flight at a time, so a busy host sends bigger ones.
- * A host with room and nothing new reclaims items idle past the lease from other consumers;
+ * A host with room reclaims items idle past the lease (before new ones) from other consumers;
  * an item delivered more than --retries + 1 times is recorded failed (poison) instead.
  * hiredis 0.14 has no timeouts: a request unanswered for WATCHDOG drops the connection; it is
  * made again (backoff to 1 s), then everything held is renewed before anything else, and
@@ -434,9 +434,10 @@ static void tick_cb(uv_timer_t *t)
 	}
 	host_update_rate(h, now);
 	host_commit_send(h);
+	/* Items idle past the lease first (they have waited longest: their host died or
+	 * stalls), then new ones. */
+	host_reclaim(h, now);
 	host_fetch(h);
-	if (h->starving)
-		host_reclaim(h, now);
 }
 
 /* --- the start and the end --- */

@@ -131,7 +131,6 @@ struct cluster_host {
 	uint64_t reclaim_at_ns, trim_at_ns;
 	bool commit_refused; /* the last commit got an error: said once, sent again later */
 	uint64_t commit_retry_at_ns;
-	bool starving; /* the last fetch found nothing new */
 
 	/* the batch as Redis counts it */
 	uint64_t total, done, failed;

@@ -225,7 +225,6 @@ static void fetch_reply(struct cluster_host *h, redisReply *r, void *priv)
 	} else if (rq_is(r, REDIS_REPLY_ERROR)) {
 		host_say(h, true, "Redis: fetching items: %s", r->str);
 	}
-	h->starving = got == 0;
 	if (got && h->feed.batch)
 		batch_feed_wake(h->feed.batch);
 }
@@ -280,7 +279,7 @@ void host_reclaim(struct cluster_host *h, uint64_t now)
 {
 	if (h->reclaiming || !h->connected || h->renew_first || h->closing || h->ended ||
 	    h->fatal[0] || now < h->reclaim_not_before_ns || now < h->reclaim_at_ns ||
-	    h->live_items > hold_target(h) / 2)
+	    h->live_items >= hold_target(h))
 		return;
 	h->reclaim_at_ns = now + MIN(h->lease_ms / 4, 500) * NS_PER_MS;
 	struct rq_args a = {0};
