@@ -453,10 +453,16 @@ static void commit_reply(struct cluster_host *h, redisReply *r, void *priv)
 			rq_is(r, REDIS_REPLY_ARRAY) && i < r->elements ? r->element[i] : NULL;
 		if (rq_is(x, REDIS_REPLY_STRING)) {
 			h->fenced++;
-			host_say(h, true,
-				 "item %llu: fenced: %s holds it now, this result is not "
-				 "recorded",
-				 (unsigned long long)e->seq, x->len ? x->str : "no host");
+			if (x->len)
+				host_say(h, true,
+					 "item %llu: fenced: %s holds it now, this result is not "
+					 "recorded",
+					 (unsigned long long)e->seq, x->str);
+			else
+				host_say(h, true,
+					 "item %llu: fenced: another host recorded it, this result "
+					 "is not recorded",
+					 (unsigned long long)e->seq);
 		} else if (rq_is(x, REDIS_REPLY_INTEGER) && x->integer == 0) {
 			h->dups++;
 		}

@@ -58,12 +58,11 @@ extern const char cluster_lua_heartbeat[];
 
 /* commit: record results. KEYS meta items res; ARGV epoch consumer, then per result:
  * stream-id seq failed(0|1) record.
- * Returns one reply per result: 1 recorded; 0 already recorded (a duplicate: its pending entry,
- * if ours, is acknowledged; the entry stays until trim); or a string: fenced, the item's entry is
- * held by that consumer
- * ("" when no one holds it). The owner is checked first: a fenced result costs a lookup more,
- * a recorded one none (HSETNX records it unless it is there). Error "EPOCH" when the batch was made
- * again under the host. */
+ * Returns one reply per result: 1 recorded; 0 already recorded by this host (a duplicate: its
+ * entry is acknowledged again); or a string: fenced, the item is not this host's any more: the
+ * consumer that holds it, or "" when none does (another host recorded it). HSETNX records a
+ * result unless one is there; the entries stay until trim. Error "EPOCH" when the batch was
+ * made again under the host. */
 extern const char cluster_lua_commit[];
 
 /* trim: drop the entries no one needs any more, those before the first pending one (or after
