@@ -8,7 +8,7 @@
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 . "$TESTS_DIR/redis_lib.sh"
 
-plan 39
+plan 40
 
 ptname
 redis_start
@@ -251,6 +251,14 @@ rcli HINCRBY 'pooltop:{open}:meta' next 5 >/dev/null # a submit that reserved 5 
 err=$("$PT" submit --redis "$REDIS_URL" --batch open ::: c 2>&1)
 like "$?: $err" "^255: pooltop: submit: batch open: 5 items reserved by another submit are not added yet" \
 	"the input is not closed while another submission's items are missing"
+
+# --- an item with a NUL byte: recorded, and a row of collect's joblog ---
+printf 'a\0b\nc\n' >"$T/nul"
+"$PT" submit --redis "$REDIS_URL" --batch nul -a "$T/nul" >/dev/null
+"$PT" --headless -q --redis "$REDIS_URL" --batch nul --host nh --builtin echo >/dev/null 2>&1
+"$PT" collect --redis "$REDIS_URL" --batch nul --joblog "$T/nul.log" >/dev/null 2>&1
+is "$?: $(tail -n +2 "$T/nul.log" | cut -f1,2 | paste -sd' ')" "0: 1	nh 2	nh" \
+	"an item with a NUL byte: in collect's joblog with the others, exit status 0"
 
 # --- a Redis that persists nothing: a warning at the start ---
 redis_stop
