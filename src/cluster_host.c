@@ -14,7 +14,7 @@
  * an item delivered more than --retries + 1 times is recorded failed (poison) instead.
  * hiredis 0.14 has no timeouts: a request unanswered for WATCHDOG drops the connection; it is
  * made again (backoff to 1 s), then everything held is renewed before anything else, and
- * nothing is reclaimed for one lease (after an outage every entry looks idle).
+ * nothing is reclaimed for host_settle_ms (after an outage every entry looks idle).
  * The batch is over for this host when the input is complete and every item has a recorded
  * result: the feed then ends, the pool finishes what it runs, and the view closes the host. */
 #include "cluster_host.h"
@@ -251,6 +251,20 @@ static void ask_meta(struct cluster_host *h)
 
 /* --- the connection --- */
 
+uint64_t host_watchdog_ms(const struct cluster_host *h)
+{
+	return MAX(h->lease_ms, WATCHDOG_MIN_MS);
+}
+
+/* After an outage every entry looks idle (its idle time counts from its last delivery), and a
+ * host may notice the outage only when its watchdog fires (a dropped connection is not always
+ * seen at once), then take up to RECONNECT_MAX_MS to connect again before it renews: nothing is
+ * reclaimed until every live host has had the time to renew its items. */
+uint64_t host_settle_ms(const struct cluster_host *h)
+{
+	return h->lease_ms + host_watchdog_ms(h) + RECONNECT_MAX_MS;
+}
+
 static void connect_now(struct cluster_host *h);
 static void close_tick(struct cluster_host *h);
 
@@ -303,8 +317,8 @@ static void ready_reply(struct cluster_host *h, redisReply *r, void *priv)
 		h->down_since_ns = 0;
 		host_say(h, false,
 			 "Redis: connected again after %.1f s: leases renewed first, nothing "
-			 "reclaimed for one lease",
-			 s);
+			 "reclaimed for %.1f s (every host renews first)",
+			 s, (double)host_settle_ms(h) / 1000.0);
 	}
 	/* Before anything else: what this host holds renewed, then what Redis says it holds
 	 * taken back (a fetch whose answer was lost, a host of this name before a crash). */
@@ -369,7 +383,7 @@ static void tick_cb(uv_timer_t *t)
 	struct cluster_host *h = t->data;
 	uint64_t now = now_ns();
 	if (h->ac && h->waiting_since_ns &&
-	    now - h->waiting_since_ns > MAX(h->lease_ms, 3000) * NS_PER_MS) {
+	    now - h->waiting_since_ns > host_watchdog_ms(h) * NS_PER_MS) {
 		redisAsyncContext *ac = h->ac;
 		/* Its pending callbacks run now, with no reply. */
 		h->ac = NULL;

@@ -37,6 +37,7 @@
 #define RECLAIM_MAX	 64
 #define CLOSE_FLUSH_MS	 3000
 #define RECONNECT_MAX_MS 1000
+#define WATCHDOG_MIN_MS	 3000
 #define CTL_MAX		 16
 
 /* An item this host holds. */
@@ -172,6 +173,11 @@ bool rq_is(const redisReply *r, int type);
 void host_say(struct cluster_host *h, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void host_fail(struct cluster_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A request unanswered this long drops the connection; after a reconnect, nothing is reclaimed
+ * for host_settle_ms. */
+uint64_t host_watchdog_ms(const struct cluster_host *h);
+uint64_t host_settle_ms(const struct cluster_host *h);
 
 /* --- the items (cluster_items.c) --- */
 

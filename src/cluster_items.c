@@ -362,7 +362,7 @@ static void adopt_reply(struct cluster_host *h, redisReply *r, void *priv)
 	/* After an outage every entry looks idle (the idle time counts from the last
 	 * delivery): nothing is reclaimed until the live hosts have renewed theirs. */
 	if (h->again)
-		h->reclaim_not_before_ns = now_ns() + h->lease_ms * NS_PER_MS;
+		h->reclaim_not_before_ns = now_ns() + host_settle_ms(h) * NS_PER_MS;
 	if (h->feed.batch)
 		batch_feed_wake(h->feed.batch);
 }
