@@ -268,6 +268,20 @@ uint64_t host_settle_ms(const struct cluster_host *h)
 static void connect_now(struct cluster_host *h);
 static void close_tick(struct cluster_host *h);
 
+/* Free the connection now: its pending callbacks run at once, with no reply, and its
+ * disconnect callback is not ours any more. */
+static void forget_connection(struct cluster_host *h)
+{
+	redisAsyncContext *ac = h->ac;
+	if (!ac)
+		return;
+	h->ac = NULL;
+	ac->data = NULL;
+	redisAsyncFree(ac);
+	h->outstanding = 0;
+	h->waiting_since_ns = 0;
+}
+
 static void drop_connection(struct cluster_host *h, const char *why)
 {
 	if (!h->down_since_ns) {
@@ -384,22 +398,11 @@ static void tick_cb(uv_timer_t *t)
 	uint64_t now = now_ns();
 	if (h->ac && h->waiting_since_ns &&
 	    now - h->waiting_since_ns > host_watchdog_ms(h) * NS_PER_MS) {
-		redisAsyncContext *ac = h->ac;
-		/* Its pending callbacks run now, with no reply. */
-		h->ac = NULL;
-		ac->data = NULL;
-		redisAsyncFree(ac);
-		h->outstanding = 0;
-		h->waiting_since_ns = 0;
+		forget_connection(h);
 		drop_connection(h, "no answer");
 	}
 	if (h->ac && h->refused) {
-		redisAsyncContext *ac = h->ac;
-		h->ac = NULL;
-		ac->data = NULL;
-		redisAsyncFree(ac);
-		h->outstanding = 0;
-		h->waiting_since_ns = 0;
+		forget_connection(h);
 		drop_connection(h, NULL);
 	}
 	if (!h->ac && !h->closing && now >= h->reconnect_at_ns)
@@ -492,12 +495,7 @@ static void tick_closed_cb(uv_handle_t *handle)
  * with no reply), then the tick closed. */
 static void close_tick(struct cluster_host *h)
 {
-	if (h->ac) {
-		redisAsyncContext *ac = h->ac;
-		h->ac = NULL;
-		ac->data = NULL;
-		redisAsyncFree(ac);
-	}
+	forget_connection(h);
 	if (h->tick_open && !uv_is_closing((uv_handle_t *)&h->tick))
 		uv_close((uv_handle_t *)&h->tick, tick_closed_cb);
 }
@@ -544,12 +542,7 @@ void cluster_host_free(struct cluster_host *h)
 {
 	if (!h)
 		return;
-	if (h->ac) {
-		redisAsyncContext *ac = h->ac;
-		h->ac = NULL;
-		ac->data = NULL;
-		redisAsyncFree(ac);
-	}
+	forget_connection(h);
 	for (size_t i = 0; i < h->nheld; i++)
 		free(h->held[i].item);
 	struct commits *cs[] = {&h->pending, &h->sending};
