@@ -3,6 +3,8 @@
  * DESIGN comment in view.h. */
 #include "view.h"
 
+#include <string.h>
+
 int view_start(struct view *v, char *err, size_t errlen)
 {
 	return v->ops->start(v, err, errlen);
@@ -102,4 +104,31 @@ void view_free(struct view *v)
 {
 	if (v)
 		v->ops->free(v);
+}
+
+const char *view_error(int err)
+{
+	switch (err) {
+	case -ESTALE:
+		return "its process was replaced since the screen was drawn: nothing done";
+	case -ESRCH:
+		return "it has no process";
+	case -EPIPE:
+		return "the pool is shutting down";
+	case -EPERM:
+		return "this viewer is read-only (pooltop attach without --read-only acts)";
+	case -ENOTCONN:
+		return "the connection to the batch is gone";
+	case -ETIMEDOUT:
+		return "the batch did not answer";
+	case -EINPROGRESS:
+		return "asked; the batch has not answered yet (its refusal would be in the log)";
+	case -ENOTSUP:
+		return "not on a cluster view";
+	case -EBUSY:
+		return "it is the last worker and items wait for it: J joins all, D drains, T "
+		       "terminates";
+	default:
+		return strerror(-err);
+	}
 }

@@ -146,10 +146,15 @@ int view_item(struct view *v, unsigned slot, uint64_t seq, struct view_item *it)
 /* cmd on slot as drawn (generation from its row; arg: the signal for VIEW_SIGNAL). 0, or
  * -ESTALE (the slot's process was replaced since), -ESRCH (no process), -EINVAL (no such
  * slot or signal), -EPIPE (the pool is shutting down), -EBUSY (a join of the last worker while
- * items wait for one). */
+ * items wait for one); of a batch elsewhere, -EINPROGRESS (sent, not answered yet: a refusal
+ * that comes later is an event). */
 int view_command(struct view *v, enum view_command cmd, unsigned slot, uint64_t generation,
 		 int arg);
-/* Grow (start workers) or shrink (join the highest slots) to n. 0, -EINVAL or -EPIPE. */
+/* What a command's error means to the user, in words: view_error(-ESTALE) is "its process was
+ * replaced since the screen was drawn: nothing done". */
+const char *view_error(int err);
+/* Grow (start workers) or shrink (join the highest slots) to n. 0, -EINVAL, -EPIPE or
+ * -EINPROGRESS. */
 int view_resize(struct view *v, unsigned n);
 void view_pause(struct view *v, bool paused);
 /* Stop at least as hard as how (a weaker stop than the one in force does nothing). why begins

@@ -29,6 +29,8 @@
 /* After a request timed out, what a redraw asks is not asked for this long. */
 #define QUIET_AFTER_TIMEOUT_MS 2000
 #define HELD_EVENTS_MAX	       4096
+/* The user's commands whose replies have not come yet: a refusal, when it comes, is said. */
+#define LATE_MAX 32
 
 /* --- a connection read and written with poll(2) --- */
 
@@ -286,6 +288,11 @@ struct view_remote {
 	uint64_t next_id;
 	uint64_t synth_id;	 /* ids for the events this side makes up */
 	uint64_t quiet_until_ns; /* a request timed out: redraws ask nothing until then */
+	struct {
+		uint64_t id; /* 0: free */
+		char what[64];
+	} late[LATE_MAX]; /* commands sent that the batch has not answered yet */
+	unsigned late_next;
 
 	void (*closed)(void *data);
 	void *closed_data;
@@ -379,6 +386,8 @@ static void lost(struct view_remote *r, const char *why)
 }
 
 /* Apply one message from the batch (not a reply). */
+static void late_reply(struct view_remote *r, const json_t *m);
+
 static void apply(struct view_remote *r, const json_t *m)
 {
 	const char *type = msg_type(m);
@@ -405,6 +414,8 @@ static void apply(struct view_remote *r, const json_t *m)
 	} else if (!strcmp(type, "error")) {
 		const char *text = json_string_value(json_object_get(m, "message"));
 		lost(r, text ? text : "an error");
+	} else if (!strcmp(type, "reply")) {
+		late_reply(r, m);
 	}
 }
 
@@ -469,36 +480,74 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 	drain_lines(r);
 }
 
-/* Send msg (taken) with a new id and wait for its reply: the reply's "result", and *reply
- * when wanted (the caller releases it). */
-static int request(struct view_remote *r, json_t *msg, json_t **reply, int timeout_ms)
+/* What a command of the user's asked, for the log: "resize to 4", "kill on worker 3". */
+static void describe(const json_t *msg, char *buf, size_t len)
 {
-	if (reply)
-		*reply = NULL;
+	const char *type = msg_type(msg);
+	if (!strcmp(type, "command"))
+		snprintf(buf, len, "%s on worker %lld",
+			 json_string_value(json_object_get(msg, "cmd")) ?: "a command",
+			 (long long)json_integer_value(json_object_get(msg, "slot")));
+	else if (!strcmp(type, "resize"))
+		snprintf(buf, len, "resize to %lld",
+			 (long long)json_integer_value(json_object_get(msg, "workers")));
+	else if (!strcmp(type, "pause"))
+		snprintf(buf, len, "%s",
+			 json_is_true(json_object_get(msg, "paused")) ? "pause" : "resume");
+	else if (!strcmp(type, "stop"))
+		snprintf(buf, len, "stop (%s)",
+			 json_string_value(json_object_get(msg, "how")) ?: "?");
+	else
+		snprintf(buf, len, "%s", type);
+}
+
+/* A reply no call waits for: the answer to a command left on its way. A refusal is said. */
+static void late_reply(struct view_remote *r, const json_t *m)
+{
+	uint64_t id = (uint64_t)json_integer_value(json_object_get(m, "id"));
+	for (unsigned i = 0; id && i < LATE_MAX; i++) {
+		if (r->late[i].id != id)
+			continue;
+		r->late[i].id = 0;
+		int result = (int)json_integer_value(json_object_get(m, "result"));
+		if (result < 0) {
+			char text[160];
+			snprintf(text, sizeof(text), "%s, asked from this viewer: refused: %s",
+				 r->late[i].what, view_error(result));
+			notice(r, text);
+		}
+		return;
+	}
+}
+
+/* Send msg (taken) with a new id. */
+static int send_request(struct view_remote *r, json_t *msg, uint64_t *id)
+{
 	if (!r->connected) {
 		json_decref(msg);
 		return -ENOTCONN;
 	}
-	/* A batch that did not answer lately (stopped, or swamped) is not asked what the screen
-	 * merely shows at every redraw: the viewer stays responsive. */
-	if (timeout_ms < REQUEST_TIMEOUT_MS && now_ns() < r->quiet_until_ns) {
-		json_decref(msg);
-		return -ETIMEDOUT;
-	}
-	uint64_t id = ++r->next_id;
-	json_object_set_new(msg, "id", json_integer((json_int_t)id));
+	*id = ++r->next_id;
+	json_object_set_new(msg, "id", json_integer((json_int_t)*id));
 	int k = rconn_send(&r->c, msg);
 	if (k < 0) {
 		lost(r, strerror(-k));
 		return -ENOTCONN;
 	}
+	return 0;
+}
+
+/* Wait for the reply to request id: its "result", and *reply when wanted (the caller
+ * releases it). */
+static int wait_reply(struct view_remote *r, uint64_t id, int timeout_ms, json_t **reply)
+{
 	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * NS_PER_MS;
 	r->in_request = true;
 	int result = -ETIMEDOUT;
 	for (;;) {
 		json_t *m;
 		char err[256];
-		k = rconn_next(&r->c, deadline, &m, err, sizeof(err));
+		int k = rconn_next(&r->c, deadline, &m, err, sizeof(err));
 		if (k < 0) {
 			if (k != -ETIMEDOUT)
 				lost(r, err);
@@ -515,6 +564,7 @@ static int request(struct view_remote *r, json_t *msg, json_t **reply, int timeo
 			continue;
 		}
 		if ((uint64_t)json_integer_value(json_object_get(m, "id")) != id) {
+			late_reply(r, m);
 			json_decref(m);
 			continue;
 		}
@@ -534,6 +584,43 @@ static int request(struct view_remote *r, json_t *msg, json_t **reply, int timeo
 	if (r->connected && r->c.rd.len > r->c.rd.start)
 		deliver_later(r);
 	return result;
+}
+
+/* Ask what the view must answer (msg taken), and wait at most timeout_ms. */
+static int request(struct view_remote *r, json_t *msg, json_t **reply, int timeout_ms)
+{
+	if (reply)
+		*reply = NULL;
+	/* A batch that did not answer lately (stopped, or swamped) is not asked what the screen
+	 * merely shows at every redraw: the viewer stays responsive. */
+	if (timeout_ms < REQUEST_TIMEOUT_MS && now_ns() < r->quiet_until_ns) {
+		json_decref(msg);
+		return -ETIMEDOUT;
+	}
+	uint64_t id;
+	int k = send_request(r, msg, &id);
+	return k < 0 ? k : wait_reply(r, id, timeout_ms, reply);
+}
+
+/* A command of the user's (msg taken): always sent, even to a batch that did not answer
+ * lately, since the batch does it when it reads it. Its reply is waited for ACT_TIMEOUT_MS at
+ * most (not at all while the batch is quiet); then the command is left on its way: -EINPROGRESS,
+ * and a refusal that comes later is said in the log. */
+static int act(struct view_remote *r, json_t *msg)
+{
+	char what[64];
+	describe(msg, what, sizeof(what));
+	uint64_t id;
+	int k = send_request(r, msg, &id);
+	if (k < 0)
+		return k;
+	k = now_ns() < r->quiet_until_ns ? -ETIMEDOUT : wait_reply(r, id, ACT_TIMEOUT_MS, NULL);
+	if (k != -ETIMEDOUT)
+		return k;
+	unsigned i = r->late_next++ % LATE_MAX;
+	r->late[i].id = id;
+	snprintf(r->late[i].what, sizeof(r->late[i].what), "%s", what);
+	return -EINPROGRESS;
 }
 
 static int remote_start(struct view *v, char *err, size_t errlen)
@@ -594,36 +681,36 @@ static int remote_item(struct view *v, unsigned slot, uint64_t seq, struct view_
 static int remote_command(struct view *v, enum view_command cmd, unsigned slot, uint64_t generation,
 			  int arg)
 {
-	return request(remote(v),
-		       json_pack("{s:s, s:s, s:I, s:I, s:i}", "type", "command", "cmd",
-				 proto_command_word(cmd), "slot", (json_int_t)slot, "generation",
-				 (json_int_t)generation, "arg", arg),
-		       NULL, ACT_TIMEOUT_MS);
+	return act(remote(v), json_pack("{s:s, s:s, s:I, s:I, s:i}", "type", "command", "cmd",
+					proto_command_word(cmd), "slot", (json_int_t)slot,
+					"generation", (json_int_t)generation, "arg", arg));
 }
 
+/* What was asked and not refused shows until the batch says otherwise: a second key starts
+ * from it. */
 static int remote_resize(struct view *v, unsigned n)
 {
-	return request(remote(v),
-		       json_pack("{s:s, s:I}", "type", "resize", "workers", (json_int_t)n), NULL,
-		       ACT_TIMEOUT_MS);
+	struct view_remote *r = remote(v);
+	int k = act(r, json_pack("{s:s, s:I}", "type", "resize", "workers", (json_int_t)n));
+	if (k == 0 || k == -EINPROGRESS)
+		r->totals.size = n;
+	return k;
 }
 
 static void remote_pause(struct view *v, bool paused)
 {
 	struct view_remote *r = remote(v);
-	if (request(r, json_pack("{s:s, s:b}", "type", "pause", "paused", paused), NULL,
-		    ACT_TIMEOUT_MS) == 0)
+	int k = act(r, json_pack("{s:s, s:b}", "type", "pause", "paused", paused));
+	if (k == 0 || k == -EINPROGRESS)
 		r->totals.paused = paused;
 }
 
 static void remote_stop(struct view *v, enum view_stop how, const char *why)
 {
 	struct view_remote *r = remote(v);
-	if (request(r,
-		    json_pack("{s:s, s:s, s:s}", "type", "stop", "how", proto_stop_word(how), "why",
-			      why ? why : "stop"),
-		    NULL, ACT_TIMEOUT_MS) == 0 &&
-	    how > r->stopping)
+	int k = act(r, json_pack("{s:s, s:s, s:s}", "type", "stop", "how", proto_stop_word(how),
+				 "why", why ? why : "stop"));
+	if ((k == 0 || k == -EINPROGRESS) && how > r->stopping)
 		r->stopping = how;
 }
 

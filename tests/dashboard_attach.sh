@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # wait_until and friends take code in single quotes.
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 31
+plan 39
 
 ptname
 # jf KEY: KEY of the JSON object on stdin's first line.
@@ -76,6 +76,33 @@ tm_keys Enter
 tm_keys Escape d
 check "a stopped batch: Enter, Esc, d still detach within 3 s" wait_exit 3
 kill -CONT "$BG"
+
+# Keys on a batch that does not answer for a while (stopped here; swamped by a storm under a
+# sanitizer in CI): each is sent all the same, the footer says it was asked, and the batch does
+# it when it reads it. A refusal that comes late is said in the log.
+tm_start viewer5 attach web
+screen_like '\(size 2\)' 5 "attach, to a batch of 2 workers about to stop"
+kill -STOP "$BG"
+tm_keys +
+screen_like 'pool size 3: asked; the batch has not answered yet' 8 \
+	"a stopped batch: + is asked, and the footer says it has not answered"
+tm_keys +
+screen_like 'pool size 4: asked' 8 "...a second + is asked too, from the size asked"
+kill -CONT "$BG"
+screen_like '\(size 4\)' 5 "...and the batch, going on, does both: size 4"
+tm_keys - - -
+screen_like '\(size 1\)' 5 "- - -: one worker left, items waiting"
+p0=$(row_pid 0)
+kill -STOP "$BG"
+tm_select 0
+tm_keys j
+screen_like 'worker 0: asked; the batch has not answered yet' 8 "a stopped batch: j is asked"
+kill -CONT "$BG"
+screen_like 'join on worker 0, asked from this viewer: refused: it is the last worker' 5 \
+	"...the batch refuses it when it reads it (its last worker), and the log says so"
+check "...and that worker ($p0) lives" alive "$p0"
+tm_keys d
+wait_exit 5
 
 # A viewer stopped with SIGSTOP: the batch does not wait for it. The same batch (4 workers,
 # items of 60 ms: 6 s) alone and with a stopped viewer (and a client that never reads): the

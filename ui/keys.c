@@ -74,50 +74,30 @@ static int key_mouse(struct dash *d, int key)
 	return DASH_REDRAW_NONE;
 }
 
-static const char *cmd_error(int r)
-{
-	switch (r) {
-	case -ESTALE:
-		return "its process was replaced since the screen was drawn: nothing done";
-	case -ESRCH:
-		return "it has no process";
-	case -EPIPE:
-		return "the pool is shutting down";
-	case -EPERM:
-		return "this viewer is read-only (pooltop attach without --read-only acts)";
-	case -ENOTCONN:
-		return "the connection to the batch is gone";
-	case -ETIMEDOUT:
-		return "the batch did not answer";
-	case -ENOTSUP:
-		return "not on a cluster view";
-	case -EBUSY:
-		return "it is the last worker and items wait for it: J joins all, D drains, T "
-		       "terminates";
-	default:
-		return strerror(-r);
-	}
-}
-
 /* Apply cmd (with arg) to the tagged workers, or else to the selected one. */
 int dash_act(struct dash *d, enum view_command cmd, int arg, const char *done)
 {
 	if (!d->nrows)
 		return DASH_REDRAW_NONE;
 	if (d->ntagged) {
-		unsigned ok = 0, stale = 0;
+		unsigned ok = 0, asked = 0, stale = 0;
 		for (unsigned i = 0; i < d->nrows; i++) {
 			if (!d->tagged[i])
 				continue;
 			int r = view_command(d->view, cmd, i, d->tagged[i], arg);
 			if (r == 0)
 				ok++;
+			else if (r == -EINPROGRESS)
+				asked++;
 			else
 				stale++;
 			d->tagged[i] = 0;
 		}
 		d->ntagged = 0;
-		dash_message(d, "%s %u tagged worker%s%s", done, ok, ok == 1 ? "" : "s",
+		char more[80] = "";
+		if (asked)
+			snprintf(more, sizeof(more), " (%u more asked, not answered yet)", asked);
+		dash_message(d, "%s %u tagged worker%s%s%s", done, ok, ok == 1 ? "" : "s", more,
 			     stale ? " (others were replaced or gone: left alone)" : "");
 		return DASH_REDRAW;
 	}
@@ -128,7 +108,7 @@ int dash_act(struct dash *d, enum view_command cmd, int arg, const char *done)
 	/* The generation of the row as it was drawn: a process started since is left alone. */
 	int r = view_command(d->view, cmd, slot, v->generation, arg);
 	if (r < 0)
-		dash_message(d, "worker %u: %s", slot, cmd_error(r));
+		dash_message(d, "worker %u: %s", slot, view_error(r));
 	else if (d->cluster)
 		dash_message(d, "%s worker pid %d: asked of %s (its log says what it did): %s",
 			     v->host, (int)v->pid, v->host, done);
@@ -229,7 +209,7 @@ static int key_restart(struct dash *d, int key)
 	int r = view_command(d->view, VIEW_RESTART, d->selected, d->rows[d->selected].generation,
 			     0);
 	if (r < 0)
-		dash_message(d, "worker %u: %s", d->selected, cmd_error(r));
+		dash_message(d, "worker %u: %s", d->selected, view_error(r));
 	else
 		dash_message(d, "worker %u: restarting", d->selected);
 	return DASH_REDRAW;
@@ -244,12 +224,15 @@ static int key_resize(struct dash *d, int key)
 		return DASH_REDRAW;
 	}
 	int r = view_resize(d->view, n);
-	if (r < 0) {
-		dash_message(d, "resize to %u: %s", n, cmd_error(r));
+	if (r < 0 && r != -EINPROGRESS) {
+		dash_message(d, "resize to %u: %s", n, view_error(r));
 	} else {
 		/* Several keys may come in one read: the next one starts from here. */
 		d->totals.size = n;
-		dash_message(d, "pool size %u", n);
+		if (r < 0)
+			dash_message(d, "pool size %u: %s", n, view_error(r));
+		else
+			dash_message(d, "pool size %u", n);
 	}
 	return DASH_REDRAW;
 }
