@@ -12,9 +12,13 @@ attach_client.py SOCKET tail FILE N          a slow reader to the end (reads onc
 attach_client.py SOCKET connections N         open N connections at once, then close them all
 """
 import json
+import os
 import socket
 import sys
 import time
+
+# Every wait scales with the tests' one factor (tests/lib.sh).
+SCALE = float(os.environ.get("POOLTOP_TEST_SCALE") or 1)
 
 
 def connect(path):
@@ -25,8 +29,8 @@ def connect(path):
 
 def lines(s, until, limit=10.0):
     buf = b""
-    end = time.time() + limit
-    s.settimeout(limit)
+    end = time.time() + limit * SCALE
+    s.settimeout(limit * SCALE)
     while time.time() < end:
         try:
             chunk = s.recv(1 << 20)
@@ -69,7 +73,7 @@ def main():
     elif what == "raw":
         s = connect(path)
         s.sendall(args[0].encode() + b"\n")
-        s.settimeout(5)
+        s.settimeout(5 * SCALE)
         data = b""
         try:
             while True:
@@ -121,7 +125,7 @@ def main():
         for m in lines(s, lambda m: m.get("type") == "snapshot"):
             pass
         # Until FILE has N lines (the batch's results: its end is near), at most 60 s.
-        end = time.time() + 60
+        end = time.time() + 60 * SCALE
         while time.time() < end:
             try:
                 with open(args[0], "rb") as f:
@@ -130,16 +134,19 @@ def main():
             except OSError:
                 pass
             time.sleep(0.01)
-        s.settimeout(10)
+        s.settimeout(10 * SCALE)
         data = b""
+        t0 = time.time()
         while True:
             try:
                 c = s.recv(1 << 20)
             except socket.timeout:
+                print("tail: nothing came for %.0f s" % (10 * SCALE), file=sys.stderr)
                 break
             if not c:
                 break
             data += c
+        print("tail: read %d bytes in %.1f s" % (len(data), time.time() - t0), file=sys.stderr)
         last, bad = "none", 0
         for line in data.split(b"\n"):
             if not line:
