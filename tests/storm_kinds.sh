@@ -13,11 +13,11 @@ export KILLER_SIGS=KILL,TERM,STOP
 
 diag "--- builtin demo: squares, every 100th item a segfault, --retries 5"
 STORM_KIND=(--builtin demo)
-STORM_MODE=demo STORM_RETRIES=5 storm "${STORM_BUILTIN_ITEMS:-20000}" 4 0.002 300 120
+STORM_MODE=demo STORM_RETRIES=5 storm "${STORM_BUILTIN_ITEMS:-8000}" 4 0.002 300 120
 
 diag "--- a command per item: expr N * N"
 STORM_KIND=(-- expr {} '*' {})
-storm "${STORM_COMMAND_ITEMS:-2000}" 4 0.005 300 120
+storm "${STORM_COMMAND_ITEMS:-800}" 4 0.005 300 120
 
 diag "--- persistent: one sh squarer per worker"
 STORM_KIND=(--persistent -- sh -c 'while read -r l; do echo $((l * l)); done')
