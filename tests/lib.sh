@@ -175,6 +175,13 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/pooltop-test.XXXXXX") || {
 }
 # The batches' sockets (pooltop ls, attach): this test's own, not the user's.
 export POOLTOP_TMPDIR=$T
+# python3 as the interpreter itself, first in PATH: a version manager's shim (pyenv's, on these
+# machines) starts some 40 processes at each call, and the tests call python3 hundreds of times.
+_py=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
+if [ -n "$_py" ] && [ -x "$_py" ] && mkdir "$T/bin" && ln -s "$_py" "$T/bin/python3"; then
+	PATH=$T/bin:$PATH
+fi
+unset _py
 _cleanup_hooks=()
 # at_exit CMD: run CMD (a string) at exit, before the temp dir goes.
 at_exit() { _cleanup_hooks+=("$1"); }
@@ -197,16 +204,31 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- waiting -----------------------------------------------------------------------------
-# wait_for CMD TIMEOUT_S: poll CMD every 20 ms until it succeeds (0) or TIMEOUT_S (scaled)
+# wait_for CMD TIMEOUT_S: poll CMD (poll_nap) until it succeeds (0) or TIMEOUT_S (scaled)
 # passes (1).
 wait_for() {
-	local cmd=$1 limit
+	local cmd=$1 limit nap_ms=10
 	limit=$(deadline_us "$2")
 	while :; do
 		if eval "$cmd"; then return 0; fi
-		if [ "$(now_us)" -ge "$limit" ]; then return 1; fi
-		sleep 0.02
+		past_us "$limit" && return 1
+		poll_nap
 	done
+}
+
+# poll_nap: the pause between two looks of a wait, from the caller's local nap_ms (start it at
+# 10): 10 ms, then doubling up to 50 ms. A wait sees a change at once, and a long one looks 20
+# times a second at most: each look starts processes (a process start costs ~5 ms of CPU on
+# these machines), and the CPU is the tested program's.
+poll_nap() {
+	sleep "0.0$nap_ms"
+	nap_ms=$((nap_ms * 2 > 50 ? 50 : nap_ms * 2))
+}
+
+# past_us T: now_us is T or later (no fork).
+past_us() {
+	local t=${EPOCHREALTIME/[.,]/}
+	((10#$t >= $1))
 }
 
 # now_us: the time in microseconds (no fork).

@@ -196,36 +196,36 @@ EOF
 screen() { tm capture-pane -p -t "$TM_TARGET" 2>/dev/null; }
 
 wait_screen() {
-	local re=$1 limit
+	local re=$1 limit nap_ms=10
 	limit=$(deadline_us "$2")
 	while :; do
 		SCREEN=$(screen)
-		if printf '%s\n' "$SCREEN" | grep -Eq -- "$re"; then return 0; fi
-		[ "$(now_us)" -ge "$limit" ] && return 1
-		sleep 0.02
+		if grep -Eq -- "$re" <<<"$SCREEN"; then return 0; fi
+		past_us "$limit" && return 1
+		poll_nap
 	done
 }
 
 wait_screen_gone() {
-	local re=$1 limit
+	local re=$1 limit nap_ms=10
 	limit=$(deadline_us "$2")
 	while :; do
 		SCREEN=$(screen)
-		if ! printf '%s\n' "$SCREEN" | grep -Eq -- "$re"; then return 0; fi
-		[ "$(now_us)" -ge "$limit" ] && return 1
-		sleep 0.02
+		if ! grep -Eq -- "$re" <<<"$SCREEN"; then return 0; fi
+		past_us "$limit" && return 1
+		poll_nap
 	done
 }
 
 # wait_until CMD TIMEOUT_S: poll CMD (eval'ed) with a fresh $SCREEN before each try.
 wait_until() {
-	local cmd=$1 limit
+	local cmd=$1 limit nap_ms=10
 	limit=$(deadline_us "$2")
 	while :; do
 		SCREEN=$(screen)
 		if eval "$cmd"; then return 0; fi
-		[ "$(now_us)" -ge "$limit" ] && return 1
-		sleep 0.02
+		past_us "$limit" && return 1
+		poll_nap
 	done
 }
 
