@@ -37,8 +37,10 @@ menu_open() { wait_screen "Send a signal to " 3; }
 
 # --- 1: STOP from the menu (Down to it, Enter), CONT by its shortcut; never HUNG -----------------
 # The job sleeps in steps of 0.1 s: a single sleep's end is a point in time, which a long stop
-# would pass (it would end as soon as continued).
-hang=$(scaled 1)
+# would pass (it would end as soon as continued). It runs 2 s in all, less than --hang-after
+# (3 s), however long the keys before the STOP take on a loaded machine: HUNG after the CONT
+# could only come of the time stopped.
+hang=$(scaled 3)
 tm_start stop -j 1 --hang-after "${hang}s" --results r \
 	-- sh -c 'n=$1; while [ "$n" -gt 0 ]; do sleep 0.1; n=$((n - 1)); done' _ {} ::: "$(scaled_ms 2000 | awk '{ print int($1 / 100) }')"
 screen_until '[ "$(row_state 0)" = BUSY ] && job_col 0 | grep -qE "^[0-9]+$"' 5 \
@@ -58,7 +60,7 @@ check "STOP went to the job's group, not to the worker (still running)" running 
 screen_like "worker 0 pid $w: SIGSTOP \\(19\\) sent to its job $j" 3 \
 	"the footer says SIGSTOP (19) was sent to worker 0's job $j"
 # Stopped past --hang-after (and then some): still STOPPED, not HUNG, none counted hung.
-if wait_until "age_past 0 $(scaled 2.5)" 10 && [ "$(row_state 0)" = STOPPED ] &&
+if wait_until "age_past 0 $(scaled 3.5)" 10 && [ "$(row_state 0)" = STOPPED ] &&
 	printf '%s\n' "$SCREEN" | grep -q ", 0 hung"; then
 	ok "stopped past --hang-after: still STOPPED, not HUNG, the header counts 0 hung"
 else
