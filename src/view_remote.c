@@ -385,9 +385,9 @@ static void lost(struct view_remote *r, const char *why)
 	finished_now_or_later(r);
 }
 
-/* Apply one message from the batch (not a reply). */
 static void late_reply(struct view_remote *r, const json_t *m);
 
+/* Apply one message from the batch (a reply no call waits for: a late one). */
 static void apply(struct view_remote *r, const json_t *m)
 {
 	const char *type = msg_type(m);
