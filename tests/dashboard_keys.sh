@@ -35,7 +35,10 @@ check_result() {
 # longer on a slower machine (lib.sh: the time scale).
 
 # --- 1, 2: the PIDs on screen; t on a busy worker, --retries 0 ---------------------------
-tm_start term0 -j 2 --retries 0 --results r --builtin "sleep:$(scaled_ms 2000)" ::: 1 2 3 4
+# Items of 4 s (scaled): the first dashboard of the test starts slowest, and under ASan with
+# two other tests beside it the waits before the t took most of a 2 s item (times 4): the t
+# came as the worker moved on to item 3, and that item failed instead (CI, once).
+tm_start term0 -j 2 --retries 0 --results r --builtin "sleep:$(scaled_ms 4000)" ::: 1 2 3 4
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 if wait_until 'pids_match' 3; then
 	ok "the PIDs in the table are exactly pooltop's children ($(table_pids | paste -sd' '))"
