@@ -201,10 +201,34 @@ static bool is_watching(const struct conn *c)
 	return c->hello && !c->closing;
 }
 
+/* The whole state to c (snap, made once for all), then the count of events it missed. */
+static void conn_snapshot(struct conn *c, const char *snap, size_t snap_len)
+{
+	if (snap) {
+		conn_send(c, snap, snap_len);
+		c->need_snapshot = false;
+		c->resync = false;
+	}
+	if (c->events_missed) {
+		conn_send_json(c, json_pack("{s:s, s:I}", "type", "missed", "events",
+					    (json_int_t)c->events_missed));
+		c->events_missed = 0;
+	}
+}
+
+static char *snapshot_line(struct attach_server *s, size_t *len)
+{
+	struct view_totals t;
+	unsigned n = view_snapshot(s->view, &t, s->cur, POOLTOP_MAX_WORKERS);
+	return proto_line(state_msg(s, "snapshot", &t, n, rows_json(s->cur, NULL, n)), len);
+}
+
 /* Every tick while someone watches: one snapshot of the view; the rows changed since the last
  * tick to those keeping up, the whole of it to those that need it. */
 static void server_tick(struct attach_server *s)
 {
+	if (s->finished)
+		return;
 	bool any = false;
 	for (struct conn *c = s->conns; c; c = c->next)
 		any |= is_watching(c);
@@ -226,17 +250,7 @@ static void server_tick(struct attach_server *s)
 					state_msg(s, "snapshot", &t, n, rows_json(s->cur, NULL, n));
 				snap = proto_line(m, &snap_len);
 			}
-			if (snap) {
-				conn_send(c, snap, snap_len);
-				c->need_snapshot = false;
-				c->resync = false;
-			}
-			if (c->events_missed) {
-				conn_send_json(c,
-					       json_pack("{s:s, s:I}", "type", "missed", "events",
-							 (json_int_t)c->events_missed));
-				c->events_missed = 0;
-			}
+			conn_snapshot(c, snap, snap_len);
 			continue;
 		}
 		if (!delta) {
@@ -267,7 +281,7 @@ static void tick_cb(uv_timer_t *h)
 
 static void tick_soon(struct attach_server *s)
 {
-	if (!s->closing && !uv_is_active((uv_handle_t *)&s->tick))
+	if (!s->closing && !s->finished && !uv_is_active((uv_handle_t *)&s->tick))
 		uv_timer_start(&s->tick, tick_cb, 0, TICK_MS);
 }
 
@@ -691,7 +705,7 @@ int attach_server_new(uv_loop_t *loop, struct view *v, const struct attach_serve
 
 void attach_server_event(struct attach_server *s, const struct view_event *ev)
 {
-	if (!s || s->closing)
+	if (!s || s->closing || s->finished)
 		return;
 	char *line = NULL;
 	size_t len = 0;
@@ -746,8 +760,21 @@ void attach_server_finished(struct attach_server *s, int status, bool record)
 {
 	if (!s || s->finished)
 		return;
-	/* The last state first, so that the viewers' rows are the final ones. */
+	/* The last state first, so that the viewers' rows are the final ones: a delta to those
+	 * keeping up, the whole of it to those that fell behind (past the bound, once). Then
+	 * "finished", the last thing a viewer is sent: no tick and no event after it. */
 	server_tick(s);
+	uv_timer_stop(&s->tick);
+	char *snap = NULL;
+	size_t snap_len = 0;
+	for (struct conn *c = s->conns; c; c = c->next) {
+		if (!is_watching(c) || !(c->behind || c->need_snapshot))
+			continue;
+		if (!snap)
+			snap = snapshot_line(s, &snap_len);
+		conn_snapshot(c, snap, snap_len);
+	}
+	free(snap);
 	s->finished = true;
 	s->status = status;
 	json_t *summary = summary_json(s);

@@ -10,6 +10,8 @@ attach_client.py SOCKET command CMD SLOT [RO] a command on SLOT as last seen: pr
 attach_client.py SOCKET tail FILE N          a slow reader to the end (reads once FILE has N
                                               lines): the last message's type
 attach_client.py SOCKET connections N         open N connections at once, then close them all
+attach_client.py SOCKET end SECONDS           read until "finished", then SECONDS more: the types
+                                              of what came after it ("nothing")
 """
 import json
 import os
@@ -156,6 +158,15 @@ def main():
             except ValueError:
                 bad += 1
         print(last, "cut" if bad or not data.endswith(b"\n") else "whole")
+    elif what == "end":
+        s = connect(path)
+        hello(s)
+        seen = [m.get("type") for m in lines(s, lambda m: m.get("type") == "finished")]
+        if "finished" not in seen:
+            print("no finished: " + " ".join(seen[-5:]))
+            return
+        after = [m.get("type") for m in lines(s, lambda m: False, float(args[0]))]
+        print("finished, then " + (" ".join(after[:10]) if after else "nothing"))
     elif what == "connections":
         socks = [connect(path) for _ in range(int(args[0]))]
         for s in socks:

@@ -8,7 +8,7 @@
 # shellcheck disable=SC2016 # wait_until and friends take code in single quotes.
 . "${TESTS_DIR:-$(dirname "$0")}/tmux_lib.sh"
 
-plan 39
+plan 40
 
 ptname
 # jf KEY: KEY of the JSON object on stdin's first line.
@@ -158,6 +158,9 @@ like "$?: $err" '^255: pooltop: no batch named "own"' "a new batch of the name: 
 # SIGTERM to the engine waiting for its owner ends it.
 TM_STAY=1 tm_start seen --name seen --builtin square ::: 1 2
 wait_screen '\[FINISHED\]' 10
+# A viewer that attaches to it: "finished" is the last thing it is sent (its engine lives on).
+is "$(python3 "$TESTS_DIR/attach_client.py" "$POOLTOP_TMPDIR/pooltop-$(id -u)/seen.sock" end 1)" \
+	"finished, then nothing" "a viewer of a finished batch: nothing comes after \"finished\""
 tm_keys q
 wait_exit 5
 err=$("$PT" status seen 2>&1)
