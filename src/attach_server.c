@@ -201,31 +201,10 @@ static bool is_watching(const struct conn *c)
 	return c->hello && !c->closing;
 }
 
-/* The whole state to c (snap, made once for all), then the count of events it missed. */
-static void conn_snapshot(struct conn *c, const char *snap, size_t snap_len)
-{
-	if (snap) {
-		conn_send(c, snap, snap_len);
-		c->need_snapshot = false;
-		c->resync = false;
-	}
-	if (c->events_missed) {
-		conn_send_json(c, json_pack("{s:s, s:I}", "type", "missed", "events",
-					    (json_int_t)c->events_missed));
-		c->events_missed = 0;
-	}
-}
-
-static char *snapshot_line(struct attach_server *s, size_t *len)
-{
-	struct view_totals t;
-	unsigned n = view_snapshot(s->view, &t, s->cur, POOLTOP_MAX_WORKERS);
-	return proto_line(state_msg(s, "snapshot", &t, n, rows_json(s->cur, NULL, n)), len);
-}
-
 /* Every tick while someone watches: one snapshot of the view; the rows changed since the last
- * tick to those keeping up, the whole of it to those that need it. */
-static void server_tick(struct attach_server *s)
+ * tick to those keeping up, the whole of it to those that need it. The last tick (the batch's
+ * end) sends the whole of it to those that fell behind too: past the bound, once. */
+static void server_tick(struct attach_server *s, bool last)
 {
 	if (s->finished)
 		return;
@@ -242,15 +221,25 @@ static void server_tick(struct attach_server *s)
 	char *delta = NULL, *snap = NULL;
 	size_t delta_len = 0, snap_len = 0;
 	for (struct conn *c = s->conns; c; c = c->next) {
-		if (!is_watching(c) || c->behind)
+		if (!is_watching(c) || (c->behind && !last))
 			continue;
-		if (c->need_snapshot || !s->have_prev) {
+		if (c->need_snapshot || c->behind || !s->have_prev) {
 			if (!snap) {
 				json_t *m =
 					state_msg(s, "snapshot", &t, n, rows_json(s->cur, NULL, n));
 				snap = proto_line(m, &snap_len);
 			}
-			conn_snapshot(c, snap, snap_len);
+			if (snap) {
+				conn_send(c, snap, snap_len);
+				c->need_snapshot = false;
+				c->resync = false;
+			}
+			if (c->events_missed) {
+				conn_send_json(c,
+					       json_pack("{s:s, s:I}", "type", "missed", "events",
+							 (json_int_t)c->events_missed));
+				c->events_missed = 0;
+			}
 			continue;
 		}
 		if (!delta) {
@@ -276,7 +265,7 @@ static void server_tick(struct attach_server *s)
 
 static void tick_cb(uv_timer_t *h)
 {
-	server_tick(h->data);
+	server_tick(h->data, false);
 }
 
 static void tick_soon(struct attach_server *s)
@@ -760,21 +749,10 @@ void attach_server_finished(struct attach_server *s, int status, bool record)
 {
 	if (!s || s->finished)
 		return;
-	/* The last state first, so that the viewers' rows are the final ones: a delta to those
-	 * keeping up, the whole of it to those that fell behind (past the bound, once). Then
-	 * "finished", the last thing a viewer is sent: no tick and no event after it. */
-	server_tick(s);
+	/* The last state first, so that the viewers' rows are the final ones. Then "finished",
+	 * the last thing a viewer is sent: no tick and no event after it. */
+	server_tick(s, true);
 	uv_timer_stop(&s->tick);
-	char *snap = NULL;
-	size_t snap_len = 0;
-	for (struct conn *c = s->conns; c; c = c->next) {
-		if (!is_watching(c) || !(c->behind || c->need_snapshot))
-			continue;
-		if (!snap)
-			snap = snapshot_line(s, &snap_len);
-		conn_snapshot(c, snap, snap_len);
-	}
-	free(snap);
 	s->finished = true;
 	s->status = status;
 	json_t *summary = summary_json(s);

@@ -6,7 +6,7 @@
 # a killed batch's dead socket, a removed socket.
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 
-plan 45
+plan 46
 
 ptname
 client() { "$PYTHON3" "$TESTS_DIR/attach_client.py" "$@"; }
@@ -140,8 +140,17 @@ check "ls --wipe removes the dead sockets" test ! -e "$DIR/dead2.sock"
 	::: $(seq 128) >/dev/null 2>&1 &
 E=$!
 wait_for '[ -S "$DIR/ends.sock" ]' 10
-is "$(client "$DIR/ends.sock" tail "$T/ends.json" 128)" "finished whole" \
+like "$(client "$DIR/ends.sock" tail "$T/ends.json" 128)" '^(delta|snapshot) finished whole$' \
 	"a slow reader attached at the end gets every line whole, the last one \"finished\""
+wait "$E"
+# One that fell behind (past the 2 MiB bound: 8,000 items change about 4 MB of rows) gets the
+# whole last state before "finished", not the stale rows it stopped at.
+"$PT" --headless -q --name behind -j 256 --builtin "sleep:$(scaled_ms 100)" --results "$T/behind.json" \
+	::: $(seq 8000) >/dev/null 2>&1 &
+E=$!
+wait_for '[ -S "$DIR/behind.sock" ]' 10
+is "$(client "$DIR/behind.sock" tail "$T/behind.json" 8000)" "snapshot finished whole" \
+	"a reader behind at the end: the whole last state, then \"finished\""
 wait "$E"
 
 # A batch that does not answer (stopped) is not called dead.

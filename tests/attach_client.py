@@ -8,7 +8,8 @@ attach_client.py SOCKET cycles N              N times: connect, hello, read the 
 attach_client.py SOCKET noread SECONDS        hello, then never read for SECONDS
 attach_client.py SOCKET command CMD SLOT [RO] a command on SLOT as last seen: print the reply
 attach_client.py SOCKET tail FILE N          a slow reader to the end (reads once FILE has N
-                                              lines): the last message's type
+                                              lines): the last two messages' types (but
+                                              "missed")
 attach_client.py SOCKET connections N         open N connections at once, then close them all
 attach_client.py SOCKET end SECONDS           read until "finished", then SECONDS more: the types
                                               of what came after it ("nothing")
@@ -149,15 +150,17 @@ def main():
                 break
             data += c
         print("tail: read %d bytes in %.1f s" % (len(data), time.time() - t0), file=sys.stderr)
-        last, bad = "none", 0
+        types, bad = ["none", "none"], 0
         for line in data.split(b"\n"):
             if not line:
                 continue
             try:
-                last = json.loads(line).get("type")
+                t = json.loads(line).get("type")
+                if t != "missed":
+                    types.append(t)
             except ValueError:
                 bad += 1
-        print(last, "cut" if bad or not data.endswith(b"\n") else "whole")
+        print(types[-2], types[-1], "cut" if bad or not data.endswith(b"\n") else "whole")
     elif what == "end":
         s = connect(path)
         hello(s)
