@@ -135,23 +135,24 @@ wait "$D2" 2>/dev/null
 "$PT" ls --wipe >/dev/null 2>"$T/wipe.err"
 check "ls --wipe removes the dead sockets" test ! -e "$DIR/dead2.sock"
 
+# at_end NAME J MS N: a headless batch NAME of N items (sleep MS, scaled) on J workers, and a
+# slow reader attached to it that reads nothing until the results are all in, then to the end:
+# the types of its last two messages (tests/attach_client.py tail).
+at_end() {
+	"$PT" --headless -q --name "$1" -j "$2" --builtin "sleep:$(scaled_ms "$3")" \
+		--results "$T/$1.json" ::: $(seq "$4") >/dev/null 2>&1 &
+	local pid=$!
+	wait_for "[ -S '$DIR/$1.sock' ]" 10
+	client "$DIR/$1.sock" tail "$T/$1.json" "$4"
+	wait "$pid"
+}
 # A slow reader attached as the batch ends still gets the end, whole.
-"$PT" --headless -q --name ends -j 64 --builtin "sleep:$(scaled_ms 500)" --results "$T/ends.json" \
-	::: $(seq 128) >/dev/null 2>&1 &
-E=$!
-wait_for '[ -S "$DIR/ends.sock" ]' 10
-like "$(client "$DIR/ends.sock" tail "$T/ends.json" 128)" '^(delta|snapshot) finished whole$' \
+like "$(at_end ends 64 500 128)" '^(delta|snapshot) finished whole$' \
 	"a slow reader attached at the end gets every line whole, the last one \"finished\""
-wait "$E"
 # One that fell behind (past the 2 MiB bound: 8,000 items change about 4 MB of rows) gets the
 # whole last state before "finished", not the stale rows it stopped at.
-"$PT" --headless -q --name behind -j 256 --builtin "sleep:$(scaled_ms 100)" --results "$T/behind.json" \
-	::: $(seq 8000) >/dev/null 2>&1 &
-E=$!
-wait_for '[ -S "$DIR/behind.sock" ]' 10
-is "$(client "$DIR/behind.sock" tail "$T/behind.json" 8000)" "snapshot finished whole" \
+is "$(at_end behind 256 100 8000)" "snapshot finished whole" \
 	"a reader behind at the end: the whole last state, then \"finished\""
-wait "$E"
 
 # A batch that does not answer (stopped) is not called dead.
 "$PT" --headless -q --name stuck --builtin sleep:5000 ::: 1 >/dev/null 2>&1 &
