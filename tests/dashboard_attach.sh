@@ -132,10 +132,11 @@ tm_stop
 
 # A dashboard run detached with d: its items finish, its outputs go to a file, its exit status
 # is in pooltop status.
-# Items of 0.5 s (scaled), 6 rounds on 2 workers: the batch is still running when d comes, on
-# a loaded machine too.
-TM_STDOUT_TTY=1 tm_start own --name own -j 2 -- sh -c 'sleep "$1"; echo "out $2"; [ "$2" != 5 ]' _ "$(scaled 0.5)" ::: $(seq 12)
-screen_like '^pooltop  sh -c' 5 "a dashboard run"
+# Its items wait on the test's gate (lib.sh) until d and a second run of the name are done: the
+# batch is still running then, however loaded the machine.
+gate_hold
+TM_STDOUT_TTY=1 tm_start own --name own -j 2 -- flock -s "$T/gate" sh -c 'echo "out $1"; [ "$1" != 5 ]' _ ::: $(seq 12)
+screen_like '^pooltop  flock -s' 5 "a dashboard run"
 tm_keys d
 wait_exit 5
 is "$RC" 0 "d on the dashboard that started the batch: it detaches, exit 0"
@@ -145,6 +146,7 @@ like "$(cat "$R/err")" "^pooltop: its outputs go to $POOLTOP_TMPDIR/pooltop-$(id
 TM_STDOUT_TTY=1 tm_start own2 --name own -- echo x ::: 1
 wait_exit 5
 like "$RC: $(cat "$R/err")" '^255: pooltop: the name "own" is in use' "the same name again: refused"
+gate_open
 check "the detached batch finishes, and pooltop status says its exit status (1: item 5 failed)" \
 	wait_for '"$PT" status own 2>/dev/null | grep -q "^state: *finished at .*, exit status 1"' 15
 is "$(grep -c '^out ' "$POOLTOP_TMPDIR/pooltop-$(id -u)/own.out")/$(tr -d '\0' <"$POOLTOP_TMPDIR/pooltop-$(id -u)/own.out" | wc -c)" \

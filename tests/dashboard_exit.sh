@@ -160,11 +160,13 @@ terminal_points "T, workers ignore SIGTERM"
 no_worker_points "T, workers ignore SIGTERM" 3
 
 # --- (i) signals pooltop has no use for: SIGUSR1 goes by, SIGALRM kills it cleanly -------------
-tm_start usr1 -j 2 --builtin "sleep:$(scaled_ms 1500)" ::: 1 2 3 4
+gate_hold
+tm_start usr1 -j 2 --plugin "$GATE" ::: 1 2 3 4
 wait_until '[ "$(row_state 0)" = BUSY ]' 5
 kill -USR1 "$PID"
 screen_like 'User defined signal 1: the dashboard shows the status' 3 \
 	"SIGUSR1: the footer says so, and the dashboard goes on"
+gate_open
 wait_exit 10
 is "$RC" 0 "SIGUSR1: the batch ends normally, exit 0"
 tm_start alrm -j 2 --builtin "sleep:$(scaled_ms 5000)" ::: 1 2 3 4
@@ -253,23 +255,34 @@ no_worker_points "SIGSEGV of the engine too (workers $workers)" 3
 tm_stop
 
 # --- D: a drain on the dashboard; - shrinks after the item -------------------------------------
-# -j 2, items of 3 s (scaled), --join-timeout 1: D lets the two running items finish done, past
-# the join timeout; the three never started are not run (the exit status counts them).
-d=$(scaled 3)
-tm_start drain -j 2 --join-timeout 1 -- sleep ::: "$d" "$d" "$d" "$d" "$d"
+# -j 2, --join-timeout 1, items held on the test's gate (lib.sh): D lets the two running items
+# finish done, past the join timeout; the three never started are not run (the exit status
+# counts them). past_join: the gate opens 1.5 real seconds after the key was seen at work (the
+# join timeout is the program's, in real seconds, from the key's arrival before that).
+past_join() {
+	local t0
+	t0=$(now_us)
+	wait_until '[ $(($(now_us) - t0)) -gt 1500000 ]' 5
+	gate_open
+}
+gate_hold
+tm_start drain -j 2 --join-timeout 1 -- flock -s "$T/gate" true ::: 1 2 3 4 5
 wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5 || diag "not both BUSY"
 tm_keys D
 screen_like 'draining: no new item starts' 3 "D: the footer says it drains"
-wait_exit "$((2 * ${d%.*} + 10))"
+past_join
+wait_exit 10
 is "$RC" 3 "D: exit status 3 (three items not run)"
 like "$(cat "$R/err")" '^pooltop: 2 done, 0 failed, 3 not run' \
 	"D: the two running items finished done past --join-timeout, three not run"
 tm_stop
 # - on a pool of 2: the highest worker leaves after its item, however long it runs.
-tm_start shrink -j 2 --join-timeout 1 -- sleep ::: "$d" "$d"
+gate_hold
+tm_start shrink -j 2 --join-timeout 1 -- flock -s "$T/gate" true ::: 1 2
 wait_until '[ "$(row_state 0)" = BUSY ] && [ "$(row_state 1)" = BUSY ]' 5 || diag "not both BUSY"
 tm_keys -
 screen_until '[ "$(header_size)" = 1 ]' 3 "-: the header says size 1"
-wait_exit "$((2 * ${d%.*} + 10))"
+past_join
+wait_exit 10
 is "$RC" 0 "-: the shrunk worker's item ran past --join-timeout and was done: exit 0"
 tm_stop

@@ -31,14 +31,15 @@ check_result() {
 	is "$(json_get "$R/r" "$1" pid exitcode status attempts)" "$2" "$3"
 }
 
-# The items that t, k, j and tags act on must still be running when the keys arrive: they last
-# longer on a slower machine (lib.sh: the time scale).
+# The items that t, k and tags act on must still be running when the keys arrive, however slowly
+# a loaded machine gets there: they wait on the test's gate (lib.sh), which it opens once it has
+# looked, and the batch then ends at once. j lets its item end, so its items have durations.
 
 # --- 1, 2: the PIDs on screen; t on a busy worker, --retries 0 ---------------------------
-# Items of 4 s (scaled): the first dashboard of the test starts slowest, and under ASan with
-# two other tests beside it the waits before the t took most of a 2 s item (times 4): the t
-# came as the worker moved on to item 3, and that item failed instead (CI, once).
-tm_start term0 -j 2 --retries 0 --results r --builtin "sleep:$(scaled_ms 4000)" ::: 1 2 3 4
+# The gate: with items of 2 s, the first dashboard of the test (it starts slowest) under ASan
+# with two other tests beside it got its t as the worker moved on to item 3 (CI, once).
+gate_hold
+tm_start term0 -j 2 --retries 0 --results r --plugin "$GATE" ::: 1 2 3 4
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 if wait_until 'pids_match' 3; then
 	ok "the PIDs in the table are exactly pooltop's children ($(table_pids | paste -sd' '))"
@@ -68,12 +69,14 @@ screen_like "worker 0 pid $p0 exited -15 \\(SIGTERM; a shell shows 143\\); item 
 screen_like "worker 0 pid $p0 exited -15 .*; item $s0 '$s0' failed" 1 \
 	"t, --retries 0: the event log says item $s0 '$s0' failed"
 screen_like "items [0-9]+ done, 1 failed, 0 retried" 3 "t, --retries 0: the header counts 1 failed, 0 retried"
+gate_open
 wait_exit 15
 is "$RC" 1 "t, --retries 0: the batch finishes by itself, exit status 1 (one failed item)"
 check_result "$s0" "$p0 -15 failed 1" "t, --retries 0: --results has item $s0 (run by pid $p0) failed with exitcode -15"
 
 # --- 2b: t with --retries 1: the item is requeued and ends done -----------------------------
-tm_start term1 -j 2 --retries 1 --results r --builtin "sleep:$(scaled_ms 1500)" ::: 1 2 3 4
+gate_hold
+tm_start term1 -j 2 --retries 1 --results r --plugin "$GATE" ::: 1 2 3 4
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 p0=$(row_pid 0)
 s0=$(row_seq 0)
@@ -85,13 +88,15 @@ screen_like "worker 0 pid $p0 exited -15 .*terminated by user" 3 "t, --retries 1
 screen_like "worker 0 pid $p0 exited -15 .*; item $s0 '$s0' requeued 1/1" 1 \
 	"t, --retries 1: the event log says item $s0 '$s0' requeued 1/1"
 screen_like "items [0-9]+ done, 0 failed, 1 retried" 3 "t, --retries 1: the header counts 0 failed, 1 retried"
+gate_open
 wait_exit 15
 is "$RC" 0 "t, --retries 1: the batch finishes, exit status 0"
 is "$(json_get "$R/r" "$s0" exitcode status attempts)" "0 done 2" \
 	"t, --retries 1: item $s0 was requeued and ends done on its 2nd attempt"
 
 # --- 3: k on a busy worker ---------------------------------------------------------------------
-tm_start kill -j 2 --retries 0 --results r --builtin "sleep:$(scaled_ms 1500)" ::: 1 2 3 4
+gate_hold
+tm_start kill -j 2 --retries 0 --results r --plugin "$GATE" ::: 1 2 3 4
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 p1=$(row_pid 1)
 s1=$(row_seq 1)
@@ -111,13 +116,16 @@ screen_until 'row_exit_past 1 && [ "$(row_exit 1)" = "-9 SIGKILL" ]' 3 \
 is "$(row_pid 0) $(row_exit 0)" "$p0 -" "k: the other worker (slot 0) is untouched"
 screen_like "worker 1 pid $p1 exited -9 \\(SIGKILL; a shell shows 137\\); item [0-9]+ .*; killed by user" 3 \
 	"k: the event log says 'exited -9 (SIGKILL; a shell shows 137); item N ...; killed by user'"
+gate_open
 wait_exit 15
 is "$RC" 1 "k: the batch finishes by itself, exit status 1"
 check_result "$s1" "$p1 -9 failed 1" "k: --results has item $s1 (run by pid $p1) failed with exitcode -9"
 
 # --- 4: j on a busy worker -------------------------------------------------------------------
-# Eight items: the batch must outlast the checks after the j (the other worker runs the rest).
-tm_start join -j 2 --results r --builtin "sleep:$(scaled_ms 1000)" ::: 1 2 3 4 5 6 7 8
+# Eight items, each its sleep in ms: the batch must outlast the checks after the j (the other
+# worker runs the six short ones after its long one).
+tm_start join -j 2 --results r --builtin sleep ::: $(scaled_ms 1000) $(scaled_ms 1000) \
+	$(for i in 1 2 3 4 5 6; do scaled_ms 300; done)
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 p0=$(row_pid 0)
 s0=$(row_seq 0)
@@ -152,7 +160,8 @@ check_result "$s0" "$p0 0 done 1" "j: the joined worker's item $s0 ends done (by
 is "$(json_seqs "$R/r") / $(grep -c '"status":"done"' "$R/r")" "1 2 3 4 5 6 7 8 / 8" "j: every item done"
 
 # --- 5: Space tags two workers, then t acts on both ------------------------------------------
-tm_start tag -j 3 --retries 0 --results r --builtin "sleep:$(scaled_ms 1500)" ::: 1 2 3 4 5 6
+gate_hold
+tm_start tag -j 3 --retries 0 --results r --plugin "$GATE" ::: 1 2 3 4 5 6
 wait_until 'all_busy 3' 5 || diag "not all three BUSY within 5 s"
 p0=$(row_pid 0)
 p1=$(row_pid 1)
@@ -171,6 +180,7 @@ else
 fi
 is "$(row_pid 2) $(row_exit 2) $(alive "$p2" && echo alive)" "$p2 - alive" "tagged + t: the untagged worker (slot 2) is untouched"
 screen_like "SIGTERM sent 2 tagged workers" 3 "tagged + t: the footer says 'SIGTERM sent 2 tagged workers'"
+gate_open
 wait_exit 15
 is "$RC" 2 "tagged + t: the batch finishes, exit status 2 (two failed items)"
 

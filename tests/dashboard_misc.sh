@@ -153,8 +153,12 @@ like "$(cat "$R/err")" '^pooltop: 10 done, 0 failed' "J: the summary on stderr (
 terminal_points "items on stdin"
 
 # --- several ::: sources with the terminal on stdin: not read, the values shown joined ----------
-tm_start sources -j 2 -- sh -c "sleep $(scaled 2); echo \$1-\$2" _ ::: a b ::: x y
+# Each job waits on the test's gate (lib.sh; flock(1) runs it under a shared lock) until the
+# test has looked at the running items.
+gate_hold
+tm_start sources -j 2 -- flock -s "$T/gate" sh -c 'echo "$1-$2"' _ ::: a b ::: x y
 screen_like ' 1:a x *$' 5 "several sources: the dashboard runs them, ITEM shows the values joined"
+gate_open
 wait_exit 30
 is "$RC" 0 "several sources on a terminal: exit status 0"
 is "$(sort "$R/out" | grep -Ev '^pooltop:' | paste -sd' ')" "a-x a-y b-x b-y" \
@@ -189,10 +193,12 @@ tm_stop
 unset NO_COLOR
 
 # --- outputs with stdout on the terminal: kept, and printed once the dashboard has closed ------
-TM_STDOUT_TTY=1 tm_start ttyout -j 2 -- sh -c "sleep $(scaled 3); echo item-\$1" _ ::: 1 2 3 4
+gate_hold
+TM_STDOUT_TTY=1 tm_start ttyout -j 2 -- flock -s "$T/gate" sh -c 'echo "item-$1"' _ ::: 1 2 3 4
 screen_like 'out: shown on exit' 5 "stdout a terminal: the footer says the outputs are shown on exit"
 tm resize-window -t "$TM_TARGET" -x 60 -y 30
 screen_like '\?:help q:quit' 5 "at 60 columns the footer keeps ?:help and q:quit"
+gate_open
 wait_exit 30
 is "$RC" 0 "stdout a terminal: the batch ends, exit status 0"
 SCREEN=$(screen)

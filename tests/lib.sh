@@ -362,6 +362,22 @@ check_squares() {
 	fi
 }
 
+# --- a gate: items that run until the test lets them end -------------------------------------
+# `--plugin "$GATE"` runs each item as tests/plugin_gate.c does: it waits for a shared lock on
+# $T/gate. gate_hold takes that lock exclusively (fd 5), so every item started blocks until
+# gate_open: a test acts on running items however slowly the machine gets there, then the batch
+# ends at once instead of after a duration chosen to outlast the test's keys.
+GATE="${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_gate.so:$T/gate"
+gate_hold() {
+	: >"$T/gate"
+	exec 5<"$T/gate"
+	flock -x 5
+}
+gate_open() {
+	flock -u 5
+	exec 5<&-
+}
+
 # --- JSON (--results files, one object per line) ----------------------------------------
 # json_field FILE SEQ KEY: the value of KEY in the object whose seq is SEQ (JSON text for
 # strings is printed raw; booleans as true/false). Empty when absent.

@@ -205,14 +205,13 @@ like "$(cat "$T/drain2.err")" '^pooltop: 3 done, 0 failed, 2 skipped \(--resume\
 	"--resume after a drain runs the three items never started"
 
 # --- --halt: GNU parallel's ------------------------------------------------------------------------
-# Item 2 exits 7 (after 0.3 s); the others take 1 s (scaled): on -j 2, items 1 and 3 run when it
-# fails.
+# Item 2 exits 7 (after 0.3 s); the others take 1 s (scaled), or HALT_LONG s where the halt lets
+# every item run: on -j 2, items 1 and 3 run when it fails.
 halt_run() {
-	local name=$1
+	local name=$1 l=${HALT_LONG:-$(scaled 1)}
 	shift
 	ptu 60 --headless -j 2 --joblog "$T/halt.jl" "$@" -- sh -c 'sleep "$2"; exit $(($1 == 2 ? 7 : 0))' \
-		sh {#} {} ::: "$(scaled 1)" "$(scaled 0.3)" "$(scaled 1)" "$(scaled 1)" "$(scaled 1)" \
-		"$(scaled 1)" >/dev/null 2>"$T/$name.err"
+		sh {#} {} ::: "$l" "$(scaled 0.3)" "$l" "$l" "$l" "$l" >/dev/null 2>"$T/$name.err"
 	echo "$? $(awk -F'\t' 'NR > 1 { n++ } END { print n + 0 }' "$T/halt.jl")"
 }
 # The worker that ran item 2 may take item 3 before pooltop sees the failure: 1 or 2 done.
@@ -228,8 +227,9 @@ r=$(halt_run legacy --halt 2)
 is "${r%% *}" 7 "--halt 2 is now,fail=1"
 r=$(halt_run success --halt now,success=2)
 is "${r%% *}" 0 "--halt now,success=2: exit status 0 after two successes"
-is "$(halt_run pct --halt soon,fail=50%)" "1 6" "--halt soon,fail=50%: 1 of 6 failed is under half: all run, exit 1"
-is "$(halt_run never --halt never)" "1 6" "--halt never: all run, exit 1"
+is "$(HALT_LONG=0.1 halt_run pct --halt soon,fail=50%)" "1 6" \
+	"--halt soon,fail=50%: 1 of 6 failed is under half: all run, exit 1"
+is "$(HALT_LONG=0.1 halt_run never --halt never)" "1 6" "--halt never: all run, exit 1"
 
 # --- signals that used to kill pooltop --------------------------------------------------------------
 # The batch must still run when the signals come: its items last longer on a slower machine.

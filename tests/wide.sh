@@ -30,11 +30,8 @@ fi
 # starts with a few and adds more as items wait for them; how fast depends on the machine, hence
 # a lock, not a duration). Then the lock is released and every item ends.
 N=1040
-GATE=${TESTS_BUILD_DIR:-$TESTS_DIR}/plugin_gate.so
-: >"$T/lock"
-exec 5<"$T/lock"
-flock -x 5
-seq "$N" | ptu 300 --headless -q -j 1024 --results "$T/r-gate" --plugin "$GATE:$T/lock" \
+gate_hold
+seq "$N" | ptu 300 --headless -q -j 1024 --results "$T/r-gate" --plugin "$GATE" \
 	>"$T/out" 2>"$T/err" 5<&- &
 job=$!
 main=
@@ -44,8 +41,7 @@ else
 	not_ok "$N items held on a lock at -j 1024: the pool grew to 1024 workers"
 	diag "pooltop pid '${main}': $(nchildren "${main:-0}") workers"
 fi
-flock -u 5
-exec 5<&-
+gate_open
 wait "$job"
 is "$?" 0 "$N items at -j 1024: exit 0 once the lock is released"
 check_squares "$T/r-gate" "$N" "$N items: every seq 1..$N once in --results, done, output the item" echo
