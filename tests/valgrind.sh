@@ -14,8 +14,10 @@
 #
 # VALGRIND (default valgrind) is the command; VALGRIND_SUPP the suppressions (default
 # valgrind.supp beside this script); VALGRIND_FLAGS more options. A binary still running after
-# VALGRIND_TIMEOUT seconds (default 300; the slowest takes 15 here) is killed with everything it
-# started, and fails with 124: a hang under valgrind must not hold up CI for its whole budget.
+# VALGRIND_TIMEOUT seconds (default 150 times POOLTOP_TEST_SCALE, at least 150: the slowest, the
+# pool's tests, take about a minute at scale 2 and wait on items of scaled durations) is killed
+# with everything it started, and fails with 124: a hang under valgrind must not hold up CI for
+# its whole budget.
 set -u
 here=$(dirname "$0")
 VALGRIND=${VALGRIND:-valgrind}
@@ -30,6 +32,7 @@ fi
 # Under memcheck a process runs 10 to 50 times slower, and one that dies of a signal does its
 # leak check first: every deadline gets ten times the scale, and the tests know (POOLTOP_VALGRIND)
 # to leave out what measures the machine rather than memory (pools of 1024 workers).
+limit=$(awk -v s="${POOLTOP_TEST_SCALE:-1}" 'BEGIN { t = int(150 * s); print (t < 150 ? 150 : t) }')
 POOLTOP_TEST_SCALE=$(awk -v s="${POOLTOP_TEST_SCALE:-1}" 'BEGIN { print s * 10 }')
 export POOLTOP_TEST_SCALE POOLTOP_VALGRIND=1
 
@@ -41,7 +44,7 @@ trap 'rm -rf "$logs"' EXIT
 # The run is in the background only to be waited for; it keeps this script's stdin (fd 3).
 exec 3<&0
 # shellcheck disable=SC2086 # VALGRIND_FLAGS is a list of options.
-timeout -k 10 "${VALGRIND_TIMEOUT:-300}" "$VALGRIND" --tool=memcheck -q \
+timeout -k 10 "${VALGRIND_TIMEOUT:-$limit}" "$VALGRIND" --tool=memcheck -q \
 	--error-exitcode=99 --error-markers=VALGRIND-ERROR-BEGIN,VALGRIND-ERROR-END \
 	--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 	--track-fds=no --trace-children=no --child-silent-after-fork=no --num-callers=30 \
