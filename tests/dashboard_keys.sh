@@ -125,7 +125,7 @@ check_result "$s1" "$p1 -9 failed 1" "k: --results has item $s1 (run by pid $p1)
 # Eight items, each its sleep in ms: the batch must outlast the checks after the j (the other
 # worker runs the six short ones after its long one).
 tm_start join -j 2 --results r --builtin sleep ::: $(scaled_ms 1000) $(scaled_ms 1000) \
-	$(for i in 1 2 3 4 5 6; do scaled_ms 300; done)
+	$(for i in 1 2 3 4 5 6; do scaled_ms 500; done)
 wait_until 'all_busy 2' 5 || diag "not both BUSY within 5 s"
 p0=$(row_pid 0)
 s0=$(row_seq 0)
