@@ -60,17 +60,17 @@ void feed(struct ctx *c);
 /* Runs items through a pool configured as cfg, step driving the test every 5 ms, on_event
  * seeing every event; c is not cleared (hold_input may be set before). */
 void run_pool_cfg_events(struct ctx *c, struct pool_config *cfg, const char *const *items,
-				unsigned nitems, int (*step)(struct ctx *c),
-				void (*on_event)(void *data, const struct view_event *ev));
+			 unsigned nitems, int (*step)(struct ctx *c),
+			 void (*on_event)(void *data, const struct view_event *ev));
 
 /* run_pool_cfg_events with event_cb. */
-void run_pool_cfg(struct ctx *c, struct pool_config *cfg, const char *const *items,
-			 unsigned nitems, int (*step)(struct ctx *c));
+void run_pool_cfg(struct ctx *c, struct pool_config *cfg, const char *const *items, unsigned nitems,
+		  int (*step)(struct ctx *c));
 
 /* Runs items through a pool of `workers` running builtin spec, with step driving the test. */
 void run_pool(struct ctx *c, const char *spec, unsigned workers, unsigned retries,
-		     uint64_t join_timeout_ns, const char *const *items, unsigned nitems,
-		     int (*step)(struct ctx *c));
+	      uint64_t join_timeout_ns, const char *const *items, unsigned nitems,
+	      int (*step)(struct ctx *c));
 
 /* "sleep:MS", MS scaled: for items that must still be running when the test acts on them. */
 const char *sleep_spec(unsigned ms);
