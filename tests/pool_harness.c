@@ -61,7 +61,6 @@ void event_cb(void *data, const struct view_event *ev)
 	}
 }
 
-/* Submit what the pool takes; the rest when it says it has room again. */
 void feed(struct ctx *c)
 {
 	if (c->hold_input)
@@ -124,8 +123,6 @@ static void deadline_cb(uv_timer_t *t)
 	pool_kill_all(c->pool);
 }
 
-/* Run items through a pool configured as cfg, with step driving the test (c is not cleared:
- * hold_input may be set before). */
 void run_pool_cfg_events(struct ctx *c, struct pool_config *cfg, const char *const *items,
 			 unsigned nitems, int (*step)(struct ctx *c),
 			 void (*on_event)(void *data, const struct view_event *ev))
@@ -170,7 +167,6 @@ void run_pool_cfg(struct ctx *c, struct pool_config *cfg, const char *const *ite
 	run_pool_cfg_events(c, cfg, items, nitems, step, event_cb);
 }
 
-/* Run items through a pool of `workers` running builtin spec, with step driving the test. */
 void run_pool(struct ctx *c, const char *spec, unsigned workers, unsigned retries,
 	      uint64_t join_timeout_ns, const char *const *items, unsigned nitems,
 	      int (*step)(struct ctx *c))
@@ -187,7 +183,6 @@ void run_pool(struct ctx *c, const char *spec, unsigned workers, unsigned retrie
 	run_pool_cfg(c, &cfg, items, nitems, step);
 }
 
-/* "sleep:MS", MS scaled: for items that must still be running when the test acts on them. */
 const char *sleep_spec(unsigned ms)
 {
 	static char spec[32];
@@ -195,7 +190,6 @@ const char *sleep_spec(unsigned ms)
 	return spec;
 }
 
-/* Sleep ms milliseconds, whatever signals come. */
 void sleep_ms(unsigned ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
@@ -212,7 +206,6 @@ const struct pool_result *result_of(const struct ctx *c, uint64_t seq)
 	return NULL;
 }
 
-/* The view of slot i, fresh. */
 struct view_row view(struct ctx *c, unsigned i)
 {
 	struct view_totals t;
