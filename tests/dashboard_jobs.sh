@@ -77,19 +77,17 @@ wait_exit 10
 # Its start-up, past the 5 s HUNG threshold of a batch with no item done yet, is not its first
 # item hanging. The threshold is the program's, in real seconds: the test looks 6 s after it saw
 # STARTING (the worker started before that). The program's start-up ends only when the test
-# opens the FIFO it waits on, after that look: a loaded machine's late look cannot find it done.
-mkfifo "$T/slowstart.go"
-tm_start slowstart -j 1 --persistent -- sh -c "read go < '$T/slowstart.go'; exec cat" ::: a b
+# opens its gate (lib.sh: flock(1) starts cat once the lock is free), after that look: a loaded
+# machine's late look cannot find it done.
+gate_hold
+tm_start slowstart -j 1 --persistent -- flock -s "$T/gate" cat ::: a b
 screen_until '[ "$(row_state 0)" = STARTING ]' 5 "a persistent program not answering yet: STARTING"
 # Past the threshold, still STARTING, and the header counts no hung worker.
 t0=$(now_us)
 wait_until '[ $(($(now_us) - t0)) -gt 6000000 ] || [ "$(row_state 0)" != STARTING ]' 10
 is "$(row_state 0)" STARTING "...still STARTING past the 5 s HUNG threshold"
 like "$SCREEN" 'workers 1 alive, [0-9]+ busy, 0 hung' "...and not counted hung"
-# Opened read-write, the FIFO never blocks the test, even if the program is gone.
-exec 8<>"$T/slowstart.go"
-echo go >&8
+gate_open
 wait_exit 20
-exec 8>&-
 is "$RC" 0 "...then it answers: the batch ends, exit status 0"
 
